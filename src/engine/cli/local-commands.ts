@@ -1,0 +1,254 @@
+/** The commands that work on the local database and key store only. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fail } from '../errors.js';
+import { toHex } from '../hash.js';
+import { Kind, KIND_NAMES, decodeItem, encodeKey, itemId, isValidKeyName, EntryType } from '../items/format.js';
+import { KeyStore } from '../keys/keystore.js';
+import { configDir } from '../paths.js';
+import { branchLog, resolveManifest } from '../store/history.js';
+import { checkDatabase, rebuildIndex } from '../store/maintenance.js';
+import { ReadStore, WriteStore } from '../store/store.js';
+import { checkoutManifest } from '../workspace/checkout.js';
+import { commitDirectory, type Signer } from '../workspace/commit.js';
+import { flag, parse, str } from './args.js';
+import { formatBytes, type Output } from './output.js';
+import { readPassphrase } from './passphrase.js';
+
+export interface Context {
+  db: string;
+  io: Output;
+}
+
+export type Command = (ctx: Context, args: string[]) => Promise<number> | number;
+
+export function keyStore(): KeyStore {
+  return new KeyStore(join(configDir(), 'keys'));
+}
+
+export async function loadSigner(name: string | undefined): Promise<Signer> {
+  const keys = keyStore();
+  let chosen = name ?? process.env.NETSYNC_KEY;
+  if (!chosen) {
+    const all = keys.list();
+    if (all.length === 0) fail('key', 'no signing key yet; create one with "netsync key generate NAME"');
+    if (all.length > 1) fail('usage', `several keys exist (${all.map((k) => k.name).join(', ')}); choose one with --key NAME`);
+    chosen = all[0]!.name;
+  }
+  const passphrase = keys.isEncrypted(chosen) ? await readPassphrase(`Passphrase for key "${chosen}": `) : undefined;
+  return { name: chosen, pair: keys.unlock(chosen, passphrase) };
+}
+
+export const dbInit: Command = (ctx, args) => {
+  parse('db init', args, {}, { min: 0, max: 0, usage: 'db init' });
+  const store = WriteStore.open(ctx.db, { create: true });
+  store.close();
+  ctx.io.out(`database ready at ${ctx.db}`);
+  return 0;
+};
+
+export const dbCheck: Command = (ctx, args) => {
+  parse('db check', args, {}, { min: 0, max: 0, usage: 'db check' });
+  const store = WriteStore.open(ctx.db);
+  try {
+    const report = checkDatabase(store, (n) => ctx.io.progress(`checking: ${n} items`));
+    ctx.io.clearProgress();
+    for (const p of report.problems) ctx.io.out(p);
+    if (report.problems.length > 0) fail('db-corrupt', `db check: ${report.problems.length} problem(s) in ${report.items} items`);
+    ctx.io.out(`db check: ${report.items} items verified, index matches a fresh rebuild`);
+    return 0;
+  } finally {
+    store.close();
+  }
+};
+
+export const dbRebuildIndex: Command = (ctx, args) => {
+  parse('db rebuild-index', args, {}, { min: 0, max: 0, usage: 'db rebuild-index' });
+  const store = WriteStore.open(ctx.db);
+  try {
+    const r = rebuildIndex(store, (n) => ctx.io.progress(`indexing: ${n} items`));
+    ctx.io.clearProgress();
+    ctx.io.out(`index rebuilt: ${r.items} items, ${r.branches} branches`);
+    return 0;
+  } finally {
+    store.close();
+  }
+};
+
+export const keyGenerate: Command = async (ctx, args) => {
+  const p = parse('key generate', args, { passphrase: { type: 'boolean' } }, { min: 1, max: 1, usage: 'key generate NAME [--passphrase]' });
+  const name = p.positionals[0]!;
+  if (!isValidKeyName(name)) fail('usage', `"${name}" is not a valid key name (letters, digits, @ . _ + -)`);
+  let passphrase: string | undefined;
+  if (flag(p, 'passphrase')) {
+    passphrase = await readPassphrase(`New passphrase for "${name}": `);
+    if (!passphrase) fail('usage', 'key generate --passphrase: no passphrase given (set NETSYNC_PASSPHRASE or run on a terminal)');
+  }
+  const pair = keyStore().generate(name, passphrase);
+  const keyItem = encodeKey(name, pair.publicKey);
+  if (storeExists(ctx.db)) {
+    const store = WriteStore.open(ctx.db);
+    store.put(keyItem);
+    store.close();
+  }
+  ctx.io.out(`${name} ${toHex(itemId(keyItem))}`);
+  return 0;
+};
+
+function storeExists(path: string): boolean {
+  try {
+    ReadStore.open(path).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const keyList: Command = (ctx, args) => {
+  parse('key list', args, {}, { min: 0, max: 0, usage: 'key list' });
+  const priv = new Map(keyStore().list().map((k) => [toHex(itemId(encodeKey(k.name, k.publicKey))), k]));
+  const rows = new Map<string, string>();
+  for (const [id, k] of priv) rows.set(id, `${k.name} ${id} private${k.encrypted ? ' (passphrase)' : ''}`);
+  if (storeExists(ctx.db)) {
+    const store = ReadStore.open(ctx.db);
+    for (const k of store.keys()) if (!rows.has(toHex(k.id))) rows.set(toHex(k.id), `${k.name} ${toHex(k.id)} public`);
+    store.close();
+  }
+  for (const line of [...rows.values()].sort()) ctx.io.out(line);
+  return 0;
+};
+
+const EXPORT_TAG = 'netsync-public-key-v1';
+
+export const keyExport: Command = (ctx, args) => {
+  const p = parse('key export', args, {}, { min: 1, max: 1, usage: 'key export NAME' });
+  const name = p.positionals[0]!;
+  ctx.io.out(`${EXPORT_TAG} ${name} ${keyStore().publicKey(name).toString('base64')}`);
+  return 0;
+};
+
+export const keyImport: Command = (ctx, args) => {
+  const p = parse('key import', args, {}, { min: 1, max: 1, usage: 'key import FILE|-' });
+  const file = p.positionals[0]!;
+  const text = readFileSync(file === '-' ? 0 : file, 'utf8').trim();
+  const [tag, name, b64] = text.split(/\s+/);
+  const publicKey = Buffer.from(b64 ?? '', 'base64');
+  if (tag !== EXPORT_TAG || !name || !isValidKeyName(name) || publicKey.length !== 32) {
+    fail('usage', `${file} is not a Netsync public key (expected "${EXPORT_TAG} NAME BASE64")`);
+  }
+  const store = WriteStore.open(ctx.db);
+  const { id } = store.put(encodeKey(name, publicKey));
+  store.close();
+  ctx.io.out(`${name} ${toHex(id)}`);
+  return 0;
+};
+
+export const commit: Command = async (ctx, args) => {
+  const p = parse(
+    'commit',
+    args,
+    { branch: { type: 'string', short: 'b' }, message: { type: 'string', short: 'm' }, key: { type: 'string' } },
+    { min: 1, max: 1, usage: 'commit DIR --branch B [--message M] [--key NAME]' },
+  );
+  const branch = str(p, 'branch');
+  if (!branch) fail('usage', 'commit: --branch is required; usage: netsync commit DIR --branch B');
+  const store = WriteStore.open(ctx.db);
+  try {
+    const signer = await loadSigner(str(p, 'key'));
+    const r = commitDirectory(store, p.positionals[0]!, {
+      branch,
+      message: str(p, 'message'),
+      signer,
+      onProgress: (q) => ctx.io.progress(`committing: ${q.files}/${q.totalFiles} files, ${formatBytes(q.bytes)}/${formatBytes(q.totalBytes)}`),
+    });
+    ctx.io.clearProgress();
+    ctx.io.out(r.changed ? `${r.manifest}` : `${r.manifest} (unchanged: already the head of ${branch})`);
+    return 0;
+  } finally {
+    store.close();
+  }
+};
+
+export const branches: Command = (ctx, args) => {
+  parse('branches', args, {}, { min: 0, max: 0, usage: 'branches' });
+  const store = ReadStore.open(ctx.db);
+  for (const b of store.branches()) ctx.io.out(`${b.name} (${b.items} items)`);
+  store.close();
+  return 0;
+};
+
+export const log: Command = (ctx, args) => {
+  const p = parse('log', args, {}, { min: 1, max: 1, usage: 'log BRANCH' });
+  const store = ReadStore.open(ctx.db);
+  try {
+    for (const e of branchLog(store, p.positionals[0]!)) {
+      ctx.io.out(`manifest ${e.manifest}`);
+      ctx.io.out(`  date:      ${e.date ?? '-'}`);
+      ctx.io.out(`  author:    ${e.author ?? '-'}`);
+      for (const parent of e.parents) ctx.io.out(`  ancestor:  ${parent}`);
+      const signers = [...new Set(e.certs.map((c) => c.signer))].join(', ');
+      ctx.io.out(`  signed by: ${signers}`);
+      if (e.changelog) ctx.io.out(`  ${e.changelog.split('\n').join('\n  ')}`);
+      ctx.io.out('');
+    }
+    return 0;
+  } finally {
+    store.close();
+  }
+};
+
+export const show: Command = (ctx, args) => {
+  const p = parse('show', args, {}, { min: 1, max: 1, usage: 'show ID' });
+  const store = ReadStore.open(ctx.db);
+  try {
+    const target = p.positionals[0]!;
+    const id = /^[0-9a-f]{6,64}$/i.test(target) ? store.findByHexPrefix(target) : null;
+    if (id === 'ambiguous') fail('usage', `"${target}" matches more than one item; give more digits`);
+    if (!id) fail('not-found', `no item with id ${target}`);
+    const stored = store.get(id)!;
+    const item = decodeItem(stored.data);
+    ctx.io.out(`${KIND_NAMES[item.kind]} ${toHex(id)}`);
+    switch (item.kind) {
+      case Kind.File:
+        ctx.io.out(`size: ${item.size}`);
+        if (item.layout === 'chunked') for (const c of item.chunks) ctx.io.out(`chunk ${toHex(c.id)} ${c.length}`);
+        break;
+      case Kind.Chunk:
+        ctx.io.out(`size: ${item.size}`);
+        break;
+      case Kind.Manifest:
+        for (const e of item.entries) {
+          const t = e.type === EntryType.Dir ? 'dir ' : e.type === EntryType.Executable ? 'exec' : 'file';
+          ctx.io.out(`${t} ${e.file ? toHex(e.file) : '-'.repeat(64)} ${e.path}`);
+        }
+        for (const c of store.certsOn(id)) ctx.io.out(`cert ${c.name}=${c.value.toString('utf8')} by ${store.key(c.key)?.name ?? toHex(c.key)}`);
+        break;
+      case Kind.Cert:
+        ctx.io.out(`manifest: ${toHex(item.manifest)}`);
+        ctx.io.out(`signer:   ${store.key(item.key)?.name ?? '?'} ${toHex(item.key)}`);
+        ctx.io.out(`${item.name}: ${item.value.toString('utf8')}`);
+        break;
+      case Kind.Key:
+        ctx.io.out(`name: ${item.name}`);
+        ctx.io.out(`public key: ${item.publicKey.toString('base64')}`);
+        break;
+    }
+    return 0;
+  } finally {
+    store.close();
+  }
+};
+
+export const checkout: Command = (ctx, args) => {
+  const p = parse('checkout', args, {}, { min: 2, max: 2, usage: 'checkout (BRANCH|ID) DIR' });
+  const store = ReadStore.open(ctx.db);
+  try {
+    const manifest = resolveManifest(store, p.positionals[0]!);
+    const r = checkoutManifest(store, manifest, p.positionals[1]!, (q) => ctx.io.progress(`checking out: ${q.files}/${q.totalFiles} files`));
+    ctx.io.clearProgress();
+    ctx.io.out(`checked out ${toHex(manifest)}: ${r.files} files, ${r.dirs} folders, ${formatBytes(r.bytes)}`);
+    return 0;
+  } finally {
+    store.close();
+  }
+};

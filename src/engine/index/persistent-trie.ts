@@ -1,0 +1,118 @@
+/**
+ * The index trie kept in SQLite (tables `members` and `trie`), updated
+ * incrementally in the transaction that adds members. Rules: trie-rules.ts.
+ *
+ * Invariant: a node row exists for every non-empty node down to the leaves,
+ * and a node has child rows exactly when it is inner. Members are only ever
+ * added (items are immutable), so a node goes from empty to leaf to inner and
+ * never back; `db rebuild-index` starts from empty tables.
+ */
+import type Database from 'better-sqlite3';
+import type { ReconTree } from '../recon/tree.js';
+import {
+  EMPTY_NODE,
+  FANOUT,
+  type TrieNode,
+  innerHash,
+  isLeaf,
+  leafHash,
+  nodeRange,
+  prefixOf,
+} from './trie-rules.js';
+
+export interface TrieTables {
+  members: string;
+  trie: string;
+}
+
+export const MAIN_TABLES: TrieTables = { members: 'members', trie: 'trie' };
+
+/** Reads one branch's trie; the reconciliation side of the index. */
+export class TrieReader implements ReconTree {
+  private readonly getNode: Database.Statement<[number, number, number], { count: number; hash: Buffer }>;
+  private readonly rangeIds: Database.Statement<[number, Buffer, Buffer], { id: Buffer }>;
+  private readonly tailIds: Database.Statement<[number, Buffer], { id: Buffer }>;
+
+  constructor(
+    db: Database.Database,
+    private readonly bid: number,
+    tables: TrieTables = MAIN_TABLES,
+  ) {
+    this.getNode = db.prepare(`SELECT count, hash FROM ${tables.trie} WHERE bid = ? AND depth = ? AND prefix = ?`);
+    this.rangeIds = db.prepare(`SELECT id FROM ${tables.members} WHERE bid = ? AND id >= ? AND id < ? ORDER BY id`);
+    this.tailIds = db.prepare(`SELECT id FROM ${tables.members} WHERE bid = ? AND id >= ? ORDER BY id`);
+  }
+
+  node(depth: number, prefix: number): TrieNode {
+    return this.getNode.get(this.bid, depth, prefix) ?? EMPTY_NODE;
+  }
+
+  ids(depth: number, prefix: number): Buffer[] {
+    const { lo, hi } = nodeRange(depth, prefix);
+    const rows = hi ? this.rangeIds.all(this.bid, lo, hi) : this.tailIds.all(this.bid, lo);
+    return rows.map((r) => r.id);
+  }
+}
+
+/** Applies batches of new members of one branch to its trie. */
+export class TrieWriter {
+  private readonly reader: TrieReader;
+  private readonly putNode: Database.Statement<[number, number, number, number, Buffer]>;
+
+  constructor(
+    db: Database.Database,
+    private readonly bid: number,
+    tables: TrieTables = MAIN_TABLES,
+  ) {
+    this.reader = new TrieReader(db, bid, tables);
+    this.putNode = db.prepare(
+      `INSERT INTO ${tables.trie} (bid, depth, prefix, count, hash) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (bid, depth, prefix) DO UPDATE SET count = excluded.count, hash = excluded.hash`,
+    );
+  }
+
+  /**
+   * `newIds` are ids just inserted into the members table (each new to this
+   * branch), in ascending order. Returns the new root.
+   */
+  add(newIds: readonly Buffer[]): TrieNode {
+    if (newIds.length === 0) return this.reader.node(0, 0);
+    return this.update(0, 0, newIds, false);
+  }
+
+  /**
+   * @param fresh the node had no row before this batch (its parent was a
+   *   leaf or empty), so `ids` are all of its ids and nothing need be read.
+   */
+  private update(depth: number, prefix: number, ids: readonly Buffer[], fresh: boolean): TrieNode {
+    const old = fresh ? EMPTY_NODE : this.reader.node(depth, prefix);
+    const count = old.count + ids.length;
+    let node: TrieNode;
+    if (isLeaf(count, depth)) {
+      const all = old.count === 0 ? ids : this.reader.ids(depth, prefix);
+      node = { count, hash: leafHash(all) };
+    } else if (old.count === 0 || isLeaf(old.count, depth)) {
+      // Becomes inner now: its children have no rows yet, build them all.
+      const all = old.count === 0 ? ids : this.reader.ids(depth, prefix);
+      node = { count, hash: innerHash(this.children(depth, prefix, all, true)) };
+    } else {
+      node = { count, hash: innerHash(this.children(depth, prefix, ids, false)) };
+    }
+    this.putNode.run(this.bid, depth, prefix, node.count, node.hash);
+    return node;
+  }
+
+  private children(depth: number, prefix: number, ids: readonly Buffer[], fresh: boolean): TrieNode[] {
+    const out: TrieNode[] = [];
+    let start = 0;
+    for (let nibble = 0; nibble < FANOUT; nibble++) {
+      const childPrefix = prefix * FANOUT + nibble;
+      let end = start;
+      while (end < ids.length && prefixOf(ids[end]!, depth + 1) === childPrefix) end++;
+      if (end > start) out.push(this.update(depth + 1, childPrefix, ids.slice(start, end), fresh));
+      else out.push(fresh ? EMPTY_NODE : this.reader.node(depth + 1, childPrefix));
+      start = end;
+    }
+    return out;
+  }
+}

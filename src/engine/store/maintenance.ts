@@ -1,0 +1,123 @@
+/**
+ * `db rebuild-index` and `db check`. The index is derived from `items` alone,
+ * by the same Indexer that keeps it current on insert; so "rebuild" is
+ * "drop the derived tables and index every item again, in storage order", and
+ * "check" is "build a fresh index beside the live one and compare".
+ */
+import { fail } from '../errors.js';
+import { itemId, decodeItem, Kind } from '../items/format.js';
+import { toHex } from '../hash.js';
+import { Indexer } from './indexer.js';
+import { INDEX_TABLES, MIGRATIONS } from './schema.js';
+import type { WriteStore } from './store.js';
+import { verifyReferences } from './verify.js';
+import { NetsyncError } from '../errors.js';
+
+const INDEX_SCHEMA_SQL = MIGRATIONS[1]!;
+
+/** Items whose data the indexer needs decoded; bulk content is skipped unread. */
+const INDEXABLE = `SELECT rid, id, data FROM items
+  WHERE (kind IN (${Kind.Manifest}, ${Kind.Cert}, ${Kind.Key})
+     OR (kind = ${Kind.File} AND substr(data, 2, 1) = x'01'))`;
+
+function indexAll(store: WriteStore, indexer: Indexer, onProgress?: (done: number) => void): number {
+  let n = 0;
+  for (const row of store.pages<{ id: Buffer; data: Buffer }>(INDEXABLE)) {
+    indexer.indexItem(row.id, decodeItem(row.data));
+    if (++n % 10_000 === 0) onProgress?.(n);
+  }
+  indexer.flush();
+  return n;
+}
+
+export function rebuildIndex(store: WriteStore, onProgress?: (done: number) => void): { items: number; branches: number } {
+  store.db.transaction(() => {
+    for (const t of INDEX_TABLES) store.db.exec(`DROP TABLE IF EXISTS ${t}`);
+    store.db.exec(INDEX_SCHEMA_SQL);
+    indexAll(store, store.indexer, onProgress);
+  })();
+  return { items: store.itemCount(), branches: store.branches().length };
+}
+
+export interface CheckReport {
+  items: number;
+  problems: string[];
+}
+
+const MAX_LISTED = 50;
+
+export function checkDatabase(store: WriteStore, onProgress?: (done: number) => void): CheckReport {
+  const problems: string[] = [];
+  const report = (p: string) => {
+    if (problems.length < MAX_LISTED) problems.push(p);
+    else if (problems.length === MAX_LISTED) problems.push('(further problems not listed)');
+  };
+  const items = checkItems(store, report, onProgress);
+  checkIndex(store, report);
+  return { items, problems };
+}
+
+function checkItems(store: WriteStore, report: (p: string) => void, onProgress?: (done: number) => void): number {
+  let n = 0;
+  for (const row of store.iterate()) {
+    n++;
+    if (n % 10_000 === 0) onProgress?.(n);
+    const hex = toHex(row.id);
+    if (!itemId(row.data).equals(row.id)) {
+      report(`item ${hex}: its bytes do not hash to its id (damaged)`);
+      continue;
+    }
+    try {
+      const item = decodeItem(row.data);
+      if (item.kind !== row.kind) report(`item ${hex}: stored as kind ${row.kind}, encodes kind ${item.kind}`);
+      verifyReferences(store, row.id, item);
+    } catch (e) {
+      if (!(e instanceof NetsyncError)) throw e;
+      report(`item ${hex}: ${e.message}`);
+    }
+  }
+  return n;
+}
+
+const COMPARISONS: Record<string, (s: string) => string> = {
+  refs: (s) => `SELECT parent, child FROM ${s}refs`,
+  certs: (s) => `SELECT id, manifest, key, name, value FROM ${s}certs`,
+  keys: (s) => `SELECT id, name, public_key FROM ${s}keys`,
+  members: (s) => `SELECT b.name, m.id FROM ${s}members m JOIN ${s}branches b ON b.bid = m.bid`,
+  trie: (s) => `SELECT b.name, t.depth, t.prefix, t.count, t.hash FROM ${s}trie t JOIN ${s}branches b ON b.bid = t.bid`,
+};
+
+function checkIndex(store: WriteStore, report: (p: string) => void): void {
+  const db = store.db;
+  const present = new Set(
+    db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name),
+  );
+  const missing = INDEX_TABLES.filter((t) => !present.has(t));
+  for (const t of missing) report(`index: table "${t}" is missing (run "netsync db rebuild-index")`);
+  if (missing.length > 0) return;
+
+  db.exec("ATTACH DATABASE ':memory:' AS chk");
+  try {
+    db.exec(INDEX_SCHEMA_SQL.replace(/CREATE (TABLE|INDEX) (\w+)/g, 'CREATE $1 chk.$2'));
+    db.transaction(() => indexAll(store, new Indexer(db, 'chk.')))();
+    for (const [table, select] of Object.entries(COMPARISONS)) {
+      const extra = count(store, `${select('main.')} EXCEPT ${select('chk.')}`);
+      const lacking = count(store, `${select('chk.')} EXCEPT ${select('main.')}`);
+      if (extra + lacking > 0) {
+        report(
+          `index: table "${table}" differs from a fresh rebuild (${extra} stale or extra rows, ${lacking} missing); run "netsync db rebuild-index"`,
+        );
+      }
+    }
+  } finally {
+    db.exec('DETACH DATABASE chk');
+  }
+}
+
+function count(store: WriteStore, sql: string): number {
+  try {
+    return store.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM (${sql})`).get()!.n;
+  } catch (e) {
+    return fail('db-corrupt', `cannot read the index: ${(e as Error).message}`);
+  }
+}

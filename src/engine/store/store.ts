@@ -1,0 +1,259 @@
+/**
+ * The database: one SQLite file, WAL mode. All SQL of the engine lives under
+ * src/engine/store. `ReadStore` answers questions; `WriteStore` also inserts,
+ * and only through `put`, which verifies everything before storing.
+ */
+import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { NetsyncError, fail } from '../errors.js';
+import { ID_BYTES } from '../hash.js';
+import { TrieReader } from '../index/persistent-trie.js';
+import { EMPTY_NODE, type TrieNode } from '../index/trie-rules.js';
+import { Kind, type Item, KIND_NAMES } from '../items/format.js';
+import { migrate } from './schema.js';
+import { Indexer } from './indexer.js';
+import { verifyItem } from './verify.js';
+
+export interface StoredItem {
+  id: Buffer;
+  kind: Kind;
+  size: number;
+  data: Buffer;
+}
+
+export interface BranchInfo {
+  name: string;
+  bid: number;
+  items: number;
+  root: Buffer;
+}
+
+export interface CertRow {
+  id: Buffer;
+  manifest: Buffer;
+  key: Buffer;
+  name: string;
+  value: Buffer;
+}
+
+export interface OpenOptions {
+  /** Create the file when it does not exist (only `db init` and tests). */
+  create?: boolean;
+}
+
+function openDatabase(path: string, readonly: boolean, create: boolean): Database.Database {
+  if (!create && path !== ':memory:' && !existsSync(path)) {
+    fail('db-missing', `no database at ${path} (create one with "netsync db init")`);
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly, fileMustExist: !create });
+  } catch (e) {
+    fail('db-corrupt', `cannot open ${path}: ${(e as Error).message}`);
+  }
+  try {
+    if (!readonly) db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = OFF');
+    db.pragma('busy_timeout = 5000');
+    // Reading the schema is the first thing that fails on a file that is not a database.
+    db.pragma('user_version', { simple: true });
+  } catch (e) {
+    db.close();
+    if (e instanceof NetsyncError) throw e;
+    fail('db-corrupt', `${path} is not a readable Netsync database: ${(e as Error).message}`);
+  }
+  return db;
+}
+
+export class ReadStore {
+  protected readonly stmts;
+
+  protected constructor(
+    readonly db: Database.Database,
+    readonly path: string,
+  ) {
+    this.stmts = {
+      get: db.prepare<[Buffer], StoredItem>('SELECT id, kind, size, data FROM items WHERE id = ?'),
+      meta: db.prepare<[Buffer], { kind: Kind; size: number }>('SELECT kind, size FROM items WHERE id = ?'),
+      byPrefix: db.prepare<[Buffer, Buffer], { id: Buffer }>('SELECT id FROM items WHERE id >= ? AND id <= ? LIMIT 2'),
+      branch: db.prepare<[string], { bid: number }>('SELECT bid FROM branches WHERE name = ?'),
+      branches: db.prepare<[], { bid: number; name: string }>('SELECT bid, name FROM branches ORDER BY name'),
+      certsOn: db.prepare<[Buffer], CertRow>('SELECT id, manifest, key, name, value FROM certs WHERE manifest = ? ORDER BY name, value'),
+      manifestsIn: db.prepare<[string], { manifest: Buffer }>(
+        "SELECT DISTINCT manifest FROM certs WHERE name = 'branch' AND value = CAST(? AS BLOB)",
+      ),
+      key: db.prepare<[Buffer], { name: string; public_key: Buffer }>('SELECT name, public_key FROM keys WHERE id = ?'),
+      keys: db.prepare<[], { id: Buffer; name: string; public_key: Buffer }>('SELECT id, name, public_key FROM keys ORDER BY name'),
+      count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM items'),
+      isMember: db.prepare<[number, Buffer], { one: number }>('SELECT 1 AS one FROM members WHERE bid = ? AND id = ?'),
+    };
+  }
+
+  static open(path: string): ReadStore {
+    const db = openDatabase(path, true, false);
+    migrate(db, path, 0); // only checks the version: a read-only handle never writes
+    return new ReadStore(db, path);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  get(id: Uint8Array): StoredItem | null {
+    return this.stmts.get.get(Buffer.from(id)) ?? null;
+  }
+
+  has(id: Uint8Array): boolean {
+    return this.stmts.meta.get(Buffer.from(id)) !== undefined;
+  }
+
+  meta(id: Uint8Array): { kind: Kind; size: number } | null {
+    return this.stmts.meta.get(Buffer.from(id)) ?? null;
+  }
+
+  /** The one item whose id starts with the hex digits `hex`, or null; 'ambiguous' if several. */
+  findByHexPrefix(hex: string): Buffer | null | 'ambiguous' {
+    if (!/^[0-9a-f]{1,64}$/i.test(hex)) return null;
+    const lo = Buffer.from(hex.toLowerCase().padEnd(64, '0'), 'hex');
+    const hi = Buffer.from(hex.toLowerCase().padEnd(64, 'f'), 'hex');
+    const rows = this.stmts.byPrefix.all(lo, hi);
+    if (rows.length === 0) return null;
+    if (rows.length > 1) return 'ambiguous';
+    return rows[0]!.id;
+  }
+
+  itemCount(): number {
+    return this.stmts.count.get()!.n;
+  }
+
+  branchId(name: string): number | null {
+    return this.stmts.branch.get(name)?.bid ?? null;
+  }
+
+  trie(bid: number): TrieReader {
+    return new TrieReader(this.db, bid);
+  }
+
+  /** The root of a branch's trie: one indexed row read, whatever the collection's size. */
+  root(name: string): TrieNode {
+    const bid = this.branchId(name);
+    return bid === null ? EMPTY_NODE : this.trie(bid).node(0, 0);
+  }
+
+  branches(): BranchInfo[] {
+    return this.stmts.branches.all().map(({ bid, name }) => {
+      const root = this.trie(bid).node(0, 0);
+      return { name, bid, items: root.count, root: root.hash };
+    });
+  }
+
+  isMember(bid: number, id: Uint8Array): boolean {
+    return this.stmts.isMember.get(bid, Buffer.from(id)) !== undefined;
+  }
+
+  certsOn(manifest: Uint8Array): CertRow[] {
+    return this.stmts.certsOn.all(Buffer.from(manifest));
+  }
+
+  manifestsIn(branch: string): Buffer[] {
+    return this.stmts.manifestsIn.all(branch).map((r) => r.manifest);
+  }
+
+  key(id: Uint8Array): { name: string; publicKey: Buffer } | null {
+    const row = this.stmts.key.get(Buffer.from(id));
+    return row ? { name: row.name, publicKey: row.public_key } : null;
+  }
+
+  keys(): { id: Buffer; name: string; publicKey: Buffer }[] {
+    return this.stmts.keys.all().map((r) => ({ id: r.id, name: r.name, publicKey: r.public_key }));
+  }
+
+  /** Every item, in storage order, without loading them all at once. */
+  iterate(): IterableIterator<StoredItem> {
+    return this.pages<StoredItem>('SELECT rid, id, kind, size, data FROM items');
+  }
+
+  /**
+   * Rows of `select` (which must select `rid` from items and may have a WHERE
+   * clause) in storage order, read in pages so that other statements,
+   * writes included, may run between rows (an open better-sqlite3 iterator
+   * would lock the connection).
+   */
+  *pages<T>(select: string, pageSize = 512): IterableIterator<T> {
+    const where = /\bwhere\b/i.test(select) ? 'AND' : 'WHERE';
+    const stmt = this.db.prepare<[number, number], T & { rid: number }>(`${select} ${where} rid > ? ORDER BY rid LIMIT ?`);
+    let after = 0;
+    for (;;) {
+      const rows = stmt.all(after, pageSize);
+      if (rows.length === 0) return;
+      yield* rows;
+      after = rows[rows.length - 1]!.rid;
+    }
+  }
+
+  kindName(kind: Kind): string {
+    return KIND_NAMES[kind] ?? `kind ${kind}`;
+  }
+}
+
+export interface PutResult {
+  id: Buffer;
+  /** False when the item was already stored (nothing changed). */
+  inserted: boolean;
+  item: Item | null;
+}
+
+export class WriteStore extends ReadStore {
+  private readonly insertItem: Database.Statement<[Buffer, number, number, Buffer]>;
+  readonly indexer: Indexer;
+
+  private constructor(db: Database.Database, path: string) {
+    super(db, path);
+    this.insertItem = db.prepare('INSERT INTO items (id, kind, size, data) VALUES (?, ?, ?, ?)');
+    this.indexer = new Indexer(db);
+  }
+
+  static override open(path: string, options: OpenOptions = {}): WriteStore {
+    const db = openDatabase(path, false, options.create ?? false);
+    try {
+      migrate(db, path);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return new WriteStore(db, path);
+  }
+
+  /**
+   * Verifies and stores one item; indexes it. Must run inside `batch` (or it
+   * makes its own transaction). Throws NetsyncError on anything unverifiable;
+   * nothing of a refused item is stored.
+   */
+  put(bytes: Buffer, expectedId?: Uint8Array): PutResult {
+    if (!this.db.inTransaction) return this.batch(() => this.put(bytes, expectedId));
+    const { id, item } = verifyItem(this, bytes, expectedId);
+    if (this.has(id)) return { id, inserted: false, item: null };
+    this.insertItem.run(id, item.kind, 'size' in item ? item.size : bytes.length, bytes);
+    this.indexer.indexItem(id, item);
+    return { id, inserted: true, item };
+  }
+
+  /**
+   * Runs `fn` in one transaction and brings the tries up to date before it
+   * commits, so the index never lags the items it covers.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    try {
+      return this.db.transaction(() => {
+        const out = fn();
+        this.indexer.flush();
+        return out;
+      })();
+    } catch (e) {
+      this.indexer.reset();
+      throw e;
+    }
+  }
+}
