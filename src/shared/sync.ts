@@ -1,0 +1,80 @@
+/**
+ * Types of a sync session shared by the engine, the CLI and the UI. Plain
+ * data only (no Node or DOM types): they cross IPC and WebSocket as JSON.
+ */
+
+export type Direction = 'sync' | 'push' | 'pull';
+
+export type Phase = 'connecting' | 'handshake' | 'refining' | 'transferring' | 'done' | 'error' | 'cancelled';
+
+export type ItemKindName = 'file' | 'chunk' | 'manifest' | 'cert' | 'key';
+
+/** One side's traffic so far. */
+export interface Traffic {
+  items: number;
+  bytes: number;
+  /** Items (and their bytes) known so far to be due this way; grows while refining. */
+  totalItems: number;
+  totalBytes: number;
+}
+
+export interface ProgressEvent {
+  /** Session-local sequence number starting at 1, so a consumer detects a gap. */
+  seq: number;
+  sessionId: string;
+  phase: Phase;
+  sent: Traffic;
+  received: Traffic;
+  /** Reconciliation bytes, kept apart from item bytes. */
+  reconBytesSent: number;
+  reconBytesReceived: number;
+  roundTrips: number;
+  /** Bytes per second over the last second, both ways together. */
+  rate: number;
+  elapsedMs: number;
+  error?: { code: string; message: string };
+}
+
+/** One row of the missing-item diff. */
+export interface DiffItem {
+  id: string;
+  kind: ItemKindName;
+  size: number;
+  /** Branches (among those synced) whose collection holds the item, on the side that has it. */
+  branches: string[];
+  /** Why the item will not move, when it will not. */
+  blocked?: 'no-permission' | 'direction' | 'failed-verification' | 'peer-gone';
+}
+
+export interface DiffGroup {
+  branch: string;
+  kind: ItemKindName;
+  count: number;
+  bytes: number;
+}
+
+export interface DiffSide {
+  count: number;
+  bytes: number;
+  groups: DiffGroup[];
+  items: DiffItem[];
+}
+
+export interface SessionSummary {
+  sessionId: string;
+  direction: Direction;
+  dryRun: boolean;
+  itemsSent: number;
+  itemsReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  reconBytesSent: number;
+  reconBytesReceived: number;
+  roundTrips: number;
+  ms: number;
+  /** Items the peer holds and we lack / we hold and the peer lacks, as found by reconciliation. */
+  weLack: DiffSide;
+  theyLack: DiffSide;
+  /** The server's identity as seen on this connection (hex fingerprint), when known. */
+  peerFingerprint?: string;
+}
