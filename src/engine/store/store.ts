@@ -152,6 +152,18 @@ export class ReadStore {
     return this.stmts.isMember.get(bid, Buffer.from(id)) !== undefined;
   }
 
+  /** Every member of a branch, ascending, read in pages (a first clone may hold millions). */
+  *members(bid: number, page = 4096): IterableIterator<Buffer> {
+    const stmt = this.db.prepare<[number, Buffer, number], { id: Buffer }>('SELECT id FROM members WHERE bid = ? AND id > ? ORDER BY id LIMIT ?');
+    let after: Buffer = Buffer.alloc(0);
+    for (;;) {
+      const rows = stmt.all(bid, after, page);
+      if (rows.length === 0) return;
+      for (const r of rows) yield r.id;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
   certsOn(manifest: Uint8Array): CertRow[] {
     return this.stmts.certsOn.all(Buffer.from(manifest));
   }

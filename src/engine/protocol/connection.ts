@@ -1,0 +1,194 @@
+/**
+ * One framed connection over any Duplex stream (a TCP socket today, the TLS
+ * socket of the secure channel tomorrow): splits frames, counts bytes,
+ * enforces the timeouts and the frame limit, and writes with backpressure.
+ * It knows nothing of what the frames mean.
+ */
+import type { Duplex } from 'node:stream';
+import { FrameDecoder, FrameType, type Message, decodeMessage, encodeMessage, errorMessage, MAX_FRAME } from './frames.js';
+import { ProtocolError, type ProtocolErrorCode } from './wire.js';
+
+export interface Limits {
+  /** The peer must send its first frame within this time. */
+  handshakeMs: number;
+  /** The session is dropped when nothing arrives for this long. */
+  idleMs: number;
+  /** A frame that has begun must keep arriving at this rate after a grace period. */
+  minFrameRate: number;
+  frameGraceMs: number;
+  /** A write that cannot drain for this long means a peer that does not read. */
+  writeStallMs: number;
+  maxFrame: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  handshakeMs: 10_000,
+  idleMs: 60_000,
+  minFrameRate: 16 * 1024,
+  frameGraceMs: 10_000,
+  writeStallMs: 60_000,
+  maxFrame: MAX_FRAME,
+};
+
+/**
+ * Round trips are counted on the frames that find and name the difference
+ * (handshake, RECON, OFFER, WANT): a "round trip" is each time a side that
+ * has sent such a frame receives one back. Stage markers and items are not
+ * counted: they overlap with the transfer.
+ */
+const COUNTS_ROUND_TRIP: ReadonlySet<number> = new Set([FrameType.Hello, FrameType.Welcome, FrameType.Recon, FrameType.Offer, FrameType.Want]);
+
+export interface ByteCounts {
+  reconSent: number;
+  reconReceived: number;
+  itemSent: number;
+  itemReceived: number;
+}
+
+export class Connection {
+  private readonly decoder: FrameDecoder;
+  private readonly timer: NodeJS.Timeout;
+  private lastReceive = Date.now();
+  private partialSince = 0;
+  private partialBytes = 0;
+  private gotFirst = false;
+  private drainWaiters: (() => void)[] = [];
+  private stalledSince = 0;
+  closed = false;
+  readonly bytes: ByteCounts = { reconSent: 0, reconReceived: 0, itemSent: 0, itemReceived: 0 };
+  roundTrips = 0;
+  private sentSinceReceive = false;
+
+  constructor(
+    private readonly socket: Duplex,
+    private readonly limits: Limits,
+    private readonly handlers: {
+      onMessage: (m: Message) => void;
+      onClose: (error: ProtocolError | null, remote: boolean) => void;
+    },
+  ) {
+    this.decoder = new FrameDecoder(limits.maxFrame);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('drain', () => this.drained());
+    socket.on('error', (e: Error) => this.shut(new ProtocolError('unexpected', `connection error: ${e.message}`), true));
+    socket.on('close', () => this.shut(null, true));
+    socket.on('end', () => this.shut(null, true));
+    this.timer = setInterval(() => this.checkTimers(), Math.min(1000, limits.handshakeMs / 2, limits.idleMs / 2));
+    this.timer.unref();
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.closed) return;
+    this.lastReceive = Date.now();
+    try {
+      const frames = this.decoder.push(chunk);
+      for (const body of frames) {
+        if (this.closed) return;
+        this.gotFirst = true;
+        const type = body[0]!;
+        if (type === FrameType.Item) this.bytes.itemReceived += body.length + 4;
+        else this.bytes.reconReceived += body.length + 4;
+        if (COUNTS_ROUND_TRIP.has(type)) {
+          if (this.sentSinceReceive) this.roundTrips++;
+          this.sentSinceReceive = false;
+        }
+        this.handlers.onMessage(decodeMessage(body));
+      }
+      this.trackPartial();
+    } catch (e) {
+      if (e instanceof ProtocolError) this.fail(e.code, e.message);
+      else this.fail('internal', `internal error: ${(e as Error).message}`);
+    }
+  }
+
+  private trackPartial(): void {
+    const pending = this.decoder.pending;
+    if (pending === 0) {
+      this.partialSince = 0;
+      this.partialBytes = 0;
+    } else if (this.partialSince === 0) {
+      this.partialSince = Date.now();
+      this.partialBytes = pending;
+    }
+  }
+
+  private checkTimers(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    if (!this.gotFirst && now - this.lastReceive > this.limits.handshakeMs) {
+      return this.fail('timeout', `no handshake within ${this.limits.handshakeMs} ms`);
+    }
+    if (now - this.lastReceive > this.limits.idleMs) return this.fail('timeout', `peer silent for ${this.limits.idleMs} ms`);
+    if (this.partialSince) {
+      const elapsed = now - this.partialSince;
+      const arrived = this.decoder.pending - this.partialBytes;
+      const owed = ((elapsed - this.limits.frameGraceMs) / 1000) * this.limits.minFrameRate;
+      if (elapsed > this.limits.frameGraceMs && arrived < owed) {
+        return this.fail('timeout', `a frame is arriving too slowly (${arrived} bytes in ${elapsed} ms)`);
+      }
+    }
+    if (this.stalledSince && now - this.stalledSince > this.limits.writeStallMs) {
+      return this.fail('timeout', `peer has not read for ${this.limits.writeStallMs} ms`);
+    }
+  }
+
+  send(m: Message): void {
+    if (this.closed) return;
+    const frame = encodeMessage(m);
+    if (m.type === FrameType.Item) this.bytes.itemSent += frame.length;
+    else this.bytes.reconSent += frame.length;
+    if (COUNTS_ROUND_TRIP.has(m.type)) this.sentSinceReceive = true;
+    if (!this.socket.write(frame) && !this.stalledSince) this.stalledSince = Date.now();
+  }
+
+  /** True while the socket's buffer is above its high-water mark. */
+  get congested(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  waitDrain(): Promise<void> {
+    if (!this.congested || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private drained(): void {
+    this.stalledSince = 0;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Sends an ERROR frame, then closes. */
+  fail(code: ProtocolErrorCode, message: string): void {
+    if (this.closed) return;
+    try {
+      this.socket.write(encodeMessage(errorMessage(code, message)));
+    } catch {
+      // the socket may already be gone; the close below still happens
+    }
+    this.shut(new ProtocolError(code, message), false);
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  /** Ends the connection after what was written has been flushed. */
+  end(): void {
+    if (this.closed) return;
+    this.shut(null, false);
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
+  destroy(): void {
+    this.shut(null, false);
+    this.socket.destroy();
+  }
+
+  private shut(error: ProtocolError | null, remote: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.drained();
+    this.handlers.onClose(error, remote);
+  }
+}

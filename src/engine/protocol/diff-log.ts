@@ -1,0 +1,43 @@
+/**
+ * The missing-item diff as it is learnt during a session: what we lack (the
+ * peer offered it and we hold it nowhere) and what they lack (they asked us
+ * for it). Counts and groups are exact; the item list is capped.
+ */
+import type { DiffItem, DiffSide, ItemKindName } from '../../shared/sync.js';
+import { KIND_NAMES, type Kind } from '../items/format.js';
+
+export class DiffSideLog {
+  private readonly items = new Map<string, DiffItem>();
+  private readonly groups = new Map<string, { branch: string; kind: ItemKindName; count: number; bytes: number }>();
+  count = 0;
+  bytes = 0;
+
+  constructor(private readonly listLimit: number) {}
+
+  /**
+   * Records an item; the caller records each item once (the session keys its
+   * own state by id). Rows beyond the list limit count but are not kept, so
+   * memory stays bounded on a first clone of millions of items.
+   */
+  add(shortHex: string, kind: Kind, size: number, branch: string): void {
+    const kindName = (KIND_NAMES[kind] ?? 'file') as ItemKindName;
+    if (this.items.size < this.listLimit) this.items.set(shortHex, { id: shortHex, kind: kindName, size, branches: [branch] });
+    this.count++;
+    this.bytes += size;
+    const key = `${branch}\0${kindName}`;
+    const g = this.groups.get(key) ?? { branch, kind: kindName, count: 0, bytes: 0 };
+    g.count++;
+    g.bytes += size;
+    this.groups.set(key, g);
+  }
+
+  mark(shortHex: string, blocked: DiffItem['blocked']): void {
+    const row = this.items.get(shortHex);
+    if (row) row.blocked = blocked;
+  }
+
+  summary(): DiffSide {
+    const groups = [...this.groups.values()].sort((a, b) => a.branch.localeCompare(b.branch) || a.kind.localeCompare(b.kind));
+    return { count: this.count, bytes: this.bytes, groups, items: [...this.items.values()] };
+  }
+}

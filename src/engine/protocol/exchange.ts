@@ -1,0 +1,437 @@
+/**
+ * What both roles do once the handshake has fixed the slots (one slot per
+ * branch in the session): run the reconciliation, tell each other what the
+ * other lacks (OFFER) and ask for what we lack (WANT), move items in an
+ * order the receiver can verify on arrival, and agree that everything is
+ * done (STAGE markers, then FINAL roots after a sync).
+ * docs/PROTOCOL.md §Exchange is the normative description.
+ */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { SessionSummary } from '../../shared/sync.js';
+import { NetsyncError } from '../errors.js';
+import { INLINE_MAX, ITEM_MAX, Kind } from '../items/format.js';
+import type { ReconTree } from '../recon/tree.js';
+import type { WriteStore } from '../store/store.js';
+import type { Connection } from './connection.js';
+import { DiffSideLog } from './diff-log.js';
+import {
+  FrameType,
+  ItemEncoding,
+  MAX_RECORDS,
+  type Message,
+  type OfferEntry,
+  SHORT_ID,
+  Stage,
+  type WantEntry,
+} from './frames.js';
+import type { ProgressTracker } from './progress.js';
+import { ProtocolError, perr } from './wire.js';
+
+export interface Slot {
+  name: string;
+  /** The branch's id in our database, null when we do not have the branch. */
+  bid: number | null;
+  tree: ReconTree;
+  /** Excluded by the server (not offered, no permission): nothing of it moves or is listed. */
+  refused: boolean;
+}
+
+/** The transport-free reconciliation state machine (src/engine/recon). */
+export interface ReconStepper {
+  step(msg: Buffer): { reply: Buffer | null; have: { slot: number; id: Buffer }[]; need: { slot: number; short: Buffer }[] };
+  readonly done: boolean;
+}
+
+export interface ExchangeOptions {
+  store: WriteStore;
+  conn: Connection;
+  slots: Slot[];
+  recon: ReconStepper;
+  maySend: boolean;
+  mayReceive: boolean;
+  dryRun: boolean;
+  /** After a two-way sync, compare roots at the end (docs/PROTOCOL.md §FINAL). */
+  finalCheck: boolean;
+  progress: ProgressTracker;
+  listLimit: number;
+}
+
+interface Wanted {
+  slot: number;
+  described: boolean;
+}
+
+const RECEIVE_BATCH_ITEMS = 512;
+const RECEIVE_BATCH_BYTES = 16 << 20;
+const COMPRESS_MIN = 512;
+const SAMPLE = 4096;
+
+const short = (id: Buffer): string => id.subarray(0, SHORT_ID).toString('hex');
+
+export class Exchange {
+  private readonly o: ExchangeOptions;
+  private readonly wanted = new Map<string, Wanted>();
+  private readonly offered = new Set<string>();
+  private readonly theyWant = new Set<string>();
+  private pendingOffers: OfferEntry[] = [];
+  private pendingWants: WantEntry[] = [];
+  /** Items with no references go at once; the rest wait for WANTS_DONE, in this order. */
+  private readonly ready: Buffer[] = [];
+  private readonly later: { files: Buffer[]; manifests: Buffer[]; certs: Buffer[] } = { files: [], manifests: [], certs: [] };
+  private received: { id: Buffer; data: Buffer }[] = [];
+  private receivedBytes = 0;
+  private flushScheduled = false;
+  private pumping = false;
+  private sentReconDone = false;
+  private peerReconDone = false;
+  private sentWantsDone = false;
+  private peerWantsDone = false;
+  private sentItemsDone = false;
+  private peerItemsDone = false;
+  private sentFinal = false;
+  private peerFinal: Buffer[] | null = null;
+  private anythingMoved = false;
+  readonly weLack: DiffSideLog;
+  readonly theyLack: DiffSideLog;
+  converged: boolean | null = null;
+  finished = false;
+  private resolveDone!: () => void;
+  readonly whenDone: Promise<void>;
+
+  constructor(opts: ExchangeOptions) {
+    this.o = opts;
+    this.weLack = new DiffSideLog(opts.listLimit);
+    this.theyLack = new DiffSideLog(opts.listLimit);
+    this.whenDone = new Promise((r) => (this.resolveDone = r));
+  }
+
+  // ------------------------------------------------------------ reconciliation
+
+  /** Feeds our own reconciliation output (initiate() on the client). */
+  reconOutput(out: ReturnType<ReconStepper['step']>): void {
+    if (out.reply) this.o.conn.send({ type: FrameType.Recon, payload: out.reply });
+    for (const h of out.have) this.offerOwn(h.slot, h.id);
+    for (const n of out.need) this.wantShort(n.slot, n.short);
+    this.flushControl();
+    if (this.o.recon.done && !this.sentReconDone) {
+      this.sentReconDone = true;
+      this.o.conn.send({ type: FrameType.Stage, stage: Stage.ReconDone });
+      this.o.progress.setPhase(this.o.maySend || this.o.mayReceive ? 'transferring' : 'refining');
+      this.maybeWantsDone();
+    }
+  }
+
+  /** Offers every item of a slot the peer does not have at all (a branch only we hold). */
+  offerAll(slot: number, ids: Iterable<Buffer>): void {
+    for (const id of ids) {
+      this.offerOwn(slot, id);
+      if (this.pendingOffers.length >= MAX_RECORDS) this.flushControl();
+    }
+    this.flushControl();
+  }
+
+  private offerOwn(slot: number, id: Buffer): void {
+    if (this.o.slots[slot]?.refused) return;
+    const hex = short(id);
+    if (this.offered.has(hex)) return;
+    const meta = this.o.store.meta(id);
+    if (!meta) return;
+    this.offered.add(hex);
+    this.pendingOffers.push({ slot, short: id.subarray(0, SHORT_ID), kind: meta.kind, size: meta.size });
+  }
+
+  private wantShort(slot: number, s: Buffer): void {
+    if (this.o.slots[slot]?.refused) return;
+    const hex = s.toString('hex');
+    if (this.wanted.has(hex) || this.o.store.findByHexPrefix(hex) !== null) return;
+    this.wanted.set(hex, { slot, described: false });
+    this.pendingWants.push({ slot, short: s });
+  }
+
+  private flushControl(): void {
+    while (this.pendingOffers.length > 0) {
+      this.o.conn.send({ type: FrameType.Offer, entries: this.pendingOffers.splice(0, MAX_RECORDS) });
+    }
+    while (this.pendingWants.length > 0) {
+      this.o.conn.send({ type: FrameType.Want, entries: this.pendingWants.splice(0, MAX_RECORDS) });
+    }
+  }
+
+  // ------------------------------------------------------------ incoming
+
+  handle(m: Message): void {
+    switch (m.type) {
+      case FrameType.Recon:
+        return this.reconOutput(this.step(m.payload));
+      case FrameType.Offer:
+        return this.onOffer(m.entries);
+      case FrameType.Want:
+        return this.onWant(m.entries);
+      case FrameType.Item:
+        return this.onItem(m.id, m.encoding, m.data);
+      case FrameType.Stage:
+        return this.onStage(m.stage);
+      case FrameType.Final:
+        return this.onFinal(m.roots);
+      default:
+        perr('unexpected', `frame type ${m.type} is not allowed after the handshake`);
+    }
+  }
+
+  private step(payload: Buffer): ReturnType<ReconStepper['step']> {
+    try {
+      return this.o.recon.step(payload);
+    } catch (e) {
+      if (e instanceof ProtocolError) throw e;
+      return perr('malformed', `bad reconciliation message: ${(e as Error).message}`);
+    }
+  }
+
+  private checkSlot(slot: number): boolean {
+    if (slot >= this.o.slots.length) perr('malformed', `slot ${slot} does not exist`);
+    return !this.o.slots[slot]!.refused;
+  }
+
+  private onOffer(entries: OfferEntry[]): void {
+    for (const e of entries) {
+      if (!this.checkSlot(e.slot)) continue;
+      const hex = e.short.toString('hex');
+      let w = this.wanted.get(hex);
+      if (!w) {
+        if (this.o.store.findByHexPrefix(hex) !== null) continue; // held through another branch: never resent
+        w = { slot: e.slot, described: false };
+        this.wanted.set(hex, w);
+        this.pendingWants.push({ slot: e.slot, short: e.short });
+      }
+      if (w.described) continue;
+      w.described = true;
+      this.weLack.add(hex, e.kind, e.size, this.o.slots[e.slot]!.name);
+      if (this.receiving) {
+        this.o.progress.received.totalItems++;
+        this.o.progress.received.totalBytes += e.size;
+      }
+    }
+    this.flushControl();
+  }
+
+  private get receiving(): boolean {
+    return this.o.mayReceive && !this.o.dryRun;
+  }
+
+  private get sending(): boolean {
+    return this.o.maySend && !this.o.dryRun;
+  }
+
+  private onWant(entries: WantEntry[]): void {
+    for (const e of entries) {
+      if (!this.checkSlot(e.slot)) continue;
+      const hex = e.short.toString('hex');
+      if (this.theyWant.has(hex)) continue;
+      const id = this.o.store.findByHexPrefix(hex);
+      const bid = this.o.slots[e.slot]!.bid;
+      // Only what is in the slot's collection is described or sent: nothing outside what was agreed leaks.
+      if (id === null || id === 'ambiguous' || bid === null || !this.o.store.isMember(bid, id)) continue;
+      this.theyWant.add(hex);
+      const meta = this.o.store.meta(id)!;
+      this.theyLack.add(hex, meta.kind, meta.size, this.o.slots[e.slot]!.name);
+      if (!this.offered.has(hex)) {
+        this.offered.add(hex);
+        this.pendingOffers.push({ slot: e.slot, short: e.short, kind: meta.kind, size: meta.size });
+      }
+      if (!this.sending) continue;
+      this.o.progress.sent.totalItems++;
+      this.o.progress.sent.totalBytes += meta.size;
+      this.queue(id, meta.kind, meta.size);
+    }
+    this.flushControl();
+    this.pump();
+  }
+
+  private queue(id: Buffer, kind: Kind, size: number): void {
+    if (kind === Kind.Key || kind === Kind.Chunk || (kind === Kind.File && size <= INLINE_MAX)) this.ready.push(id);
+    else if (kind === Kind.File) this.later.files.push(id);
+    else if (kind === Kind.Manifest) this.later.manifests.push(id);
+    else this.later.certs.push(id);
+  }
+
+  private onItem(id: Buffer, encoding: ItemEncoding, data: Buffer): void {
+    const hex = short(id);
+    if (!this.receiving || !this.wanted.has(hex)) perr('unexpected', `received item ${hex}… that was not asked for`);
+    let bytes = data;
+    if (encoding === ItemEncoding.DeflateRaw) {
+      try {
+        bytes = inflateRawSync(data, { maxOutputLength: ITEM_MAX });
+      } catch (e) {
+        perr('malformed', `item ${hex}… does not decompress: ${(e as Error).message}`);
+      }
+    }
+    this.wanted.delete(hex);
+    this.received.push({ id, data: bytes });
+    this.receivedBytes += bytes.length;
+    this.o.progress.received.items++;
+    this.o.progress.received.bytes += data.length;
+    this.o.progress.emit();
+    if (this.received.length >= RECEIVE_BATCH_ITEMS || this.receivedBytes >= RECEIVE_BATCH_BYTES) this.flushReceived();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushReceived());
+    }
+  }
+
+  /**
+   * Stores what has arrived, in one transaction. Every item is verified as a
+   * local insert is; the first bad one ends the session, and everything good
+   * before it is kept.
+   */
+  flushReceived(): void {
+    this.flushScheduled = false;
+    if (this.received.length === 0) return;
+    const batch = this.received;
+    this.received = [];
+    this.receivedBytes = 0;
+    let bad: NetsyncError | null = null;
+    this.o.store.batch(() => {
+      for (const item of batch) {
+        try {
+          if (this.o.store.put(item.data, item.id).inserted) this.anythingMoved = true;
+        } catch (e) {
+          if (!(e instanceof NetsyncError)) throw e;
+          bad = e;
+          break;
+        }
+      }
+    });
+    if (bad) {
+      const err = bad as NetsyncError;
+      this.o.conn.fail('bad-item', `refused a bad item from the peer: ${err.message}`);
+    }
+  }
+
+  private onStage(stage: Stage): void {
+    if (stage === Stage.ReconDone) {
+      this.peerReconDone = true;
+      this.maybeWantsDone();
+    } else if (stage === Stage.WantsDone) {
+      if (!this.peerReconDone) perr('unexpected', 'WANTS_DONE before RECON_DONE');
+      this.peerWantsDone = true;
+      this.ready.push(...this.later.files, ...this.later.manifests, ...this.later.certs);
+      this.later.files = [];
+      this.later.manifests = [];
+      this.later.certs = [];
+      this.pump();
+    } else {
+      if (!this.sentWantsDone) perr('unexpected', 'ITEMS_DONE before our WANTS_DONE');
+      this.peerItemsDone = true;
+      this.flushReceived();
+      this.maybeFinish();
+    }
+  }
+
+  private maybeWantsDone(): void {
+    if (!this.sentReconDone || !this.peerReconDone || this.sentWantsDone) return;
+    this.flushControl();
+    this.sentWantsDone = true;
+    this.o.conn.send({ type: FrameType.Stage, stage: Stage.WantsDone });
+  }
+
+  // ------------------------------------------------------------ outgoing items
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.ready.length > 0 && !this.o.conn.closed) {
+        if (this.o.conn.congested) {
+          await this.o.conn.waitDrain();
+          continue;
+        }
+        const id = this.ready.shift()!;
+        const stored = this.o.store.get(id);
+        if (!stored) continue;
+        const { encoding, data } = encodeForWire(stored.kind, stored.data);
+        this.o.conn.send({ type: FrameType.Item, id, encoding, data });
+        this.anythingMoved = true;
+        this.o.progress.sent.items++;
+        this.o.progress.sent.bytes += data.length;
+        this.o.progress.emit();
+      }
+    } finally {
+      this.pumping = false;
+    }
+    if (this.peerWantsDone && this.ready.length === 0 && !this.sentItemsDone && !this.o.conn.closed) {
+      this.sentItemsDone = true;
+      this.o.conn.send({ type: FrameType.Stage, stage: Stage.ItemsDone });
+      this.maybeFinish();
+    }
+  }
+
+  // ------------------------------------------------------------ the end
+
+  private maybeFinish(): void {
+    if (!this.sentItemsDone || !this.peerItemsDone || this.finished) return;
+    if (this.o.finalCheck && this.anythingMovedOrDiffered()) {
+      if (!this.sentFinal) {
+        this.sentFinal = true;
+        this.o.conn.send({ type: FrameType.Final, roots: this.o.slots.map((s) => (s.refused ? Buffer.alloc(32) : s.tree.node(0, 0).hash)) });
+      }
+      if (!this.peerFinal) return;
+      this.converged = this.o.slots.every((s, i) => s.refused || this.peerFinal![i]!.equals(s.tree.node(0, 0).hash));
+    }
+    this.finish();
+  }
+
+  private anythingMovedOrDiffered(): boolean {
+    return this.anythingMoved || this.weLack.count > 0 || this.theyLack.count > 0;
+  }
+
+  private onFinal(roots: Buffer[]): void {
+    if (roots.length !== this.o.slots.length) perr('malformed', 'FINAL has the wrong number of roots');
+    this.peerFinal = roots;
+    this.maybeFinish();
+  }
+
+  private finish(): void {
+    this.finished = true;
+    this.o.progress.setPhase('done');
+    this.resolveDone();
+  }
+
+  /** True when the peer may close now without losing anything of ours. */
+  get complete(): boolean {
+    return this.finished;
+  }
+
+  summary(base: { sessionId: string; direction: SessionSummary['direction']; ms: number; peerFingerprint?: string }): SessionSummary {
+    const p = this.o.progress;
+    const c = this.o.conn;
+    return {
+      ...base,
+      dryRun: this.o.dryRun,
+      itemsSent: p.sent.items,
+      itemsReceived: p.received.items,
+      bytesSent: c.bytes.itemSent + c.bytes.reconSent,
+      bytesReceived: c.bytes.itemReceived + c.bytes.reconReceived,
+      reconBytesSent: c.bytes.reconSent,
+      reconBytesReceived: c.bytes.reconReceived,
+      roundTrips: c.roundTrips,
+      weLack: this.weLack.summary(),
+      theyLack: this.theyLack.summary(),
+    };
+  }
+}
+
+/**
+ * Deflate where it pays: manifests and certs (text-like) always try; file
+ * content and chunks try only when a 4 KiB sample compresses well, so
+ * already-compressed data costs almost nothing (docs/PERFORMANCE.md).
+ */
+export function encodeForWire(kind: Kind, data: Buffer): { encoding: ItemEncoding; data: Buffer } {
+  if (data.length < COMPRESS_MIN) return { encoding: ItemEncoding.Raw, data };
+  if (kind === Kind.File || kind === Kind.Chunk) {
+    const sample = data.subarray(0, SAMPLE);
+    if (deflateRawSync(sample, { level: 1 }).length > sample.length * 0.8) return { encoding: ItemEncoding.Raw, data };
+  }
+  const packed = deflateRawSync(data, { level: 1 });
+  if (packed.length > data.length * 0.9) return { encoding: ItemEncoding.Raw, data };
+  return { encoding: ItemEncoding.DeflateRaw, data: packed };
+}

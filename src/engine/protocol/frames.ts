@@ -1,0 +1,290 @@
+/**
+ * Frames and messages of the Netsync wire protocol, version 1
+ * (docs/PROTOCOL.md is the normative text; keep them in step).
+ *
+ * frame = u32be length (of what follows) || u8 type || payload
+ */
+import { ID_BYTES } from '../hash.js';
+import { ITEM_MAX } from '../items/format.js';
+import { ERROR_CODES, type ProtocolErrorCode, WireReader, WireWriter, perr } from './wire.js';
+
+export const PROTOCOL_VERSION = 1;
+export const MAGIC = Buffer.from('NSYN');
+/** The largest frame: one item of ITEM_MAX plus its header, with room to spare. */
+export const MAX_FRAME = ITEM_MAX + 1024;
+export const MAX_RECON = 4 << 20;
+export const MAX_RECORDS = 65_536;
+export const MAX_PATTERNS = 64;
+export const MAX_SLOTS = 4096;
+export const SHORT_ID = 8;
+export const NONCE_BYTES = 16;
+
+export const enum FrameType {
+  Hello = 1,
+  Welcome = 2,
+  Recon = 3,
+  Offer = 4,
+  Want = 5,
+  Item = 6,
+  Stage = 7,
+  Final = 8,
+  Error = 9,
+}
+
+export const enum Stage {
+  ReconDone = 1,
+  WantsDone = 2,
+  ItemsDone = 3,
+}
+
+export const HELLO_SENDS = 1;
+export const HELLO_RECEIVES = 2;
+export const HELLO_DRY_RUN = 4;
+export const WELCOME_IN_SYNC = 1;
+
+export interface SlotAnnounce {
+  name: string;
+  root: Buffer;
+  count: number;
+}
+
+export interface Hello {
+  minVersion: number;
+  maxVersion: number;
+  flags: number;
+  nonce: Buffer;
+  patterns: string[];
+  slots: SlotAnnounce[];
+}
+
+export const enum RefuseReason {
+  NotOffered = 1,
+  NoPermission = 2,
+}
+
+export interface Welcome {
+  version: number;
+  flags: number;
+  refused: { slot: number; reason: RefuseReason }[];
+  /** Branches only the server has; they take slot numbers after the client's. */
+  extra: string[];
+}
+
+export interface OfferEntry {
+  slot: number;
+  short: Buffer;
+  kind: number;
+  size: number;
+}
+
+export interface WantEntry {
+  slot: number;
+  short: Buffer;
+}
+
+export const enum ItemEncoding {
+  Raw = 0,
+  DeflateRaw = 1,
+}
+
+export type Message =
+  | { type: FrameType.Hello; hello: Hello }
+  | { type: FrameType.Welcome; welcome: Welcome }
+  | { type: FrameType.Recon; payload: Buffer }
+  | { type: FrameType.Offer; entries: OfferEntry[] }
+  | { type: FrameType.Want; entries: WantEntry[] }
+  | { type: FrameType.Item; id: Buffer; encoding: ItemEncoding; data: Buffer }
+  | { type: FrameType.Stage; stage: Stage }
+  | { type: FrameType.Final; roots: Buffer[] }
+  | { type: FrameType.Error; code: number; message: string };
+
+// ---------------------------------------------------------------- encoding
+
+function frame(type: FrameType, payload: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(payload.length + 1, 0);
+  head[4] = type;
+  return Buffer.concat([head, payload]);
+}
+
+export function encodeMessage(m: Message): Buffer {
+  const w = new WireWriter();
+  switch (m.type) {
+    case FrameType.Hello: {
+      const h = m.hello;
+      w.bytes(MAGIC).u8(h.minVersion).u8(h.maxVersion).u8(h.flags).bytes(h.nonce);
+      w.varint(h.patterns.length);
+      for (const p of h.patterns) w.string(p);
+      w.varint(h.slots.length);
+      for (const s of h.slots) w.string(s.name).bytes(s.root).varint(s.count);
+      break;
+    }
+    case FrameType.Welcome: {
+      const x = m.welcome;
+      w.bytes(MAGIC).u8(x.version).u8(x.flags).varint(x.refused.length);
+      for (const r of x.refused) w.varint(r.slot).u8(r.reason);
+      w.varint(x.extra.length);
+      for (const name of x.extra) w.string(name);
+      break;
+    }
+    case FrameType.Recon:
+      w.bytes(m.payload);
+      break;
+    case FrameType.Offer:
+      w.varint(m.entries.length);
+      for (const e of m.entries) w.varint(e.slot).bytes(e.short).u8(e.kind).varint(e.size);
+      break;
+    case FrameType.Want:
+      w.varint(m.entries.length);
+      for (const e of m.entries) w.varint(e.slot).bytes(e.short);
+      break;
+    case FrameType.Item:
+      w.bytes(m.id).u8(m.encoding).bytes(m.data);
+      break;
+    case FrameType.Stage:
+      w.u8(m.stage);
+      break;
+    case FrameType.Final:
+      w.varint(m.roots.length);
+      for (const r of m.roots) w.bytes(r);
+      break;
+    case FrameType.Error:
+      w.u8(m.code).string(m.message.slice(0, 1000));
+      break;
+  }
+  return frame(m.type, w.done());
+}
+
+export function errorMessage(code: ProtocolErrorCode, message: string): Message {
+  return { type: FrameType.Error, code: ERROR_CODES[code], message };
+}
+
+// ---------------------------------------------------------------- decoding
+
+function magic(r: WireReader): void {
+  if (!r.bytes(4).equals(MAGIC)) perr('malformed', 'not a Netsync peer (bad magic)');
+}
+
+/** Decodes one frame body (type byte + payload, the length prefix already removed). */
+export function decodeMessage(body: Buffer): Message {
+  if (body.length === 0) perr('malformed', 'empty frame');
+  const type = body[0]!;
+  const r = new WireReader(body.subarray(1), `frame type ${type}`);
+  const m = decodeBody(type, r);
+  r.end();
+  return m;
+}
+
+function decodeBody(type: number, r: WireReader): Message {
+  switch (type) {
+    case FrameType.Hello: {
+      magic(r);
+      const minVersion = r.u8();
+      const maxVersion = r.u8();
+      const flags = r.u8();
+      const nonce = r.bytes(NONCE_BYTES);
+      const patterns: string[] = [];
+      for (let i = r.count(1, MAX_PATTERNS); i > 0; i--) patterns.push(r.string(256));
+      const slots: SlotAnnounce[] = [];
+      for (let i = r.count(1 + ID_BYTES + 1, MAX_SLOTS); i > 0; i--) {
+        slots.push({ name: r.string(255), root: r.bytes(ID_BYTES), count: r.varint() });
+      }
+      return { type, hello: { minVersion, maxVersion, flags, nonce, patterns, slots } };
+    }
+    case FrameType.Welcome: {
+      magic(r);
+      const version = r.u8();
+      const flags = r.u8();
+      const refused: Welcome['refused'] = [];
+      for (let i = r.count(2, MAX_SLOTS); i > 0; i--) refused.push({ slot: r.varint(), reason: r.u8() as RefuseReason });
+      const extra: string[] = [];
+      for (let i = r.count(1, MAX_SLOTS); i > 0; i--) extra.push(r.string(255));
+      return { type, welcome: { version, flags, refused, extra } };
+    }
+    case FrameType.Recon:
+      if (r.remaining > MAX_RECON) perr('too-large', 'reconciliation message too large');
+      return { type, payload: r.rest() };
+    case FrameType.Offer: {
+      const entries: OfferEntry[] = [];
+      for (let i = r.count(1 + SHORT_ID + 2, MAX_RECORDS); i > 0; i--) {
+        entries.push({ slot: r.varint(), short: r.bytes(SHORT_ID), kind: r.u8(), size: r.varint() });
+      }
+      return { type, entries };
+    }
+    case FrameType.Want: {
+      const entries: WantEntry[] = [];
+      for (let i = r.count(1 + SHORT_ID, MAX_RECORDS); i > 0; i--) entries.push({ slot: r.varint(), short: r.bytes(SHORT_ID) });
+      return { type, entries };
+    }
+    case FrameType.Item: {
+      const id = r.bytes(ID_BYTES);
+      const encoding = r.u8();
+      if (encoding !== ItemEncoding.Raw && encoding !== ItemEncoding.DeflateRaw) perr('malformed', `unknown item encoding ${encoding}`);
+      return { type, id, encoding, data: r.rest() };
+    }
+    case FrameType.Stage: {
+      const stage = r.u8();
+      if (stage < Stage.ReconDone || stage > Stage.ItemsDone) perr('malformed', `unknown stage ${stage}`);
+      return { type, stage };
+    }
+    case FrameType.Final: {
+      const roots: Buffer[] = [];
+      for (let i = r.count(ID_BYTES, MAX_SLOTS); i > 0; i--) roots.push(r.bytes(ID_BYTES));
+      return { type, roots };
+    }
+    case FrameType.Error:
+      return { type, code: r.u8(), message: r.string(4096) };
+    default:
+      return perr('malformed', `unknown frame type ${type}`);
+  }
+}
+
+/**
+ * Incremental frame splitter: feed it socket chunks, it yields frame bodies.
+ * The length field is checked against MAX_FRAME before any buffering, so a
+ * forged 4 GB length costs the peer its session, not our memory.
+ */
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  constructor(private readonly maxFrame = MAX_FRAME) {}
+
+  push(chunk: Buffer): Buffer[] {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const out: Buffer[] = [];
+    for (;;) {
+      if (this.buffered < 4) break;
+      const head = this.peek(4);
+      const length = head.readUInt32BE(0);
+      if (length === 0) perr('malformed', 'zero-length frame');
+      if (length > this.maxFrame) perr('too-large', `frame of ${length} bytes exceeds the ${this.maxFrame}-byte limit`);
+      if (this.buffered < 4 + length) break;
+      const all = this.take(4 + length);
+      out.push(all.subarray(4));
+    }
+    return out;
+  }
+
+  /** Bytes of an incomplete frame held right now (for stall detection). */
+  get pending(): number {
+    return this.buffered;
+  }
+
+  private peek(n: number): Buffer {
+    if (this.chunks[0]!.length >= n) return this.chunks[0]!;
+    const joined = Buffer.concat(this.chunks);
+    this.chunks = [joined];
+    return joined;
+  }
+
+  private take(n: number): Buffer {
+    const joined = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    const out = joined.subarray(0, n);
+    const rest = joined.subarray(n);
+    this.chunks = rest.length ? [rest] : [];
+    this.buffered = rest.length;
+    return out;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The listening side (docs/PROTOCOL.md §Server). Serves many sessions at
+ * once on one database handle; every session is independent and stateless,
+ * and one that misbehaves is closed without touching the others.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { NetsyncError } from '../errors.js';
+import { Reconciler } from '../recon/reconciler.js';
+import { WriteStore } from '../store/store.js';
+import type { RunningServer, ServerOptions, ServerStats } from './api.js';
+import { Connection, DEFAULT_LIMITS, type Limits } from './connection.js';
+import { Exchange } from './exchange.js';
+import { FrameType, HELLO_DRY_RUN, HELLO_RECEIVES, HELLO_SENDS, type Hello, type Message, PROTOCOL_VERSION, RefuseReason, WELCOME_IN_SYNC } from './frames.js';
+import { type BranchFilter, branchFilter } from './patterns.js';
+import { ProgressTracker } from './progress.js';
+import { sessionKey, slotFor } from './slots.js';
+import { ProtocolError } from './wire.js';
+
+export interface ServerTuning {
+  limits?: Limits;
+  maxSessions?: number;
+}
+
+interface Live {
+  conn: Connection;
+  exchange: Exchange | null;
+}
+
+export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}): Promise<RunningServer> {
+  const store = WriteStore.open(opts.db);
+  const offer = branchFilter(opts.patterns);
+  const limits = tuning.limits ?? DEFAULT_LIMITS;
+  const maxSessions = tuning.maxSessions ?? 256;
+  const live = new Set<Live>();
+  const stats: ServerStats = { connected: 0, sessions: 0, itemsSent: 0, itemsReceived: 0 };
+
+  const server: Server = createServer((socket) => {
+    if (live.size >= maxSessions) {
+      socket.destroy();
+      return;
+    }
+    serveSocket(socket);
+  });
+
+  function serveSocket(socket: Socket): void {
+    socket.setNoDelay(true);
+    const sessionId = randomUUID();
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const progress = new ProgressTracker(sessionId);
+    const entry: Live = { conn: null as unknown as Connection, exchange: null };
+    let pending: Message[] | null = null;
+    const onMessage = (m: Message) => {
+      if (m.type === FrameType.Error) return entry.conn.destroy();
+      if (entry.exchange) return entry.exchange.handle(m);
+      if (pending) {
+        pending.push(m); // the client's first RECON, pipelined behind its HELLO
+        return;
+      }
+      if (m.type !== FrameType.Hello) return entry.conn.fail('unexpected', 'expected HELLO');
+      pending = [];
+      welcome(entry, m.hello, progress);
+      const queued = pending;
+      pending = null;
+      for (const q of queued) (entry.exchange as Exchange | null)?.handle(q);
+    };
+    const onClose = (error: ProtocolError | null) => {
+      entry.exchange?.flushReceived();
+      live.delete(entry);
+      stats.connected = live.size;
+      stats.itemsSent += progress.sent.items;
+      stats.itemsReceived += progress.received.items;
+      opts.onEvent?.({
+        type: 'session-end',
+        sessionId,
+        remote,
+        itemsSent: progress.sent.items,
+        itemsReceived: progress.received.items,
+        ...(error ? { error: error.message } : {}),
+      });
+    };
+    entry.conn = new Connection(socket, limits, {
+      onMessage: (m) => {
+        try {
+          onMessage(m);
+        } catch (e) {
+          if (e instanceof ProtocolError) throw e;
+          if (e instanceof NetsyncError) throw new ProtocolError(e.code === 'permission' ? 'permission' : 'internal', e.message);
+          throw e;
+        }
+      },
+      onClose,
+    });
+    live.add(entry);
+    stats.connected = live.size;
+    stats.sessions++;
+    opts.onEvent?.({ type: 'session-start', sessionId, remote });
+  }
+
+  function welcome(entry: Live, hello: Hello, progress: ProgressTracker): void {
+    const { conn } = entry;
+    if (hello.minVersion > PROTOCOL_VERSION || hello.maxVersion < PROTOCOL_VERSION) {
+      return conn.fail('version', `no common protocol version (the client speaks ${hello.minVersion}..${hello.maxVersion}, this server ${PROTOCOL_VERSION})`);
+    }
+    let ask: BranchFilter;
+    try {
+      ask = branchFilter(hello.patterns);
+    } catch (e) {
+      return conn.fail('malformed', (e as Error).message);
+    }
+    const selects = (name: string) => ask.matches(name) && offer.matches(name);
+    const slots = hello.slots.map((s) => slotFor(store, s.name, !selects(s.name)));
+    const refused = slots.flatMap((s, slot) => (s.refused ? [{ slot, reason: RefuseReason.NotOffered }] : []));
+    const announced = new Set(hello.slots.map((s) => s.name));
+    const extra = store.branches().filter((b) => selects(b.name) && !announced.has(b.name)).map((b) => b.name);
+    const inSync =
+      refused.length === 0 &&
+      extra.length === 0 &&
+      slots.every((s, i) => s.tree.node(0, 0).hash.equals(hello.slots[i]!.root));
+    conn.send({
+      type: FrameType.Welcome,
+      welcome: { version: PROTOCOL_VERSION, flags: inSync ? WELCOME_IN_SYNC : 0, refused, extra },
+    });
+    if (inSync) return conn.end();
+    const recon = new Reconciler({ role: 'responder', slots: slots.map((s) => s.tree), sessionKey: sessionKey(hello.nonce) });
+    for (const name of extra) slots.push(slotFor(store, name));
+    const exchange = new Exchange({
+      store,
+      conn,
+      slots,
+      recon,
+      maySend: (hello.flags & HELLO_RECEIVES) !== 0,
+      mayReceive: (hello.flags & HELLO_SENDS) !== 0,
+      dryRun: (hello.flags & HELLO_DRY_RUN) !== 0,
+      finalCheck: (hello.flags & HELLO_SENDS) !== 0 && (hello.flags & HELLO_RECEIVES) !== 0,
+      progress,
+      listLimit: 0,
+    });
+    entry.exchange = exchange;
+    for (let i = hello.slots.length; i < slots.length; i++) exchange.offerAll(i, store.members(slots[i]!.bid!));
+    exchange.whenDone.then(() => conn.end());
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new NetsyncError('io', `cannot listen on ${opts.host}:${opts.port}: ${e.code === 'EADDRINUSE' ? 'address in use' : e.message}`)),
+    );
+    server.listen({ host: opts.host, port: opts.port, ipv6Only: false }, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  opts.onEvent?.({ type: 'listening', host: opts.host, port });
+
+  return {
+    host: opts.host,
+    port,
+    stats: () => ({ ...stats, connected: live.size }),
+    async close(graceMs = 5000) {
+      server.close();
+      const deadline = Date.now() + graceMs;
+      while (live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      for (const entry of live) entry.conn.fail('shutdown', 'the server is shutting down');
+      store.close();
+      opts.onEvent?.({ type: 'closed' });
+    },
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * Byte-level helpers of the wire protocol: unsigned LEB128 varints and a
+ * bounded reader that throws ProtocolError (never reads past its buffer,
+ * never allocates on a peer's say-so).
+ */
+
+export type ProtocolErrorCode =
+  | 'malformed'
+  | 'version'
+  | 'too-large'
+  | 'bad-item'
+  | 'unexpected'
+  | 'timeout'
+  | 'permission'
+  | 'shutdown'
+  | 'internal';
+
+/** Stable numeric codes for the ERROR frame (docs/PROTOCOL.md §Errors). */
+export const ERROR_CODES: Record<ProtocolErrorCode, number> = {
+  malformed: 1,
+  version: 2,
+  'too-large': 3,
+  'bad-item': 4,
+  unexpected: 5,
+  timeout: 6,
+  permission: 7,
+  shutdown: 8,
+  internal: 9,
+};
+
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: ProtocolErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+export function perr(code: ProtocolErrorCode, message: string): never {
+  throw new ProtocolError(code, message);
+}
+
+export class WireReader {
+  private pos = 0;
+  constructor(
+    private readonly buf: Buffer,
+    private readonly what: string,
+  ) {}
+
+  get remaining(): number {
+    return this.buf.length - this.pos;
+  }
+
+  private need(n: number): void {
+    if (n > this.remaining) perr('malformed', `${this.what}: truncated`);
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+
+  u16(): number {
+    this.need(2);
+    const v = this.buf.readUInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  /** Unsigned LEB128, at most 8 bytes (53-bit safe). */
+  varint(): number {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      const b = this.u8();
+      value += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) {
+        if (i > 0 && b === 0) perr('malformed', `${this.what}: non-minimal varint`);
+        return value;
+      }
+      scale *= 128;
+    }
+    return perr('malformed', `${this.what}: varint too long`);
+  }
+
+  /** A count of records each at least `minBytes` long: refused if the frame cannot hold them. */
+  count(minBytes: number, max: number): number {
+    const n = this.varint();
+    if (n > max) perr('too-large', `${this.what}: ${n} records exceeds the limit of ${max}`);
+    if (n * minBytes > this.remaining) perr('malformed', `${this.what}: count ${n} larger than the frame holds`);
+    return n;
+  }
+
+  bytes(n: number): Buffer {
+    this.need(n);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  string(maxBytes: number): string {
+    const n = this.varint();
+    if (n > maxBytes) perr('too-large', `${this.what}: string of ${n} bytes exceeds ${maxBytes}`);
+    const raw = this.bytes(n);
+    const s = raw.toString('utf8');
+    if (!Buffer.from(s, 'utf8').equals(raw)) perr('malformed', `${this.what}: invalid UTF-8`);
+    return s;
+  }
+
+  rest(): Buffer {
+    return this.bytes(this.remaining);
+  }
+
+  end(): void {
+    if (this.remaining !== 0) perr('malformed', `${this.what}: ${this.remaining} trailing bytes`);
+  }
+}
+
+export class WireWriter {
+  private readonly parts: Buffer[] = [];
+  private size = 0;
+
+  private push(b: Buffer): this {
+    this.parts.push(b);
+    this.size += b.length;
+    return this;
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  u8(v: number): this {
+    return this.push(Buffer.of(v));
+  }
+
+  u16(v: number): this {
+    const b = Buffer.alloc(2);
+    b.writeUInt16BE(v);
+    return this.push(b);
+  }
+
+  varint(v: number): this {
+    const out: number[] = [];
+    let n = v;
+    do {
+      let b = n % 128;
+      n = Math.floor(n / 128);
+      if (n > 0) b |= 0x80;
+      out.push(b);
+    } while (n > 0);
+    return this.push(Buffer.from(out));
+  }
+
+  bytes(b: Uint8Array): this {
+    return this.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  }
+
+  string(s: string): this {
+    const b = Buffer.from(s, 'utf8');
+    return this.varint(b.length).bytes(b);
+  }
+
+  done(): Buffer {
+    return Buffer.concat(this.parts, this.size);
+  }
+}
