@@ -1,0 +1,89 @@
+/**
+ * The collection as the UI sees it: branches, logs, items, checkout. Each
+ * call opens its own short-lived handle, so a sync writing through another
+ * connection never waits on the UI, and the UI always reads committed state.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, isAbsolute } from 'node:path';
+import type { BranchSummary, CheckoutSummary, DatabaseStatus, ItemView, LogEntry } from '../../shared/api.js';
+import { fail } from '../errors.js';
+import { toHex } from '../hash.js';
+import { EntryType, Kind, decodeItem } from '../items/format.js';
+import { branchLog, resolveManifest } from '../store/history.js';
+import { ReadStore, WriteStore } from '../store/store.js';
+import { checkoutManifest } from '../workspace/checkout.js';
+
+export function withReadStore<T>(path: string, fn: (store: ReadStore) => T): T {
+  const store = ReadStore.open(path);
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+/** Opens the database at `path`, creating it (and its folder) when missing. */
+export function openOrCreate(path: string): DatabaseStatus {
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true });
+    WriteStore.open(path, { create: true }).close();
+  } else {
+    // A write handle applies pending migrations once; later reads stay read-only.
+    WriteStore.open(path).close();
+  }
+  return databaseStatus(path);
+}
+
+export function databaseStatus(path: string): DatabaseStatus {
+  return withReadStore(path, (store) => ({ path, items: store.itemCount(), branches: store.branches().length }));
+}
+
+export function listBranches(path: string): BranchSummary[] {
+  return withReadStore(path, (store) => store.branches().map((b) => ({ name: b.name, items: b.items, root: toHex(b.root) })));
+}
+
+export function branchHistory(path: string, branch: string): LogEntry[] {
+  return withReadStore(path, (store) => branchLog(store, branch));
+}
+
+export function showItem(path: string, ref: string): ItemView {
+  return withReadStore(path, (store) => {
+    const found = store.findByHexPrefix(ref);
+    if (found === 'ambiguous') fail('usage', `"${ref}" matches more than one item; give more digits`);
+    if (!found) fail('not-found', `no item with id ${ref}`);
+    const id = toHex(found);
+    const item = decodeItem(store.get(found)!.data);
+    const signer = (key: Buffer) => store.key(key)?.name ?? '?';
+    switch (item.kind) {
+      case Kind.Manifest:
+        return {
+          kind: 'manifest',
+          id,
+          entries: item.entries.map((e) => ({
+            path: e.path,
+            type: e.type === EntryType.Dir ? 'dir' : e.type === EntryType.Executable ? 'exec' : 'file',
+            ...(e.file ? { file: toHex(e.file), size: store.meta(e.file)?.size ?? 0 } : {}),
+          })),
+          certs: store.certsOn(found).map((c) => ({ name: c.name, value: c.value.toString('utf8'), signer: signer(c.key), signerKey: toHex(c.key) })),
+        };
+      case Kind.File:
+        return { kind: 'file', id, size: item.size, chunks: item.layout === 'chunked' ? item.chunks.length : 0 };
+      case Kind.Chunk:
+        return { kind: 'chunk', id, size: item.size };
+      case Kind.Cert:
+        return { kind: 'cert', id, manifest: toHex(item.manifest), name: item.name, value: item.value.toString('utf8'), signer: signer(item.key), signerKey: toHex(item.key) };
+      case Kind.Key:
+        return { kind: 'key', id, name: item.name, publicKey: item.publicKey.toString('base64') };
+    }
+  });
+}
+
+export function checkoutTo(path: string, target: string, dir: string): CheckoutSummary {
+  // A relative folder would land wherever the host process happens to run.
+  if (!isAbsolute(dir)) fail('usage', `check out into an absolute folder path, not "${dir}"`);
+  return withReadStore(path, (store) => {
+    const manifest = resolveManifest(store, target);
+    const r = checkoutManifest(store, manifest, dir);
+    return { manifest: toHex(manifest), dir, files: r.files, dirs: r.dirs, bytes: r.bytes };
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * The one sync server this process may run ("a server to play with"): start,
+ * stop, and a status kept current from the engine's server events.
+ */
+import { parseAddress } from '../../shared/address.js';
+import type { ServerStatus, ServeOptions } from '../../shared/api.js';
+import { fail } from '../errors.js';
+import type { RunningServer, ServerEvent, ServerOptions } from '../protocol/api.js';
+import { refuse, toApiError } from './errors.js';
+
+export type StartServer = (opts: ServerOptions) => Promise<RunningServer>;
+
+const STOPPED: ServerStatus = { running: false, patterns: [], connections: [], sessions: 0, itemsSent: 0, itemsReceived: 0 };
+
+/** How long sessions in flight may finish when the user stops serving. */
+const STOP_GRACE_MS = 2000;
+
+export class ServerHost {
+  private server: RunningServer | null = null;
+  private starting = false;
+  private current: ServerStatus = structuredClone(STOPPED);
+
+  constructor(
+    private readonly startServer: StartServer,
+    private readonly onStatus: (status: ServerStatus) => void,
+  ) {}
+
+  status(): ServerStatus {
+    return structuredClone(this.current);
+  }
+
+  async start(db: string, options: ServeOptions): Promise<ServerStatus> {
+    if (this.server || this.starting) refuse('busy', `already serving on ${this.current.host ?? '…'}:${this.current.port ?? ''}; stop it first`);
+    const bind = parseAddress(options.bind, undefined, true);
+    if (!bind) fail('usage', `"${options.bind}" is not HOST:PORT`);
+    this.starting = true;
+    try {
+      this.server = await this.startServer({ db, host: bind.host, port: bind.port, patterns: [...options.patterns], onEvent: (e) => this.apply(e) });
+    } catch (e) {
+      this.update({ ...structuredClone(STOPPED), error: toApiError(e, options.bind) });
+      throw e;
+    } finally {
+      this.starting = false;
+    }
+    this.update({
+      ...structuredClone(STOPPED),
+      running: true,
+      host: this.server.host,
+      port: this.server.port,
+      patterns: [...options.patterns],
+      startedAt: new Date().toISOString(),
+    });
+    return this.status();
+  }
+
+  async stop(): Promise<ServerStatus> {
+    const server = this.server;
+    if (!server) return this.status();
+    this.server = null;
+    await server.close(STOP_GRACE_MS);
+    this.update({ ...this.current, running: false, connections: [] });
+    return this.status();
+  }
+
+  private apply(e: ServerEvent): void {
+    const s = this.current;
+    switch (e.type) {
+      case 'listening':
+        this.update({ ...s, host: e.host, port: e.port });
+        return;
+      case 'session-start':
+        this.update({ ...s, sessions: s.sessions + 1, connections: [...s.connections, { sessionId: e.sessionId, remote: e.remote, since: new Date().toISOString() }] });
+        return;
+      case 'session-end':
+        this.update({
+          ...s,
+          itemsSent: s.itemsSent + e.itemsSent,
+          itemsReceived: s.itemsReceived + e.itemsReceived,
+          connections: s.connections.filter((c) => c.sessionId !== e.sessionId),
+        });
+        return;
+      case 'closed':
+        this.server = null;
+        this.update({ ...s, running: false, connections: [] });
+        return;
+    }
+  }
+
+  private update(next: ServerStatus): void {
+    this.current = next;
+    this.onStatus(this.status());
+  }
+}

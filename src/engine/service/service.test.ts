@@ -1,0 +1,202 @@
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { tempDir } from '../../../test/helpers/temp.js';
+import type { NetsyncEvent } from '../../shared/api.js';
+import type { ProgressEvent, SessionSummary } from '../../shared/sync.js';
+import { KeyStore } from '../keys/keystore.js';
+import type { ClientOptions, RunningServer, ServerOptions } from '../protocol/api.js';
+import { WriteStore } from '../store/store.js';
+import { commitDirectory } from '../workspace/commit.js';
+import { NetsyncService } from './service.js';
+
+const emptySide = { count: 0, bytes: 0, groups: [], items: [] };
+
+function summary(opts: ClientOptions, itemsReceived = 0): SessionSummary {
+  return {
+    sessionId: 'engine-1',
+    direction: opts.direction,
+    dryRun: opts.dryRun,
+    itemsSent: 0,
+    itemsReceived,
+    bytesSent: 0,
+    bytesReceived: 0,
+    reconBytesSent: 0,
+    reconBytesReceived: 0,
+    roundTrips: 1,
+    ms: 1,
+    weLack: emptySide,
+    theyLack: emptySide,
+  };
+}
+
+function progress(seq: number, phase: ProgressEvent['phase']): ProgressEvent {
+  const t = { items: 0, bytes: 0, totalItems: 0, totalBytes: 0 };
+  return { seq, sessionId: 'engine-1', phase, sent: t, received: t, reconBytesSent: 0, reconBytesReceived: 0, roundTrips: 0, rate: 0, elapsedMs: 0 };
+}
+
+function setup(engine: ConstructorParameters<typeof NetsyncService>[0]['engine'] = {}) {
+  const dir = tempDir('netsync-service-');
+  const service = new NetsyncService({ configDir: join(dir, 'config'), defaultDatabase: join(dir, 'data', 'a.db'), engine });
+  const events: NetsyncEvent[] = [];
+  service.onEvent((e) => events.push(e));
+  return { dir, service, events };
+}
+
+describe('NetsyncService', () => {
+  it('refuses collection calls until a database is open, then creates one', async () => {
+    const { service, dir } = setup();
+    expect(await service.listBranches()).toEqual({ ok: false, error: { code: 'db-missing', message: 'No database is open; open or create one first.' } });
+    const opened = await service.openDatabase();
+    expect(opened).toMatchObject({ ok: true, value: { path: join(dir, 'data', 'a.db'), items: 0, branches: 0 } });
+    expect(await service.listBranches()).toEqual({ ok: true, value: [] });
+    const status = await service.getStatus();
+    expect(status.ok && status.value.database?.path).toBe(join(dir, 'data', 'a.db'));
+  });
+
+  it('reads branches, logs, manifests and checks out', async () => {
+    const { service, dir } = setup();
+    const db = join(dir, 'c.db');
+    const keys = new KeyStore(join(dir, 'config', 'keys'));
+    const pair = keys.generate('alice@example.org');
+    const tree = join(dir, 'tree');
+    mkdirSync(join(tree, 'docs'), { recursive: true });
+    writeFileSync(join(tree, 'README'), 'hello\n');
+    writeFileSync(join(tree, 'docs', 'guide.txt'), 'guide\n');
+    const store = WriteStore.open(db, { create: true });
+    const committed = commitDirectory(store, tree, { branch: 'org.example.demo', message: 'first', signer: { name: 'alice@example.org', pair } });
+    store.close();
+
+    expect((await service.openDatabase(db)).ok).toBe(true);
+    const branches = await service.listBranches();
+    expect(branches.ok && branches.value.map((b) => b.name)).toEqual(['org.example.demo']);
+    const log = await service.log('org.example.demo');
+    expect(log.ok && log.value[0]).toMatchObject({ manifest: committed.manifest, changelog: 'first' });
+    expect(log.ok && log.value[0]!.certs.every((c) => c.signer === 'alice@example.org')).toBe(true);
+    const shown = await service.show(committed.manifest.slice(0, 12));
+    expect(shown.ok && shown.value.kind === 'manifest' && shown.value.entries.map((e) => `${e.type} ${e.path}`)).toEqual(['file README', 'dir docs', 'file docs/guide.txt']);
+    expect(await service.log('org.nope')).toMatchObject({ ok: false, error: { code: 'not-found' } });
+
+    const out = join(dir, 'out');
+    const co = await service.checkout('org.example.demo', out);
+    expect(co).toMatchObject({ ok: true, value: { files: 2, dirs: 1 } });
+    expect(readFileSync(join(out, 'docs', 'guide.txt'), 'utf8')).toBe('guide\n');
+    expect(await service.checkout('org.example.demo', 'relative/dir')).toMatchObject({ ok: false, error: { code: 'usage' } });
+
+    const keysList = await service.listKeys();
+    expect(keysList.ok && keysList.value).toEqual([expect.objectContaining({ name: 'alice@example.org', hasPrivate: true, inDatabase: true })]);
+  });
+
+  it('remembers peers, their direction and patterns, in a private file', async () => {
+    const { service, dir } = setup();
+    const added = await service.addPeer({ name: 'lab', address: 'lab.example.org' });
+    if (!added.ok) throw new Error(added.error.message);
+    expect(added.value).toMatchObject({ direction: 'sync', include: ['*'], exclude: [] });
+    expect(await service.addPeer({ name: 'lab', address: 'x' })).toMatchObject({ ok: false, error: { code: 'usage' } });
+    await service.updatePeer(added.value.id, { direction: 'pull', include: ['org.example.*'], exclude: ['org.example.secret*'] });
+
+    const again = new NetsyncService({ configDir: join(dir, 'config') });
+    const peers = await again.listPeers();
+    expect(peers.ok && peers.value).toEqual([expect.objectContaining({ name: 'lab', direction: 'pull', include: ['org.example.*'], exclude: ['org.example.secret*'] })]);
+    expect(statSync(join(dir, 'config', 'peers.json')).mode & 0o777).toBe(0o600);
+    expect((await again.removePeer(added.value.id)).ok).toBe(true);
+    expect(await again.listPeers()).toEqual({ ok: true, value: [] });
+  });
+
+  it('runs a session with the peer’s direction and patterns, forwarding progress', async () => {
+    const seen: ClientOptions[] = [];
+    const { service, events } = setup({
+      runClientSession: async (opts) => {
+        seen.push(opts);
+        opts.onProgress?.(progress(1, 'connecting'));
+        opts.onProgress?.(progress(2, 'refining'));
+        opts.onProgress?.(progress(3, 'done'));
+        return summary(opts, 3);
+      },
+    });
+    await service.openDatabase();
+    const peer = await service.addPeer({ name: 'lab', address: '127.0.0.1:9999' });
+    if (!peer.ok) throw new Error('no peer');
+    await service.updatePeer(peer.value.id, { direction: 'push', exclude: ['secret*'] });
+
+    const r = await service.sync(peer.value.id);
+    expect(r.ok).toBe(true);
+    expect(seen[0]).toMatchObject({ host: '127.0.0.1', port: 9999, direction: 'push', dryRun: false, patterns: ['*', '!secret*'] });
+    const types = events.map((e) => (e.type === 'peer-status' ? `peer:${e.state}` : e.type));
+    expect(types).toEqual([
+      'collection-changed',
+      'session-started',
+      'peer:connecting',
+      'session-progress',
+      'session-progress',
+      'peer:refining',
+      'session-progress',
+      'session-finished',
+      'peer:done',
+      'collection-changed',
+    ]);
+    const peers = await service.listPeers();
+    expect(peers.ok && peers.value[0]!.last).toMatchObject({ dryRun: false, itemsReceived: 3 });
+  });
+
+  it('cancels a running session and reports a clear error for a failed one', async () => {
+    const { service, events } = setup({
+      runClientSession: (opts) =>
+        new Promise((_resolve, reject) => {
+          if (opts.port === 1) return reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }));
+          opts.signal?.addEventListener('abort', () => reject(new Error('aborted')));
+        }),
+    });
+    await service.openDatabase();
+    const slow = await service.addPeer({ name: 'slow', address: 'slow.example:4691' });
+    const down = await service.addPeer({ name: 'down', address: '127.0.0.1:1' });
+    if (!slow.ok || !down.ok) throw new Error('no peer');
+
+    const failed = await service.diff(down.value.id);
+    expect(failed).toEqual({ ok: false, error: { code: 'unreachable', message: "Nothing is listening at 127.0.0.1:1; is the peer's server running?" } });
+
+    const running = service.sync(slow.value.id);
+    const started = await vi.waitFor(() => {
+      const e = events.find((e) => e.type === 'session-started' && e.session.peerId === slow.value.id);
+      if (!e) throw new Error('not yet');
+      return e;
+    });
+    if (started.type !== 'session-started') throw new Error('not started');
+    expect(await service.sync(slow.value.id)).toMatchObject({ ok: false, error: { code: 'busy' } });
+    expect(await service.cancel(started.session.sessionId)).toEqual({ ok: true, value: true });
+    expect(await running).toMatchObject({ ok: false, error: { code: 'cancelled' } });
+    expect(await service.cancel(started.session.sessionId)).toEqual({ ok: true, value: false });
+  });
+
+  it('starts and stops the server, keeping its status from the engine’s events', async () => {
+    let closed = false;
+    const { service, events } = setup({
+      startServer: async (opts: ServerOptions): Promise<RunningServer> => {
+        opts.onEvent?.({ type: 'listening', host: opts.host, port: 5555 });
+        setTimeout(() => {
+          opts.onEvent?.({ type: 'session-start', sessionId: 's1', remote: '10.1.1.1:5000' });
+          opts.onEvent?.({ type: 'session-end', sessionId: 's1', remote: '10.1.1.1:5000', itemsSent: 4, itemsReceived: 2 });
+        }, 1);
+        return { host: opts.host, port: 5555, stats: () => ({ connected: 0, sessions: 0, itemsSent: 0, itemsReceived: 0 }), close: async () => void (closed = true) };
+      },
+    });
+    expect(await service.startServer({ bind: '127.0.0.1:0', patterns: [] })).toMatchObject({ ok: false, error: { code: 'db-missing' } });
+    await service.openDatabase();
+    const started = await service.startServer({ bind: '127.0.0.1:0', patterns: ['org.*'] });
+    expect(started).toMatchObject({ ok: true, value: { running: true, host: '127.0.0.1', port: 5555, patterns: ['org.*'] } });
+    expect(await service.startServer({ bind: '127.0.0.1:0', patterns: [] })).toMatchObject({ ok: false, error: { code: 'busy' } });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(await service.serverStatus()).toMatchObject({ ok: true, value: { sessions: 1, itemsSent: 4, itemsReceived: 2, connections: [] } });
+    expect(await service.stopServer()).toMatchObject({ ok: true, value: { running: false } });
+    expect(closed).toBe(true);
+    expect(events.filter((e) => e.type === 'server-status').length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('generates a key and stores its public half in the open database', async () => {
+    const { service } = setup();
+    await service.openDatabase();
+    const key = await service.generateKey('bob@example.org', 'correct horse');
+    expect(key).toMatchObject({ ok: true, value: { name: 'bob@example.org', hasPrivate: true, encrypted: true, inDatabase: true } });
+    expect(await service.generateKey('bob@example.org')).toMatchObject({ ok: false, error: { code: 'key' } });
+  });
+});

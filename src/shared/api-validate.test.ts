@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { parseAddress } from './address.js';
+import { API_METHODS } from './api.js';
+import { argSchemas, checkArgs, checkRequest } from './api-validate.js';
+
+describe('the API argument check', () => {
+  it('has a schema for every call and no other', () => {
+    expect(Object.keys(argSchemas).sort()).toEqual([...API_METHODS].sort());
+  });
+
+  it('accepts well-formed calls', () => {
+    expect(checkArgs('openDatabase', []).ok).toBe(true);
+    expect(checkArgs('openDatabase', ['/tmp/a.db']).ok).toBe(true);
+    expect(checkArgs('addPeer', [{ name: 'lab', address: '10.0.0.2:4691' }]).ok).toBe(true);
+    expect(checkArgs('addPeer', [{ name: 'lab', address: '[::1]' }]).ok).toBe(true);
+    expect(checkArgs('updatePeer', ['abc123', { direction: 'pull', include: ['org.example.*'], exclude: ['org.example.secret*'] }]).ok).toBe(true);
+    expect(checkArgs('startServer', [{ bind: '0.0.0.0:0', patterns: [] }]).ok).toBe(true);
+    expect(checkArgs('generateKey', ['alice@example.org']).ok).toBe(true);
+    expect(checkArgs('show', ['a1b2c3']).ok).toBe(true);
+  });
+
+  it.each([
+    ['log', [], /needs 1 argument/],
+    ['log', ['main', 'extra'], /at most 1 argument/],
+    ['log', [42], /must be text/],
+    ['listBranches', ['x'], /at most 0 arguments/],
+    ['openDatabase', [null], /must be text/],
+    ['openDatabase', ['a\0b'], /NUL/],
+    ['addPeer', [{ name: 'lab' }], /address must be text/],
+    ['addPeer', [{ name: 'lab', address: 'not an address' }], /HOST or HOST:PORT/],
+    ['addPeer', [{ name: 'lab', address: 'h:70000' }], /HOST or HOST:PORT/],
+    ['addPeer', [{ name: '', address: 'h' }], /must not be empty/],
+    ['addPeer', [{ name: 'lab', address: 'h', admin: true }], /unknown field "admin"/],
+    ['addPeer', [['lab', 'h']], /must be an object/],
+    ['updatePeer', ['p1', { direction: 'both' }], /sync, push, pull/],
+    ['updatePeer', ['p1', { include: ['!org.*'] }], /branch pattern/],
+    ['updatePeer', ['../../etc', {}], /an id/],
+    ['startServer', [{ bind: '0.0.0.0', patterns: [], extra: 1 }], /unknown field/],
+    ['show', ['xyz'], /6 to 64 hex digits|at least 6/],
+    ['generateKey', ['bad name'], /key name/],
+    ['checkout', ['org.example', ''], /must not be empty/],
+  ] as const)('refuses %s(%j)', (method, args, why) => {
+    const r = checkArgs(method, args);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.code).toBe('bad-request');
+      expect(r.error.message).toMatch(why);
+      expect(r.error.message).toMatch(/^Refused .*\.$/);
+    }
+  });
+
+  it('refuses unknown methods and non-list arguments', () => {
+    expect(checkRequest('constructor', [])).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+    expect(checkRequest('__proto__', [])).toMatchObject({ ok: false });
+    expect(checkRequest('log', { 0: 'main' })).toMatchObject({ ok: false });
+    expect(checkRequest('log', ['main'])).toEqual({ ok: true, value: { method: 'log', args: ['main'] } });
+  });
+});
+
+describe('addresses', () => {
+  it('parses HOST, HOST:PORT and bracketed IPv6', () => {
+    expect(parseAddress('example.org')).toEqual({ host: 'example.org', port: 4691 });
+    expect(parseAddress('127.0.0.1:1')).toEqual({ host: '127.0.0.1', port: 1 });
+    expect(parseAddress('[::1]:99')).toEqual({ host: '::1', port: 99 });
+    expect(parseAddress('0.0.0.0:0')).toBeNull();
+    expect(parseAddress('0.0.0.0:0', 4691, true)).toEqual({ host: '0.0.0.0', port: 0 });
+    expect(parseAddress('a b')).toBeNull();
+    expect(parseAddress('::1')).toBeNull();
+    expect(parseAddress('-bad.example')).toBeNull();
+  });
+});
