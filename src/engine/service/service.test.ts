@@ -8,7 +8,7 @@ import { KeyStore } from '../keys/keystore.js';
 import type { ClientOptions, RunningServer, ServerOptions } from '../protocol/api.js';
 import { WriteStore } from '../store/store.js';
 import { commitDirectory } from '../workspace/commit.js';
-import { NetsyncService } from './service.js';
+import { NetsyncService, type ServiceOptions } from './service.js';
 
 const emptySide = { count: 0, bytes: 0, groups: [], items: [] };
 
@@ -35,7 +35,7 @@ function progress(seq: number, phase: ProgressEvent['phase']): ProgressEvent {
   return { seq, sessionId: 'engine-1', phase, sent: t, received: t, reconBytesSent: 0, reconBytesReceived: 0, roundTrips: 0, rate: 0, elapsedMs: 0 };
 }
 
-function setup(engine: ConstructorParameters<typeof NetsyncService>[0]['engine'] = {}) {
+function setup(engine: ServiceOptions['engine'] = {}) {
   const dir = tempDir('netsync-service-');
   const service = new NetsyncService({ configDir: join(dir, 'config'), defaultDatabase: join(dir, 'data', 'a.db'), engine });
   const events: NetsyncEvent[] = [];
