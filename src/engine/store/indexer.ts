@@ -1,18 +1,23 @@
 /**
  * Keeps the derived tables (refs, certs, keys, branches, members) and the
- * tries in step with `items`. `indexItem` is called for each stored item in
- * the order it was stored, both by `put` and by `rebuild`, so an incremental
- * index and a rebuilt one are the same by construction.
+ * tries in step with `items`.
  *
  * Collection membership (PRODUCT.md): a branch's collection holds the
- * manifests carrying a `branch` cert naming it, their files and chunks, every
- * cert on those manifests and the keys that signed them. References are
- * always stored before what names them (verify.ts), so when a `branch` cert
- * arrives the whole closure of its manifest is already there.
+ * manifests carrying a `branch` cert naming it, their files and the files'
+ * chunks, every cert on those manifests and the keys that signed them.
+ * References are always stored before what names them (verify.ts), so when a
+ * `branch` cert arrives the whole closure of its manifest is already there.
+ *
+ * Two ways to the same result: `indexItem` (one item at a time, as `put`
+ * stores it) and `bulk` (a whole database at once: rebuild and check). `db
+ * check` builds the bulk index and compares it with the incremental one, so
+ * each path checks the other.
  */
 import type Database from 'better-sqlite3';
 import { TrieWriter } from '../index/persistent-trie.js';
-import { EntryType, type Item, Kind } from '../items/format.js';
+import { EntryType, type Item, Kind, decodeItem } from '../items/format.js';
+
+type Cert = Extract<Item, { kind: Kind.Cert }>;
 
 export class Indexer {
   private readonly pending = new Map<number, Buffer[]>();
@@ -32,44 +37,45 @@ export class Indexer {
       key: db.prepare<[Buffer, string, Buffer]>(`INSERT OR IGNORE INTO ${t('keys')} (id, name, public_key) VALUES (?, ?, ?)`),
       branchId: db.prepare<[string], { bid: number }>(`SELECT bid FROM ${t('branches')} WHERE name = ?`),
       newBranch: db.prepare<[string]>(`INSERT INTO ${t('branches')} (name) VALUES (?)`),
-      branchesOf: db.prepare<[Buffer], { bid: number }>(
+      branchesOf: db.prepare<[Buffer], number>(
         `SELECT b.bid FROM ${t('certs')} c JOIN ${t('branches')} b ON b.name = CAST(c.value AS TEXT)
          WHERE c.manifest = ? AND c.name = 'branch'`,
-      ),
+      ).pluck(),
       member: db.prepare<[number, Buffer]>(`INSERT OR IGNORE INTO ${t('members')} (bid, id) VALUES (?, ?)`),
-      files: db.prepare<[Buffer], { id: Buffer }>(`SELECT child AS id FROM ${t('refs')} WHERE parent = ?`),
-      chunks: db.prepare<[Buffer], { id: Buffer }>(
-        `SELECT DISTINCT r2.child AS id FROM ${t('refs')} r1 JOIN ${t('refs')} r2 ON r2.parent = r1.child WHERE r1.parent = ?`,
-      ),
+      chunks: db.prepare<[Buffer], Buffer>(`SELECT child FROM ${t('refs')} WHERE parent = ?`).pluck(),
       certsOn: db.prepare<[Buffer], { id: Buffer; key: Buffer }>(`SELECT id, key FROM ${t('certs')} WHERE manifest = ?`),
+      // Items are always read from the live database, whichever index is built.
+      data: db.prepare<[Buffer], Buffer>('SELECT data FROM main.items WHERE id = ?').pluck(),
     };
   }
 
+  /** Indexes one item just stored (called by WriteStore.put, in its transaction). */
   indexItem(id: Buffer, item: Item): void {
+    this.record(id, item);
+    if (item.kind !== Kind.Cert) return;
+    if (item.name === 'branch') this.addManifest(this.ensureBranch(item.value.toString('utf8')), item.manifest);
+    for (const bid of this.s.branchesOf.all(item.manifest)) {
+      this.addMember(bid, id);
+      this.addMember(bid, item.key);
+    }
+  }
+
+  /** The decoded tables: what both paths share. */
+  private record(id: Buffer, item: Item): void {
     switch (item.kind) {
       case Kind.File:
         if (item.layout === 'chunked') for (const c of item.chunks) this.s.ref.run(id, c.id);
-        return;
-      case Kind.Manifest:
-        for (const e of item.entries) if (e.type !== EntryType.Dir) this.s.ref.run(id, e.file!);
         return;
       case Kind.Key:
         this.s.key.run(id, item.name, item.publicKey);
         return;
       case Kind.Cert:
-        this.indexCert(id, item);
+        this.s.cert.run(id, item.manifest, item.key, item.name, item.value);
+        if (item.name === 'branch') this.ensureBranch(item.value.toString('utf8'));
         return;
+      case Kind.Manifest:
       case Kind.Chunk:
         return;
-    }
-  }
-
-  private indexCert(id: Buffer, cert: Extract<Item, { kind: Kind.Cert }>): void {
-    this.s.cert.run(id, cert.manifest, cert.key, cert.name, cert.value);
-    if (cert.name === 'branch') this.addManifest(this.ensureBranch(cert.value.toString('utf8')), cert.manifest);
-    for (const { bid } of this.s.branchesOf.all(cert.manifest)) {
-      this.addMember(bid, id);
-      this.addMember(bid, cert.key);
     }
   }
 
@@ -79,11 +85,22 @@ export class Indexer {
     return Number(this.s.newBranch.run(name).lastInsertRowid);
   }
 
+  /** Every item a manifest brings into a branch besides certs: itself, its files, their chunks. */
+  private closure(manifest: Buffer, chunksOf: (file: Buffer) => Buffer[] = (f) => this.s.chunks.all(f)): Buffer[] {
+    const item = decodeItem(this.s.data.get(manifest)!);
+    if (item.kind !== Kind.Manifest) return [];
+    const out: Buffer[] = [manifest];
+    for (const e of item.entries) {
+      if (e.type === EntryType.Dir) continue;
+      out.push(e.file!);
+      for (const chunk of chunksOf(e.file!)) out.push(chunk);
+    }
+    return out;
+  }
+
   /** Adds a manifest's whole closure to a branch's collection. */
   private addManifest(bid: number, manifest: Buffer): void {
-    this.addMember(bid, manifest);
-    for (const { id } of this.s.files.all(manifest)) this.addMember(bid, id);
-    for (const { id } of this.s.chunks.all(manifest)) this.addMember(bid, id);
+    for (const id of this.closure(manifest)) this.addMember(bid, id);
     for (const { id, key } of this.s.certsOn.all(manifest)) {
       this.addMember(bid, id);
       this.addMember(bid, key);
@@ -101,7 +118,7 @@ export class Indexer {
   flush(): void {
     for (const [bid, ids] of this.pending) {
       ids.sort(Buffer.compare);
-      new TrieWriter(this.db, bid, { members: `${this.schema}members`, trie: `${this.schema}trie` }).add(ids);
+      this.trieWriter(bid).add(ids);
     }
     this.pending.clear();
   }
@@ -109,5 +126,58 @@ export class Indexer {
   /** Forgets pending work of a transaction that rolled back. */
   reset(): void {
     this.pending.clear();
+  }
+
+  private trieWriter(bid: number): TrieWriter {
+    return new TrieWriter(this.db, bid, { members: `${this.schema}members`, trie: `${this.schema}trie` });
+  }
+
+  /**
+   * Indexes a whole database into empty tables: first the decoded tables
+   * from every indexable item (in storage order), then each branch's members
+   * gathered in memory, sorted once, written in key order (what a B-tree
+   * takes fastest) and turned into the trie from the same sorted list.
+   */
+  bulk(items: Iterable<{ id: Buffer; data: Buffer }>, onProgress?: (n: number) => void): number {
+    let n = 0;
+    for (const row of items) {
+      this.record(row.id, decodeItem(row.data));
+      if (++n % 10_000 === 0) onProgress?.(n);
+    }
+    const t = (name: string) => `${this.schema}${name}`;
+    const branchCerts = this.db
+      .prepare<[], { bid: number; manifest: Buffer }>(
+        `SELECT b.bid, c.manifest FROM ${t('certs')} c JOIN ${t('branches')} b ON b.name = CAST(c.value AS TEXT)
+         WHERE c.name = 'branch' ORDER BY b.bid`,
+      )
+      .all();
+    // The few chunked files' chunks, read at once instead of one query per file.
+    const chunked = new Map<string, Buffer[]>();
+    for (const r of this.db.prepare<[], { parent: Buffer; child: Buffer }>(`SELECT parent, child FROM ${t('refs')}`).iterate()) {
+      const k = r.parent.toString('hex');
+      chunked.set(k, [...(chunked.get(k) ?? []), r.child]);
+    }
+    const chunksOf = (file: Buffer) => (chunked.size === 0 ? [] : (chunked.get(file.toString('hex')) ?? []));
+    const byBranch = new Map<number, Set<string>>();
+    const closures = new Map<string, string[]>();
+    for (const { bid, manifest } of branchCerts) {
+      let members = byBranch.get(bid);
+      if (!members) byBranch.set(bid, (members = new Set()));
+      const key = manifest.toString('hex');
+      let closure = closures.get(key);
+      if (!closure) {
+        closure = this.closure(manifest, chunksOf).map((id) => id.toString('hex'));
+        for (const c of this.s.certsOn.all(manifest)) closure.push(c.id.toString('hex'), c.key.toString('hex'));
+        closures.set(key, closure);
+      }
+      for (const id of closure) members.add(id);
+    }
+    for (const [bid, members] of byBranch) {
+      // Hex strings sort in id order with the plain comparison, much faster than Buffer.compare.
+      const sorted = [...members].sort().map((hex) => Buffer.from(hex, 'hex'));
+      for (const id of sorted) this.s.member.run(bid, id);
+      this.trieWriter(bid).add(sorted);
+    }
+    return n;
   }
 }

@@ -15,19 +15,13 @@ import { NetsyncError } from '../errors.js';
 
 const INDEX_SCHEMA_SQL = MIGRATIONS[1]!;
 
-/** Items whose data the indexer needs decoded; bulk content is skipped unread. */
+/** Items whose decoded form the index tables hold; content and manifests are read only when needed. */
 const INDEXABLE = `SELECT rid, id, data FROM items
-  WHERE (kind IN (${Kind.Manifest}, ${Kind.Cert}, ${Kind.Key})
+  WHERE (kind IN (${Kind.Cert}, ${Kind.Key})
      OR (kind = ${Kind.File} AND substr(data, 2, 1) = x'01'))`;
 
 function indexAll(store: WriteStore, indexer: Indexer, onProgress?: (done: number) => void): number {
-  let n = 0;
-  for (const row of store.pages<{ id: Buffer; data: Buffer }>(INDEXABLE)) {
-    indexer.indexItem(row.id, decodeItem(row.data));
-    if (++n % 10_000 === 0) onProgress?.(n);
-  }
-  indexer.flush();
-  return n;
+  return indexer.bulk(store.pages<{ id: Buffer; data: Buffer }>(INDEXABLE), onProgress);
 }
 
 export function rebuildIndex(store: WriteStore, onProgress?: (done: number) => void): { items: number; branches: number } {

@@ -4,7 +4,7 @@
  *
  * Tables fall in two groups:
  * - `items`: the only primary data. Everything else is derived from it.
- * - the index (refs, certs, keys, branches, members, trie): decoded views and
+ * - the index (refs = file->chunk, certs, keys, branches, members, trie): decoded views and
  *   the Merkle trie, rebuilt from `items` alone by `db rebuild-index`.
  */
 import type Database from 'better-sqlite3';

@@ -6,10 +6,10 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { NetsyncError, fail } from '../errors.js';
-import { ID_BYTES } from '../hash.js';
+import { toHex } from '../hash.js';
 import { TrieReader } from '../index/persistent-trie.js';
 import { EMPTY_NODE, type TrieNode } from '../index/trie-rules.js';
-import { Kind, type Item, KIND_NAMES } from '../items/format.js';
+import { Kind, type Item, KIND_NAMES, itemId } from '../items/format.js';
 import { migrate } from './schema.js';
 import { Indexer } from './indexer.js';
 import { verifyItem } from './verify.js';
@@ -52,12 +52,17 @@ function openDatabase(path: string, readonly: boolean, create: boolean): Databas
     fail('db-corrupt', `cannot open ${path}: ${(e as Error).message}`);
   }
   try {
+    // Reading the schema is the first thing that fails on a file that is not a database.
+    const version = db.pragma('user_version', { simple: true }) as number;
+    // SQLite takes a zero-byte (truncated) or foreign file for a new empty database:
+    // refuse it before anything (the WAL switch included) writes to it.
+    if (version === 0 && !create && path !== ':memory:') {
+      fail('db-corrupt', `${path} is empty or not a Netsync database (create one with "netsync db init")`);
+    }
     if (!readonly) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = OFF');
     db.pragma('busy_timeout = 5000');
-    // Reading the schema is the first thing that fails on a file that is not a database.
-    db.pragma('user_version', { simple: true });
   } catch (e) {
     db.close();
     if (e instanceof NetsyncError) throw e;
@@ -244,8 +249,13 @@ export class WriteStore extends ReadStore {
    */
   put(bytes: Buffer, expectedId?: Uint8Array): PutResult {
     if (!this.db.inTransaction) return this.batch(() => this.put(bytes, expectedId));
-    const { id, item } = verifyItem(this, bytes, expectedId);
+    // Hash first: an item already stored needs no decoding or verifying again.
+    const id = itemId(bytes);
+    if (expectedId && !id.equals(expectedId)) {
+      fail('bad-item', `item bytes hash to ${toHex(id)}, not to the claimed id ${toHex(expectedId)}`);
+    }
     if (this.has(id)) return { id, inserted: false, item: null };
+    const item = verifyItem(this, bytes, id);
     this.insertItem.run(id, item.kind, 'size' in item ? item.size : bytes.length, bytes);
     this.indexer.indexItem(id, item);
     return { id, inserted: true, item };

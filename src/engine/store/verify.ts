@@ -8,17 +8,14 @@
 import { fail } from '../errors.js';
 import { toHex } from '../hash.js';
 import { verifySignature } from '../keys/ed25519.js';
-import { EntryType, type Item, Kind, certSignedBytes, decodeItem, itemId } from '../items/format.js';
+import { EntryType, type Item, Kind, certSignedBytes, decodeItem } from '../items/format.js';
 import type { ReadStore } from './store.js';
 
-export function verifyItem(store: ReadStore, bytes: Buffer, expectedId?: Uint8Array): { id: Buffer; item: Item } {
+/** Decodes and verifies an item whose id (the hash of `bytes`) the caller has computed. */
+export function verifyItem(store: ReadStore, bytes: Buffer, id: Buffer): Item {
   const item = decodeItem(bytes);
-  const id = itemId(bytes);
-  if (expectedId && !id.equals(expectedId)) {
-    fail('bad-item', `item bytes hash to ${toHex(id)}, not to the claimed id ${toHex(expectedId)}`);
-  }
   verifyReferences(store, id, item);
-  return { id, item };
+  return item;
 }
 
 function requireKind(store: ReadStore, owner: Buffer, ref: Buffer, kind: Kind, what: string): { size: number } {

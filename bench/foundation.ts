@@ -1,0 +1,101 @@
+/** Storage and index benchmarks (issue: foundation). Each runs in its own process. */
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { rebuildIndex } from '../src/engine/store/maintenance.js';
+import { ReadStore, WriteStore } from '../src/engine/store/store.js';
+import { commitDirectory } from '../src/engine/workspace/commit.js';
+import { benchSigner, populate } from './populate.js';
+import { type Row, median, peakRssMiB, time } from './util.js';
+
+const KIB = 1024;
+
+/** Raw SHA-256 of the bytes plus raw SQLite inserts of them: what ingest cannot beat. */
+export function ceiling(work: string, n: number, size = KIB): Row {
+  const path = join(work, 'ceiling.db');
+  rmSync(path, { force: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE t (rid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE, data BLOB NOT NULL) STRICT');
+  const insert = db.prepare('INSERT INTO t (id, data) VALUES (?, ?)');
+  const blobs = Array.from({ length: n }, () => randomBytes(size));
+  const { ms } = time(() => {
+    const tx = db.transaction((from: number, to: number) => {
+      for (let i = from; i < to; i++) insert.run(createHash('sha256').update(blobs[i]!).digest(), blobs[i]!);
+    });
+    for (let i = 0; i < n; i += 2000) tx(i, Math.min(n, i + 2000));
+  });
+  db.close();
+  return { bench: `ceiling: sha256 + sqlite insert, ${n} x ${size} B`, items: n, ms: Math.round(ms), itemsPerSec: Math.round((n * 1000) / ms), MBps: (n * size) / 1e6 / (ms / 1000), peakRssMiB: peakRssMiB() };
+}
+
+export function commitFiles(work: string, n: number, size = KIB): Row {
+  const dir = join(work, `tree-${n}`);
+  if (!existsSync(join(dir, 'done'))) {
+    rmSync(dir, { recursive: true, force: true });
+    for (let d = 0; d < Math.ceil(n / 1000); d++) {
+      mkdirSync(join(dir, `d${d}`), { recursive: true });
+      for (let f = 0; f < 1000 && d * 1000 + f < n; f++) writeFileSync(join(dir, `d${d}`, `f${f}`), randomBytes(size));
+    }
+    writeFileSync(join(dir, 'done'), '');
+  }
+  const path = join(work, 'commit.db');
+  rmSync(path, { force: true });
+  const store = WriteStore.open(path, { create: true });
+  const signer = benchSigner();
+  const { value, ms } = time(() => commitDirectory(store, dir, { branch: 'bench.commit', signer }));
+  const items = store.itemCount();
+  store.close();
+  return {
+    bench: `commit ${value.files} files of ${size} B`,
+    items,
+    ms: Math.round(ms),
+    itemsPerSec: Math.round((items * 1000) / ms),
+    MBps: value.bytes / 1e6 / (ms / 1000),
+    peakRssMiB: peakRssMiB(),
+  };
+}
+
+/** A cached database of about `millions` x 1M items in one branch (1000 files per manifest). */
+export function bigDatabase(work: string, manifests: number, filesPerManifest = 1000, fileBytes = 16): string {
+  const path = join(work, `big-${manifests}x${filesPerManifest}x${fileBytes}.db`);
+  if (existsSync(path)) return path;
+  const tmp = `${path}.tmp`;
+  rmSync(tmp, { force: true });
+  const store = WriteStore.open(tmp, { create: true });
+  populate(store, { branch: 'bench.big', manifests, filesPerManifest, fileBytes, signer: benchSigner() });
+  store.db.pragma('wal_checkpoint(TRUNCATE)');
+  store.close();
+  copyFileSync(tmp, path);
+  rmSync(tmp, { force: true });
+  rmSync(`${tmp}-wal`, { force: true });
+  rmSync(`${tmp}-shm`, { force: true });
+  return path;
+}
+
+export function rebuild(work: string, manifests: number): Row {
+  const source = bigDatabase(work, manifests);
+  const path = join(work, 'rebuild.db');
+  copyFileSync(source, path);
+  rmSync(`${path}-wal`, { force: true });
+  const store = WriteStore.open(path);
+  const { value, ms } = time(() => rebuildIndex(store));
+  store.close();
+  return { bench: `rebuild index of ${value.items} items`, items: value.items, ms: Math.round(ms), itemsPerSec: Math.round((value.items * 1000) / ms), peakRssMiB: peakRssMiB() };
+}
+
+export function rootRead(work: string, manifests: number): Row {
+  const store = ReadStore.open(bigDatabase(work, manifests));
+  const samples: number[] = [];
+  let count = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const t0 = process.hrtime.bigint();
+    count = store.root('bench.big').count;
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e3);
+  }
+  store.close();
+  samples.sort((a, b) => a - b);
+  return { bench: `read the root of a ${count}-item collection`, items: count, medianUs: median(samples), p99Us: samples[Math.floor(samples.length * 0.99)]!, peakRssMiB: peakRssMiB() };
+}

@@ -1,0 +1,1 @@
+export function cases(_work: string, _quick: boolean) { return []; }
