@@ -1,0 +1,102 @@
+/**
+ * Schema migrations keyed on PRAGMA user_version: an old database is brought
+ * forward and its items indexed; a database from a newer Netsync is refused
+ * with a message naming both versions, and left untouched.
+ */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { NetsyncError } from '../../src/engine/errors.js';
+import { encodeInlineFile, encodeManifest, EntryType, itemId, Kind } from '../../src/engine/items/format.js';
+import { checkDatabase, rebuildIndex } from '../../src/engine/store/maintenance.js';
+import { INDEX_TABLES, SCHEMA_VERSION, migrate, schemaVersion } from '../../src/engine/store/schema.js';
+import { ReadStore, WriteStore } from '../../src/engine/store/store.js';
+import { fixedSigner, keyItemOf, signedCert } from '../helpers/store.js';
+import { tempDir } from '../helpers/temp.js';
+import { referenceRoot } from '../helpers/trie-reference.js';
+
+function tables(db: Database.Database): string[] {
+  return db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r.name);
+}
+
+describe('migrations', () => {
+  it('a schema-1 database (items only) opens, is migrated to the current version, and rebuildIndex indexes its items', () => {
+    const path = join(tempDir(), 'old.db');
+    const raw = new Database(path);
+    expect(migrate(raw, path, 1)).toBe(0);
+    expect(schemaVersion(raw)).toBe(1);
+    expect(tables(raw)).toEqual(['items']);
+
+    // A whole revision, inserted by hand in dependency order as an old
+    // Netsync would have stored it.
+    const signer = fixedSigner();
+    const file = encodeInlineFile(Buffer.from('from the old days\n'));
+    const manifest = encodeManifest([{ path: 'old.txt', type: EntryType.File, file: itemId(file) }]);
+    const key = keyItemOf(signer);
+    const cert = signedCert(signer, itemId(manifest), 'branch', 'org.example.old');
+    const insert = raw.prepare('INSERT INTO items (id, kind, size, data) VALUES (?, ?, ?, ?)');
+    const rows: [Buffer, Kind, number][] = [
+      [file, Kind.File, 18],
+      [manifest, Kind.Manifest, manifest.length],
+      [key, Kind.Key, key.length],
+      [cert, Kind.Cert, cert.length],
+    ];
+    for (const [bytes, kind, size] of rows) insert.run(itemId(bytes), kind, size, bytes);
+    raw.close();
+
+    const store = WriteStore.open(path);
+    try {
+      expect(schemaVersion(store.db)).toBe(SCHEMA_VERSION);
+      for (const t of INDEX_TABLES) expect(tables(store.db)).toContain(t);
+      expect(store.itemCount()).toBe(4);
+      expect(store.branches()).toEqual([]); // migration creates the index empty
+
+      const r = rebuildIndex(store);
+      expect(r).toEqual({ items: 4, branches: 1 });
+      const root = store.root('org.example.old');
+      expect(root.count).toBe(4);
+      expect(root.hash).toEqual(referenceRoot(rows.map(([b]) => itemId(b))).hash);
+      expect(store.certsOn(itemId(manifest)).map((c) => c.name)).toEqual(['branch']);
+      expect(checkDatabase(store).problems).toEqual([]);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('migrating twice is a no-op; each step sets user_version', () => {
+    const path = join(tempDir(), 'm.db');
+    const raw = new Database(path);
+    expect(migrate(raw, path)).toBe(0);
+    expect(schemaVersion(raw)).toBe(SCHEMA_VERSION);
+    expect(migrate(raw, path)).toBe(SCHEMA_VERSION);
+    raw.close();
+  });
+
+  it('a database from a newer Netsync is refused with db-newer naming both versions, and left as it was', () => {
+    const path = join(tempDir(), 'new.db');
+    const raw = new Database(path);
+    migrate(raw, path);
+    const newer = SCHEMA_VERSION + 1;
+    raw.pragma(`user_version = ${newer}`);
+    raw.close();
+
+    for (const open of [() => WriteStore.open(path), () => ReadStore.open(path)]) {
+      let caught: unknown;
+      try {
+        open().close();
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(NetsyncError);
+      expect((caught as NetsyncError).code).toBe('db-newer');
+      const message = (caught as NetsyncError).message;
+      expect(message).toContain(`schema ${newer}`);
+      expect(message).toContain(`up to ${SCHEMA_VERSION}`);
+      expect(message).toContain(path);
+      expect(message).not.toContain('\n');
+    }
+    const again = new Database(path, { readonly: true });
+    expect(schemaVersion(again)).toBe(newer);
+    again.close();
+  });
+});
