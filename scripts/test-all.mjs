@@ -18,6 +18,15 @@ function step(title, cmd, args, env = {}) {
   return r.status === 0;
 }
 
+// The end-to-end tests drive Debian's Chromium; install it when we can.
+if (existsSync('playwright.config.ts') && !existsSync('/usr/bin/chromium')) {
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    step('install chromium', 'sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium']);
+  } else {
+    process.stdout.write('The end-to-end tests need /usr/bin/chromium: run "sudo apt-get install chromium" first.\n');
+  }
+}
+
 step('type-check', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
 if (existsSync('tsconfig.app.json')) step('type-check (app)', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.app.json']);
 step('build the command line', 'node', ['scripts/build-cli.mjs']);
