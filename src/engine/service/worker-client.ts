@@ -45,8 +45,6 @@ export function createServiceWorkerClient(startWorker: WorkerFactory): ServiceWo
       if (worker === w) worker = null;
       failPending('The engine stopped unexpectedly; try again.');
     });
-    // Do not keep the host alive just for an idle worker.
-    w.unref();
     worker = w;
     return w;
   };
