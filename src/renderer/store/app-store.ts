@@ -1,0 +1,52 @@
+/** The one store: every slice, bound to one NetsyncApi, plus the event stream wired in. */
+import { type StoreApi, createStore } from 'zustand/vanilla';
+import type { NetsyncApi, NetsyncClient, NetsyncEvent } from '../../shared/api.js';
+import { createCollectionSlice } from './slices/collection.js';
+import { createIdentitySlice } from './slices/identity.js';
+import { createPeersSlice } from './slices/peers.js';
+import { createServerSlice } from './slices/server.js';
+import { createTransfersSlice } from './slices/transfers.js';
+import { createUiSlice } from './slices/ui.js';
+import type { AppState } from './types.js';
+
+export type AppStore = StoreApi<AppState>;
+
+export function createAppStore(api: NetsyncApi): AppStore {
+  return createStore<AppState>()((...a) => ({
+    ...createCollectionSlice(api)(...a),
+    ...createPeersSlice(api)(...a),
+    ...createTransfersSlice()(...a),
+    ...createServerSlice(api)(...a),
+    ...createIdentitySlice(api)(...a),
+    ...createUiSlice(api)(...a),
+  }));
+}
+
+/** Routes one engine event into the slices. */
+export function applyEvent(store: AppStore, event: NetsyncEvent): void {
+  const s = store.getState();
+  switch (event.type) {
+    case 'session-started':
+      s.applySessionStarted(event.session);
+      return;
+    case 'session-progress':
+      s.applyProgress(event.sessionId, event.peerId, event.progress);
+      return;
+    case 'session-finished':
+      s.applySessionFinished(event.sessionId, { summary: event.summary, error: event.error });
+      return;
+    case 'peer-status':
+      s.applyPeerStatus(event.peerId, { state: event.state, error: event.error });
+      return;
+    case 'server-status':
+      s.applyServerStatus(event.status);
+      return;
+    case 'collection-changed':
+      void s.refreshCollection();
+      return;
+  }
+}
+
+export function connectEvents(store: AppStore, client: NetsyncClient): () => void {
+  return client.onEvent((event) => applyEvent(store, event));
+}

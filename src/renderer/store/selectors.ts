@@ -1,0 +1,114 @@
+/** Values derived from the store, computed here and never stored twice. */
+import type { Peer } from '../../shared/api.js';
+import type { DiffSide, ItemKindName } from '../../shared/sync.js';
+import type { PeerLive } from './slices/peers.js';
+import type { Sample, Transfer } from './slices/transfers.js';
+import type { AppState } from './types.js';
+
+export interface BranchDiff {
+  branch: string;
+  count: number;
+  bytes: number;
+  kinds: { kind: ItemKindName; count: number; bytes: number }[];
+}
+
+const KIND_ORDER: ItemKindName[] = ['manifest', 'file', 'chunk', 'cert', 'key'];
+
+/** One side of a diff grouped by branch (largest first), each with its kinds in a fixed order. */
+export function groupDiffByBranch(side: DiffSide): BranchDiff[] {
+  const byBranch = new Map<string, BranchDiff>();
+  for (const g of side.groups) {
+    let b = byBranch.get(g.branch);
+    if (!b) byBranch.set(g.branch, (b = { branch: g.branch, count: 0, bytes: 0, kinds: [] }));
+    b.count += g.count;
+    b.bytes += g.bytes;
+    const k = b.kinds.find((x) => x.kind === g.kind);
+    if (k) {
+      k.count += g.count;
+      k.bytes += g.bytes;
+    } else {
+      b.kinds.push({ kind: g.kind, count: g.count, bytes: g.bytes });
+    }
+  }
+  for (const b of byBranch.values()) b.kinds.sort((x, y) => KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind));
+  return [...byBranch.values()].sort((a, b) => b.bytes - a.bytes || a.branch.localeCompare(b.branch));
+}
+
+export interface TransferStats {
+  phase: string;
+  running: boolean;
+  sent: { items: number; totalItems: number; bytes: number; totalBytes: number };
+  received: { items: number; totalItems: number; bytes: number; totalBytes: number };
+  /** Bytes per second, both ways. */
+  rate: number;
+  /** Milliseconds left at the current rate, when it can be told. */
+  etaMs: number | null;
+  /** 0..1 of the bytes known to be due, both ways. */
+  fraction: number;
+  elapsedMs: number;
+  roundTrips: number;
+  reconBytes: number;
+  missed: number;
+}
+
+export function transferStats(t: Transfer): TransferStats {
+  const p = t.last;
+  const zero = { items: 0, totalItems: 0, bytes: 0, totalBytes: 0 };
+  const sent = p?.sent ?? zero;
+  const received = p?.received ?? zero;
+  const due = sent.totalBytes + received.totalBytes;
+  const done = sent.bytes + received.bytes;
+  const remaining = Math.max(0, due - done);
+  const running = !t.finished;
+  const rate = running ? (p?.rate ?? 0) : 0;
+  const phase = t.finished ? (t.finished.error ? (t.finished.error.code === 'cancelled' ? 'cancelled' : 'error') : 'done') : (p?.phase ?? 'connecting');
+  return {
+    phase,
+    running,
+    sent,
+    received,
+    rate,
+    etaMs: running && rate > 0 && remaining > 0 ? (remaining / rate) * 1000 : null,
+    fraction: due > 0 ? Math.min(1, done / due) : t.finished && !t.finished.error ? 1 : 0,
+    elapsedMs: t.finished?.summary?.ms ?? p?.elapsedMs ?? 0,
+    roundTrips: p?.roundTrips ?? t.finished?.summary?.roundTrips ?? 0,
+    reconBytes: (p?.reconBytesSent ?? 0) + (p?.reconBytesReceived ?? 0),
+    missed: t.missed,
+  };
+}
+
+/** Bytes per second between consecutive samples: the throughput chart's points. */
+export function throughput(samples: readonly Sample[]): { t: number; rate: number }[] {
+  const out: { t: number; rate: number }[] = [];
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1]!;
+    const b = samples[i]!;
+    const dt = b.t - a.t;
+    if (dt > 0) out.push({ t: b.t, rate: ((b.bytes - a.bytes) * 1000) / dt });
+  }
+  return out;
+}
+
+export const selectRunningSessionIds = (s: AppState): string[] => s.transfers.order.filter((id) => !s.transfers.byId[id]?.finished);
+
+export const selectPeerLive =
+  (peerId: string) =>
+  (s: AppState): PeerLive =>
+    s.peers.live[peerId] ?? { state: 'idle' };
+
+/** The running session of a peer, if any (for its Cancel button). */
+export const selectPeerSessionId =
+  (peerId: string) =>
+  (s: AppState): string | null =>
+    s.transfers.order.find((id) => {
+      const t = s.transfers.byId[id];
+      return t && !t.finished && t.info.peerId === peerId;
+    }) ?? null;
+
+export const selectPeer =
+  (peerId: string | null) =>
+  (s: AppState): Peer | undefined =>
+    s.peers.list.find((p) => p.id === peerId);
+
+/** The session the Transfers screen shows: the chosen one, else the newest. */
+export const selectShownTransferId = (s: AppState): string | null => (s.ui.transferId && s.transfers.byId[s.ui.transferId] ? s.ui.transferId : (s.transfers.order[0] ?? null));

@@ -1,0 +1,96 @@
+/** Peers: the list (with what is remembered per peer), their live state, and their latest diff. */
+import type { ApiError, NetsyncApi, NewPeer, Peer, PeerChanges, PeerState, SessionSummary } from '../../../shared/api.js';
+import type { ErrorText, SliceCreator } from '../types.js';
+
+export interface PeerLive {
+  state: PeerState;
+  error?: ApiError;
+}
+
+export interface PeersState {
+  list: Peer[];
+  live: Record<string, PeerLive>;
+  /** The latest dry run per peer: what we lack, what they lack. */
+  diffs: Record<string, SessionSummary>;
+  error: ErrorText;
+  /** The add-peer form's complaint. */
+  formError: ErrorText;
+}
+
+export interface PeersSlice {
+  peers: PeersState;
+  loadPeers(): Promise<void>;
+  addPeer(input: NewPeer): Promise<boolean>;
+  updatePeer(peerId: string, changes: PeerChanges): Promise<void>;
+  removePeer(peerId: string): Promise<void>;
+  diffPeer(peerId: string): Promise<void>;
+  syncPeer(peerId: string): Promise<void>;
+  cancelSession(sessionId: string): Promise<void>;
+  applyPeerStatus(peerId: string, live: PeerLive): void;
+}
+
+export const createPeersSlice =
+  (api: NetsyncApi): SliceCreator<PeersSlice> =>
+  (set, get) => {
+    const patch = (p: Partial<PeersState>) => set((s) => ({ peers: { ...s.peers, ...p } }));
+    const setLive = (peerId: string, live: PeerLive) => set((s) => ({ peers: { ...s.peers, live: { ...s.peers.live, [peerId]: live } } }));
+    const replacePeer = (peer: Peer) => set((s) => ({ peers: { ...s.peers, list: s.peers.list.map((p) => (p.id === peer.id ? peer : p)) } }));
+
+    const runSession = async (peerId: string, dryRun: boolean) => {
+      setLive(peerId, { state: 'connecting' });
+      const r = dryRun ? await api.diff(peerId) : await api.sync(peerId);
+      if (r.ok) {
+        if (dryRun) set((s) => ({ peers: { ...s.peers, diffs: { ...s.peers.diffs, [peerId]: r.value } } }));
+        setLive(peerId, { state: 'done' });
+      } else {
+        setLive(peerId, { state: r.error.code === 'cancelled' ? 'cancelled' : 'error', error: r.error });
+      }
+      // The peer's remembered last session changed on disk.
+      await get().loadPeers();
+    };
+
+    return {
+      peers: { list: [], live: {}, diffs: {}, error: null, formError: null },
+
+      async loadPeers() {
+        const r = await api.listPeers();
+        patch(r.ok ? { list: r.value, error: null } : { error: r.error.message });
+      },
+
+      async addPeer(input) {
+        const r = await api.addPeer(input);
+        if (!r.ok) {
+          patch({ formError: r.error.message });
+          return false;
+        }
+        set((s) => ({ peers: { ...s.peers, list: [...s.peers.list, r.value], formError: null } }));
+        return true;
+      },
+
+      async updatePeer(peerId, changes) {
+        const r = await api.updatePeer(peerId, changes);
+        if (r.ok) replacePeer(r.value);
+        else setLive(peerId, { state: get().peers.live[peerId]?.state ?? 'idle', error: r.error });
+      },
+
+      async removePeer(peerId) {
+        const r = await api.removePeer(peerId);
+        if (!r.ok) {
+          setLive(peerId, { state: get().peers.live[peerId]?.state ?? 'idle', error: r.error });
+          return;
+        }
+        set((s) => ({ peers: { ...s.peers, list: s.peers.list.filter((p) => p.id !== peerId) } }));
+      },
+
+      diffPeer: (peerId) => runSession(peerId, true),
+      syncPeer: (peerId) => runSession(peerId, false),
+
+      async cancelSession(sessionId) {
+        await api.cancel(sessionId);
+      },
+
+      applyPeerStatus(peerId, live) {
+        setLive(peerId, live);
+      },
+    };
+  };

@@ -1,0 +1,94 @@
+/**
+ * Sessions and their live progress. Events can arrive by the thousand per
+ * second: applying one is a small immutable update here, and views read it
+ * through throttled (transient) subscriptions, never one render per event.
+ * Sequence numbers make a lost event visible instead of silently wrong.
+ */
+import type { ApiError, SessionInfo } from '../../../shared/api.js';
+import type { ProgressEvent, SessionSummary } from '../../../shared/sync.js';
+import type { SliceCreator } from '../types.js';
+
+/** One point of the throughput chart: bytes moved both ways by `t` ms into the session. */
+export interface Sample {
+  t: number;
+  bytes: number;
+}
+
+export interface Transfer {
+  info: SessionInfo;
+  last: ProgressEvent | null;
+  /** Progress events that never arrived (from holes in the sequence numbers). */
+  missed: number;
+  samples: Sample[];
+  finished: { summary?: SessionSummary; error?: ApiError } | null;
+}
+
+export interface TransfersState {
+  byId: Record<string, Transfer>;
+  /** Newest first. */
+  order: string[];
+}
+
+export interface TransfersSlice {
+  transfers: TransfersState;
+  applySessionStarted(info: SessionInfo): void;
+  applyProgress(sessionId: string, peerId: string, progress: ProgressEvent): void;
+  applySessionFinished(sessionId: string, outcome: { summary?: SessionSummary; error?: ApiError }): void;
+}
+
+/** At most this many chart points per session, one per SAMPLE_MS. */
+export const MAX_SAMPLES = 240;
+export const SAMPLE_MS = 250;
+/** Finished sessions kept for the Transfers screen. */
+const KEEP_SESSIONS = 20;
+
+function placeholder(sessionId: string, peerId: string): Transfer {
+  // Progress for a session whose start we missed (the page reloaded mid-sync, say).
+  return { info: { sessionId, peerId, direction: 'sync', dryRun: false, startedAt: new Date().toISOString() }, last: null, missed: 0, samples: [], finished: null };
+}
+
+/** The next state of one transfer after `p`; the same object when `p` is stale or a duplicate. */
+export function withProgress(t: Transfer, p: ProgressEvent): Transfer {
+  const lastSeq = t.last?.seq ?? 0;
+  if (p.seq <= lastSeq) return t;
+  const missed = t.missed + (p.seq - lastSeq - 1);
+  const bytes = p.sent.bytes + p.received.bytes;
+  const prev = t.samples[t.samples.length - 1];
+  const samples = !prev || p.elapsedMs - prev.t >= SAMPLE_MS ? [...t.samples, { t: p.elapsedMs, bytes }].slice(-MAX_SAMPLES) : t.samples;
+  return { ...t, last: p, missed, samples };
+}
+
+export const createTransfersSlice = (): SliceCreator<TransfersSlice> => (set) => {
+  const put = (s: TransfersState, t: Transfer): TransfersState => {
+    const id = t.info.sessionId;
+    if (s.byId[id]) return { ...s, byId: { ...s.byId, [id]: t } };
+    const order = [id, ...s.order];
+    const byId = { ...s.byId, [id]: t };
+    // Forget the oldest finished sessions; running ones always stay.
+    for (const old of order.slice(KEEP_SESSIONS)) if (byId[old]?.finished) delete byId[old];
+    return { byId, order: order.filter((o) => byId[o]) };
+  };
+
+  return {
+    transfers: { byId: {}, order: [] },
+
+    applySessionStarted(info) {
+      set((s) => ({ transfers: put(s.transfers, { ...placeholder(info.sessionId, info.peerId), info }) }));
+    },
+
+    applyProgress(sessionId, peerId, progress) {
+      set((s) => {
+        const t = s.transfers.byId[sessionId] ?? placeholder(sessionId, peerId);
+        const next = withProgress(t, progress);
+        return next === t && s.transfers.byId[sessionId] ? s : { transfers: put(s.transfers, next) };
+      });
+    },
+
+    applySessionFinished(sessionId, outcome) {
+      set((s) => {
+        const t = s.transfers.byId[sessionId];
+        return t ? { transfers: put(s.transfers, { ...t, finished: outcome }) } : s;
+      });
+    },
+  };
+};

@@ -1,0 +1,96 @@
+/** The shell: navigation, the database line, and the current screen. */
+import iconUrl from '../../../build/icon.svg';
+import type { Screen } from '../store/slices/ui.js';
+import { useApp } from '../store/context.js';
+import { selectRunningSessionIds } from '../store/selectors.js';
+import { ErrorLine } from '../components/ErrorLine.js';
+import { plural } from '../format.js';
+import { CollectionView } from './CollectionView.js';
+import { DiffView } from './DiffView.js';
+import { IdentityView } from './IdentityView.js';
+import { PeersView } from './PeersView.js';
+import { ServerView } from './ServerView.js';
+import { TransfersView } from './TransfersView.js';
+
+const SCREENS: { id: Screen; label: string }[] = [
+  { id: 'peers', label: 'Peers' },
+  { id: 'diff', label: 'Diff' },
+  { id: 'transfers', label: 'Transfers' },
+  { id: 'collection', label: 'Collection' },
+  { id: 'server', label: 'Server' },
+  { id: 'identity', label: 'Identity' },
+];
+
+function Nav() {
+  const screen = useApp((s) => s.ui.screen);
+  const navigate = useApp((s) => s.navigate);
+  const running = useApp((s) => selectRunningSessionIds(s).length);
+  const serving = useApp((s) => s.server.status.running);
+  return (
+    <nav className="nav" aria-label="Screens">
+      {SCREENS.map((s) => (
+        <button key={s.id} type="button" className="nav-item" aria-current={screen === s.id ? 'page' : undefined} onClick={() => navigate(s.id)} data-testid={`nav-${s.id}`}>
+          {s.label}
+          {s.id === 'transfers' && running > 0 ? <span className="pill">{running}</span> : null}
+          {s.id === 'server' && serving ? <span className="dot dot-on" aria-label="serving" /> : null}
+        </button>
+      ))}
+    </nav>
+  );
+}
+
+function DatabaseLine() {
+  const database = useApp((s) => s.collection.database);
+  return (
+    <div className="sidebar-footer" data-testid="database-line">
+      <span className="muted">Database</span>
+      <span className="path" title={database?.path}>
+        {database ? database.path : 'none open'}
+      </span>
+      {database ? (
+        <span className="muted">
+          {plural(database.items, 'item')} · {plural(database.branches, 'branch', 'branches')}
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
+function Current() {
+  switch (useApp((s) => s.ui.screen)) {
+    case 'peers':
+      return <PeersView />;
+    case 'diff':
+      return <DiffView />;
+    case 'transfers':
+      return <TransfersView />;
+    case 'collection':
+      return <CollectionView />;
+    case 'server':
+      return <ServerView />;
+    case 'identity':
+      return <IdentityView />;
+  }
+}
+
+export function App() {
+  const connected = useApp((s) => s.ui.connected);
+  const bootError = useApp((s) => s.ui.bootError);
+  return (
+    <div className="app">
+      <aside className="sidebar">
+        <div className="brand">
+          <img src={iconUrl} alt="" width="28" height="28" />
+          <span>Netsync</span>
+        </div>
+        <Nav />
+        <DatabaseLine />
+      </aside>
+      <main className="content">
+        {!connected ? <p className="banner" role="status">The connection to Netsync's engine is down; retrying…</p> : null}
+        <ErrorLine message={bootError} />
+        <Current />
+      </main>
+    </div>
+  );
+}

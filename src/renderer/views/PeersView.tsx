@@ -1,0 +1,199 @@
+/** Peers: add by address, choose direction and branches per peer, connect, diff and sync. */
+import { type FormEvent, useState } from 'react';
+import type { Direction, Peer } from '../../shared/api.js';
+import { ErrorLine } from '../components/ErrorLine.js';
+import { formatBytes, formatDate, plural } from '../format.js';
+import { useApp, useAppShallow, useThrottledApp } from '../store/context.js';
+import { selectPeerLive, selectPeerSessionId, transferStats } from '../store/selectors.js';
+import { splitPatterns } from '../store/slices/server.js';
+
+const DIRECTIONS: { id: Direction; label: string; hint: string }[] = [
+  { id: 'sync', label: 'Sync', hint: 'both ways: both sides end with the union' },
+  { id: 'push', label: 'Push', hint: 'only send what they lack' },
+  { id: 'pull', label: 'Pull', hint: 'only fetch what we lack' },
+];
+
+const STATE_TEXT: Record<string, string> = {
+  idle: 'Idle',
+  connecting: 'Connecting…',
+  refining: 'Comparing index trees…',
+  transferring: 'Transferring…',
+  done: 'Done',
+  error: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+function AddPeerForm() {
+  const addPeer = useApp((s) => s.addPeer);
+  const formError = useApp((s) => s.peers.formError);
+  const [name, setName] = useState('');
+  const [address, setAddress] = useState('');
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (await addPeer({ name: name.trim(), address: address.trim() })) {
+      setName('');
+      setAddress('');
+    }
+  };
+  return (
+    <form className="card form-row" onSubmit={submit} aria-label="Add a peer">
+      <label>
+        Name
+        <input value={name} onChange={(e) => setName(e.target.value)} placeholder="lab server" required data-testid="add-peer-name" />
+      </label>
+      <label>
+        Address
+        <input value={address} onChange={(e) => setAddress(e.target.value)} placeholder="host or host:4691" required data-testid="add-peer-address" />
+      </label>
+      <button type="submit" className="primary" data-testid="add-peer-submit">
+        Add peer
+      </button>
+      <ErrorLine message={formError} testId="add-peer-error" />
+    </form>
+  );
+}
+
+function LiveProgress({ sessionId }: { sessionId: string }) {
+  const transfer = useThrottledApp((s) => s.transfers.byId[sessionId]);
+  if (!transfer) return null;
+  const st = transferStats(transfer);
+  return <progress max={1} value={st.fraction} aria-label="Progress" />;
+}
+
+function PatternsEditor({ peer }: { peer: Peer }) {
+  const updatePeer = useApp((s) => s.updatePeer);
+  const [include, setInclude] = useState(peer.include.join(' '));
+  const [exclude, setExclude] = useState(peer.exclude.join(' '));
+  const dirty = include !== peer.include.join(' ') || exclude !== peer.exclude.join(' ');
+  const save = (e: FormEvent) => {
+    e.preventDefault();
+    void updatePeer(peer.id, { include: splitPatterns(include), exclude: splitPatterns(exclude) });
+  };
+  return (
+    <form className="patterns" onSubmit={save}>
+      <label>
+        Include branches
+        <input value={include} onChange={(e) => setInclude(e.target.value)} placeholder="org.example.*" data-testid="peer-include" />
+      </label>
+      <label>
+        Exclude branches
+        <input value={exclude} onChange={(e) => setExclude(e.target.value)} placeholder="org.example.secret*" data-testid="peer-exclude" />
+      </label>
+      <button type="submit" disabled={!dirty}>
+        Save branches
+      </button>
+    </form>
+  );
+}
+
+function PeerCard({ peer }: { peer: Peer }) {
+  const live = useApp(selectPeerLive(peer.id));
+  const sessionId = useApp(selectPeerSessionId(peer.id));
+  const { updatePeer, removePeer, diffPeer, syncPeer, cancelSession, showDiff, showTransfer } = useAppShallow((s) => ({
+    updatePeer: s.updatePeer,
+    removePeer: s.removePeer,
+    diffPeer: s.diffPeer,
+    syncPeer: s.syncPeer,
+    cancelSession: s.cancelSession,
+    showDiff: s.showDiff,
+    showTransfer: s.showTransfer,
+  }));
+  const busy = sessionId !== null || live.state === 'connecting';
+  const action = DIRECTIONS.find((d) => d.id === peer.direction)!;
+  return (
+    <article className="card peer" data-testid="peer-card" data-peer-name={peer.name} aria-label={`Peer ${peer.name}`}>
+      <header className="peer-head">
+        <div>
+          <h3>{peer.name}</h3>
+          <span className="muted mono">{peer.address}</span>
+        </div>
+        <span className={`state state-${live.state}`} data-testid="peer-state">
+          {STATE_TEXT[live.state]}
+        </span>
+      </header>
+
+      <div className="segmented" role="radiogroup" aria-label={`Direction for ${peer.name}`}>
+        {DIRECTIONS.map((d) => (
+          <button
+            key={d.id}
+            type="button"
+            role="radio"
+            aria-checked={peer.direction === d.id}
+            title={d.hint}
+            onClick={() => void updatePeer(peer.id, { direction: d.id })}
+            disabled={busy}
+            data-testid={`peer-direction-${d.id}`}
+          >
+            {d.label}
+          </button>
+        ))}
+      </div>
+
+      <PatternsEditor key={`${peer.include.join(' ')}|${peer.exclude.join(' ')}`} peer={peer} />
+
+      {sessionId ? <LiveProgress sessionId={sessionId} /> : null}
+      <ErrorLine message={live.error?.message} testId="peer-error" />
+      {peer.last && !live.error ? (
+        <p className="muted small">
+          Last {peer.last.dryRun ? 'diff' : peer.last.direction} {formatDate(peer.last.at)}
+          {peer.last.error ? ` failed: ${peer.last.error.message}` : `: ${plural(peer.last.itemsReceived, 'item')} in (${formatBytes(peer.last.bytesReceived)}), ${plural(peer.last.itemsSent, 'item')} out (${formatBytes(peer.last.bytesSent)})`}
+        </p>
+      ) : null}
+
+      <footer className="actions">
+        <button type="button" onClick={() => void diffPeer(peer.id)} disabled={busy} title="Reach the peer and count what differs, moving nothing" data-testid="peer-connect">
+          Connect
+        </button>
+        <button
+          type="button"
+          onClick={() => {
+            showDiff(peer.id);
+            void diffPeer(peer.id);
+          }}
+          disabled={busy}
+          data-testid="peer-diff"
+        >
+          Diff
+        </button>
+        <button type="button" className="primary" onClick={() => void syncPeer(peer.id)} disabled={busy} title={action.hint} data-testid="peer-sync">
+          {action.label}
+        </button>
+        {sessionId ? (
+          <>
+            <button type="button" onClick={() => showTransfer(sessionId)}>
+              View progress
+            </button>
+            <button type="button" className="danger" onClick={() => void cancelSession(sessionId)} data-testid="peer-cancel">
+              Cancel
+            </button>
+          </>
+        ) : (
+          <button type="button" className="quiet" onClick={() => void removePeer(peer.id)} aria-label={`Remove ${peer.name}`}>
+            Remove
+          </button>
+        )}
+      </footer>
+    </article>
+  );
+}
+
+export function PeersView() {
+  const peers = useApp((s) => s.peers.list);
+  const error = useApp((s) => s.peers.error);
+  return (
+    <section aria-labelledby="peers-title">
+      <header className="screen-header">
+        <h1 id="peers-title">Peers</h1>
+        <p className="muted">Other Netsync databases to exchange with. Each remembers its direction and branches.</p>
+      </header>
+      <AddPeerForm />
+      <ErrorLine message={error} />
+      {peers.length === 0 ? <p className="empty">No peers yet. Add one by its address; the default port is 4691.</p> : null}
+      <div className="peer-list">
+        {peers.map((p) => (
+          <PeerCard key={p.id} peer={p} />
+        ))}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,118 @@
+/** Live and recent sessions: phase, items and bytes each way against their totals, rate, ETA, chart. */
+import { ErrorLine } from '../components/ErrorLine.js';
+import { ThroughputChart } from '../components/ThroughputChart.js';
+import { formatBytes, formatCount, formatDuration, formatRate } from '../format.js';
+import { useApp, useAppShallow, useThrottledApp } from '../store/context.js';
+import { selectShownTransferId, transferStats } from '../store/selectors.js';
+
+function Way({ label, t }: { label: string; t: { items: number; totalItems: number; bytes: number; totalBytes: number } }) {
+  const fraction = t.totalBytes > 0 ? t.bytes / t.totalBytes : t.totalItems > 0 ? t.items / t.totalItems : 0;
+  return (
+    <div className="way">
+      <div className="way-head">
+        <span>{label}</span>
+        <span className="mono">
+          {formatCount(t.items)} / {formatCount(t.totalItems)} items · {formatBytes(t.bytes)} / {formatBytes(t.totalBytes)}
+        </span>
+      </div>
+      <progress max={1} value={Math.min(1, fraction)} aria-label={`${label}: ${Math.round(fraction * 100)}%`} />
+    </div>
+  );
+}
+
+function TransferDetail({ sessionId }: { sessionId: string }) {
+  // Throttled: a busy session changes many times a second; this re-renders 5 times a second at most.
+  const transfer = useThrottledApp((s) => s.transfers.byId[sessionId], 200);
+  const peerName = useApp((s) => s.peers.list.find((p) => p.id === transfer?.info.peerId)?.name ?? 'a peer');
+  const cancel = useApp((s) => s.cancelSession);
+  if (!transfer) return null;
+  const st = transferStats(transfer);
+  return (
+    <article className="card transfer" data-testid="transfer-detail">
+      <header className="peer-head">
+        <div>
+          <h2>
+            {transfer.info.dryRun ? 'Diff' : transfer.info.direction[0]!.toUpperCase() + transfer.info.direction.slice(1)} with {peerName}
+          </h2>
+          <span className="muted">{new Date(transfer.info.startedAt).toLocaleTimeString()}</span>
+        </div>
+        <span className={`state state-${st.phase}`} data-testid="transfer-phase">
+          {st.phase}
+        </span>
+      </header>
+      <Way label="Sent" t={st.sent} />
+      <Way label="Received" t={st.received} />
+      <dl className="stats">
+        <div>
+          <dt>Rate</dt>
+          <dd>{formatRate(st.rate)}</dd>
+        </div>
+        <div>
+          <dt>Time left</dt>
+          <dd>{st.etaMs === null ? '—' : formatDuration(st.etaMs)}</dd>
+        </div>
+        <div>
+          <dt>Elapsed</dt>
+          <dd>{formatDuration(st.elapsedMs)}</dd>
+        </div>
+        <div>
+          <dt>Round trips</dt>
+          <dd>{formatCount(st.roundTrips)}</dd>
+        </div>
+        <div>
+          <dt>Index traffic</dt>
+          <dd>{formatBytes(st.reconBytes)}</dd>
+        </div>
+      </dl>
+      <ThroughputChart samples={transfer.samples} />
+      {st.missed > 0 ? (
+        <p className="warn-line" role="status">
+          {formatCount(st.missed)} progress updates did not arrive; the figures catch up with the next one.
+        </p>
+      ) : null}
+      <ErrorLine message={transfer.finished?.error?.message} />
+      {st.running ? (
+        <button type="button" className="danger" onClick={() => void cancel(sessionId)}>
+          Cancel
+        </button>
+      ) : null}
+    </article>
+  );
+}
+
+export function TransfersView() {
+  const shown = useApp(selectShownTransferId);
+  const order = useAppShallow((s) => s.transfers.order);
+  const showTransfer = useApp((s) => s.showTransfer);
+  const labels = useAppShallow((s) =>
+    s.transfers.order.map((id) => {
+      const t = s.transfers.byId[id]!;
+      const peer = s.peers.list.find((p) => p.id === t.info.peerId)?.name ?? 'peer';
+      return `${t.info.dryRun ? 'diff' : t.info.direction} · ${peer}${t.finished ? '' : ' (running)'}`;
+    }),
+  );
+  return (
+    <section aria-labelledby="transfers-title">
+      <header className="screen-header">
+        <h1 id="transfers-title">Transfers</h1>
+        <p className="muted">Diffs and syncs of this session, newest first.</p>
+      </header>
+      {order.length === 0 ? (
+        <p className="empty">No transfer yet. Start one from a peer's Sync button.</p>
+      ) : (
+        <div className="split">
+          <ul className="list" aria-label="Sessions">
+            {order.map((id, i) => (
+              <li key={id}>
+                <button type="button" className="list-item" aria-current={id === shown ? 'true' : undefined} onClick={() => showTransfer(id)}>
+                  {labels[i]}
+                </button>
+              </li>
+            ))}
+          </ul>
+          {shown ? <TransferDetail sessionId={shown} /> : null}
+        </div>
+      )}
+    </section>
+  );
+}
