@@ -1,7 +1,8 @@
 /**
- * Temporary folders for tests, removed when the test process exits (vitest's
+ * Temporary folders for tests, removed when the test process ends (vitest's
  * forks pool runs each file in its own process), so a failing test still
- * cleans up after itself and leaves its files in place while it runs.
+ * cleans up after itself, and its files stay in place while it runs. Set
+ * NETSYNC_KEEP_TEMP=1 to keep them for a post-mortem.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,12 @@ export function tempDir(prefix = 'netsync-test-'): string {
   if (!hooked) {
     hooked = true;
     process.on('exit', removeTempDirs);
+    // vitest ends its forked workers with SIGTERM, which skips 'exit': clean
+    // up, then let the signal do what it would have done.
+    process.once('SIGTERM', () => {
+      removeTempDirs();
+      if (process.listenerCount('SIGTERM') === 0) process.kill(process.pid, 'SIGTERM');
+    });
   }
   return dir;
 }
