@@ -91,10 +91,13 @@ export function throughput(samples: readonly Sample[]): { t: number; rate: numbe
 
 export const selectRunningSessionIds = (s: AppState): string[] => s.transfers.order.filter((id) => !s.transfers.byId[id]?.finished);
 
+/** One shared object: a selector must not return a new value for an unchanged state. */
+const IDLE: PeerLive = Object.freeze({ state: 'idle' });
+
 export const selectPeerLive =
   (peerId: string) =>
   (s: AppState): PeerLive =>
-    s.peers.live[peerId] ?? { state: 'idle' };
+    s.peers.live[peerId] ?? IDLE;
 
 /** The running session of a peer, if any (for its Cancel button). */
 export const selectPeerSessionId =
