@@ -16,20 +16,41 @@ export interface LogEntry {
   certs: { name: string; value: string; signer: string; signerKey: string }[];
 }
 
-/** Manifests of the branch that no other manifest of the branch names as `ancestor`. */
+/**
+ * The heads of a branch: its manifests that no later manifest of the branch
+ * names as `ancestor`. "Later" matters because a manifest is a tree, not a
+ * revision: going back to an earlier tree (A, B, A again) gives A an
+ * `ancestor` cert naming B while B names A. A child supersedes its ancestor
+ * only when the child's newest `date` is not older than the ancestor's, so
+ * the tree committed last is the head.
+ */
 export function branchHeads(store: ReadStore, branch: string): Buffer[] {
-  return store.db
-    .prepare<[string, string], { manifest: Buffer }>(
+  const rows = store.db
+    .prepare<[string], { manifest: Buffer; name: string; value: Buffer }>(
       `WITH m AS (SELECT DISTINCT manifest FROM certs WHERE name = 'branch' AND value = CAST(? AS BLOB))
-       SELECT m.manifest FROM m
-       WHERE NOT EXISTS (
-         SELECT 1 FROM certs a JOIN certs b ON b.manifest = a.manifest
-         WHERE a.name = 'ancestor' AND a.value = CAST(lower(hex(m.manifest)) AS BLOB)
-           AND b.name = 'branch' AND b.value = CAST(? AS BLOB))
-       ORDER BY m.manifest`,
+       SELECT m.manifest, c.name, c.value FROM m LEFT JOIN certs c
+         ON c.manifest = m.manifest AND c.name IN ('date', 'ancestor')`,
     )
-    .all(branch, branch)
-    .map((r) => r.manifest);
+    .all(branch);
+  const info = new Map<string, { id: Buffer; newest: string; parents: string[] }>();
+  for (const r of rows) {
+    const hex = toHex(r.manifest);
+    let m = info.get(hex);
+    if (!m) info.set(hex, (m = { id: r.manifest, newest: '', parents: [] }));
+    if (r.name === 'date' && r.value.toString('utf8') > m.newest) m.newest = r.value.toString('utf8');
+    if (r.name === 'ancestor') m.parents.push(r.value.toString('utf8'));
+  }
+  const superseded = new Set<string>();
+  for (const child of info.values()) {
+    for (const p of child.parents) {
+      const parent = info.get(p);
+      if (parent && child.newest >= parent.newest) superseded.add(p);
+    }
+  }
+  return [...info.entries()]
+    .filter(([hex]) => !superseded.has(hex))
+    .map(([, m]) => m.id)
+    .sort(Buffer.compare);
 }
 
 function certText(value: Buffer): string {

@@ -2,7 +2,7 @@
  * `checkout (BRANCH|ID) DIR`: writes a manifest's tree into a new or empty
  * folder, streaming chunked files, restoring executable bits.
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../errors.js';
 import { toHex } from '../hash.js';
@@ -23,7 +23,10 @@ export function checkoutManifest(
 ): CheckoutResult {
   const item = decodeItem(store.get(manifestId)!.data);
   if (item.kind !== Kind.Manifest) fail('usage', `${toHex(manifestId)} is not a manifest`);
-  if (existsSync(dir) && readdirSync(dir).length > 0) fail('usage', `${dir} is not empty; check out into a new or empty folder`);
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) fail('usage', `${dir} is a file; check out into a new or empty folder`);
+    if (readdirSync(dir).length > 0) fail('usage', `${dir} is not empty; check out into a new or empty folder`);
+  }
   mkdirSync(dir, { recursive: true });
   const totalFiles = item.entries.filter((e) => e.type !== EntryType.Dir).length;
   const result: CheckoutResult = { files: 0, dirs: 0, bytes: 0 };
