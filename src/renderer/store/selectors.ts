@@ -53,14 +53,17 @@ export interface TransferStats {
 
 export function transferStats(t: Transfer): TransferStats {
   const p = t.last;
+  const done = t.finished?.summary;
   const zero = { items: 0, totalItems: 0, bytes: 0, totalBytes: 0 };
   const sent = p?.sent ?? zero;
   const received = p?.received ?? zero;
   const due = sent.totalBytes + received.totalBytes;
-  const done = sent.bytes + received.bytes;
-  const remaining = Math.max(0, due - done);
+  const moved = sent.bytes + received.bytes;
+  const remaining = Math.max(0, due - moved);
   const running = !t.finished;
-  const rate = running ? (p?.rate ?? 0) : 0;
+  const elapsedMs = done?.ms ?? p?.elapsedMs ?? 0;
+  // While running: the engine's rate over the last second; once finished: the session's average.
+  const rate = running ? (p?.rate ?? 0) : done && elapsedMs > 0 ? ((done.bytesSent + done.bytesReceived) * 1000) / elapsedMs : 0;
   const phase = t.finished ? (t.finished.error ? (t.finished.error.code === 'cancelled' ? 'cancelled' : 'error') : 'done') : (p?.phase ?? 'connecting');
   return {
     phase,
@@ -69,10 +72,10 @@ export function transferStats(t: Transfer): TransferStats {
     received,
     rate,
     etaMs: running && rate > 0 && remaining > 0 ? (remaining / rate) * 1000 : null,
-    fraction: due > 0 ? Math.min(1, done / due) : t.finished && !t.finished.error ? 1 : 0,
-    elapsedMs: t.finished?.summary?.ms ?? p?.elapsedMs ?? 0,
-    roundTrips: p?.roundTrips ?? t.finished?.summary?.roundTrips ?? 0,
-    reconBytes: (p?.reconBytesSent ?? 0) + (p?.reconBytesReceived ?? 0),
+    fraction: due > 0 ? Math.min(1, moved / due) : done ? 1 : 0,
+    elapsedMs,
+    roundTrips: done?.roundTrips ?? p?.roundTrips ?? 0,
+    reconBytes: done ? done.reconBytesSent + done.reconBytesReceived : (p?.reconBytesSent ?? 0) + (p?.reconBytesReceived ?? 0),
     missed: t.missed,
   };
 }

@@ -48,6 +48,14 @@ describe('transfers slice', () => {
     expect(transferStats(store.getState().transfers.byId.s1!)).toMatchObject({ phase: 'cancelled', running: false, etaMs: null, rate: 0 });
   });
 
+  it('reports a finished session from its summary: average rate, round trips, index bytes', () => {
+    const store = createAppStore(fakeClient().client);
+    applyEvent(store, { type: 'session-started', session });
+    applyEvent(store, { type: 'session-progress', sessionId: 's1', peerId: 'p1', progress: progress(1, { roundTrips: 0 }) });
+    applyEvent(store, { type: 'session-finished', sessionId: 's1', peerId: 'p1', summary: summary({ ms: 500, bytesSent: 1000, bytesReceived: 1000, roundTrips: 3 }) });
+    expect(transferStats(store.getState().transfers.byId.s1!)).toMatchObject({ phase: 'done', rate: 4000, roundTrips: 3, reconBytes: 220, elapsedMs: 500, fraction: 1 });
+  });
+
   it('records progress for a session whose start it missed', () => {
     const store = createAppStore(fakeClient().client);
     applyEvent(store, { type: 'session-progress', sessionId: 'late', peerId: 'p9', progress: progress(4) });

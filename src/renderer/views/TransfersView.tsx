@@ -44,7 +44,7 @@ function TransferDetail({ sessionId }: { sessionId: string }) {
       <Way label="Received" t={st.received} />
       <dl className="stats">
         <div>
-          <dt>Rate</dt>
+          <dt>{st.running ? 'Rate' : 'Average rate'}</dt>
           <dd>{formatRate(st.rate)}</dd>
         </div>
         <div>
