@@ -1,0 +1,92 @@
+/**
+ * The UI end to end through the headless web host: a real database made with
+ * the CLI, the engine in its worker, the renderer in chromium.
+ */
+import { expect, snap, test } from './fixtures.js';
+
+test('the collection: branches, a log with its signer, the manifest tree, and checkout', async ({ app, demo, workspace }, testInfo) => {
+  await app.getByTestId('nav-collection').click();
+  const branches = app.getByTestId('branch-list');
+  await expect(branches).toContainText(demo.branch);
+
+  await branches.getByRole('button', { name: new RegExp(demo.branch.replace(/\./g, '\\.')) }).click();
+  const log = app.getByTestId('log');
+  await expect(log.getByTestId('log-entry')).toHaveCount(2);
+  await expect(log.getByTestId('log-entry').first()).toContainText('Add the FAQ');
+  await expect(log).toContainText(`signed by ${demo.key}`);
+
+  const tree = app.getByTestId('manifest-tree');
+  await expect(tree).toContainText('docs/');
+  await expect(tree).toContainText('faq.txt');
+  await expect(tree).toContainText('README');
+  await snap(app, 'collection', (n) => testInfo.outputPath(n));
+
+  await log.getByTestId('log-entry').nth(1).click();
+  await expect(tree).not.toContainText('faq.txt');
+
+  await app.getByTestId('checkout-dir').fill(workspace.path('checkout'));
+  await app.getByTestId('checkout-submit').click();
+  await expect(app.getByTestId('checkout-result')).toContainText('Wrote 3 files and 2 folders');
+
+  await app.emulateMedia({ colorScheme: 'dark' });
+  await snap(app, 'collection-dark', (n) => testInfo.outputPath(n));
+});
+
+test('a peer that cannot be reached gets one clear sentence after Diff', async ({ app }, testInfo) => {
+  await expect(app.getByRole('heading', { name: 'Peers' })).toBeVisible();
+  await app.getByTestId('add-peer-name').fill('nowhere');
+  await app.getByTestId('add-peer-address').fill('127.0.0.1:1');
+  await app.getByTestId('add-peer-submit').click();
+  const card = app.getByTestId('peer-card').filter({ hasText: 'nowhere' });
+  await expect(card).toBeVisible();
+
+  await card.getByTestId('peer-direction-pull').click();
+  await expect(card.getByTestId('peer-sync')).toHaveText('Pull');
+
+  await card.getByTestId('peer-diff').click();
+  await expect(app.getByRole('heading', { name: 'Diff with nowhere' })).toBeVisible();
+  const error = app.getByTestId('diff-error');
+  await expect(error).toBeVisible();
+  // One sentence: capitalised, naming the address, ending with a full stop, no stack trace.
+  await expect(error).toHaveText(/^[A-Z][^\n]*127\.0\.0\.1:1[^\n]*\.$/);
+  const sentence = await error.textContent();
+  await snap(app, 'diff', (n) => testInfo.outputPath(n));
+
+  await app.getByTestId('nav-peers').click();
+  await expect(card.getByTestId('peer-error')).toHaveText(sentence!);
+  await expect(card.getByTestId('peer-state')).toHaveText('Failed');
+  await snap(app, 'peers', (n) => testInfo.outputPath(n));
+
+  await app.getByTestId('nav-transfers').click();
+  await expect(app.getByTestId('transfer-phase')).toHaveText('error');
+  await snap(app, 'transfers', (n) => testInfo.outputPath(n));
+
+  // The direction is remembered by the engine, not just the page.
+  await app.reload();
+  await expect(app.getByTestId('peer-card').filter({ hasText: 'nowhere' }).getByTestId('peer-sync')).toHaveText('Pull');
+});
+
+test('generating a key in the Identity screen', async ({ app, demo }, testInfo) => {
+  await app.getByTestId('nav-identity').click();
+  await expect(app.getByTestId('key-list')).toContainText(demo.key);
+  await app.getByTestId('key-name').fill('bob@example.org');
+  await app.getByTestId('key-generate').click();
+  await expect(app.getByTestId('key-generated')).toContainText('Made key bob@example.org');
+  await expect(app.getByTestId('key-row')).toHaveCount(2);
+
+  await app.getByTestId('key-name').fill('bob@example.org');
+  await app.getByTestId('key-generate').click();
+  await expect(app.getByTestId('key-error')).toHaveText(/^A private key named "bob@example\.org" already exists/);
+  await snap(app, 'identity', (n) => testInfo.outputPath(n));
+});
+
+test('serving from the Server screen', async ({ app }, testInfo) => {
+  await app.getByTestId('nav-server').click();
+  await expect(app.getByTestId('server-status')).toHaveText(/Not serving/);
+  await app.getByTestId('server-bind').fill('127.0.0.1:0');
+  await app.getByTestId('server-toggle').click();
+  await expect(app.getByTestId('server-status')).toHaveText(/Serving on 127\.0\.0\.1:\d+/);
+  await snap(app, 'server', (n) => testInfo.outputPath(n));
+  await app.getByTestId('server-toggle').click();
+  await expect(app.getByTestId('server-status')).toHaveText(/Not serving/);
+});
