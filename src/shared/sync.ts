@@ -77,4 +77,15 @@ export interface SessionSummary {
   theyLack: DiffSide;
   /** The server's identity as seen on this connection (hex fingerprint), when known. */
   peerFingerprint?: string;
+  /** Branches of this session the server refused, wholly or for writing (docs/SECURITY.md). */
+  refused?: RefusedSlot[];
+}
+
+/**
+ * A branch the server would not sync: not offered by it, not readable with
+ * this key, or readable but not writable (pulled, but nothing of ours sent).
+ */
+export interface RefusedSlot {
+  branch: string;
+  reason: 'not-offered' | 'no-permission' | 'read-only';
 }

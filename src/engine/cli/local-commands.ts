@@ -6,7 +6,8 @@ import { toHex } from '../hash.js';
 import { Kind, KIND_NAMES, decodeItem, encodeKey, itemId, isValidKeyName, EntryType } from '../items/format.js';
 import { KeyStore } from '../keys/keystore.js';
 import { configDir } from '../paths.js';
-import { branchLog, resolveManifest } from '../store/history.js';
+import { TrustList } from '../security/trust.js';
+import { type LogEntry, branchLog, resolveManifest } from '../store/history.js';
 import { checkDatabase, rebuildIndex } from '../store/maintenance.js';
 import { ReadStore, WriteStore } from '../store/store.js';
 import { checkoutManifest } from '../workspace/checkout.js';
@@ -180,22 +181,39 @@ export const branches: Command = (ctx, args) => {
 export const log: Command = (ctx, args) => {
   const p = parse('log', args, {}, { min: 1, max: 1, usage: 'log BRANCH' });
   const store = ReadStore.open(ctx.db);
+  const isTrusted = new TrustList(configDir()).checker();
+  const trusted = (keyHex: string) => isTrusted(Buffer.from(keyHex, 'hex'));
+  let untrustedSeen = false;
   try {
     for (const e of branchLog(store, p.positionals[0]!)) {
       ctx.io.out(`manifest ${e.manifest}`);
       ctx.io.out(`  date:      ${e.date ?? '-'}`);
       ctx.io.out(`  author:    ${e.author ?? '-'}`);
       for (const parent of e.parents) ctx.io.out(`  ancestor:  ${parent}`);
-      const signers = [...new Set(e.certs.map((c) => c.signer))].join(', ');
-      ctx.io.out(`  signed by: ${signers}`);
+      ctx.io.out(`  signed by: ${signedBy(e, trusted)}`);
+      if (e.certs.some((c) => !trusted(c.signerKey))) untrustedSeen = true;
       if (e.changelog) ctx.io.out(`  ${e.changelog.split('\n').join('\n  ')}`);
       ctx.io.out('');
     }
+    if (untrustedSeen) ctx.io.out('UNTRUSTED: signed by a key you have not chosen to trust (valid signature, unknown signer); trust it with "netsync key trust NAME|ID"');
     return 0;
   } finally {
     store.close();
   }
 };
+
+/** Who signed which certs: `alice (author, branch, date)`, a key the user does not trust marked UNTRUSTED with its id. */
+function signedBy(e: LogEntry, trusted: (keyHex: string) => boolean): string {
+  const signers = new Map<string, { name: string; certs: string[] }>();
+  for (const c of e.certs) {
+    const s = signers.get(c.signerKey) ?? { name: c.signer, certs: [] };
+    s.certs.push(c.name);
+    signers.set(c.signerKey, s);
+  }
+  return [...signers]
+    .map(([key, s]) => `${s.name}${trusted(key) ? '' : ` [UNTRUSTED key ${key.slice(0, 16)}]`} (${[...new Set(s.certs)].join(', ')})`)
+    .join('; ');
+}
 
 export const show: Command = (ctx, args) => {
   const p = parse('show', args, {}, { min: 1, max: 1, usage: 'show ID' });

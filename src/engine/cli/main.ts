@@ -6,6 +6,7 @@ import { NetsyncError } from '../errors.js';
 import { defaultDatabasePath } from '../paths.js';
 import * as local from './local-commands.js';
 import type { Command } from './local-commands.js';
+import * as security from './security-commands.js';
 import { terminalOutput, type Output } from './output.js';
 
 export const VERSION = '0.1.0';
@@ -19,14 +20,19 @@ Local database (default --db: ${defaultDatabasePath()}, or $NETSYNC_DB):
   key generate NAME [--passphrase]         make a signing key (private half stays in the config folder)
   key list                                 list keys
   key export NAME | key import FILE|-      share public keys
+  key fingerprint [NAME]                   the fingerprint peers and permission files know a key by
+  key trust NAME|ID | key untrust NAME|ID  whose signatures log shows as trusted
   commit DIR --branch B [--message M] [--key NAME]
   branches | log BRANCH | show ID
   checkout (BRANCH|ID) DIR
 
 Network (default port 4691):
-  serve [--bind HOST:PORT] [PATTERN ...]
-  sync|push|pull HOST[:PORT] PATTERN... [--dry-run] [--json]
+  serve [--bind HOST:PORT] [--key NAME] [--permissions FILE] [PATTERN ...]
+  sync|push|pull HOST[:PORT] PATTERN... [--dry-run] [--json] [--key NAME | --anonymous]
   diff HOST[:PORT] PATTERN...              the missing-item diff; nothing moves
+  trust HOST[:PORT] FINGERPRINT            accept a server's (new) key deliberately
+
+Every session runs over TLS 1.3; servers are pinned on first contact (docs/SECURITY.md).
 
 Patterns are branch globs (org.example.*); a leading ! excludes (!org.example.secret*).`;
 
@@ -43,6 +49,9 @@ const COMMANDS: Record<string, Command> = {
   log: local.log,
   show: local.show,
   checkout: local.checkout,
+  'key trust': security.keyTrust,
+  'key untrust': security.keyUntrust,
+  'key fingerprint': security.keyFingerprint,
 };
 
 /** Network commands load their modules only when used, to keep start-up fast. */
@@ -52,6 +61,7 @@ const LAZY: Record<string, () => Promise<Command>> = {
   push: async () => (await import('./net-commands.js')).push,
   pull: async () => (await import('./net-commands.js')).pull,
   diff: async () => (await import('./net-commands.js')).diff,
+  trust: async () => (await import('./net-commands.js')).trust,
 };
 
 function splitGlobal(argv: string[]): { db: string; rest: string[]; help: boolean; version: boolean } {

@@ -1,11 +1,17 @@
-/** Network commands: serve, sync, push, pull, diff (docs/PROTOCOL.md). */
+/** Network commands: serve, sync, push, pull, diff (docs/PROTOCOL.md), trust (docs/SECURITY.md). */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Direction, DiffSide, SessionSummary } from '../../shared/sync.js';
 import { fail } from '../errors.js';
-import { DEFAULT_PORT } from '../protocol/api.js';
+import { configDir } from '../paths.js';
+import { DEFAULT_PORT, type Identity } from '../protocol/api.js';
 import { runClientSession } from '../protocol/client.js';
 import { startServer } from '../protocol/server.js';
-import { type OptionSpec, flag, parse, str } from './args.js';
-import type { Command, Context } from './local-commands.js';
+import { fingerprint, formatFingerprint, parseFingerprint } from '../security/fingerprint.js';
+import { KnownServers, serverAddress } from '../security/known-servers.js';
+import { PERMISSIONS_FILE, Permissions } from '../security/permissions.js';
+import { type OptionSpec, type Parsed, flag, parse, str } from './args.js';
+import { type Command, type Context, keyStore, loadSigner } from './local-commands.js';
 import { formatBytes } from './output.js';
 
 /** HOST, HOST:PORT, [V6], [V6]:PORT. */
@@ -18,22 +24,55 @@ export function parseAddress(text: string, defaultHost: string): { host: string;
   return { host, port };
 }
 
+function hasKeys(): boolean {
+  return process.env.NETSYNC_KEY !== undefined || keyStore().list().length > 0;
+}
+
+async function identityFor(name: string | undefined): Promise<Identity> {
+  const signer = await loadSigner(name);
+  return { name: signer.name, keyPair: signer.pair };
+}
+
 export const serve: Command = async (ctx, args) => {
-  const p = parse('serve', args, { bind: { type: 'string' } }, { min: 0, max: Infinity, usage: 'serve [--bind HOST:PORT] [PATTERN ...]' });
+  const p = parse(
+    'serve',
+    args,
+    { bind: { type: 'string' }, key: { type: 'string' }, permissions: { type: 'string' } },
+    { min: 0, max: Infinity, usage: 'serve [--bind HOST:PORT] [--key NAME] [--permissions FILE] [PATTERN ...]' },
+  );
   const { host, port } = parseAddress(str(p, 'bind') ?? '', '::');
+  if (!str(p, 'key') && !hasKeys()) fail('key', 'a server needs a key to prove who it is; create one with "netsync key generate NAME"');
+  const identity = await identityFor(str(p, 'key'));
+  const permissionsFile = str(p, 'permissions') ?? join(configDir(), PERMISSIONS_FILE);
+  if (str(p, 'permissions') && !existsSync(permissionsFile)) fail('usage', `serve: no permissions file at ${permissionsFile}`);
+  const rules = Permissions.load(permissionsFile).ruleCount;
   const server = await startServer({
     db: ctx.db,
     host,
     port,
     patterns: p.positionals,
+    identity,
+    permissionsFile,
     onEvent: (e) => {
       if (e.type === 'session-end') {
         const what = `${e.remote}: sent ${e.itemsSent}, received ${e.itemsReceived} items`;
         process.stderr.write(e.error ? `${what}; ended: ${e.error}\n` : `${what}\n`);
+      } else if (e.type === 'refused') {
+        process.stderr.write(`${e.remote}: refused: ${e.reason}\n`);
+      } else if (e.type === 'permissions-error') {
+        process.stderr.write(`permissions file unusable, this session gets the defaults (only the server's key may act): ${e.message}\n`);
       }
     },
   });
-  ctx.io.out(`serving ${ctx.db} on ${host.includes(':') ? `[${host}]` : host}:${server.port}${p.positionals.length ? ` (${p.positionals.join(' ')})` : ''}`);
+  ctx.io.out(
+    `serving ${ctx.db} on ${host.includes(':') ? `[${host}]` : host}:${server.port}${p.positionals.length ? ` (${p.positionals.join(' ')})` : ''} ` +
+      `as ${identity.name}, key fingerprint ${fingerprint(identity.keyPair.publicKey)}`,
+  );
+  process.stderr.write(
+    rules === 0
+      ? `no permission granted in ${permissionsFile}: only this server's own key may read or write (docs/SECURITY.md)\n`
+      : `permissions: ${permissionsFile} (${rules} rule${rules === 1 ? '' : 's'}, read again at every session)\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = async (signal: string) => {
       process.stderr.write(`${signal}: finishing sessions in flight (at most 5 s)\n`);
@@ -75,19 +114,56 @@ function jsonLine(s: SessionSummary): string {
   });
 }
 
+/** --anonymous, --key NAME, else the only key, else anonymous with a note. */
+async function clientIdentity(p: Parsed): Promise<Identity | 'anonymous'> {
+  if (flag(p, 'anonymous')) {
+    if (str(p, 'key')) fail('usage', '--key and --anonymous exclude each other');
+    return 'anonymous';
+  }
+  if (!str(p, 'key') && !hasKeys()) return 'anonymous';
+  return identityFor(str(p, 'key'));
+}
+
+function reportRefused(s: SessionSummary, direction: Direction, anonymous: boolean, asked: boolean): void {
+  const who = anonymous ? 'an anonymous client' : 'your key';
+  if (anonymous && !asked) process.stderr.write('note: you have no key, so this session was anonymous (create one with "netsync key generate NAME")\n');
+  const denied: string[] = [];
+  for (const r of s.refused ?? []) {
+    if (r.reason === 'not-offered') process.stderr.write(`note: the server does not offer branch "${r.branch}"\n`);
+    else if (r.reason === 'no-permission') {
+      process.stderr.write(`refused: ${who} may not read branch "${r.branch}" on this server\n`);
+      denied.push(r.branch);
+    } else {
+      process.stderr.write(`refused: ${who} may read but not write branch "${r.branch}" on this server; nothing of ours in it was sent\n`);
+      denied.push(r.branch);
+    }
+  }
+  if (direction === 'push' && denied.length > 0) {
+    fail('permission', `the server refused the push into ${denied.map((b) => `"${b}"`).join(', ')}: ${who} may not write there`);
+  }
+}
+
 function session(direction: Direction, forceDryRun: boolean): Command {
   const name = forceDryRun ? 'diff' : direction;
   return async (ctx, args) => {
-    const options: OptionSpec = { json: { type: 'boolean' } };
+    const options: OptionSpec = { json: { type: 'boolean' }, key: { type: 'string' }, anonymous: { type: 'boolean' } };
     if (!forceDryRun) options['dry-run'] = { type: 'boolean' };
-    const usage = forceDryRun ? 'diff HOST[:PORT] PATTERN...' : `${direction} HOST[:PORT] PATTERN... [--dry-run] [--json]`;
+    const usage = forceDryRun
+      ? 'diff HOST[:PORT] PATTERN... [--key NAME | --anonymous]'
+      : `${direction} HOST[:PORT] PATTERN... [--dry-run] [--json] [--key NAME | --anonymous]`;
     const p = parse(name, args, options, { min: 2, max: Infinity, usage });
     const { host, port } = parseAddress(p.positionals[0]!, 'localhost');
     const dryRun = forceDryRun || flag(p, 'dry-run');
     const json = flag(p, 'json');
+    const identity = await clientIdentity(p);
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
     const s = await runClientSession({
+      identity,
+      onNewServer: (fp, address) => {
+        process.stderr.write(`pinned new server ${address} with fingerprint ${fp}\n`);
+        return true;
+      },
       db: ctx.db,
       host,
       port,
@@ -117,9 +193,24 @@ function session(direction: Direction, forceDryRun: boolean): Command {
       );
     }
     if (json) ctx.io.out(jsonLine(s));
+    reportRefused(s, direction, identity === 'anonymous', flag(p, 'anonymous'));
     return 0;
   };
 }
+
+/** `trust HOST[:PORT] FINGERPRINT`: pin a server's key deliberately (first contact, or a key that changed). */
+export const trust: Command = (ctx, args) => {
+  const p = parse('trust', args, {}, { min: 2, max: 17, usage: 'trust HOST[:PORT] FINGERPRINT' });
+  const { host, port } = parseAddress(p.positionals[0]!, 'localhost');
+  const fp = parseFingerprint(p.positionals.slice(1).join(''));
+  if (!fp) fail('usage', `trust: "${p.positionals.slice(1).join(' ')}" is not a fingerprint (64 hex digits, spaces allowed)`);
+  const address = serverAddress(host, port);
+  const before = new KnownServers(configDir()).pin(address, fp);
+  if (before === fp) ctx.io.out(`${address} was already pinned to ${formatFingerprint(fp)}`);
+  else if (before) ctx.io.out(`${address}: replaced the pinned key ${formatFingerprint(before)} with ${formatFingerprint(fp)}`);
+  else ctx.io.out(`${address}: pinned ${formatFingerprint(fp)}`);
+  return 0;
+};
 
 export const sync = session('sync', false);
 export const push = session('push', false);

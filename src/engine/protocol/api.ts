@@ -3,6 +3,16 @@
  * service. Implemented in client.ts and server.ts.
  */
 import type { Direction, ProgressEvent, SessionSummary } from '../../shared/sync.js';
+import type { KeyPair } from '../keys/ed25519.js';
+
+/**
+ * A peer's identity in the secure channel: its Ed25519 signing key
+ * (docs/SECURITY.md). The private half is handed to node:tls and nothing else.
+ */
+export interface Identity {
+  name: string;
+  keyPair: KeyPair;
+}
 
 export interface ClientOptions {
   /** Path of the local database. */
@@ -18,6 +28,20 @@ export interface ClientOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** How many diff items to list per side in the summary (counts and groups are always complete). */
   listLimit?: number;
+  /**
+   * Who we are to the server. Default: the key named by $NETSYNC_KEY or the
+   * only key in `configDir` (a passphrase from $NETSYNC_PASSPHRASE), and
+   * anonymous when there is no key at all.
+   */
+  identity?: Identity | 'anonymous';
+  /** Where known_servers (the pins) live. Default: configDir() ($NETSYNC_CONFIG_DIR or the platform's). */
+  configDir?: string;
+  /**
+   * First contact with a server (no pin for HOST:PORT yet): return true to
+   * pin the fingerprint it presented and go on, false to refuse. Default:
+   * pin (trust on first use). A changed key is always refused.
+   */
+  onNewServer?: (fingerprint: string, address: string) => boolean | Promise<boolean>;
 }
 
 export interface ServerOptions {
@@ -27,11 +51,21 @@ export interface ServerOptions {
   /** What the server offers; empty = every branch. */
   patterns: string[];
   onEvent?: (event: ServerEvent) => void;
+  /** The server's key. Default: the key named by $NETSYNC_KEY or the only key in `configDir`; a server needs one. */
+  identity?: Identity;
+  /** Who may read and write what (docs/SECURITY.md). Default: `<configDir>/permissions`; re-read at every session start. */
+  permissionsFile?: string;
+  /** Default: configDir() ($NETSYNC_CONFIG_DIR or the platform's). */
+  configDir?: string;
 }
 
 export type ServerEvent =
   | { type: 'listening'; host: string; port: number }
-  | { type: 'session-start'; sessionId: string; remote: string }
+  | { type: 'session-start'; sessionId: string; remote: string; /** Fingerprint of the client's key, or 'anonymous'. */ client?: string }
+  /** A connection that never became a session: failed TLS handshake, unusable certificate. */
+  | { type: 'refused'; remote: string; reason: string }
+  /** The permissions file could not be read at a session start: that session gets the defaults (only the server's key may act). */
+  | { type: 'permissions-error'; message: string }
   | { type: 'session-end'; sessionId: string; remote: string; itemsSent: number; itemsReceived: number; error?: string }
   | { type: 'closed' };
 

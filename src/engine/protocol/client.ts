@@ -2,27 +2,55 @@
  * The connecting side of a session (docs/PROTOCOL.md §Client). It sends its
  * HELLO and its first reconciliation message in one flight, so an
  * up-to-date check costs one round trip.
+ *
+ * The session runs inside TLS 1.3 (docs/SECURITY.md): the client presents
+ * its key's certificate (or none: anonymous), and checks the key the server
+ * proved it holds against the pin for HOST:PORT before sending anything.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
-import type { SessionSummary } from '../../shared/sync.js';
+import { connect, type TLSSocket } from 'node:tls';
+import type { RefusedSlot, SessionSummary } from '../../shared/sync.js';
 import { NetsyncError, fail } from '../errors.js';
+import { configDir as defaultConfigDir } from '../paths.js';
 import { Reconciler } from '../recon/reconciler.js';
+import { type TlsCredentials, credentialsFor, peerPublicKey } from '../security/certificate.js';
+import { fingerprint, fingerprintHex } from '../security/fingerprint.js';
+import { defaultIdentity } from '../security/identity.js';
+import { KnownServers, ServerKeyChangedError, serverAddress } from '../security/known-servers.js';
+import { ALPN, clientTlsOptions } from '../security/tls.js';
 import { WriteStore } from '../store/store.js';
 import type { ClientOptions } from './api.js';
 import { Connection, DEFAULT_LIMITS, type Limits } from './connection.js';
 import { Exchange, type Slot } from './exchange.js';
-import { FrameType, HELLO_DRY_RUN, HELLO_RECEIVES, HELLO_SENDS, type Message, PROTOCOL_VERSION, WELCOME_IN_SYNC, type Welcome } from './frames.js';
+import {
+  FrameType,
+  HELLO_DRY_RUN,
+  HELLO_RECEIVES,
+  HELLO_SENDS,
+  type Message,
+  PROTOCOL_VERSION,
+  RefuseReason,
+  WELCOME_IN_SYNC,
+  type Welcome,
+} from './frames.js';
 import { branchFilter } from './patterns.js';
 import { ProgressTracker } from './progress.js';
 import { EMPTY_TREE, sessionKey, slotFor } from './slots.js';
-import type { ProtocolError } from './wire.js';
+import { ERROR_CODES, type ProtocolError } from './wire.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
-function openSocket(host: string, port: number, signal?: AbortSignal): Promise<Socket> {
+/** Test hooks: tests see the decrypted stream through them (test/security). */
+export interface ClientHooks {
+  /** Called with the TLS socket once the handshake is done, before the server's key is checked. */
+  onSecureSocket?: (socket: TLSSocket) => void;
+}
+
+/** TCP connect and TLS 1.3 handshake, within one deadline. */
+function openSecureSocket(host: string, port: number, credentials: TlsCredentials | null, signal?: AbortSignal): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
+    let connected = false;
+    const socket = connect({ host, port, ...clientTlsOptions(credentials) });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new NetsyncError('timeout', `no answer from ${host}:${port} within ${CONNECT_TIMEOUT_MS / 1000} s`));
@@ -32,7 +60,8 @@ function openSocket(host: string, port: number, signal?: AbortSignal): Promise<S
       reject(new NetsyncError('cancelled', 'cancelled'));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once('connect', () => {
+    socket.once('connect', () => (connected = true));
+    socket.once('secureConnect', () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.setNoDelay(true);
@@ -40,33 +69,72 @@ function openSocket(host: string, port: number, signal?: AbortSignal): Promise<S
     });
     socket.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      const why = e.code === 'ECONNREFUSED' ? 'connection refused' : e.code === 'ENOTFOUND' ? 'unknown host' : e.message;
-      reject(new NetsyncError('io', `cannot connect to ${host}:${port}: ${why}`));
+      socket.destroy();
+      if (!connected) {
+        const why = e.code === 'ECONNREFUSED' ? 'connection refused' : e.code === 'ENOTFOUND' ? 'unknown host' : e.message;
+        return reject(new NetsyncError('io', `cannot connect to ${host}:${port}: ${why}`));
+      }
+      reject(new NetsyncError('protocol', `no secure connection with ${host}:${port} (is it a Netsync server of this version?): ${e.message}`));
     });
   });
 }
 
-export async function runClientSession(opts: ClientOptions, limits: Limits = DEFAULT_LIMITS): Promise<SessionSummary> {
+/**
+ * Checks the key the server proved it holds against the pin for its
+ * address; pins it on first contact when `onNewServer` agrees. Returns the
+ * server's fingerprint (display form). Throws, and so sends nothing, on a
+ * changed key, a refusal, or a server that is not a Netsync peer.
+ */
+async function checkServer(socket: TLSSocket, opts: ClientOptions, config: string): Promise<string> {
+  if (socket.alpnProtocol !== ALPN) fail('protocol', `${opts.host}:${opts.port} does not speak ${ALPN}; is it a Netsync server?`);
+  const key = peerPublicKey(socket);
+  if (!key) fail('key', `${opts.host}:${opts.port} presented no key`);
+  const presented = fingerprintHex(key);
+  const address = serverAddress(opts.host, opts.port);
+  const pins = new KnownServers(config);
+  const pinned = pins.lookup(address);
+  if (pinned === presented) return fingerprint(key);
+  if (pinned !== null) throw new ServerKeyChangedError(address, pinned, presented);
+  const accept = opts.onNewServer ? await opts.onNewServer(fingerprint(key), address) : true;
+  if (!accept) fail('key', `not connecting to ${address}: its key (fingerprint ${fingerprint(key)}) was not accepted`);
+  pins.pin(address, presented);
+  return fingerprint(key);
+}
+
+export async function runClientSession(opts: ClientOptions, limits: Limits = DEFAULT_LIMITS, hooks: ClientHooks = {}): Promise<SessionSummary> {
   const filter = branchFilter(opts.patterns);
   const sessionId = randomUUID();
   const progress = new ProgressTracker(sessionId, opts.onProgress);
   progress.emit(true);
+  const config = opts.configDir ?? defaultConfigDir();
   const store = WriteStore.open(opts.db);
+  let socket: TLSSocket | null = null;
   try {
-    const socket = await openSocket(opts.host, opts.port, opts.signal);
+    const identity = opts.identity === 'anonymous' ? null : (opts.identity ?? defaultIdentity(config));
+    const credentials = identity ? await credentialsFor(identity.keyPair) : null;
+    socket = await openSecureSocket(opts.host, opts.port, credentials, opts.signal);
+    hooks.onSecureSocket?.(socket);
     progress.setPhase('handshake');
-    return await runOnSocket(socket, store, filter.matches, opts, progress, limits);
+    const peerFingerprint = await checkServer(socket, opts, config);
+    return { ...(await runOnSocket(socket, store, filter.matches, opts, progress, limits)), peerFingerprint };
   } catch (e) {
     progress.error = { code: e instanceof NetsyncError ? e.code : 'internal', message: (e as Error).message };
     progress.setPhase(e instanceof NetsyncError && e.code === 'cancelled' ? 'cancelled' : 'error');
+    socket?.destroy();
     throw e;
   } finally {
     store.close();
   }
 }
 
+const REFUSE_REASONS: Record<number, RefusedSlot['reason']> = {
+  [RefuseReason.NotOffered]: 'not-offered',
+  [RefuseReason.NoPermission]: 'no-permission',
+  [RefuseReason.ReadOnly]: 'read-only',
+};
+
 function runOnSocket(
-  socket: Socket,
+  socket: TLSSocket,
   store: WriteStore,
   selects: (branch: string) => boolean,
   opts: ClientOptions,
@@ -84,11 +152,13 @@ function runOnSocket(
   const recon = new Reconciler({ role: 'initiator', slots: slots.map((s) => s.tree), sessionKey: sessionKey(nonce) });
   let exchange: Exchange | null = null;
   let inSync = false;
+  const refusedSlots: RefusedSlot[] = [];
 
   return new Promise<SessionSummary>((resolve, reject) => {
     const summary = (): SessionSummary => {
       const base = { sessionId: progress.sessionId, direction: opts.direction, ms: Date.now() - started };
-      if (exchange) return exchange.summary(base);
+      const refused = refusedSlots.length ? { refused: refusedSlots } : {};
+      if (exchange) return { ...exchange.summary(base), ...refused };
       const empty = { count: 0, bytes: 0, groups: [], items: [] };
       return {
         ...base,
@@ -102,6 +172,7 @@ function runOnSocket(
         roundTrips: conn.roundTrips,
         weLack: empty,
         theyLack: empty,
+        ...refused,
       };
     };
 
@@ -117,7 +188,9 @@ function runOnSocket(
       for (const r of w.refused) {
         const slot = slots[r.slot];
         if (!slot) return conn.fail('malformed', `WELCOME refuses slot ${r.slot}, which does not exist`);
-        slot.refused = true;
+        refusedSlots.push({ branch: slot.name, reason: REFUSE_REASONS[r.reason] ?? 'not-offered' });
+        // A read-only slot is still reconciled and pulled; the server just accepts nothing in it.
+        if (r.reason !== RefuseReason.ReadOnly) slot.refused = true;
       }
       for (const name of w.extra) {
         if (!selects(name)) return conn.fail('malformed', `server added branch "${name}", which we did not ask for`);
@@ -136,13 +209,18 @@ function runOnSocket(
         progress,
         listLimit: opts.listLimit ?? 1000,
       });
-      exchange.whenDone.then(() => conn.end());
+      // Having sent items, let the server close first: it does once it has verified and stored
+      // them (or it sends ERROR bad-item), so a session that resolves has really delivered.
+      exchange.whenDone.then(() => {
+        if (progress.sent.items === 0) conn.end();
+      });
       exchange.reconOutput({ reply: null, have: [], need: [] });
     };
 
     const onMessage = (m: Message) => {
       if (m.type === FrameType.Error) {
         serverError = m.message;
+        serverRefused = m.code === ERROR_CODES.permission;
         conn.destroy();
         return;
       }
@@ -152,11 +230,12 @@ function runOnSocket(
     };
 
     let serverError: string | null = null;
+    let serverRefused = false;
     const onClose = (error: ProtocolError | null) => {
       exchange?.flushReceived();
       progress.roundTrips = conn.roundTrips;
       if (opts.signal?.aborted) return reject(new NetsyncError('cancelled', 'cancelled; what arrived was kept'));
-      if (serverError) return reject(new NetsyncError('protocol', `the server ended the session: ${serverError}`));
+      if (serverError) return reject(new NetsyncError(serverRefused ? 'permission' : 'protocol', `the server ended the session: ${serverError}`));
       if (error) return reject(new NetsyncError(error.code === 'timeout' ? 'timeout' : 'protocol', error.message));
       if (inSync || exchange?.finished) {
         progress.setPhase('done');

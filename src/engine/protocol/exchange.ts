@@ -54,6 +54,18 @@ export interface ExchangeOptions {
   finalCheck: boolean;
   progress: ProgressTracker;
   listLimit: number;
+  /**
+   * Write permission (docs/SECURITY.md): items of a slot for which this is
+   * false are never wanted, and one that arrives anyway ends the session
+   * with `permission`. Default: every slot.
+   */
+  mayReceiveSlot?: (slot: number) => boolean;
+  /**
+   * Runs in the storing transaction before each received item is stored: a
+   * returned reason refuses the item (nothing of it is stored) and ends the
+   * session with `permission`; the items stored before it are kept.
+   */
+  refuseReceived?: (id: Buffer, data: Buffer, slot: number) => string | null;
 }
 
 interface Wanted {
@@ -73,12 +85,14 @@ export class Exchange {
   private readonly wanted = new Map<string, Wanted>();
   private readonly offered = new Set<string>();
   private readonly theyWant = new Set<string>();
+  /** Short ids the peer has in slots it may not write to us: never wanted, refused if sent. */
+  private readonly notWritable = new Map<string, number>();
   private pendingOffers: OfferEntry[] = [];
   private pendingWants: WantEntry[] = [];
   /** Items with no references go at once; the rest wait for WANTS_DONE, in this order. */
   private readonly ready: Buffer[] = [];
   private readonly later: { files: Buffer[]; manifests: Buffer[]; certs: Buffer[] } = { files: [], manifests: [], certs: [] };
-  private received: { id: Buffer; data: Buffer }[] = [];
+  private received: { id: Buffer; data: Buffer; slot: number }[] = [];
   private receivedBytes = 0;
   private flushScheduled = false;
   private pumping = false;
@@ -140,9 +154,16 @@ export class Exchange {
     this.pendingOffers.push({ slot, short: id.subarray(0, SHORT_ID), kind: meta.kind, size: meta.size });
   }
 
+  private mayReceiveIn(slot: number, hex: string): boolean {
+    if (!this.o.mayReceiveSlot || this.o.mayReceiveSlot(slot)) return true;
+    this.notWritable.set(hex, slot);
+    return false;
+  }
+
   private wantShort(slot: number, s: Buffer): void {
     if (this.o.slots[slot]?.refused) return;
     const hex = s.toString('hex');
+    if (!this.mayReceiveIn(slot, hex)) return;
     if (this.wanted.has(hex) || this.o.store.findByHexPrefix(hex) !== null) return;
     this.wanted.set(hex, { slot, described: false });
     this.pendingWants.push({ slot, short: s });
@@ -198,6 +219,7 @@ export class Exchange {
       const hex = e.short.toString('hex');
       let w = this.wanted.get(hex);
       if (!w) {
+        if (!this.mayReceiveIn(e.slot, hex)) continue;
         if (this.o.store.findByHexPrefix(hex) !== null) continue; // held through another branch: never resent
         w = { slot: e.slot, described: false };
         this.wanted.set(hex, w);
@@ -256,7 +278,12 @@ export class Exchange {
 
   private onItem(id: Buffer, encoding: ItemEncoding, data: Buffer): void {
     const hex = short(id);
-    if (!this.receiving || !this.wanted.has(hex)) perr('unexpected', `received item ${hex}… that was not asked for`);
+    const refusedSlot = this.notWritable.get(hex);
+    if (refusedSlot !== undefined && !this.wanted.has(hex)) {
+      perr('permission', `refused item ${hex}…: it is in branch "${this.o.slots[refusedSlot]!.name}", which you may not write`);
+    }
+    const w = this.wanted.get(hex);
+    if (!this.receiving || !w) perr('unexpected', `received item ${hex}… that was not asked for`);
     let bytes = data;
     if (encoding === ItemEncoding.DeflateRaw) {
       try {
@@ -266,7 +293,7 @@ export class Exchange {
       }
     }
     this.wanted.delete(hex);
-    this.received.push({ id, data: bytes });
+    this.received.push({ id, data: bytes, slot: w.slot });
     this.receivedBytes += bytes.length;
     this.o.progress.received.items++;
     this.o.progress.received.bytes += data.length;
@@ -290,8 +317,11 @@ export class Exchange {
     this.received = [];
     this.receivedBytes = 0;
     let bad: NetsyncError | null = null;
+    let refused: string | null = null;
     this.o.store.batch(() => {
       for (const item of batch) {
+        refused = this.o.refuseReceived?.(item.id, item.data, item.slot) ?? null;
+        if (refused) break;
         try {
           if (this.o.store.put(item.data, item.id).inserted) this.anythingMoved = true;
         } catch (e) {
@@ -301,7 +331,8 @@ export class Exchange {
         }
       }
     });
-    if (bad) {
+    if (refused) this.o.conn.fail('permission', refused);
+    else if (bad) {
       const err = bad as NetsyncError;
       this.o.conn.fail('bad-item', `refused a bad item from the peer: ${err.message}`);
     }

@@ -60,6 +60,12 @@ export interface Hello {
 export const enum RefuseReason {
   NotOffered = 1,
   NoPermission = 2,
+  /**
+   * Not a refusal of the slot: it is reconciled and the server may send, but
+   * the client may not write the branch, so the server accepts no item in it
+   * (sent only when the client SENDS; docs/SECURITY.md).
+   */
+  ReadOnly = 3,
 }
 
 export interface Welcome {

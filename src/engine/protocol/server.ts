@@ -2,10 +2,23 @@
  * The listening side (docs/PROTOCOL.md §Server). Serves many sessions at
  * once on one database handle; every session is independent and stateless,
  * and one that misbehaves is closed without touching the others.
+ *
+ * Every session runs inside TLS 1.3 (docs/SECURITY.md): the server presents
+ * its key's certificate, the client its own or none (anonymous), and what
+ * the client may read and write is decided from its key and the permissions
+ * file, re-read at the start of every session.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
-import { NetsyncError } from '../errors.js';
+import { join } from 'node:path';
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { NetsyncError, fail } from '../errors.js';
+import { configDir as defaultConfigDir } from '../paths.js';
+import { pushRefusal } from '../security/admission.js';
+import { credentialsFor, peerPublicKey } from '../security/certificate.js';
+import { formatFingerprint } from '../security/fingerprint.js';
+import { defaultIdentity } from '../security/identity.js';
+import { type Access, PERMISSIONS_FILE, Permissions } from '../security/permissions.js';
+import { ALPN, serverTlsOptions } from '../security/tls.js';
 import { Reconciler } from '../recon/reconciler.js';
 import { WriteStore } from '../store/store.js';
 import type { RunningServer, ServerOptions, ServerStats } from './api.js';
@@ -28,25 +41,59 @@ interface Live {
 }
 
 export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}): Promise<RunningServer> {
-  const store = WriteStore.open(opts.db);
+  const config = opts.configDir ?? defaultConfigDir();
+  const identity = opts.identity ?? defaultIdentity(config);
+  if (!identity) fail('key', `a server needs a key and ${join(config, 'keys')} has none; create one with "netsync key generate NAME"`);
+  const serverKey = identity.keyPair.publicKey;
+  const permissionsFile = opts.permissionsFile ?? join(config, PERMISSIONS_FILE);
+  Permissions.load(permissionsFile); // a mistake in the file stops the start, with its line number
   const offer = branchFilter(opts.patterns);
   const limits = tuning.limits ?? DEFAULT_LIMITS;
+  const credentials = await credentialsFor(identity.keyPair);
+  const store = WriteStore.open(opts.db);
   const maxSessions = tuning.maxSessions ?? 256;
   const live = new Set<Live>();
   const stats: ServerStats = { connected: 0, sessions: 0, itemsSent: 0, itemsReceived: 0 };
 
-  const server: Server = createServer((socket) => {
+  const server: Server = createServer(serverTlsOptions(credentials, limits.handshakeMs), (socket) => {
     if (live.size >= maxSessions) {
       socket.destroy();
       return;
     }
-    serveSocket(socket);
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    let clientKey: Buffer | null;
+    try {
+      if (socket.alpnProtocol !== ALPN) fail('protocol', `the client did not ask for ${ALPN} (ALPN)`);
+      clientKey = peerPublicKey(socket);
+    } catch (e) {
+      opts.onEvent?.({ type: 'refused', remote, reason: (e as Error).message });
+      socket.destroy();
+      return;
+    }
+    serveSocket(socket, remote, sessionAccess(clientKey));
   });
+  // A failed handshake (no TLS, TLS < 1.3, a certificate whose key the client does not hold) never becomes a session.
+  server.on('tlsClientError', (e, socket) => {
+    opts.onEvent?.({ type: 'refused', remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: e.message });
+    socket.destroy(); // node:tls does not close the socket after a handshake timeout: silent peers would pile up
+  });
+  server.maxConnections = maxSessions + 16; // a bound on handshakes in flight too
 
-  function serveSocket(socket: Socket): void {
+  /** Permissions are read afresh for each session: an edit applies to the next session, no restart. */
+  function sessionAccess(clientKey: Buffer | null): Access {
+    let permissions: Permissions;
+    try {
+      permissions = Permissions.load(permissionsFile);
+    } catch (e) {
+      opts.onEvent?.({ type: 'permissions-error', message: (e as Error).message });
+      permissions = Permissions.none(permissionsFile); // fail closed
+    }
+    return permissions.accessFor(clientKey, serverKey);
+  }
+
+  function serveSocket(socket: TLSSocket, remote: string, access: Access): void {
     socket.setNoDelay(true);
     const sessionId = randomUUID();
-    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     const progress = new ProgressTracker(sessionId);
     const entry: Live = { conn: null as unknown as Connection, exchange: null };
     let pending: Message[] | null = null;
@@ -59,7 +106,7 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
       }
       if (m.type !== FrameType.Hello) return entry.conn.fail('unexpected', 'expected HELLO');
       pending = [];
-      welcome(entry, m.hello, progress);
+      welcome(entry, m.hello, progress, access);
       const queued = pending;
       pending = null;
       for (const q of queued) (entry.exchange as Exchange | null)?.handle(q);
@@ -94,10 +141,10 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
     live.add(entry);
     stats.connected = live.size;
     stats.sessions++;
-    opts.onEvent?.({ type: 'session-start', sessionId, remote });
+    opts.onEvent?.({ type: 'session-start', sessionId, remote, client: access.client ? formatFingerprint(access.client) : 'anonymous' });
   }
 
-  function welcome(entry: Live, hello: Hello, progress: ProgressTracker): void {
+  function welcome(entry: Live, hello: Hello, progress: ProgressTracker, access: Access): void {
     const { conn } = entry;
     if (hello.minVersion > PROTOCOL_VERSION || hello.maxVersion < PROTOCOL_VERSION) {
       return conn.fail('version', `no common protocol version (the client speaks ${hello.minVersion}..${hello.maxVersion}, this server ${PROTOCOL_VERSION})`);
@@ -108,18 +155,32 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
     } catch (e) {
       return conn.fail('malformed', (e as Error).message);
     }
-    const selects = (name: string) => ask.matches(name) && offer.matches(name);
+    // Reading is decided before anything else: a branch the client may not read
+    // is refused whether or not the server has it, so the answer says nothing of its content.
+    const reason = (name: string) => (!ask.matches(name) || !offer.matches(name) ? RefuseReason.NotOffered : !access.mayRead(name) ? RefuseReason.NoPermission : null);
+    const selects = (name: string) => reason(name) === null;
     const slots = hello.slots.map((s) => slotFor(store, s.name, !selects(s.name)));
-    const refused = slots.flatMap((s, slot) => (s.refused ? [{ slot, reason: RefuseReason.NotOffered }] : []));
+    const refused = hello.slots.flatMap((s, slot) => {
+      const why = reason(s.name);
+      return why === null ? [] : [{ slot, reason: why }];
+    });
     const announced = new Set(hello.slots.map((s) => s.name));
     const extra = store.branches().filter((b) => selects(b.name) && !announced.has(b.name)).map((b) => b.name);
     const inSync =
       refused.length === 0 &&
       extra.length === 0 &&
       slots.every((s, i) => s.tree.node(0, 0).hash.equals(hello.slots[i]!.root));
+    // A client that sends learns which of its readable slots it may not write
+    // (only where the roots differ: where they are equal there is nothing to push).
+    const clientSends = (hello.flags & HELLO_SENDS) !== 0;
+    const readOnly = clientSends
+      ? slots.flatMap((s, slot) =>
+          !s.refused && !access.mayWrite(s.name) && !s.tree.node(0, 0).hash.equals(hello.slots[slot]!.root) ? [{ slot, reason: RefuseReason.ReadOnly }] : [],
+        )
+      : [];
     conn.send({
       type: FrameType.Welcome,
-      welcome: { version: PROTOCOL_VERSION, flags: inSync ? WELCOME_IN_SYNC : 0, refused, extra },
+      welcome: { version: PROTOCOL_VERSION, flags: inSync ? WELCOME_IN_SYNC : 0, refused: [...refused, ...readOnly], extra },
     });
     if (inSync) return conn.end();
     const recon = new Reconciler({ role: 'responder', slots: slots.map((s) => s.tree), sessionKey: sessionKey(hello.nonce) });
@@ -135,6 +196,8 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
       finalCheck: (hello.flags & HELLO_SENDS) !== 0 && (hello.flags & HELLO_RECEIVES) !== 0,
       progress,
       listLimit: 0,
+      mayReceiveSlot: (slot) => access.mayWrite(slots[slot]!.name),
+      refuseReceived: (id, data) => pushRefusal(store, access, id, data),
     });
     entry.exchange = exchange;
     for (let i = hello.slots.length; i < slots.length; i++) exchange.offerAll(i, store.members(slots[i]!.bid!));
