@@ -23,6 +23,8 @@ export class ServerHost {
   constructor(
     private readonly startServer: StartServer,
     private readonly onStatus: (status: ServerStatus) => void,
+    /** The server's key and permissions file live here. */
+    private readonly configDir: string,
   ) {}
 
   status(): ServerStatus {
@@ -35,7 +37,7 @@ export class ServerHost {
     if (!bind) fail('usage', `"${options.bind}" is not HOST:PORT`);
     this.starting = true;
     try {
-      this.server = await this.startServer({ db, host: bind.host, port: bind.port, patterns: [...options.patterns], onEvent: (e) => this.apply(e) });
+      this.server = await this.startServer({ db, host: bind.host, port: bind.port, patterns: [...options.patterns], configDir: this.configDir, onEvent: (e) => this.apply(e) });
     } catch (e) {
       this.update({ ...structuredClone(STOPPED), error: toApiError(e, options.bind) });
       throw e;
@@ -79,6 +81,12 @@ export class ServerHost {
           connections: s.connections.filter((c) => c.sessionId !== e.sessionId),
         });
         return;
+      case 'permissions-error':
+        // The engine fails closed (only the server's own key may act) until the file is fixed.
+        this.update({ ...s, error: { code: 'permission', message: `The permissions file is unusable, so only this server's own key may sync: ${e.message}` } });
+        return;
+      case 'refused':
+        return; // a connection that never became a session (a failed TLS handshake, say)
       case 'closed':
         this.server = null;
         this.update({ ...s, running: false, connections: [] });

@@ -121,7 +121,7 @@ describe('NetsyncService', () => {
 
     const r = await service.sync(peer.value.id);
     expect(r.ok).toBe(true);
-    expect(seen[0]).toMatchObject({ host: '127.0.0.1', port: 9999, direction: 'push', dryRun: false, patterns: ['*', '!secret*'] });
+    expect(seen[0]).toMatchObject({ host: '127.0.0.1', port: 9999, direction: 'push', dryRun: false, patterns: ['*', '!secret*'], configDir: expect.stringMatching(/config$/) });
     const types = events.map((e) => (e.type === 'peer-status' ? `peer:${e.state}` : e.type));
     expect(types).toEqual([
       'collection-changed',

@@ -61,8 +61,8 @@ export class NetsyncService implements NetsyncApi {
     this.defaultDatabase = resolve(options.defaultDatabase ?? defaultDatabasePath());
     this.keys = new KeyStore(join(this.configDir, 'keys'));
     this.peers = new PeerBook(join(this.configDir, 'peers.json'));
-    this.sessions = new SessionRunner(options.engine?.runClientSession ?? runClientSession, (e) => this.emit(e));
-    this.server = new ServerHost(options.engine?.startServer ?? startServer, (status) => this.emit({ type: 'server-status', status }));
+    this.sessions = new SessionRunner(options.engine?.runClientSession ?? runClientSession, (e) => this.emit(e), this.configDir);
+    this.server = new ServerHost(options.engine?.startServer ?? startServer, (status) => this.emit({ type: 'server-status', status }), this.configDir);
   }
 
   onEvent(listener: EventListener): () => void {

@@ -44,6 +44,8 @@ export class SessionRunner {
   constructor(
     private readonly runClientSession: RunClientSession,
     private readonly emit: (event: NetsyncEvent) => void,
+    /** Keys, pinned servers: the service's config folder, not whatever the environment says. */
+    private readonly configDir: string,
   ) {}
 
   list(): SessionInfo[] {
@@ -83,6 +85,7 @@ export class SessionRunner {
         dryRun,
         signal: controller.signal,
         listLimit: DIFF_LIST_LIMIT,
+        configDir: this.configDir,
         onProgress: (progress) => {
           this.emit({ type: 'session-progress', sessionId: info.sessionId, peerId: peer.id, progress });
           const next = PEER_STATE[progress.phase];
