@@ -120,7 +120,12 @@ export async function runClientSession(opts: ClientOptions, limits: Limits = DEF
   } catch (e) {
     progress.error = { code: e instanceof NetsyncError ? e.code : 'internal', message: (e as Error).message };
     progress.setPhase(e instanceof NetsyncError && e.code === 'cancelled' ? 'cancelled' : 'error');
-    socket?.destroy();
+    // end, not destroy: an ERROR frame the session just wrote must still reach the server
+    const s = socket as TLSSocket | null;
+    if (s && !s.destroyed) {
+      s.end();
+      setTimeout(() => s.destroy(), 1000).unref();
+    }
     throw e;
   } finally {
     store.close();

@@ -155,10 +155,23 @@ export function encodeMessage(m: Message): Buffer {
       for (const r of m.roots) w.bytes(r);
       break;
     case FrameType.Error:
-      w.u8(m.code).string(m.message.slice(0, 1000));
+      w.u8(m.code).string(utf8Prefix(m.message, 1000));
       break;
   }
   return frame(m.type, w.done());
+}
+
+/** The longest prefix of `s` whose UTF-8 encoding fits in `maxBytes`, cut between characters. */
+function utf8Prefix(s: string, maxBytes: number): string {
+  if (Buffer.byteLength(s) <= maxBytes) return s;
+  let bytes = 0;
+  let end = 0;
+  for (const ch of s) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > maxBytes) break;
+    end += ch.length;
+  }
+  return s.slice(0, end);
 }
 
 export function errorMessage(code: ProtocolErrorCode, message: string): Message {

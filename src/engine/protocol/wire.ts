@@ -78,6 +78,7 @@ export class WireReader {
       value += (b & 0x7f) * scale;
       if ((b & 0x80) === 0) {
         if (i > 0 && b === 0) perr('malformed', `${this.what}: non-minimal varint`);
+        if (value > Number.MAX_SAFE_INTEGER) perr('malformed', `${this.what}: varint of 2^53 or more`);
         return value;
       }
       scale *= 128;

@@ -1,0 +1,210 @@
+/**
+ * The network commands as a user runs them: `serve` and `sync`/`push`/`pull`/
+ * `diff` as child processes over loopback, built once (dist/netsync.cjs).
+ * Checked with the CLI itself (`db check`, `branches`, `checkout` compared
+ * byte for byte with the committed folder) and with brute force on the files.
+ */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureCliBuilt, runCli } from '../helpers/cli.js';
+import {
+  type ServeProcess,
+  allIds,
+  bruteSelection,
+  OPEN_PERMISSIONS,
+  lastJsonLine,
+  selector,
+  snapshotDb,
+  sorted,
+  startServe,
+  union,
+  withStore,
+} from '../helpers/net.js';
+import { pseudoRandomBytes } from '../helpers/random.js';
+import { tempDir } from '../helpers/temp.js';
+import { compareTrees, makeTree } from '../helpers/tree.js';
+
+let root: string;
+const running: ServeProcess[] = [];
+
+/** A database and its user's config folder (key store, pins of known servers, permissions when serving). */
+interface Peer {
+  db: string;
+  cfg: string;
+}
+
+const cli = (p: Peer, ...args: string[]) => runCli(['--db', p.db, ...args], { NETSYNC_CONFIG_DIR: p.cfg }, { timeoutMs: 60_000 });
+
+async function ok(p: Peer, ...args: string[]): Promise<string> {
+  const r = await cli(p, ...args);
+  expect(r.code, `netsync ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+/**
+ * A database with a key of its own and (when `tree` is given) one commit of
+ * it on `branch`. Its config folder lets any key read and write (the
+ * protocol suite tests the exchange; test/security tests permissions).
+ */
+async function makePeer(name: string, key: string, branch?: string, tree?: string): Promise<Peer> {
+  const p: Peer = { db: join(root, `${name}.db`), cfg: join(root, `cfg-${name}`) };
+  mkdirSync(p.cfg, { recursive: true });
+  writeFileSync(join(p.cfg, 'permissions'), OPEN_PERMISSIONS);
+  await ok(p, 'db', 'init');
+  await ok(p, 'key', 'generate', key);
+  if (branch && tree) await ok(p, 'commit', tree, '--branch', branch, '-m', `first of ${name}`);
+  return p;
+}
+
+let treeA: string;
+let treeB: string;
+
+beforeAll(async () => {
+  ensureCliBuilt();
+  root = tempDir('netsync-cli-net-');
+  treeA = join(root, 'tree-a');
+  makeTree(treeA, {
+    'README.md': '# project a\n',
+    'src/main.c': 'int main(void) { return 0; }\n',
+    'src/lib/util.h': '#pragma once\n',
+    'bin/run.sh': { content: '#!/bin/sh\necho run\n', mode: 0o755 },
+    'data/big.bin': pseudoRandomBytes((1 << 20) + 123_457, 'cli-net/big'), // chunked
+    'data/empty': '',
+    'emptydir': { dir: true },
+  });
+  treeB = join(root, 'tree-b');
+  mkdirSync(join(treeB, 'docs'), { recursive: true });
+  writeFileSync(join(treeB, 'docs', 'b.txt'), 'project b\n');
+  writeFileSync(join(treeB, 'tool'), '#!/bin/sh\n');
+  chmodSync(join(treeB, 'tool'), 0o755);
+});
+
+afterAll(async () => {
+  for (const s of running.splice(0)) await s.stop('SIGKILL');
+});
+
+async function serve(p: Peer, patterns: string[] = []): Promise<ServeProcess> {
+  const s = await startServe(p.db, patterns, { NETSYNC_CONFIG_DIR: p.cfg });
+  running.push(s);
+  return s;
+}
+
+async function stop(s: ServeProcess): Promise<number | null> {
+  running.splice(running.indexOf(s), 1);
+  return (await s.stop('SIGTERM')).code;
+}
+
+describe('netsync serve + sync/push/pull/diff over loopback', () => {
+  it('sync: both sides end with the union; db check, branches and a byte-exact checkout agree; --json has its fields', async () => {
+    const a = await makePeer('sa', 'alice@example.org', 'org.a.main', treeA);
+    const b = await makePeer('sb', 'bob@example.org', 'org.b.main', treeB);
+    const sel = selector(['org.*']);
+    const before = {
+      a: withStore(a.db, (s) => ({ all: allIds(s), sel: bruteSelection(s, sel) })),
+      b: withStore(b.db, (s) => ({ all: allIds(s), sel: bruteSelection(s, sel) })),
+    };
+    const server = await serve(a);
+    const r = await cli(b, 'sync', `127.0.0.1:${server.port}`, 'org.*', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const json = lastJsonLine(r.stdout);
+    for (const f of ['itemsSent', 'itemsReceived', 'bytesSent', 'bytesReceived', 'reconBytesSent', 'reconBytesReceived', 'roundTrips', 'ms']) {
+      expect(typeof json[f], f).toBe('number');
+    }
+    expect(json).toHaveProperty('weLack');
+    expect(json).toHaveProperty('theyLack');
+    expect(json.itemsReceived).toBe(before.a.sel.size);
+    expect(json.itemsSent).toBe(before.b.sel.size);
+    expect(json.bytesReceived as number).toBeGreaterThan((1 << 20) + 123_457); // the big file crossed
+
+    const union_ = sorted(union(before.a.all, before.b.all));
+    expect(sorted(snapshotDb(a.db).all)).toEqual(union_);
+    expect(sorted(snapshotDb(b.db).all)).toEqual(union_);
+    expect(await ok(a, 'db', 'check')).toMatch(/verified/);
+    expect(await ok(b, 'db', 'check')).toMatch(/verified/);
+    const branchesA = await ok(a, 'branches');
+    expect(await ok(b, 'branches')).toBe(branchesA);
+    expect(branchesA).toMatch(/^org\.a\.main \(\d+ items\)\norg\.b\.main \(\d+ items\)\n$/);
+
+    // The synced branch checks out on the other side exactly as committed.
+    const outB = join(root, 'out-b');
+    await ok(b, 'checkout', 'org.a.main', outB);
+    expect(compareTrees(treeA, outB)).toEqual([]);
+    const outA = join(root, 'out-a');
+    await ok(a, 'checkout', 'org.b.main', outA);
+    expect(compareTrees(treeB, outA)).toEqual([]);
+
+    // Up to date: one round trip, nothing moves.
+    const again = lastJsonLine((await cli(b, 'sync', `127.0.0.1:${server.port}`, 'org.*', '--json')).stdout);
+    expect([again.itemsSent, again.itemsReceived, again.roundTrips]).toEqual([0, 0, 1]);
+    expect(await stop(server)).toBe(0);
+  });
+
+  it('push changes only the server, pull only the client, diff nothing', async () => {
+    const a = await makePeer('pa', 'alice@example.org', 'org.a.main', treeA);
+    const b = await makePeer('pb', 'bob@example.org', 'org.b.main', treeB);
+    const sel = selector(['org.*']);
+    const a0 = withStore(a.db, (s) => ({ all: allIds(s), sel: bruteSelection(s, sel) }));
+    const b0 = withStore(b.db, (s) => ({ all: allIds(s), sel: bruteSelection(s, sel) }));
+    const server = await serve(a);
+    const addr = `127.0.0.1:${server.port}`;
+
+    const d = await cli(b, 'diff', addr, 'org.*');
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout).toContain(`we lack: ${a0.sel.size} items`);
+    expect(d.stdout).toContain(`they lack: ${b0.sel.size} items`);
+    const dj = lastJsonLine((await cli(b, 'sync', addr, 'org.*', '--dry-run', '--json')).stdout);
+    expect(dj).toMatchObject({ dryRun: true, itemsSent: 0, itemsReceived: 0 });
+    expect((dj.weLack as { count: number }).count).toBe(a0.sel.size);
+    expect((dj.theyLack as { count: number }).count).toBe(b0.sel.size);
+    expect(sorted(snapshotDb(a.db).all)).toEqual(sorted(a0.all));
+    expect(sorted(snapshotDb(b.db).all)).toEqual(sorted(b0.all));
+
+    const p = lastJsonLine(await ok(b, 'push', addr, 'org.*', '--json'));
+    expect([p.itemsSent, p.itemsReceived]).toEqual([b0.sel.size, 0]);
+    expect(sorted(snapshotDb(a.db).all)).toEqual(sorted(union(a0.all, b0.sel)));
+    expect(sorted(snapshotDb(b.db).all)).toEqual(sorted(b0.all));
+
+    const q = lastJsonLine(await ok(b, 'pull', addr, 'org.*', '--json'));
+    expect([q.itemsSent, q.itemsReceived]).toEqual([0, a0.sel.size]);
+    expect(sorted(snapshotDb(b.db).all)).toEqual(sorted(union(a0.all, b0.all)));
+    expect(await ok(a, 'db', 'check')).toMatch(/verified/);
+    expect(await ok(b, 'db', 'check')).toMatch(/verified/);
+    const out = join(root, 'out-pull');
+    await ok(b, 'checkout', 'org.a.main', out);
+    expect(compareTrees(treeA, out)).toEqual([]);
+    expect(await stop(server)).toBe(0);
+  });
+
+  it('a server offering only some branches: the rest never moves', async () => {
+    const a = await makePeer('oa', 'alice@example.org', 'org.a.main', treeA);
+    const b = await makePeer('ob', 'bob@example.org');
+    const server = await serve(a, ['org.b.*']);
+    const r = lastJsonLine(await ok(b, 'pull', `127.0.0.1:${server.port}`, 'org.*', '--json'));
+    expect(r.itemsReceived).toBe(0);
+    expect(await ok(b, 'branches')).toBe('');
+    expect(await stop(server)).toBe(0);
+  });
+
+  it('a bad address fails with one line on stderr and a non-zero exit', async () => {
+    const db = await makePeer('bad', 'bob@example.org');
+    const r = await cli(db, 'sync', '127.0.0.1:1', 'org.*');
+    expect(r.code).not.toBe(0);
+    expect(r.stderrLines).toHaveLength(1);
+    expect(r.stderrLines[0]).toMatch(/^netsync: .*127\.0\.0\.1:1.*refused/);
+    const j = await cli(db, 'pull', '127.0.0.1:1', 'org.*', '--json');
+    expect(j.code).not.toBe(0);
+    expect(j.stderrLines).toHaveLength(1);
+  });
+
+  it('SIGTERM and SIGINT stop the server cleanly with exit 0', async () => {
+    const db = await makePeer('term', 'alice@example.org');
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const s = await serve(db);
+      running.splice(running.indexOf(s), 1);
+      const { code } = await s.stop(signal);
+      expect(code, s.stderr()).toBe(0);
+      expect(s.stdout()).toMatch(/^serving .* on 127\.0\.0\.1:\d+/);
+    }
+  });
+});
