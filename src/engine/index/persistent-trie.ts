@@ -43,7 +43,21 @@ export class TrieReader implements ReconTree {
     this.tailIds = db.prepare(`SELECT id FROM ${tables.members} WHERE bid = ? AND id >= ? ORDER BY id`);
   }
 
+  /**
+   * Any node, also one below a stored leaf (reconciliation may compare two
+   * levels at once): rows exist only down to the leaves, and a node under a
+   * leaf holds at most LEAF_MAX ids, so it is a leaf computed from them.
+   */
   node(depth: number, prefix: number): TrieNode {
+    const row = this.getNode.get(this.bid, depth, prefix);
+    if (row) return row;
+    if (depth === 0) return EMPTY_NODE;
+    const ids = this.ids(depth, prefix);
+    return ids.length === 0 ? EMPTY_NODE : { count: ids.length, hash: leafHash(ids) };
+  }
+
+  /** The stored row only (TrieWriter's view): EMPTY_NODE under a leaf. */
+  storedNode(depth: number, prefix: number): TrieNode {
     return this.getNode.get(this.bid, depth, prefix) ?? EMPTY_NODE;
   }
 
@@ -85,7 +99,7 @@ export class TrieWriter {
    *   leaf or empty), so `ids` are all of its ids and nothing need be read.
    */
   private update(depth: number, prefix: number, ids: readonly Buffer[], fresh: boolean): TrieNode {
-    const old = fresh ? EMPTY_NODE : this.reader.node(depth, prefix);
+    const old = fresh ? EMPTY_NODE : this.reader.storedNode(depth, prefix);
     const count = old.count + ids.length;
     let node: TrieNode;
     if (isLeaf(count, depth)) {
@@ -110,7 +124,7 @@ export class TrieWriter {
       let end = start;
       while (end < ids.length && prefixOf(ids[end]!, depth + 1) === childPrefix) end++;
       if (end > start) out.push(this.update(depth + 1, childPrefix, ids.slice(start, end), fresh));
-      else out.push(fresh ? EMPTY_NODE : this.reader.node(depth + 1, childPrefix));
+      else out.push(fresh ? EMPTY_NODE : this.reader.storedNode(depth + 1, childPrefix));
       start = end;
     }
     return out;
