@@ -94,19 +94,20 @@ export class Connection {
         }
         this.handlers.onMessage(decodeMessage(body));
       }
-      this.trackPartial();
+      this.trackPartial(frames.length > 0);
     } catch (e) {
       if (e instanceof ProtocolError) this.fail(e.code, e.message);
       else this.fail('internal', `internal error: ${(e as Error).message}`);
     }
   }
 
-  private trackPartial(): void {
+  /** The slow-frame clock times the frame in progress: it restarts whenever a frame completes. */
+  private trackPartial(completedAFrame: boolean): void {
     const pending = this.decoder.pending;
     if (pending === 0) {
       this.partialSince = 0;
       this.partialBytes = 0;
-    } else if (this.partialSince === 0) {
+    } else if (this.partialSince === 0 || completedAFrame) {
       this.partialSince = Date.now();
       this.partialBytes = pending;
     }
