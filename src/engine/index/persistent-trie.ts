@@ -30,8 +30,8 @@ export const MAIN_TABLES: TrieTables = { members: 'members', trie: 'trie' };
 /** Reads one branch's trie; the reconciliation side of the index. */
 export class TrieReader implements ReconTree {
   private readonly getNode: Database.Statement<[number, number, number], { count: number; hash: Buffer }>;
-  private readonly rangeIds: Database.Statement<[number, Buffer, Buffer], { id: Buffer }>;
-  private readonly tailIds: Database.Statement<[number, Buffer], { id: Buffer }>;
+  private readonly rangeIds: Database.Statement<[number, Buffer, Buffer], Buffer>;
+  private readonly tailIds: Database.Statement<[number, Buffer], Buffer>;
 
   constructor(
     db: Database.Database,
@@ -39,8 +39,8 @@ export class TrieReader implements ReconTree {
     tables: TrieTables = MAIN_TABLES,
   ) {
     this.getNode = db.prepare(`SELECT count, hash FROM ${tables.trie} WHERE bid = ? AND depth = ? AND prefix = ?`);
-    this.rangeIds = db.prepare(`SELECT id FROM ${tables.members} WHERE bid = ? AND id >= ? AND id < ? ORDER BY id`);
-    this.tailIds = db.prepare(`SELECT id FROM ${tables.members} WHERE bid = ? AND id >= ? ORDER BY id`);
+    this.rangeIds = db.prepare<[number, Buffer, Buffer], Buffer>(`SELECT id FROM ${tables.members} WHERE bid = ? AND id >= ? AND id < ? ORDER BY id`).pluck();
+    this.tailIds = db.prepare<[number, Buffer], Buffer>(`SELECT id FROM ${tables.members} WHERE bid = ? AND id >= ? ORDER BY id`).pluck();
   }
 
   /**
@@ -63,8 +63,7 @@ export class TrieReader implements ReconTree {
 
   ids(depth: number, prefix: number): Buffer[] {
     const { lo, hi } = nodeRange(depth, prefix);
-    const rows = hi ? this.rangeIds.all(this.bid, lo, hi) : this.tailIds.all(this.bid, lo);
-    return rows.map((r) => r.id);
+    return hi ? this.rangeIds.all(this.bid, lo, hi) : this.tailIds.all(this.bid, lo);
   }
 }
 

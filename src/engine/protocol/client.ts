@@ -111,7 +111,7 @@ export async function runClientSession(opts: ClientOptions, limits: Limits = DEF
   let socket: TLSSocket | null = null;
   try {
     const identity = opts.identity === 'anonymous' ? null : (opts.identity ?? defaultIdentity(config));
-    const credentials = identity ? await credentialsFor(identity.keyPair) : null;
+    const credentials = identity ? await credentialsFor(identity.keyPair, config) : null;
     socket = await openSecureSocket(opts.host, opts.port, credentials, opts.signal);
     hooks.onSecureSocket?.(socket);
     progress.setPhase('handshake');

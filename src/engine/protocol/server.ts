@@ -49,7 +49,7 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
   Permissions.load(permissionsFile); // a mistake in the file stops the start, with its line number
   const offer = branchFilter(opts.patterns);
   const limits = tuning.limits ?? DEFAULT_LIMITS;
-  const credentials = await credentialsFor(identity.keyPair);
+  const credentials = await credentialsFor(identity.keyPair, config);
   const store = WriteStore.open(opts.db);
   const maxSessions = tuning.maxSessions ?? 256;
   const live = new Set<Live>();

@@ -11,15 +11,13 @@
  * CN=netsync, so the handshake never discloses the key's name), and does not
  * expire: revocation is by the pin and the permissions file, not by date.
  */
-import 'reflect-metadata'; // @peculiar/x509 (through tsyringe) needs the Reflect metadata API before it loads
-import * as x509 from '@peculiar/x509';
-import { X509Certificate, webcrypto } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { fail } from '../errors.js';
 import { type KeyPair, privateKeyObject, publicKeyObject, rawPublicKey } from '../keys/ed25519.js';
 import { fingerprintHex } from './fingerprint.js';
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 export interface TlsCredentials {
   /** PEM of the self-signed certificate. */
@@ -30,12 +28,18 @@ export interface TlsCredentials {
 
 const cache = new Map<string, Promise<string>>();
 
-/** The certificate of a key pair (cached per public key for the life of the process). */
-export async function credentialsFor(pair: KeyPair): Promise<TlsCredentials> {
+/**
+ * The certificate of a key pair, cached per public key for the life of the
+ * process and, when `cacheDir` is given, on disk (it is public and
+ * deterministic). The X.509 library is loaded only to make a certificate not
+ * cached yet: it costs tens of milliseconds at start-up, and the command
+ * line's start-up is part of every sync's latency.
+ */
+export async function credentialsFor(pair: KeyPair, cacheDir?: string): Promise<TlsCredentials> {
   const id = pair.publicKey.toString('hex');
   let cert = cache.get(id);
   if (!cert) {
-    cert = makeCertificate(pair);
+    cert = certificateOf(pair, cacheDir);
     cache.set(id, cert);
     cert.catch(() => cache.delete(id));
   }
@@ -43,24 +47,36 @@ export async function credentialsFor(pair: KeyPair): Promise<TlsCredentials> {
   return { cert: await cert, key };
 }
 
-async function makeCertificate(pair: KeyPair): Promise<string> {
-  const subtle = webcrypto.subtle;
-  const privateKey = await subtle.importKey('pkcs8', privateKeyObject(pair.seed).export({ format: 'der', type: 'pkcs8' }), { name: 'Ed25519' }, false, ['sign']);
-  const publicKey = await subtle.importKey('spki', publicKeyObject(pair.publicKey).export({ format: 'der', type: 'spki' }), { name: 'Ed25519' }, true, ['verify']);
-  // A positive 16-byte serial derived from the key: the same key always makes the same certificate.
-  const serial = Buffer.from(fingerprintHex(pair.publicKey).slice(0, 32), 'hex');
-  serial[0]! &= 0x7f;
-  serial[0]! |= 0x01;
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial.toString('hex'),
-    name: 'CN=netsync',
-    notBefore: new Date('2000-01-01T00:00:00Z'),
-    notAfter: new Date('9999-12-31T23:59:59Z'), // RFC 5280 §4.1.2.5: no well-defined expiration date
-    signingAlgorithm: { name: 'Ed25519' },
-    keys: { privateKey, publicKey: publicKey as CryptoKey },
-    extensions: [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)],
-  });
-  return cert.toString('pem');
+async function certificateOf(pair: KeyPair, cacheDir?: string): Promise<string> {
+  const file = cacheDir ? join(cacheDir, 'certificates', `${fingerprintHex(pair.publicKey).slice(0, 32)}.pem`) : null;
+  if (file) {
+    const cached = readCached(file, pair.publicKey);
+    if (cached) return cached;
+  }
+  const { makeCertificate } = await import('./certificate-maker.js');
+  const pem = await makeCertificate(pair);
+  if (file) {
+    try {
+      mkdirSync(join(cacheDir!, 'certificates'), { recursive: true });
+      writeFileSync(`${file}.tmp`, pem);
+      renameSync(`${file}.tmp`, file);
+    } catch {
+      // a cache that cannot be written only costs the next start a few milliseconds
+    }
+  }
+  return pem;
+}
+
+/** A cached certificate, used only if it holds this very key and is signed by it. */
+function readCached(file: string, publicKey: Buffer): string | null {
+  try {
+    const pem = readFileSync(file, 'utf8');
+    const cert = new X509Certificate(pem);
+    if (!identityKeyOf(cert).equals(publicKey) || !cert.verify(publicKeyObject(publicKey))) return null;
+    return pem;
+  } catch {
+    return null;
+  }
 }
 
 /**
