@@ -75,6 +75,14 @@ export interface SessionSummary {
   /** Items the peer holds and we lack / we hold and the peer lacks, as found by reconciliation. */
   weLack: DiffSide;
   theyLack: DiffSide;
+  /**
+   * After a two-way sync that moved anything: whether both sides ended with
+   * equal roots in every slot. False means another session was needed (the
+   * client runs one by itself, up to twice); absent when not checked.
+   */
+  converged?: boolean;
+  /** How many sessions this result sums (more than 1 after a re-run). */
+  sessions?: number;
   /** The server's identity as seen on this connection (hex fingerprint), when known. */
   peerFingerprint?: string;
   /** Branches of this session the server refused, wholly or for writing (docs/SECURITY.md). */

@@ -109,6 +109,8 @@ function jsonLine(s: SessionSummary): string {
     reconBytesReceived: s.reconBytesReceived,
     roundTrips: s.roundTrips,
     ms: s.ms,
+    ...(s.converged === undefined ? {} : { converged: s.converged }),
+    sessions: s.sessions ?? 1,
     weLack: { count: s.weLack.count, bytes: s.weLack.bytes, groups: s.weLack.groups },
     theyLack: { count: s.theyLack.count, bytes: s.theyLack.bytes, groups: s.theyLack.groups },
   });
@@ -189,8 +191,11 @@ function session(direction: Direction, forceDryRun: boolean): Command {
     } else {
       ctx.io.out(
         `received ${s.itemsReceived} items (${formatBytes(s.bytesReceived)}), sent ${s.itemsSent} items (${formatBytes(s.bytesSent)}) ` +
-          `in ${s.ms} ms, ${s.roundTrips} round trips`,
+          `in ${s.ms} ms, ${s.roundTrips} round trips${s.sessions ? ` over ${s.sessions} sessions` : ''}`,
       );
+      if (s.converged === false) {
+        process.stderr.write('netsync: warning: the two sides still differ after 3 sessions (is someone writing to either database?); run sync again\n');
+      }
     }
     if (json) ctx.io.out(jsonLine(s));
     reportRefused(s, direction, identity === 'anonymous', flag(p, 'anonymous'));

@@ -101,11 +101,45 @@ async function checkServer(socket: TLSSocket, opts: ClientOptions, config: strin
   return fingerprint(key);
 }
 
+/** Sessions run in a row at most, when a two-way sync ends with unequal roots. */
+const MAX_SESSIONS = 3;
+
+/**
+ * Runs a session; after a two-way sync whose final roots differ (a new item
+ * became reachable only once another arrived, a fingerprint collided, or
+ * someone wrote during the session) it runs another with a fresh session
+ * key, up to three in all, and reports their sum.
+ */
 export async function runClientSession(opts: ClientOptions, limits: Limits = DEFAULT_LIMITS, hooks: ClientHooks = {}): Promise<SessionSummary> {
-  const filter = branchFilter(opts.patterns);
-  const sessionId = randomUUID();
-  const progress = new ProgressTracker(sessionId, opts.onProgress);
+  // One progress stream for the whole sync: one session id, one sequence, totals summed.
+  const progress = new ProgressTracker(randomUUID(), opts.onProgress);
+  progress.holdDone = true;
   progress.emit(true);
+  let total = await runSessionOnce(opts, limits, hooks, progress);
+  let sessions = 1;
+  while (total.converged === false && sessions < MAX_SESSIONS && !opts.signal?.aborted) {
+    const next = await runSessionOnce(opts, limits, hooks, progress);
+    sessions++;
+    // Item counts come from the shared progress tracker and are already totals; the rest is per session.
+    total = {
+      ...next,
+      ms: total.ms + next.ms,
+      bytesSent: total.bytesSent + next.bytesSent,
+      bytesReceived: total.bytesReceived + next.bytesReceived,
+      reconBytesSent: total.reconBytesSent + next.reconBytesSent,
+      reconBytesReceived: total.reconBytesReceived + next.reconBytesReceived,
+      roundTrips: total.roundTrips + next.roundTrips,
+      weLack: total.weLack,
+      theyLack: total.theyLack,
+    };
+  }
+  progress.holdDone = false;
+  progress.setPhase('done');
+  return sessions > 1 ? { ...total, sessions } : total;
+}
+
+async function runSessionOnce(opts: ClientOptions, limits: Limits, hooks: ClientHooks, progress: ProgressTracker): Promise<SessionSummary> {
+  const filter = branchFilter(opts.patterns);
   const config = opts.configDir ?? defaultConfigDir();
   const store = WriteStore.open(opts.db);
   let socket: TLSSocket | null = null;
@@ -168,8 +202,8 @@ function runOnSocket(
       return {
         ...base,
         dryRun: opts.dryRun,
-        itemsSent: 0,
-        itemsReceived: 0,
+        itemsSent: progress.sent.items,
+        itemsReceived: progress.received.items,
         bytesSent: conn.bytes.reconSent,
         bytesReceived: conn.bytes.reconReceived,
         reconBytesSent: conn.bytes.reconSent,

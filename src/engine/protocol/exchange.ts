@@ -403,12 +403,22 @@ export class Exchange {
     if (this.o.finalCheck && this.anythingMovedOrDiffered()) {
       if (!this.sentFinal) {
         this.sentFinal = true;
-        this.o.conn.send({ type: FrameType.Final, roots: this.o.slots.map((s) => (s.refused ? Buffer.alloc(32) : s.tree.node(0, 0).hash)) });
+        this.o.conn.send({ type: FrameType.Final, roots: this.finalRoots() });
       }
       if (!this.peerFinal) return;
-      this.converged = this.o.slots.every((s, i) => s.refused || this.peerFinal![i]!.equals(s.tree.node(0, 0).hash));
+      const mine = this.finalRoots();
+      this.converged = this.o.slots.every((s, i) => s.refused || this.peerFinal![i]!.equals(mine[i]!));
     }
     this.finish();
+  }
+
+  /**
+   * The roots now, read from the store by branch name: a slot's tree was
+   * fixed at the handshake, and a branch this side did not have then has
+   * been created by the items received since.
+   */
+  private finalRoots(): Buffer[] {
+    return this.o.slots.map((s) => (s.refused ? Buffer.alloc(32) : this.o.store.root(s.name).hash));
   }
 
   private anythingMovedOrDiffered(): boolean {
@@ -447,6 +457,7 @@ export class Exchange {
       roundTrips: c.roundTrips,
       weLack: this.weLack.summary(),
       theyLack: this.theyLack.summary(),
+      ...(this.converged === null ? {} : { converged: this.converged }),
     };
   }
 }

@@ -2,6 +2,7 @@
 import type { Phase, ProgressEvent, Traffic } from '../../shared/sync.js';
 
 const EMIT_EVERY_MS = 100;
+const ORDER: readonly Phase[] = ['connecting', 'handshake', 'refining', 'transferring', 'done'];
 
 export class ProgressTracker {
   private seq = 0;
@@ -25,8 +26,17 @@ export class ProgressTracker {
     return Date.now() - this.started;
   }
 
+  /** While set, 'done' waits: a client about to run another session of the same sync. */
+  holdDone = false;
+
+  /**
+   * Phases only move forward (connecting, handshake, refining, transferring,
+   * done), also across the sessions of one sync; error and cancelled end it.
+   */
   setPhase(phase: Phase): void {
-    if (this.phase === phase) return;
+    if (this.phase === phase || this.phase === 'error' || this.phase === 'cancelled') return;
+    if (phase === 'done' && this.holdDone) return;
+    if (ORDER.indexOf(phase) >= 0 && ORDER.indexOf(phase) < ORDER.indexOf(this.phase)) return;
     this.phase = phase;
     this.emit(true);
   }
