@@ -23,6 +23,7 @@ test('diff then sync with a served peer brings both collections to their union',
     const theyLack = app.getByTestId('diff-they-lack');
     await expect(weLack).toContainText('org.example.peer');
     await expect(theyLack).toContainText('org.example.demo');
+    await expect(app.getByTestId('diff-fingerprint')).toContainText('Server key');
     await snap(app, 'diff-live', (n) => testInfo.outputPath(n));
 
     await app.getByRole('button', { name: 'Sync now' }).click();

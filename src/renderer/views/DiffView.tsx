@@ -138,6 +138,11 @@ export function DiffView() {
           <p className="muted small">
             {formatCount(diff.roundTrips)} round trips · {formatBytes(diff.reconBytesSent + diff.reconBytesReceived)} of index exchanged · {diff.ms} ms
           </p>
+          {diff.peerFingerprint ? (
+            <p className="muted small" data-testid="diff-fingerprint">
+              Server key <span className="mono">{diff.peerFingerprint}</span> (pinned for {peer.address} on first contact; a changed key is refused)
+            </p>
+          ) : null}
           <div className="diff-grid">
             <Side title="We lack" side={diff.weLack} testId="diff-we-lack" />
             <Side title="They lack" side={diff.theyLack} testId="diff-they-lack" />
