@@ -96,6 +96,7 @@ export class Exchange {
   private receivedBytes = 0;
   private flushScheduled = false;
   private pumping = false;
+  private readonly encoder = new WireEncoder();
   private sentReconDone = false;
   private peerReconDone = false;
   private sentWantsDone = false;
@@ -136,22 +137,25 @@ export class Exchange {
   }
 
   /** Offers every item of a slot the peer does not have at all (a branch only we hold). */
-  offerAll(slot: number, ids: Iterable<Buffer>): void {
-    for (const id of ids) {
-      this.offerOwn(slot, id);
+  offerAll(slot: number, members: Iterable<{ id: Buffer; kind: Kind; size: number }>): void {
+    for (const m of members) {
+      this.offerKnown(slot, m.id, m.kind, m.size);
       if (this.pendingOffers.length >= MAX_RECORDS) this.flushControl();
     }
     this.flushControl();
   }
 
   private offerOwn(slot: number, id: Buffer): void {
+    const meta = this.o.store.meta(id);
+    if (meta) this.offerKnown(slot, id, meta.kind, meta.size);
+  }
+
+  private offerKnown(slot: number, id: Buffer, kind: Kind, size: number): void {
     if (this.o.slots[slot]?.refused) return;
     const hex = short(id);
     if (this.offered.has(hex)) return;
-    const meta = this.o.store.meta(id);
-    if (!meta) return;
     this.offered.add(hex);
-    this.pendingOffers.push({ slot, short: id.subarray(0, SHORT_ID), kind: meta.kind, size: meta.size });
+    this.pendingOffers.push({ slot, short: id.subarray(0, SHORT_ID), kind, size });
   }
 
   private mayReceiveIn(slot: number, hex: string): boolean {
@@ -249,12 +253,12 @@ export class Exchange {
       if (!this.checkSlot(e.slot)) continue;
       const hex = e.short.toString('hex');
       if (this.theyWant.has(hex)) continue;
-      const id = this.o.store.findByHexPrefix(hex);
       const bid = this.o.slots[e.slot]!.bid;
       // Only what is in the slot's collection is described or sent: nothing outside what was agreed leaks.
-      if (id === null || id === 'ambiguous' || bid === null || !this.o.store.isMember(bid, id)) continue;
+      const meta = bid === null ? null : this.o.store.memberByShortId(bid, hex);
+      if (meta === null || meta === 'ambiguous') continue;
+      const id = meta.id;
       this.theyWant.add(hex);
-      const meta = this.o.store.meta(id)!;
       this.theyLack.add(hex, meta.kind, meta.size, this.o.slots[e.slot]!.name);
       if (!this.offered.has(hex)) {
         this.offered.add(hex);
@@ -379,7 +383,7 @@ export class Exchange {
         const id = this.ready.shift()!;
         const stored = this.o.store.get(id);
         if (!stored) continue;
-        const { encoding, data } = encodeForWire(stored.kind, stored.data);
+        const { encoding, data } = this.encoder.encode(stored.kind, stored.data);
         this.o.conn.send({ type: FrameType.Item, id, encoding, data });
         this.anythingMoved = true;
         this.o.progress.sent.items++;
@@ -463,17 +467,38 @@ export class Exchange {
 }
 
 /**
- * Deflate where it pays: manifests and certs (text-like) always try; file
- * content and chunks try only when a 4 KiB sample compresses well, so
- * already-compressed data costs almost nothing (docs/PERFORMANCE.md).
+ * Deflate where it pays. Manifests and certs (text-like) always try. File
+ * content and chunks are tried while trying pays: after 16 incompressible
+ * ones in a row (typical of media, archives, random data) the next 256 go
+ * raw before trying again, because a deflate attempt costs more CPU than the
+ * transfer of a small incompressible item (docs/PERFORMANCE.md).
  */
-export function encodeForWire(kind: Kind, data: Buffer): { encoding: ItemEncoding; data: Buffer } {
-  if (data.length < COMPRESS_MIN) return { encoding: ItemEncoding.Raw, data };
-  if (kind === Kind.File || kind === Kind.Chunk) {
-    const sample = data.subarray(0, SAMPLE);
-    if (deflateRawSync(sample, { level: 1 }).length > sample.length * 0.8) return { encoding: ItemEncoding.Raw, data };
+export class WireEncoder {
+  private misses = 0;
+  private skip = 0;
+
+  encode(kind: Kind, data: Buffer): { encoding: ItemEncoding; data: Buffer } {
+    const raw = { encoding: ItemEncoding.Raw, data };
+    if (data.length < COMPRESS_MIN) return raw;
+    const content = kind === Kind.File || kind === Kind.Chunk;
+    if (content && this.skip > 0) {
+      this.skip--;
+      return raw;
+    }
+    const sample = content ? data.subarray(0, SAMPLE) : data;
+    const packedSample = deflateRawSync(sample, { level: 1 });
+    const pays = packedSample.length <= sample.length * (content ? 0.8 : 0.9);
+    if (content) this.record(pays);
+    if (!pays) return raw;
+    const packed = sample.length === data.length ? packedSample : deflateRawSync(data, { level: 1 });
+    return packed.length > data.length * 0.9 ? raw : { encoding: ItemEncoding.DeflateRaw, data: packed };
   }
-  const packed = deflateRawSync(data, { level: 1 });
-  if (packed.length > data.length * 0.9) return { encoding: ItemEncoding.Raw, data };
-  return { encoding: ItemEncoding.DeflateRaw, data: packed };
+
+  private record(pays: boolean): void {
+    this.misses = pays ? 0 : this.misses + 1;
+    if (this.misses >= 16) {
+      this.misses = 0;
+      this.skip = 256;
+    }
+  }
 }

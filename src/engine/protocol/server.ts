@@ -200,7 +200,7 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
       refuseReceived: (id, data) => pushRefusal(store, access, id, data),
     });
     entry.exchange = exchange;
-    for (let i = hello.slots.length; i < slots.length; i++) exchange.offerAll(i, store.members(slots[i]!.bid!));
+    for (let i = hello.slots.length; i < slots.length; i++) exchange.offerAll(i, store.membersWithMeta(slots[i]!.bid!));
     exchange.whenDone.then(() => conn.end());
   }
 

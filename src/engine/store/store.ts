@@ -92,6 +92,12 @@ export class ReadStore {
       keys: db.prepare<[], { id: Buffer; name: string; public_key: Buffer }>('SELECT id, name, public_key FROM keys ORDER BY name'),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM items'),
       isMember: db.prepare<[number, Buffer], { one: number }>('SELECT 1 AS one FROM members WHERE bid = ? AND id = ?'),
+      memberRange: db.prepare<[number, Buffer, Buffer], { id: Buffer; kind: Kind; size: number }>(
+        'SELECT m.id, i.kind, i.size FROM members m JOIN items i ON i.id = m.id WHERE m.bid = ? AND m.id >= ? AND m.id <= ? LIMIT 2',
+      ),
+      membersMeta: db.prepare<[number, Buffer, number], { id: Buffer; kind: Kind; size: number }>(
+        'SELECT m.id, i.kind, i.size FROM members m JOIN items i ON i.id = m.id WHERE m.bid = ? AND m.id > ? ORDER BY m.id LIMIT ?',
+      ),
     };
   }
 
@@ -155,6 +161,30 @@ export class ReadStore {
 
   isMember(bid: number, id: Uint8Array): boolean {
     return this.stmts.isMember.get(bid, Buffer.from(id)) !== undefined;
+  }
+
+  /**
+   * The member of a branch whose id starts with the 16 hex digits of a short
+   * id, with its kind and size: one indexed read answers "is it in this
+   * collection, and what is it" (null if none, 'ambiguous' if several).
+   */
+  memberByShortId(bid: number, hex: string): { id: Buffer; kind: Kind; size: number } | null | 'ambiguous' {
+    const lo = Buffer.from(hex.padEnd(64, '0'), 'hex');
+    const hi = Buffer.from(hex.padEnd(64, 'f'), 'hex');
+    const rows = this.stmts.memberRange.all(bid, lo, hi);
+    if (rows.length === 0) return null;
+    return rows.length > 1 ? 'ambiguous' : rows[0]!;
+  }
+
+  /** Every member of a branch with its kind and size, ascending, read in pages. */
+  *membersWithMeta(bid: number, page = 4096): IterableIterator<{ id: Buffer; kind: Kind; size: number }> {
+    let after: Buffer = Buffer.alloc(0);
+    for (;;) {
+      const rows = this.stmts.membersMeta.all(bid, after, page);
+      if (rows.length === 0) return;
+      yield* rows;
+      after = rows[rows.length - 1]!.id;
+    }
   }
 
   /** Every member of a branch, ascending, read in pages (a first clone may hold millions). */
