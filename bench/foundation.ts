@@ -1,6 +1,6 @@
 /** Storage and index benchmarks (issue: foundation). Each runs in its own process. */
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { rebuildIndex } from '../src/engine/store/maintenance.js';
@@ -31,16 +31,47 @@ export function ceiling(work: string, n: number, size = KIB): Row {
   return { bench: `ceiling: sha256 + sqlite insert, ${n} x ${size} B`, items: n, ms: Math.round(ms), itemsPerSec: Math.round((n * 1000) / ms), MBps: (n * size) / 1e6 / (ms / 1000), peakRssMiB: peakRssMiB() };
 }
 
-export function commitFiles(work: string, n: number, size = KIB): Row {
-  const dir = join(work, `tree-${n}`);
-  if (!existsSync(join(dir, 'done'))) {
+/** A folder of n files of `size` random bytes, 1000 per subfolder (made once, reused). */
+function tree(work: string, n: number, size: number): string {
+  const dir = join(work, `tree-${n}x${size}`);
+  const marker = `${dir}.done`;
+  if (!existsSync(marker)) {
     rmSync(dir, { recursive: true, force: true });
     for (let d = 0; d < Math.ceil(n / 1000); d++) {
       mkdirSync(join(dir, `d${d}`), { recursive: true });
       for (let f = 0; f < 1000 && d * 1000 + f < n; f++) writeFileSync(join(dir, `d${d}`, `f${f}`), randomBytes(size));
     }
-    writeFileSync(join(dir, 'done'), '');
+    writeFileSync(marker, '');
   }
+  return dir;
+}
+
+/** The ceiling with the bytes read from the same files a commit reads: open + read + hash + insert. */
+export function ceilingFromFiles(work: string, n: number, size = KIB): Row {
+  const dir = tree(work, n, size);
+  const path = join(work, 'ceiling-files.db');
+  rmSync(path, { force: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE t (rid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE, data BLOB NOT NULL) STRICT');
+  const insert = db.prepare('INSERT INTO t (id, data) VALUES (?, ?)');
+  const { ms } = time(() => {
+    for (const sub of readdirSync(dir)) {
+      db.transaction(() => {
+        for (const f of readdirSync(join(dir, sub))) {
+          const data = readFileSync(join(dir, sub, f));
+          insert.run(createHash('sha256').update(data).digest(), data);
+        }
+      })();
+    }
+  });
+  db.close();
+  return { bench: `ceiling: read + sha256 + sqlite insert, ${n} files x ${size} B`, items: n, ms: Math.round(ms), itemsPerSec: Math.round((n * 1000) / ms), MBps: (n * size) / 1e6 / (ms / 1000), peakRssMiB: peakRssMiB() };
+}
+
+export function commitFiles(work: string, n: number, size = KIB): Row {
+  const dir = tree(work, n, size);
   const path = join(work, 'commit.db');
   rmSync(path, { force: true });
   const store = WriteStore.open(path, { create: true });

@@ -19,6 +19,7 @@ function cases(quick: boolean): Case[] {
   const nCommit = quick ? 10_000 : 100_000;
   return [
     { name: 'ceiling', run: () => foundation.ceiling(work, nCommit) },
+    { name: 'ceiling-files', run: () => foundation.ceilingFromFiles(work, nCommit) },
     { name: 'commit', run: () => foundation.commitFiles(work, nCommit) },
     { name: 'rebuild', run: () => foundation.rebuild(work, million) },
     { name: 'root', run: () => foundation.rootRead(work, million) },

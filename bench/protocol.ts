@@ -1,1 +1,181 @@
-export function cases(_work: string, _quick: boolean) { return []; }
+/**
+ * Protocol benchmarks: two real processes (the bundled CLI) over loopback.
+ * The client's time is the whole command as a user times it, process start
+ * included; round trips and reconciliation bytes come from its --json line.
+ */
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { KeyStore } from '../src/engine/keys/keystore.js';
+import { WriteStore } from '../src/engine/store/store.js';
+import { bigDatabase } from './foundation.js';
+import { addTags, benchSigner, populate } from './populate.js';
+import { type Row, median, runChild } from './util.js';
+
+const CLI = resolve('dist/netsync.cjs');
+const RSS = resolve('bench/rss-report.cjs');
+let nextPort = 47_100 + Math.floor(Math.random() * 500);
+
+interface Server {
+  port: number;
+  stop(): Promise<{ maxRssMiB: number | null }>;
+}
+
+async function serve(db: string, env: NodeJS.ProcessEnv): Promise<Server> {
+  const port = nextPort++;
+  const child = spawn(process.execPath, ['-r', RSS, CLI, '--db', db, 'serve', '--bind', `127.0.0.1:${port}`], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  await new Promise<void>((ok, fail) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('serving') && ok());
+    child.on('exit', (code) => fail(new Error(`server exited ${code}: ${stderr}`)));
+  });
+  return {
+    port,
+    stop: () =>
+      new Promise((ok) => {
+        child.on('exit', () => {
+          const m = /NETSYNC_MAXRSS_KIB=(\d+)/.exec(stderr);
+          ok({ maxRssMiB: m ? Math.round(Number(m[1]) / 1024) : null });
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+interface ClientRun {
+  ms: number;
+  maxRssMiB: number | null;
+  json: Record<string, number>;
+}
+
+async function client(db: string, verb: string, port: number, pattern: string, env: NodeJS.ProcessEnv): Promise<ClientRun> {
+  const r = await runChild(process.execPath, ['-r', RSS, CLI, '--db', db, verb, `127.0.0.1:${port}`, pattern, '--json'], env);
+  if (r.code !== 0) throw new Error(`${verb} failed: ${r.stderr}`);
+  const last = r.stdout.trim().split('\n').pop()!;
+  return { ms: r.ms, maxRssMiB: r.maxRssMiB, json: JSON.parse(last) as Record<string, number> };
+}
+
+function copyDb(from: string, to: string): string {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(to + suffix, { force: true });
+  copyFileSync(from, to);
+  return to;
+}
+
+function freshDb(path: string): string {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+  WriteStore.open(path, { create: true }).close();
+  return path;
+}
+
+function reconBytes(j: Record<string, number>): number {
+  return j.reconBytesSent! + j.reconBytesReceived!;
+}
+
+/** `d` differences: tags (one item each) added to the server only, or split between both sides. */
+async function difference(work: string, manifests: number, d: number, twoSided: boolean, env: NodeJS.ProcessEnv): Promise<Row> {
+  const base = bigDatabase(work, manifests);
+  const a = copyDb(base, join(work, 'diff-server.db'));
+  const b = copyDb(base, join(work, 'diff-client.db'));
+  const signer = benchSigner();
+  const { encodeKey } = await import('../src/engine/items/format.js');
+  const onServer = twoSided ? Math.ceil(d / 2) : d;
+  for (const [path, n, salt] of [[a, onServer, 'server'], [b, d - onServer, 'client']] as const) {
+    const store = WriteStore.open(path);
+    store.put(encodeKey(signer.name, signer.pair.publicKey));
+    if (n > 0) addTags(store, 'bench.big', signer, n, salt);
+    store.close();
+  }
+  const server = await serve(a, env);
+  const run = await client(b, 'sync', server.port, 'bench.big', env);
+  const { maxRssMiB: serverRss } = await server.stop();
+  const items = run.json.itemsReceived! + run.json.itemsSent!;
+  return {
+    bench: `sync d=${d} ${twoSided ? 'two-sided' : 'one-sided'} in ${manifests * 1000}+ items`,
+    items,
+    ms: Math.round(run.ms),
+    roundTrips: run.json.roundTrips!,
+    reconBytes: reconBytes(run.json),
+    totalBytes: run.json.bytesSent! + run.json.bytesReceived!,
+    clientRssMiB: run.maxRssMiB,
+    serverRssMiB: serverRss,
+  };
+}
+
+async function upToDate(work: string, manifests: number, env: NodeJS.ProcessEnv): Promise<Row> {
+  const base = bigDatabase(work, manifests);
+  const a = copyDb(base, join(work, 'same-server.db'));
+  const b = copyDb(base, join(work, 'same-client.db'));
+  const server = await serve(a, env);
+  const runs: ClientRun[] = [];
+  for (let i = 0; i < 7; i++) runs.push(await client(b, 'sync', server.port, 'bench.big', env));
+  const { maxRssMiB } = await server.stop();
+  const last = runs[runs.length - 1]!;
+  return {
+    bench: `up-to-date check of ${manifests * 1000}+ items (median of 7)`,
+    items: 0,
+    ms: Math.round(median(runs.map((r) => r.ms))),
+    sessionMs: last.json.ms!,
+    roundTrips: last.json.roundTrips!,
+    reconBytes: reconBytes(last.json),
+    totalBytes: last.json.bytesSent! + last.json.bytesReceived!,
+    clientRssMiB: last.maxRssMiB,
+    serverRssMiB: maxRssMiB,
+  };
+}
+
+async function firstClone(work: string, label: string, manifests: number, filesPerManifest: number, fileBytes: number, env: NodeJS.ProcessEnv): Promise<Row> {
+  const source = join(work, `clone-${manifests}x${filesPerManifest}x${fileBytes}.db`);
+  if (!existsSync(source)) {
+    const tmp = freshDb(`${source}.tmp`);
+    const store = WriteStore.open(tmp);
+    populate(store, { branch: 'bench.clone', manifests, filesPerManifest, fileBytes, signer: benchSigner() });
+    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    store.close();
+    copyDb(tmp, source);
+    for (const suffix of ['', '-wal', '-shm']) rmSync(tmp + suffix, { force: true });
+  }
+  const a = copyDb(source, join(work, 'clone-server.db'));
+  const b = freshDb(join(work, 'clone-client.db'));
+  const server = await serve(a, env);
+  const run = await client(b, 'pull', server.port, 'bench.clone', env);
+  const { maxRssMiB } = await server.stop();
+  const items = run.json.itemsReceived!;
+  const bytes = run.json.bytesReceived!;
+  rmSync(b, { force: true });
+  return {
+    bench: `first clone: ${label}`,
+    items,
+    ms: Math.round(run.ms),
+    itemsPerSec: Math.round((items * 1000) / run.ms),
+    MBps: bytes / 1e6 / (run.ms / 1000),
+    roundTrips: run.json.roundTrips!,
+    reconBytes: reconBytes(run.json),
+    totalBytes: run.json.bytesSent! + bytes,
+    clientRssMiB: run.maxRssMiB,
+    serverRssMiB: maxRssMiB,
+  };
+}
+
+export function cases(work: string, quick: boolean): { name: string; run: () => Promise<Row> }[] {
+  const manifests = quick ? 100 : 1000;
+  // One identity for both processes: a server's own key may read and write
+  // everything (docs/SECURITY.md), which is what a benchmark wants.
+  const env = { NETSYNC_CONFIG_DIR: join(work, 'config') };
+  mkdirSync(env.NETSYNC_CONFIG_DIR, { recursive: true });
+  const keys = new KeyStore(join(env.NETSYNC_CONFIG_DIR, 'keys'));
+  if (!keys.has('bench@example.org')) keys.generate('bench@example.org');
+  const bigManifests = quick ? 1 : 10; // x 100 files of 1 MiB
+  return [
+    { name: 'uptodate', run: () => upToDate(work, manifests, env) },
+    ...[1, 100, 10_000].flatMap((d) => [
+      { name: `d${d}-one`, run: () => difference(work, manifests, d, false, env) },
+      { name: `d${d}-two`, run: () => difference(work, manifests, d, true, env) },
+    ]),
+    { name: 'clone-100k', run: () => firstClone(work, `${quick ? 10 : 100}k items of 1 KiB`, quick ? 10 : 100, 1000, 1024, env) },
+    { name: 'clone-1g', run: () => firstClone(work, `${bigManifests * 100} MiB in 1 MiB items`, bigManifests, 100, 1 << 20, env) },
+  ];
+}
