@@ -39,7 +39,7 @@ export class Indexer {
       newBranch: db.prepare<[string]>(`INSERT INTO ${t('branches')} (name) VALUES (?)`),
       branchesOf: db.prepare<[Buffer], number>(
         `SELECT b.bid FROM ${t('certs')} c JOIN ${t('branches')} b ON b.name = CAST(c.value AS TEXT)
-         WHERE c.manifest = ? AND c.name = 'branch'`,
+         WHERE c.manifest = ? AND +c.name = 'branch'`, // '+': look certs up by manifest, never scan every branch cert
       ).pluck(),
       member: db.prepare<[number, Buffer]>(`INSERT OR IGNORE INTO ${t('members')} (bid, id) VALUES (?, ?)`),
       chunks: db.prepare<[Buffer], Buffer>(`SELECT child FROM ${t('refs')} WHERE parent = ?`).pluck(),
