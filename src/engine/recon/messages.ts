@@ -1,0 +1,402 @@
+/**
+ * Binary encoding of reconciliation messages (docs/protocol-recon.md).
+ *
+ * A message is: version byte, varint record count, records. Every length and
+ * count a peer sends is checked against the bytes actually left (and against a
+ * fixed limit) before anything is allocated, and trailing bytes are refused, so
+ * a hostile peer can make the decoder throw a ReconError and nothing else.
+ * Varints are unsigned LEB128 (7 bits per byte, least significant group first).
+ */
+import { MAX_DEPTH, prefixOf } from '../index/trie-rules.js';
+
+export class ReconError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReconError';
+  }
+}
+
+export const RECON_VERSION = 1;
+export const MAX_RECORDS = 65536;
+export const MAX_SLOTS = 65536;
+export const MAX_IBLT_CELLS = 4096;
+export const MAX_SHORTS = 65536;
+export const MAX_SPAN = 2;
+export const ROOT_FP_BYTES = 16;
+export const MIN_FP_BYTES = 3;
+export const MAX_FP_BYTES = 8;
+export const SHORT_BYTES = 8;
+/** Highest IBLT attempt number (0 = first try, 1 = the doubled retry). */
+export const MAX_ATTEMPT = 1;
+
+export enum RecordType {
+  Root = 1,
+  Fps = 2,
+  Iblt = 3,
+  Shorts = 4,
+  Empty = 5,
+}
+
+/** The cells of an IBLT, as stored by Iblt and carried on the wire. */
+export interface IbltData {
+  counts: Int32Array;
+  /** Key XOR, as big-endian 32-bit halves: [hi0, lo0, hi1, lo1, ...]. */
+  keys: Uint32Array;
+  checks: Uint32Array;
+}
+
+export interface RootRecord {
+  type: RecordType.Root;
+  slot: number;
+  count: number;
+  fp: Buffer;
+}
+export interface FpsRecord {
+  type: RecordType.Fps;
+  slot: number;
+  depth: number;
+  prefix: number;
+  span: number;
+  fpBytes: number;
+  /** Presence bitmap of the 16^span nodes, MSB first (bit 0 of byte 0 = node 0). */
+  present: Buffer;
+  /** fpBytes per present node, in node order. */
+  fps: Buffer;
+}
+export interface IbltRecord {
+  type: RecordType.Iblt;
+  slot: number;
+  depth: number;
+  attempt: number;
+  prefixes: number[];
+  cells: IbltData;
+}
+export interface ShortsRecord {
+  type: RecordType.Shorts;
+  slot: number;
+  depth: number;
+  prefix: number;
+  /** SHORT_BYTES per id, strictly ascending. */
+  shorts: Buffer;
+}
+export interface EmptyRecord {
+  type: RecordType.Empty;
+  slot: number;
+  depth: number;
+  prefix: number;
+  /** 0: the node itself is empty; else `marked` names empty nodes span levels down. */
+  span: number;
+  marked: Buffer | null;
+}
+export type ReconRecord = RootRecord | FpsRecord | IbltRecord | ShortsRecord | EmptyRecord;
+
+/** Records that oblige the receiver to send a reply message. */
+export function isRequest(r: ReconRecord): boolean {
+  return r.type === RecordType.Root || r.type === RecordType.Fps || r.type === RecordType.Iblt;
+}
+
+export function bitmapBytes(span: number): number {
+  return span === 0 ? 0 : 16 ** span / 8;
+}
+
+export function bitAt(bitmap: Uint8Array, i: number): boolean {
+  return ((bitmap[i >> 3]! >> (7 - (i & 7))) & 1) === 1;
+}
+
+export function setBit(bitmap: Uint8Array, i: number): void {
+  bitmap[i >> 3]! |= 1 << (7 - (i & 7));
+}
+
+export function popcount(bitmap: Uint8Array): number {
+  let n = 0;
+  for (const b of bitmap) {
+    let x = b;
+    while (x) {
+      x &= x - 1;
+      n++;
+    }
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------- primitives
+
+export class Writer {
+  private chunks: Buffer[] = [];
+  private buf = Buffer.allocUnsafe(256);
+  private pos = 0;
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    this.chunks.push(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(Math.max(4096, n));
+    this.pos = 0;
+  }
+
+  u8(v: number): void {
+    this.room(1);
+    this.buf[this.pos++] = v;
+  }
+
+  /** Unsigned LEB128 of a non-negative safe integer. */
+  varint(v: number): void {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`varint of ${v}`);
+    this.room(8);
+    let x = v;
+    while (x >= 0x80) {
+      this.buf[this.pos++] = (x % 0x80) | 0x80;
+      x = Math.floor(x / 0x80);
+    }
+    this.buf[this.pos++] = x;
+  }
+
+  zigzag(v: number): void {
+    this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
+  }
+
+  u32(v: number): void {
+    this.room(4);
+    this.buf.writeUInt32BE(v >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  finish(): Buffer {
+    return Buffer.concat([...this.chunks, this.buf.subarray(0, this.pos)]);
+  }
+}
+
+export class Reader {
+  private pos = 0;
+  constructor(private readonly buf: Buffer) {}
+
+  get left(): number {
+    return this.buf.length - this.pos;
+  }
+
+  need(n: number, what: string): void {
+    if (n > this.left) throw new ReconError(`truncated message: ${what} needs ${n} bytes, ${this.left} left`);
+  }
+
+  u8(what: string): number {
+    this.need(1, what);
+    return this.buf[this.pos++]!;
+  }
+
+  /** Unsigned LEB128, refused above `max` (at most 2^53-1) or when not minimal. */
+  varint(what: string, max: number = Number.MAX_SAFE_INTEGER): number {
+    let v = 0;
+    let scale = 1;
+    for (let i = 0; ; i++) {
+      if (i >= 8) throw new ReconError(`${what}: varint too long`);
+      const b = this.u8(what);
+      v += (b & 0x7f) * scale;
+      scale *= 0x80;
+      if (v > max) throw new ReconError(`${what}: ${v} exceeds limit ${max}`);
+      if (!(b & 0x80)) {
+        if (b === 0 && i > 0) throw new ReconError(`${what}: non-minimal varint`);
+        return v;
+      }
+    }
+  }
+
+  zigzag(what: string, maxAbs: number): number {
+    const z = this.varint(what, maxAbs * 2 + 1);
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+
+  u32(what: string): number {
+    this.need(4, what);
+    const v = this.buf.readUInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  bytes(n: number, what: string): Buffer {
+    this.need(n, what);
+    const out = Buffer.from(this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return out;
+  }
+
+  end(what: string): void {
+    if (this.left !== 0) throw new ReconError(`${what}: ${this.left} trailing bytes`);
+  }
+}
+
+// ---------------------------------------------------------------- IBLT cells
+
+/** Cell format: zigzag varint count, 8-byte key XOR, 4-byte check XOR. */
+export function writeIbltCells(w: Writer, cells: IbltData): void {
+  const n = cells.counts.length;
+  w.varint(n);
+  for (let i = 0; i < n; i++) {
+    w.zigzag(cells.counts[i]!);
+    w.u32(cells.keys[2 * i]!);
+    w.u32(cells.keys[2 * i + 1]!);
+    w.u32(cells.checks[i]!);
+  }
+}
+
+export function readIbltCells(r: Reader): IbltData {
+  const n = r.varint('iblt cell count', MAX_IBLT_CELLS);
+  if (n === 0 || n % 3 !== 0) throw new ReconError(`iblt cell count ${n} is not a positive multiple of 3`);
+  r.need(n * 13, 'iblt cells');
+  const cells: IbltData = { counts: new Int32Array(n), keys: new Uint32Array(2 * n), checks: new Uint32Array(n) };
+  for (let i = 0; i < n; i++) {
+    cells.counts[i] = r.zigzag('iblt count', 0x7fffffff);
+    cells.keys[2 * i] = r.u32('iblt key');
+    cells.keys[2 * i + 1] = r.u32('iblt key');
+    cells.checks[i] = r.u32('iblt check');
+  }
+  return cells;
+}
+
+// ---------------------------------------------------------------- records
+
+function readNode(r: Reader, what: string): { depth: number; prefix: number } {
+  const depth = r.u8(`${what} depth`);
+  if (depth > MAX_DEPTH) throw new ReconError(`${what}: depth ${depth} > ${MAX_DEPTH}`);
+  const prefix = r.varint(`${what} prefix`, 16 ** depth - 1);
+  return { depth, prefix };
+}
+
+function writeNode(w: Writer, depth: number, prefix: number): void {
+  w.u8(depth);
+  w.varint(prefix);
+}
+
+
+function readRoot(r: Reader, slot: number): RootRecord {
+  const count = r.varint('root count');
+  return { type: RecordType.Root, slot, count, fp: r.bytes(ROOT_FP_BYTES, 'root fingerprint') };
+}
+
+function readFps(r: Reader, slot: number): FpsRecord {
+  const { depth, prefix } = readNode(r, 'fps');
+  const shape = r.u8('fps shape');
+  const span = shape & 0x0f;
+  const fpBytes = shape >> 4;
+  if (span < 1 || span > MAX_SPAN || depth + span > MAX_DEPTH) throw new ReconError(`fps: bad span ${span} at depth ${depth}`);
+  if (fpBytes < MIN_FP_BYTES || fpBytes > MAX_FP_BYTES) throw new ReconError(`fps: bad width ${fpBytes}`);
+  const present = r.bytes(bitmapBytes(span), 'fps bitmap');
+  const fps = r.bytes(popcount(present) * fpBytes, 'fps fingerprints');
+  return { type: RecordType.Fps, slot, depth, prefix, span, fpBytes, present, fps };
+}
+
+function readIblt(r: Reader, slot: number): IbltRecord {
+  const depth = r.u8('iblt depth');
+  if (depth > MAX_DEPTH) throw new ReconError(`iblt: depth ${depth} > ${MAX_DEPTH}`);
+  const attempt = r.u8('iblt attempt');
+  if (attempt > MAX_ATTEMPT) throw new ReconError(`iblt: bad attempt ${attempt}`);
+  const limit = 16 ** depth - 1;
+  const n = r.varint('iblt node count', Math.min(MAX_RECORDS, limit + 1));
+  if (n === 0) throw new ReconError('iblt: no nodes');
+  r.need(n, 'iblt nodes');
+  const prefixes: number[] = [];
+  let p = -1;
+  for (let i = 0; i < n; i++) {
+    p += r.varint('iblt node', limit) + 1; // first is the prefix + 1 - 1; then gaps
+    if (p > limit) throw new ReconError(`iblt: node prefix ${p} out of range`);
+    prefixes.push(p);
+  }
+  return { type: RecordType.Iblt, slot, depth, attempt, prefixes, cells: readIbltCells(r) };
+}
+
+function readShorts(r: Reader, slot: number): ShortsRecord {
+  const { depth, prefix } = readNode(r, 'shorts');
+  const n = r.varint('shorts count', MAX_SHORTS);
+  const shorts = r.bytes(n * SHORT_BYTES, 'shorts');
+  for (let i = 0; i < n; i++) {
+    const s = shorts.subarray(i * SHORT_BYTES, (i + 1) * SHORT_BYTES);
+    if (prefixOf(s, depth) !== prefix) throw new ReconError('shorts: id outside its node');
+    if (i > 0 && Buffer.compare(shorts.subarray((i - 1) * SHORT_BYTES, i * SHORT_BYTES), s) >= 0) {
+      throw new ReconError('shorts: not strictly ascending');
+    }
+  }
+  return { type: RecordType.Shorts, slot, depth, prefix, shorts };
+}
+
+function readEmpty(r: Reader, slot: number): EmptyRecord {
+  const { depth, prefix } = readNode(r, 'empty');
+  const span = r.u8('empty span');
+  if (span > MAX_SPAN || depth + span > MAX_DEPTH) throw new ReconError(`empty: bad span ${span} at depth ${depth}`);
+  const marked = span === 0 ? null : r.bytes(bitmapBytes(span), 'empty bitmap');
+  return { type: RecordType.Empty, slot, depth, prefix, span, marked };
+}
+
+export function decodeMessage(msg: Buffer): ReconRecord[] {
+  const r = new Reader(msg);
+  const version = r.u8('version');
+  if (version !== RECON_VERSION) throw new ReconError(`unknown recon message version ${version}`);
+  const n = r.varint('record count', MAX_RECORDS);
+  r.need(n, 'records'); // every record is at least one byte
+  const out: ReconRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const type = r.u8('record type');
+    const slot = r.varint('slot', MAX_SLOTS - 1);
+    switch (type) {
+      case RecordType.Root: out.push(readRoot(r, slot)); break;
+      case RecordType.Fps: out.push(readFps(r, slot)); break;
+      case RecordType.Iblt: out.push(readIblt(r, slot)); break;
+      case RecordType.Shorts: out.push(readShorts(r, slot)); break;
+      case RecordType.Empty: out.push(readEmpty(r, slot)); break;
+      default: throw new ReconError(`unknown record type ${type}`);
+    }
+  }
+  r.end('message');
+  return out;
+}
+
+function writeRecord(w: Writer, rec: ReconRecord): void {
+  w.u8(rec.type);
+  w.varint(rec.slot);
+  switch (rec.type) {
+    case RecordType.Root:
+      w.varint(rec.count);
+      w.bytes(rec.fp);
+      return;
+    case RecordType.Fps:
+      writeNode(w, rec.depth, rec.prefix);
+      w.u8((rec.fpBytes << 4) | rec.span);
+      w.bytes(rec.present);
+      w.bytes(rec.fps);
+      return;
+    case RecordType.Iblt: {
+      w.u8(rec.depth);
+      w.u8(rec.attempt);
+      w.varint(rec.prefixes.length);
+      let prev = -1;
+      for (const p of rec.prefixes) {
+        w.varint(p - prev - 1);
+        prev = p;
+      }
+      writeIbltCells(w, rec.cells);
+      return;
+    }
+    case RecordType.Shorts:
+      writeNode(w, rec.depth, rec.prefix);
+      w.varint(rec.shorts.length / SHORT_BYTES);
+      w.bytes(rec.shorts);
+      return;
+    case RecordType.Empty:
+      writeNode(w, rec.depth, rec.prefix);
+      w.u8(rec.span);
+      if (rec.marked) w.bytes(rec.marked);
+      return;
+  }
+}
+
+export function encodeMessage(records: readonly ReconRecord[]): Buffer {
+  if (records.length > MAX_RECORDS) throw new ReconError(`too many records: ${records.length}`);
+  const w = new Writer();
+  w.u8(RECON_VERSION);
+  w.varint(records.length);
+  for (const rec of records) writeRecord(w, rec);
+  return w.finish();
+}
