@@ -50,7 +50,7 @@ export const dbInit: Command = (ctx, args) => {
 
 export const dbCheck: Command = (ctx, args) => {
   parse('db check', args, {}, { min: 0, max: 0, usage: 'db check' });
-  const store = WriteStore.open(ctx.db);
+  const store = WriteStore.open(ctx.db, { maintenance: true });
   try {
     const report = checkDatabase(store, (n) => ctx.io.progress(`checking: ${n} items`));
     ctx.io.clearProgress();
@@ -65,7 +65,7 @@ export const dbCheck: Command = (ctx, args) => {
 
 export const dbRebuildIndex: Command = (ctx, args) => {
   parse('db rebuild-index', args, {}, { min: 0, max: 0, usage: 'db rebuild-index' });
-  const store = WriteStore.open(ctx.db);
+  const store = WriteStore.open(ctx.db, { maintenance: true });
   try {
     const r = rebuildIndex(store, (n) => ctx.io.progress(`indexing: ${n} items`));
     ctx.io.clearProgress();

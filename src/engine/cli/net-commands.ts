@@ -64,6 +64,17 @@ export const serve: Command = async (ctx, args) => {
       }
     },
   });
+  // Handlers first, then the line that says we are serving: a supervisor (or a test) that
+  // signals as soon as it reads that line must find them installed, not Node's default (death).
+  const stopped = new Promise<void>((resolve) => {
+    const stop = async (signal: string) => {
+      process.stderr.write(`${signal}: finishing sessions in flight (at most 5 s)\n`);
+      await server.close(5000);
+      resolve();
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
   ctx.io.out(
     `serving ${ctx.db} on ${host.includes(':') ? `[${host}]` : host}:${server.port}${p.positionals.length ? ` (${p.positionals.join(' ')})` : ''} ` +
       `as ${identity.name}, key fingerprint ${fingerprint(identity.keyPair.publicKey)}`,
@@ -73,15 +84,7 @@ export const serve: Command = async (ctx, args) => {
       ? `no permission granted in ${permissionsFile}: only this server's own key may read or write (docs/SECURITY.md)\n`
       : `permissions: ${permissionsFile} (${rules} rule${rules === 1 ? '' : 's'}, read again at every session)\n`,
   );
-  await new Promise<void>((resolve) => {
-    const stop = async (signal: string) => {
-      process.stderr.write(`${signal}: finishing sessions in flight (at most 5 s)\n`);
-      await server.close(5000);
-      resolve();
-    };
-    process.once('SIGINT', () => void stop('SIGINT'));
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-  });
+  await stopped;
   return 0;
 };
 

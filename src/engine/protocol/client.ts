@@ -244,7 +244,8 @@ function runOnSocket(
         maySend: sends,
         mayReceive: receives,
         dryRun: opts.dryRun,
-        finalCheck: sends && receives,
+        // A dry run moves nothing, so its roots stay unequal: comparing them would only start more sessions.
+        finalCheck: sends && receives && !opts.dryRun,
         progress,
         listLimit: opts.listLimit ?? 1000,
       });
@@ -274,6 +275,7 @@ function runOnSocket(
       exchange?.flushReceived();
       progress.roundTrips = conn.roundTrips;
       if (opts.signal?.aborted) return reject(new NetsyncError('cancelled', 'cancelled; what arrived was kept'));
+      if (exchange?.storeError) return reject(exchange.storeError); // our database could not store what arrived
       if (serverError) return reject(new NetsyncError(serverRefused ? 'permission' : 'protocol', `the server ended the session: ${serverError}`));
       if (error) return reject(new NetsyncError(error.code === 'timeout' ? 'timeout' : 'protocol', error.message));
       if (inSync || exchange?.finished) {

@@ -9,7 +9,8 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { SessionSummary } from '../../shared/sync.js';
 import { NetsyncError } from '../errors.js';
-import { INLINE_MAX, ITEM_MAX, Kind } from '../items/format.js';
+import { toHex } from '../hash.js';
+import { INLINE_MAX, ITEM_MAX, Kind, decodeItem, itemId } from '../items/format.js';
 import type { ReconTree } from '../recon/tree.js';
 import type { WriteStore } from '../store/store.js';
 import type { Connection } from './connection.js';
@@ -120,6 +121,8 @@ export class Exchange {
   private receivedBytes = 0;
   private flushScheduled = false;
   private pumping = false;
+  /** Items of ours not sent (hex id -> true if damaged, false if it names a withheld item): see withhold(). */
+  private readonly withheld = new Map<string, boolean>();
   private readonly encoder = new WireEncoder();
   private sentReconDone = false;
   private peerReconDone = false;
@@ -134,6 +137,8 @@ export class Exchange {
   readonly theyLack: DiffSideLog;
   converged: boolean | null = null;
   finished = false;
+  /** Set when our own database could not store what arrived (flushReceived): the session failed on our side. */
+  storeError: NetsyncError | null = null;
   private resolveDone!: () => void;
   readonly whenDone: Promise<void>;
 
@@ -346,19 +351,29 @@ export class Exchange {
     this.receivedBytes = 0;
     let bad: NetsyncError | null = null;
     let refused: string | null = null;
-    this.o.store.batch(() => {
-      for (const item of batch) {
-        refused = this.o.refuseReceived?.(item.id, item.data, item.slot) ?? null;
-        if (refused) break;
-        try {
-          if (this.o.store.put(item.data, item.id).inserted) this.anythingMoved = true;
-        } catch (e) {
-          if (!(e instanceof NetsyncError)) throw e;
-          bad = e;
-          break;
+    try {
+      this.o.store.batch(() => {
+        for (const item of batch) {
+          refused = this.o.refuseReceived?.(item.id, item.data, item.slot) ?? null;
+          if (refused) break;
+          try {
+            if (this.o.store.put(item.data, item.id).inserted) this.anythingMoved = true;
+          } catch (e) {
+            if (!(e instanceof NetsyncError)) throw e;
+            bad = e;
+            break;
+          }
         }
-      }
-    });
+      });
+    } catch (e) {
+      // Our own database failed (disk full, read-only, I/O error): the batch was rolled back,
+      // what earlier batches stored is kept. This may run from a timer or while closing, so it
+      // must not throw: it ends the session and leaves the reason for the caller (storeError).
+      if (e instanceof NetsyncError) throw e;
+      this.storeError = storeFailure(e);
+      this.o.conn.fail('internal', this.storeError.message);
+      return;
+    }
     if (refused) this.o.conn.fail('permission', refused);
     else if (bad) {
       const err = bad as NetsyncError;
@@ -382,6 +397,7 @@ export class Exchange {
       if (!this.sentWantsDone) perr('unexpected', 'ITEMS_DONE before our WANTS_DONE');
       this.peerItemsDone = true;
       this.flushReceived();
+      this.maybeItemsDone();
       this.maybeFinish();
     }
   }
@@ -407,6 +423,7 @@ export class Exchange {
         const id = this.ready.shift()!;
         const stored = this.o.store.get(id);
         if (!stored) continue;
+        if (this.withhold(id, stored.data)) continue;
         const { encoding, data } = this.encoder.encode(stored.kind, stored.data);
         this.o.conn.send({ type: FrameType.Item, id, encoding, data });
         this.anythingMoved = true;
@@ -417,11 +434,68 @@ export class Exchange {
     } finally {
       this.pumping = false;
     }
-    if (this.peerWantsDone && this.ready.length === 0 && !this.sentItemsDone && !this.o.conn.closed) {
-      this.sentItemsDone = true;
-      this.o.conn.send({ type: FrameType.Stage, stage: Stage.ItemsDone });
-      this.maybeFinish();
+    this.maybeItemsDone();
+  }
+
+  /**
+   * After the last wanted item, ITEMS_DONE. If items were withheld (damaged in
+   * our database), the session ends instead with ERROR bad-item naming them,
+   * once the peer has sent everything it had for us (its ITEMS_DONE), so that
+   * one damaged item costs the peer that item and what names it, not the rest.
+   */
+  private maybeItemsDone(): void {
+    if (!this.peerWantsDone || this.ready.length > 0 || this.pumping || this.sentItemsDone || this.o.conn.closed) return;
+    if (this.withheld.size > 0) {
+      if (!this.peerItemsDone) return;
+      this.flushReceived();
+      return this.o.conn.fail('bad-item', this.withheldReport());
     }
+    this.sentItemsDone = true;
+    this.o.conn.send({ type: FrameType.Stage, stage: Stage.ItemsDone });
+    this.maybeFinish();
+  }
+
+  /**
+   * The sender re-hashes every item before it goes out: stored bytes that no
+   * longer hash to their id (a damaged disk, a torn write) are never sent, and
+   * neither is anything that names a withheld item (the receiver could not
+   * verify it). True when `id` is withheld. The cost is one SHA-256 per item
+   * sent; items are decoded only once something has been withheld.
+   */
+  private withhold(id: Buffer, data: Buffer): boolean {
+    if (!itemId(data).equals(id)) {
+      this.withheld.set(toHex(id), true);
+      return true;
+    }
+    if (this.withheld.size === 0) return false;
+    let names: Buffer[];
+    try {
+      const item = decodeItem(data);
+      names =
+        item.kind === Kind.Manifest
+          ? item.entries.flatMap((e) => (e.file ? [e.file] : []))
+          : item.kind === Kind.File && item.layout === 'chunked'
+            ? item.chunks.map((c) => c.id)
+            : item.kind === Kind.Cert
+              ? [item.manifest, item.key]
+              : [];
+    } catch {
+      names = [];
+    }
+    if (!names.some((n) => this.withheld.has(toHex(n)))) return false;
+    this.withheld.set(toHex(id), false);
+    return true;
+  }
+
+  private withheldReport(): string {
+    const damaged = [...this.withheld].filter(([, d]) => d).map(([hex]) => hex);
+    const naming = this.withheld.size - damaged.length;
+    const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+    return (
+      `the sending side withheld ${plural(damaged.length, 'damaged item')} of its database (${damaged[0]!.slice(0, 16)}…: ` +
+      `its stored bytes do not hash to its id)${naming ? ` and ${plural(naming, 'item')} that depend on ${damaged.length === 1 ? 'it' : 'them'}` : ''}; ` +
+      'everything else was sent; run "netsync db check" on that database'
+    );
   }
 
   // ------------------------------------------------------------ the end
@@ -488,6 +562,18 @@ export class Exchange {
       ...(this.converged === null ? {} : { converged: this.converged }),
     };
   }
+}
+
+/** A one-line reason for a failure of our own database while storing received items. */
+function storeFailure(e: unknown): NetsyncError {
+  const code = (e as { code?: unknown }).code;
+  const why =
+    code === 'SQLITE_FULL' || code === 'ENOSPC'
+      ? 'the disk is full'
+      : typeof code === 'string' && code.startsWith('SQLITE_READONLY')
+        ? 'the database is read-only'
+        : (e as Error).message;
+  return new NetsyncError('io', `cannot store the items that arrived: ${why}; what was stored before is kept and the database is consistent`);
 }
 
 /**

@@ -10,7 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { createServer, type Server, type TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { createServer, type Server } from 'node:tls';
 import { NetsyncError, fail } from '../errors.js';
 import { configDir as defaultConfigDir } from '../paths.js';
 import { pushRefusal } from '../security/admission.js';
@@ -40,7 +41,17 @@ interface Live {
   exchange: Exchange | null;
 }
 
-export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}): Promise<RunningServer> {
+export interface LocalServer extends RunningServer {
+  /**
+   * Serves one session over a stream that is already open and authenticated,
+   * with the client's key (null: anonymous), exactly as a connection accepted
+   * by the TLS listener is served (which calls it). Tests feed it in-memory
+   * streams to run many sessions fast (test/reliability/fuzz.test.ts).
+   */
+  serveStream(stream: Duplex, remote: string, clientKey: Buffer | null): void;
+}
+
+export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}): Promise<LocalServer> {
   const config = opts.configDir ?? defaultConfigDir();
   const identity = opts.identity ?? defaultIdentity(config);
   if (!identity) fail('key', `a server needs a key and ${join(config, 'keys')} has none; create one with "netsync key generate NAME"`);
@@ -54,6 +65,7 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
   const maxSessions = tuning.maxSessions ?? 256;
   const live = new Set<Live>();
   const stats: ServerStats = { connected: 0, sessions: 0, itemsSent: 0, itemsReceived: 0 };
+  let closing = false;
 
   const server: Server = createServer(serverTlsOptions(credentials, limits.handshakeMs), (socket) => {
     if (live.size >= maxSessions) {
@@ -70,7 +82,7 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
       socket.destroy();
       return;
     }
-    serveSocket(socket, remote, sessionAccess(clientKey));
+    serveStream(socket, remote, clientKey);
   });
   // A failed handshake (no TLS, TLS < 1.3, a certificate whose key the client does not hold) never becomes a session.
   server.on('tlsClientError', (e, socket) => {
@@ -91,8 +103,16 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
     return permissions.accessFor(clientKey, serverKey);
   }
 
-  function serveSocket(socket: TLSSocket, remote: string, access: Access): void {
-    socket.setNoDelay(true);
+  function serveStream(stream: Duplex, remote: string, clientKey: Buffer | null): void {
+    if (live.size >= maxSessions || closing) {
+      stream.destroy();
+      return;
+    }
+    serveSocket(stream, remote, sessionAccess(clientKey));
+  }
+
+  function serveSocket(socket: Duplex, remote: string, access: Access): void {
+    (socket as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     const sessionId = randomUUID();
     const progress = new ProgressTracker(sessionId);
     const entry: Live = { conn: null as unknown as Connection, exchange: null };
@@ -123,7 +143,7 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
         remote,
         itemsSent: progress.sent.items,
         itemsReceived: progress.received.items,
-        ...(error ? { error: error.message } : {}),
+        ...(error ? { error: error.message } : entry.exchange?.storeError ? { error: entry.exchange.storeError.message } : {}),
       });
     };
     entry.conn = new Connection(socket, limits, {
@@ -193,7 +213,7 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
       maySend: (hello.flags & HELLO_RECEIVES) !== 0,
       mayReceive: (hello.flags & HELLO_SENDS) !== 0,
       dryRun: (hello.flags & HELLO_DRY_RUN) !== 0,
-      finalCheck: (hello.flags & HELLO_SENDS) !== 0 && (hello.flags & HELLO_RECEIVES) !== 0,
+      finalCheck: (hello.flags & HELLO_SENDS) !== 0 && (hello.flags & HELLO_RECEIVES) !== 0 && (hello.flags & HELLO_DRY_RUN) === 0,
       progress,
       listLimit: 0,
       mayReceiveSlot: (slot) => access.mayWrite(slots[slot]!.name),
@@ -218,7 +238,9 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
     host: opts.host,
     port,
     stats: () => ({ ...stats, connected: live.size }),
+    serveStream,
     async close(graceMs = 5000) {
+      closing = true;
       server.close();
       const deadline = Date.now() + graceMs;
       while (live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));

@@ -4,13 +4,14 @@
  * and only through `put`, which verifies everything before storing.
  */
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { NetsyncError, fail } from '../errors.js';
 import { toHex } from '../hash.js';
 import { TrieReader } from '../index/persistent-trie.js';
 import { EMPTY_NODE, type TrieNode } from '../index/trie-rules.js';
 import { Kind, type Item, KIND_NAMES, itemId } from '../items/format.js';
-import { migrate } from './schema.js';
+import { INDEX_TABLES, MIGRATIONS, migrate } from './schema.js';
 import { Indexer } from './indexer.js';
 import { verifyItem } from './verify.js';
 
@@ -39,6 +40,53 @@ export interface CertRow {
 export interface OpenOptions {
   /** Create the file when it does not exist (only `db init` and tests). */
   create?: boolean;
+  /**
+   * `db check` and `db rebuild-index`: open even when index tables are
+   * missing (any other open refuses such a database, naming the repair).
+   */
+  maintenance?: boolean;
+}
+
+/** Index tables missing from the file: the index is damaged, the items may well be intact. */
+function missingIndexTables(db: Database.Database): string[] {
+  const present = new Set(db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all());
+  return INDEX_TABLES.filter((t) => !present.has(t));
+}
+
+function refuseDamagedIndex(db: Database.Database, path: string, missing: string[]): void {
+  if (missing.length === 0) return;
+  db.close();
+  fail(
+    'db-corrupt',
+    `the index of ${path} is damaged (table${missing.length > 1 ? 's' : ''} ${missing.map((t) => `"${t}"`).join(', ')} missing); ` +
+      'regenerate it from the items with "netsync db rebuild-index"',
+  );
+}
+
+/**
+ * Why a database cannot be opened although it may be intact: it lies on a
+ * read-only file system, or its folder is not writable. SQLite in WAL mode
+ * writes PATH-wal and PATH-shm beside the file, even to read.
+ */
+function readOnlyPlace(path: string): string | null {
+  for (const [p, what] of [[path, 'the file'], [dirname(path), 'its folder']] as const) {
+    try {
+      accessSync(p, constants.W_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EROFS') return 'it is on a read-only file system';
+      if (code === 'EACCES' || code === 'EPERM') return `${what} is not writable`;
+    }
+  }
+  return null;
+}
+
+function cannotOpen(path: string, e: Error, otherwise: string): never {
+  const place = path === ':memory:' ? null : readOnlyPlace(path);
+  if (place) {
+    fail('io', `cannot open the database ${path}: ${place} (a database needs to write its -wal and -shm files beside it, even to be read)`);
+  }
+  return fail('db-corrupt', `${otherwise}: ${e.message}`);
 }
 
 function openDatabase(path: string, readonly: boolean, create: boolean): Database.Database {
@@ -49,7 +97,7 @@ function openDatabase(path: string, readonly: boolean, create: boolean): Databas
   try {
     db = new Database(path, { readonly, fileMustExist: !create });
   } catch (e) {
-    fail('db-corrupt', `cannot open ${path}: ${(e as Error).message}`);
+    cannotOpen(path, e as Error, `cannot open ${path}`);
   }
   try {
     // Reading the schema is the first thing that fails on a file that is not a database.
@@ -66,7 +114,7 @@ function openDatabase(path: string, readonly: boolean, create: boolean): Databas
   } catch (e) {
     db.close();
     if (e instanceof NetsyncError) throw e;
-    fail('db-corrupt', `${path} is not a readable Netsync database: ${(e as Error).message}`);
+    cannotOpen(path, e as Error, `${path} is not a readable Netsync database`);
   }
   return db;
 }
@@ -104,6 +152,7 @@ export class ReadStore {
   static open(path: string): ReadStore {
     const db = openDatabase(path, true, false);
     migrate(db, path, 0); // only checks the version: a read-only handle never writes
+    refuseDamagedIndex(db, path, missingIndexTables(db));
     return new ReadStore(db, path);
   }
 
@@ -269,7 +318,19 @@ export class WriteStore extends ReadStore {
       db.close();
       throw e;
     }
-    return new WriteStore(db, path);
+    const missing = missingIndexTables(db);
+    if (missing.length === 0) return new WriteStore(db, path);
+    if (!options.maintenance) refuseDamagedIndex(db, path, missing);
+    // Maintenance must work on a damaged index: the statements are prepared against stand-in
+    // empty tables, rolled back at once, so `db check` still finds the tables missing and
+    // `db rebuild-index` (which drops and recreates every index table) makes them anew.
+    db.exec('BEGIN');
+    try {
+      db.exec(MIGRATIONS[1]!.replace(/CREATE (TABLE|INDEX) /g, 'CREATE $1 IF NOT EXISTS '));
+      return new WriteStore(db, path);
+    } finally {
+      db.exec('ROLLBACK');
+    }
   }
 
   /**
