@@ -49,6 +49,16 @@ describe('permissions file', () => {
     expect(() => Permissions.parse(text, 'perms')).toThrow(message);
   });
 
+  it('lists every wrong line at once, for an editor, and nothing for a good text', () => {
+    const text = ['# comment', 'read * org.*', 'raed * org.*', '', 'read alice org.*', 'write anonymous'].join('\n');
+    expect(Permissions.problems(text)).toEqual([
+      { line: 3, message: 'a rule starts with "read" or "write", not "raed"' },
+      { line: 5, message: '"alice" is not a key fingerprint, "anonymous" or "*"' },
+      { line: 6, message: 'no branch pattern after who the rule is for' },
+    ]);
+    expect(Permissions.problems('read * org.*\nwrite * org.example.*  # ok\n')).toEqual([]);
+  });
+
   it('fingerprints are read with or without separators', () => {
     const hex = fp(alice);
     for (const form of [hex, hex.toUpperCase(), formatFingerprint(hex), hex.match(/.{2}/g)!.join(':')]) expect(parseFingerprint(form)).toBe(hex);

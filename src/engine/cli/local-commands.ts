@@ -5,6 +5,7 @@ import { fail } from '../errors.js';
 import { toHex } from '../hash.js';
 import { Kind, KIND_NAMES, decodeItem, encodeKey, itemId, isValidKeyName, EntryType } from '../items/format.js';
 import { KeyStore } from '../keys/keystore.js';
+import { formatPublicKey, parsePublicKey } from '../keys/public-key-text.js';
 import { configDir } from '../paths.js';
 import { TrustList } from '../security/trust.js';
 import { type LogEntry, branchLog, resolveManifest } from '../store/history.js';
@@ -119,24 +120,17 @@ export const keyList: Command = (ctx, args) => {
   return 0;
 };
 
-const EXPORT_TAG = 'netsync-public-key-v1';
-
 export const keyExport: Command = (ctx, args) => {
   const p = parse('key export', args, {}, { min: 1, max: 1, usage: 'key export NAME' });
   const name = p.positionals[0]!;
-  ctx.io.out(`${EXPORT_TAG} ${name} ${keyStore().publicKey(name).toString('base64')}`);
+  ctx.io.out(formatPublicKey(name, keyStore().publicKey(name)));
   return 0;
 };
 
 export const keyImport: Command = (ctx, args) => {
   const p = parse('key import', args, {}, { min: 1, max: 1, usage: 'key import FILE|-' });
   const file = p.positionals[0]!;
-  const text = readFileSync(file === '-' ? 0 : file, 'utf8').trim();
-  const [tag, name, b64] = text.split(/\s+/);
-  const publicKey = Buffer.from(b64 ?? '', 'base64');
-  if (tag !== EXPORT_TAG || !name || !isValidKeyName(name) || publicKey.length !== 32) {
-    fail('usage', `${file} is not a Netsync public key (expected "${EXPORT_TAG} NAME BASE64")`);
-  }
+  const { name, publicKey } = parsePublicKey(readFileSync(file === '-' ? 0 : file, 'utf8'), file);
   const store = WriteStore.open(ctx.db);
   const { id } = store.put(encodeKey(name, publicKey));
   store.close();

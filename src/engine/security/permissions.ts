@@ -18,7 +18,7 @@
  * anything that is not granted.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { fail } from '../errors.js';
+import { NetsyncError, fail } from '../errors.js';
 import { branchFilter, type BranchFilter } from '../protocol/patterns.js';
 import { fingerprintHex, parseFingerprint } from './fingerprint.js';
 
@@ -57,25 +57,22 @@ export class Permissions {
 
   /** Parses a permissions file's text; throws NetsyncError('usage') naming the line of the first mistake. */
   static parse(text: string, source = 'permissions'): Permissions {
-    const rules: Rule[] = [];
-    text.split('\n').forEach((raw, i) => {
-      const line = i + 1;
-      const words = raw.replace(/#.*/, '').trim().split(/\s+/).filter(Boolean);
-      if (words.length === 0) return;
-      const where = `${source}:${line}`;
-      const [access, ...rest] = words;
-      if (access !== 'read' && access !== 'write') fail('usage', `${where}: a rule starts with "read" or "write", not "${access}"`);
-      const { who, patterns } = parseWho(rest, where);
-      if (patterns.length === 0) fail('usage', `${where}: no branch pattern after who the rule is for`);
-      let branches: BranchFilter;
-      try {
-        branches = branchFilter(patterns);
-      } catch (e) {
-        return fail('usage', `${where}: ${(e as Error).message}`);
-      }
-      rules.push({ access, who, branches, line });
-    });
+    const rules = text.split('\n').flatMap((raw, i) => parseRule(raw, i + 1, source) ?? []);
     return new Permissions(rules, source);
+  }
+
+  /** Every wrong line of a permissions text, for an editor to show at once (empty: the text parses). */
+  static problems(text: string): { line: number; message: string }[] {
+    const problems: { line: number; message: string }[] = [];
+    text.split('\n').forEach((raw, i) => {
+      try {
+        parseRule(raw, i + 1, null);
+      } catch (e) {
+        if (!(e instanceof NetsyncError)) throw e;
+        problems.push({ line: i + 1, message: e.message });
+      }
+    });
+    return problems;
   }
 
   /** Reads and parses a file; a missing file grants nothing (only the server's own key may act). */
@@ -117,19 +114,39 @@ export class Permissions {
   }
 }
 
+/**
+ * One line's rule, null for a blank or comment line. A mistake throws a
+ * message that starts with `source:line: ` (nothing when `source` is null:
+ * the caller shows the line number its own way).
+ */
+function parseRule(raw: string, line: number, source: string | null): Rule | null {
+  const words = raw.replace(/#.*/, '').trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return null;
+  const where = source === null ? '' : `${source}:${line}: `;
+  const [access, ...rest] = words;
+  if (access !== 'read' && access !== 'write') fail('usage', `${where}a rule starts with "read" or "write", not "${access}"`);
+  const { who, patterns } = parseWho(rest, where);
+  if (patterns.length === 0) fail('usage', `${where}no branch pattern after who the rule is for`);
+  try {
+    return { access, who, branches: branchFilter(patterns), line };
+  } catch (e) {
+    return fail('usage', `${where}${(e as Error).message}`);
+  }
+}
+
 /** WHO: `anonymous`, `*`, a 64-digit fingerprint, or one written as 16 groups of 4 hex digits. */
 function parseWho(words: string[], where: string): { who: Who; patterns: string[] } {
   const [first, ...rest] = words;
-  if (first === undefined) return fail('usage', `${where}: missing who the rule is for (a key fingerprint, "anonymous" or "*")`);
+  if (first === undefined) return fail('usage', `${where}missing who the rule is for (a key fingerprint, "anonymous" or "*")`);
   if (first === 'anonymous') return { who: { kind: 'anonymous' }, patterns: rest };
   if (first === '*') return { who: { kind: 'any-key' }, patterns: rest };
   if (/^[0-9a-fA-F]{4}$/.test(first)) {
     const groups = words.slice(0, 16);
     const fp = groups.length === 16 && groups.every((g) => /^[0-9a-fA-F]{4}$/.test(g)) ? parseFingerprint(groups.join('')) : null;
-    if (!fp) fail('usage', `${where}: "${groups.join(' ')}" is not a whole fingerprint (16 groups of 4 hex digits)`);
+    if (!fp) fail('usage', `${where}"${groups.join(' ')}" is not a whole fingerprint (16 groups of 4 hex digits)`);
     return { who: { kind: 'key', fingerprint: fp }, patterns: words.slice(16) };
   }
   const fp = parseFingerprint(first);
-  if (!fp) fail('usage', `${where}: "${first}" is not a key fingerprint, "anonymous" or "*"`);
+  if (!fp) fail('usage', `${where}"${first}" is not a key fingerprint, "anonymous" or "*"`);
   return { who: { kind: 'key', fingerprint: fp }, patterns: rest };
 }
