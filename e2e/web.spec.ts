@@ -2,7 +2,9 @@
  * The UI end to end through the headless web host: a real database made with
  * the CLI, the engine in its worker, the renderer in chromium.
  */
-import { expect, snap, test } from './fixtures.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, expect, snap, test } from './fixtures.js';
 
 test('the collection: branches, a log with its signer, the manifest tree, and checkout', async ({ app, demo, workspace }, testInfo) => {
   await app.getByTestId('nav-collection').click();
@@ -77,15 +79,51 @@ test('generating a key in the Identity screen', async ({ app, demo }, testInfo) 
   await app.getByTestId('key-name').fill('bob@example.org');
   await app.getByTestId('key-generate').click();
   await expect(app.getByTestId('key-error')).toHaveText(/^A private key named "bob@example\.org" already exists/);
-  await snap(app, 'identity', (n) => testInfo.outputPath(n));
+
+  // Someone else's public key, as `netsync key export` prints it.
+  const bob = (await app.getByTestId('key-row').filter({ hasText: 'bob@example.org' }).getByTestId('key-export').inputValue()).replace('bob@example.org', 'dave@example.org');
+  await app.getByTestId('import-text').fill(bob);
+  await app.getByTestId('import-submit').click();
+  await expect(app.getByTestId('key-imported')).toContainText('Imported dave@example.org');
+  await expect(app.getByTestId('key-row').filter({ hasText: 'dave@example.org' })).toContainText('public only');
+  await app.getByTestId('import-text').fill('ssh-ed25519 AAAA');
+  await app.getByTestId('import-submit').click();
+  await expect(app.getByTestId('import-error')).toHaveText(/^The pasted text is not a Netsync public key/);
+  await snap(app, 'identity-keys', (n) => testInfo.outputPath(n));
 });
 
-test('serving from the Server screen', async ({ app }, testInfo) => {
+test('serving from the Server screen, with its permissions edited there', async ({ app, demo, workspace }, testInfo) => {
   await app.getByTestId('nav-server').click();
   await expect(app.getByTestId('server-status')).toHaveText(/Not serving/);
   await app.getByTestId('server-bind').fill('127.0.0.1:0');
   await app.getByTestId('server-toggle').click();
   await expect(app.getByTestId('server-status')).toHaveText(/Serving on 127\.0\.0\.1:\d+/);
+  // The fingerprint to read to peers is the key's own.
+  await expect(app.getByTestId('server-identity')).toContainText(`Serving as ${demo.key}`);
+  const owner = cli(workspace, ['--db', demo.db, 'key', 'fingerprint']).trim().split(' ').slice(1).join(' ');
+  await expect(app.getByTestId('server-fingerprint')).toHaveText(owner);
+
+  const editor = app.getByTestId('permissions-text');
+  await editor.fill('read * org.example.*\nread nobody org.example.*\nwrite anonymous');
+  await app.getByTestId('permissions-save').click();
+  const problems = app.getByTestId('permissions-problems');
+  await expect(problems).toContainText('Line 2: "nobody" is not a key fingerprint, "anonymous" or "*"');
+  await expect(problems).toContainText('Line 3: no branch pattern after who the rule is for');
+  await app.getByTestId('permissions').evaluate((el) => el.scrollIntoView({ block: 'end' }));
+  await snap(app, 'permissions', (n) => testInfo.outputPath(n));
+  expect(existsSync(join(workspace.configDir, 'permissions'))).toBe(false);
+
+  await problems.getByRole('button', { name: 'Line 2' }).click();
+  await expect(editor).toBeFocused();
+  await app.keyboard.type(`read ${owner} org.example.*`);
+  await editor.press('ArrowDown');
+  await editor.press('End');
+  await app.keyboard.type(' org.example.public.*');
+  await app.getByTestId('permissions-save').click();
+  await expect(app.getByTestId('permissions-saved')).toContainText('Saved 3 rules; they apply from the next session');
+  await expect(problems).toBeHidden();
+  expect(readFileSync(join(workspace.configDir, 'permissions'), 'utf8')).toBe(`read * org.example.*\nread ${owner} org.example.*\nwrite anonymous org.example.public.*\n`);
+  await app.evaluate(() => window.scrollTo(0, 0));
   await snap(app, 'server', (n) => testInfo.outputPath(n));
   await app.getByTestId('server-toggle').click();
   await expect(app.getByTestId('server-status')).toHaveText(/Not serving/);

@@ -44,7 +44,10 @@ function main(): void {
     tray.render({ busy: true });
     if (start) await api.openDatabase(); // the tray can serve before the window ever opened a database
     const r = start ? await api.startServer(lastServe) : await api.stopServer();
-    tray.render({ busy: false, ...(r.ok ? {} : { error: r.error.message }) });
+    // The tray cannot ask for a passphrase: the window can (Server screen, Start serving).
+    const locked = !r.ok && r.error.code === 'key-locked';
+    if (locked) showWindow();
+    tray.render({ busy: false, ...(r.ok ? {} : { error: locked ? 'the key is locked; start serving from the window to enter its passphrase' : r.error.message }) });
   };
 
   const tray = new TrayService(() => electronTray(appIcon), {

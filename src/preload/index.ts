@@ -27,6 +27,15 @@ const bridge: NetsyncClient = {
   serverStatus: () => ipcRenderer.invoke(ch('serverStatus')),
   listKeys: () => ipcRenderer.invoke(ch('listKeys')),
   generateKey: (name, passphrase) => ipcRenderer.invoke(ch('generateKey'), name, passphrase),
+  importKey: (text) => ipcRenderer.invoke(ch('importKey'), text),
+  getIdentity: () => ipcRenderer.invoke(ch('getIdentity')),
+  setIdentity: (choice) => ipcRenderer.invoke(ch('setIdentity'), choice),
+  unlockKey: (name, passphrase) => ipcRenderer.invoke(ch('unlockKey'), name, passphrase),
+  answerServerPrompt: (promptId, accept) => ipcRenderer.invoke(ch('answerServerPrompt'), promptId, accept),
+  trustServer: (address, fingerprint) => ipcRenderer.invoke(ch('trustServer'), address, fingerprint),
+  diffItems: (sessionId, side, offset, limit, branch) => ipcRenderer.invoke(ch('diffItems'), sessionId, side, offset, limit, branch),
+  getPermissions: () => ipcRenderer.invoke(ch('getPermissions')),
+  setPermissions: (text) => ipcRenderer.invoke(ch('setPermissions'), text),
   onEvent: (listener) => {
     const handler = (_event: IpcRendererEvent, payload: NetsyncEvent) => listener(payload);
     ipcRenderer.on(EVENT_CHANNEL, handler);

@@ -17,6 +17,14 @@ describe('the API argument check', () => {
     expect(checkArgs('startServer', [{ bind: '0.0.0.0:0', patterns: [] }]).ok).toBe(true);
     expect(checkArgs('generateKey', ['alice@example.org']).ok).toBe(true);
     expect(checkArgs('show', ['a1b2c3']).ok).toBe(true);
+    expect(checkArgs('setIdentity', [{ kind: 'key', name: 'alice@example.org' }]).ok).toBe(true);
+    expect(checkArgs('setIdentity', [{ kind: 'anonymous' }]).ok).toBe(true);
+    expect(checkArgs('unlockKey', ['alice@example.org', 'correct horse']).ok).toBe(true);
+    expect(checkArgs('answerServerPrompt', ['abc-123', true]).ok).toBe(true);
+    expect(checkArgs('trustServer', ['127.0.0.1:4691', '3f2a '.repeat(16).trim()]).ok).toBe(true);
+    expect(checkArgs('diffItems', ['0b6f7a2e-1c3d-4e5f-8a9b-0c1d2e3f4a5b', 'weLack', 0, 200]).ok).toBe(true);
+    expect(checkArgs('diffItems', ['s1', 'theyLack', 400, 200, 'org.example.web']).ok).toBe(true);
+    expect(checkArgs('setPermissions', ['']).ok).toBe(true);
   });
 
   it.each([
@@ -39,6 +47,18 @@ describe('the API argument check', () => {
     ['show', ['xyz'], /6 to 64 hex digits|at least 6/],
     ['generateKey', ['bad name'], /key name/],
     ['checkout', ['org.example', ''], /must not be empty/],
+    ['setIdentity', [{ kind: 'key' }], /kind: "key", name/],
+    ['setIdentity', [{ kind: 'anonymous', name: 'x' }], /kind: "anonymous"/],
+    ['setIdentity', ['anonymous'], /kind/],
+    ['unlockKey', ['alice'], /needs 2 argument/],
+    ['unlockKey', ['alice', ''], /must not be empty/],
+    ['answerServerPrompt', ['p1', 'yes'], /true or false/],
+    ['trustServer', ['127.0.0.1:1', 'abcd'], /at least 64|fingerprint/],
+    ['trustServer', ['127.0.0.1:1', 'g'.repeat(64)], /not a fingerprint/],
+    ['diffItems', ['s1', 'both', 0, 10], /weLack, theyLack/],
+    ['diffItems', ['s1', 'weLack', 0, 100000], /from 1 to 1000/],
+    ['diffItems', ['s1', 'weLack', -1, 10], /from 0/],
+    ['setPermissions', ['read * a\0'], /NUL/],
   ] as const)('refuses %s(%j)', (method, args, why) => {
     const r = checkArgs(method, args);
     expect(r.ok).toBe(false);

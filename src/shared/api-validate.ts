@@ -5,7 +5,7 @@
  */
 import { parseAddress } from './address.js';
 import { type ApiArgs, type ApiMethod, type Result, API_METHODS, err, ok } from './api.js';
-import { type Schema, args, array, object, oneOf, optional, string } from './schema.js';
+import { type Schema, args, array, boolean, integer, object, oneOf, optional, string, union } from './schema.js';
 
 const MAX_PATTERNS = 64;
 
@@ -22,6 +22,14 @@ const address = string({ min: 1, max: 300, check: (s) => (parseAddress(s) ? null
 const bind = string({ min: 1, max: 300, check: (s) => (parseAddress(s, undefined, true) ? null : 'is not HOST:PORT') });
 const keyName = string({ min: 1, max: 255, pattern: /^[A-Za-z0-9][A-Za-z0-9@._+-]*$/, expect: 'a key name (letters, digits, @ . _ + -)' });
 const passphrase = string({ min: 1, max: 1024 });
+const identityChoice = union('{ kind: "key", name } or { kind: "anonymous" }', object({ kind: oneOf('key'), name: keyName }), object({ kind: oneOf('anonymous') }));
+/** 64 hex digits, grouped or not (spaces, ':' or '-' between them), as fingerprints are shown and pasted. */
+const fingerprint = string({ min: 64, max: 200, check: (s) => (/^[0-9a-fA-F]{64}$/.test(s.replace(/[\s:-]/g, '')) ? null : 'is not a fingerprint (64 hex digits)') });
+const publicKeyText = string({ min: 1, max: 2000 });
+/** Below the web host's 1 MiB message limit with room for JSON escapes. */
+const permissionsText = string({ min: 0, max: 256 * 1024, check: (s) => (s.includes('\0') ? 'contains a NUL character' : null) });
+/** What one diffItems call may return: a screenful or two of rows, never the whole list. */
+export const MAX_DIFF_PAGE = 1000;
 
 export const argSchemas = {
   openDatabase: args(optional(path)),
@@ -51,6 +59,15 @@ export const argSchemas = {
   serverStatus: args(),
   listKeys: args(),
   generateKey: args(keyName, optional(passphrase)),
+  importKey: args(publicKeyText),
+  getIdentity: args(),
+  setIdentity: args(identityChoice),
+  unlockKey: args(keyName, passphrase),
+  answerServerPrompt: args(id, boolean()),
+  trustServer: args(address, fingerprint),
+  diffItems: args(id, oneOf('weLack', 'theyLack'), integer(0, 100_000_000), integer(1, MAX_DIFF_PAGE), optional(branch)),
+  getPermissions: args(),
+  setPermissions: args(permissionsText),
 } satisfies { [M in ApiMethod]: Schema<ApiArgs<M>> };
 
 export function isApiMethod(name: unknown): name is ApiMethod {

@@ -4,15 +4,42 @@
  * `NetsyncApi`; the renderer talks to nothing else. Every value here is plain
  * JSON-safe data, and this file imports neither Node nor DOM APIs.
  */
-import type { Direction, ProgressEvent, SessionSummary } from './sync.js';
+import type { DiffItem, Direction, ProgressEvent, RefusedSlot, SessionSummary } from './sync.js';
 
-export type { Direction, ProgressEvent, SessionSummary } from './sync.js';
+export type { DiffItem, Direction, ProgressEvent, RefusedSlot, SessionSummary } from './sync.js';
 
 // ------------------------------------------------------------------ results
 
-/** A stable code for logs and tests, and one clear sentence for the user. */
+/**
+ * A stable code for logs and tests, and one clear sentence for the user.
+ * A few codes carry the facts the UI needs to offer the way out:
+ * - `key-locked`: `key` names the key whose passphrase is needed (then `unlockKey`);
+ * - `server-key-changed`: `serverKey` has the address, the pinned and the presented
+ *   fingerprints (then, once checked with the server's owner, `trustServer`);
+ * - `bad-permissions`: `lines` lists every wrong line of a permissions file.
+ * Other codes used by the service: `identity-required` (several keys, none
+ * chosen), `server-refused` (the user refused a server's key on first contact),
+ * `bad-passphrase`, `busy`, `db-missing`, `not-found`, `unreachable`, `cancelled`.
+ */
 export interface ApiError {
   code: string;
+  message: string;
+  key?: string;
+  serverKey?: ServerKeyChange;
+  lines?: LineProblem[];
+}
+
+export interface ServerKeyChange {
+  /** HOST:PORT as the pin is keyed. */
+  address: string;
+  /** Fingerprints, 64 hex digits. */
+  pinned: string;
+  presented: string;
+}
+
+export interface LineProblem {
+  /** 1-based. */
+  line: number;
   message: string;
 }
 
@@ -42,6 +69,8 @@ export interface AppStatus {
   server: ServerStatus;
   /** Sessions (diffs and syncs) running now. */
   sessions: SessionInfo[];
+  /** First-contact questions waiting for an answer (a page reloaded meanwhile shows them again). */
+  prompts: ServerPrompt[];
   version: string;
 }
 
@@ -103,6 +132,13 @@ export interface LastSession {
   itemsReceived: number;
   bytesSent: number;
   bytesReceived: number;
+  /** Branches the server would not sync, wholly or one way (a blocked direction). */
+  refused?: RefusedSlot[];
+  /** False when a two-way sync still ended with a difference. */
+  converged?: boolean;
+  /** What was left to fetch / to send, found by that session. */
+  weLack?: number;
+  theyLack?: number;
   error?: ApiError;
 }
 
@@ -167,6 +203,8 @@ export interface ServerStatus {
   sessions: number;
   itemsSent: number;
   itemsReceived: number;
+  /** The key the server proves it is, while running: what first-contact prompts show to clients. */
+  identity?: { name: string; fingerprint: string };
   /** Why the server stopped or could not start. */
   error?: ApiError;
 }
@@ -182,6 +220,66 @@ export interface KeyInfo {
   encrypted: boolean;
   /** The public key item is stored in the open database. */
   inDatabase: boolean;
+  /** SHA-256 of the public key in 16 groups of 4 hex digits: what to share and compare. */
+  fingerprint: string;
+  /** `netsync-public-key-v1 NAME BASE64`: what another user imports (here or with `netsync key import`). */
+  exportText: string;
+}
+
+/** Who client sessions are: one of our keys, or nobody (anonymous). A server always needs a key. */
+export type IdentityChoice = { kind: 'key'; name: string } | { kind: 'anonymous' };
+
+export interface IdentityStatus {
+  /**
+   * Who sessions run as: the choice remembered in the config folder; with no
+   * choice, the only key (anonymous when there is none). Null when several
+   * keys exist and none was chosen.
+   */
+  active: IdentityChoice | null;
+  /** `active` was chosen by the user (not a default). */
+  chosen: boolean;
+  /** Keys whose passphrase was given during this run of the app; held by the engine, never written. */
+  unlocked: string[];
+}
+
+/** A server met for the first time: its key is pinned only if the user accepts it. */
+export interface ServerPrompt {
+  id: string;
+  peerId: string;
+  peerName: string;
+  /** HOST:PORT as pinned. */
+  address: string;
+  /** The key's fingerprint, 16 groups of 4 hex digits. */
+  fingerprint: string;
+  /** When the question refuses by itself (ISO time). */
+  expiresAt: string;
+}
+
+export type PromptOutcome = 'accepted' | 'refused' | 'timeout' | 'cancelled';
+
+export interface PermissionsFile {
+  path: string;
+  /** The file's text ('' when there is no file: only the server's own key may act). */
+  text: string;
+  exists: boolean;
+  rules: number;
+}
+
+export type DiffSideName = 'weLack' | 'theyLack';
+
+/** A slice of one side of a session's missing-item list, from the same data as its counts. */
+export interface DiffPage {
+  /** Rows in this list (of the branch asked for, or all). */
+  total: number;
+  offset: number;
+  items: DiffItem[];
+}
+
+export interface TrustedServer {
+  address: string;
+  fingerprint: string;
+  /** The fingerprint this pin replaced, if any. */
+  replaced: string | null;
 }
 
 // ------------------------------------------------------------------ the calls
@@ -210,7 +308,24 @@ export interface NetsyncApi {
   stopServer(): Promise<Result<ServerStatus>>;
   serverStatus(): Promise<Result<ServerStatus>>;
   listKeys(): Promise<Result<KeyInfo[]>>;
+  /** A new key; one with a passphrase stays unlocked for this run of the app. */
   generateKey(name: string, passphrase?: string): Promise<Result<KeyInfo>>;
+  /** Stores someone's public key (`netsync-public-key-v1 NAME BASE64`) in the open database. */
+  importKey(text: string): Promise<Result<KeyInfo>>;
+  getIdentity(): Promise<Result<IdentityStatus>>;
+  /** Chooses who sessions run as; remembered in the config folder. */
+  setIdentity(choice: IdentityChoice): Promise<Result<IdentityStatus>>;
+  /** Unseals a key with its passphrase and keeps it in the engine's memory until the app quits. */
+  unlockKey(name: string, passphrase: string): Promise<Result<IdentityStatus>>;
+  /** Answers a 'confirm-server' event; false when the question is no longer open. */
+  answerServerPrompt(promptId: string, accept: boolean): Promise<Result<boolean>>;
+  /** Pins (or re-pins, after a key change checked with its owner) a server's key. */
+  trustServer(address: string, fingerprint: string): Promise<Result<TrustedServer>>;
+  /** A page of a session's missing items (`sessionId` of its summary), optionally of one branch. */
+  diffItems(sessionId: string, side: DiffSideName, offset: number, limit: number, branch?: string): Promise<Result<DiffPage>>;
+  getPermissions(): Promise<Result<PermissionsFile>>;
+  /** Replaces the server's permissions file; a wrong line refuses the whole text (`lines`). Applies from the next session. */
+  setPermissions(text: string): Promise<Result<PermissionsFile>>;
 }
 
 export type ApiMethod = keyof NetsyncApi;
@@ -237,6 +352,15 @@ export const API_METHODS = [
   'serverStatus',
   'listKeys',
   'generateKey',
+  'importKey',
+  'getIdentity',
+  'setIdentity',
+  'unlockKey',
+  'answerServerPrompt',
+  'trustServer',
+  'diffItems',
+  'getPermissions',
+  'setPermissions',
 ] as const satisfies readonly ApiMethod[];
 
 // A compile-time check that the list above names every call of NetsyncApi.
@@ -254,7 +378,13 @@ export type NetsyncEvent =
   | { type: 'peer-status'; peerId: string; state: PeerState; error?: ApiError }
   | { type: 'server-status'; status: ServerStatus }
   /** Items arrived or the database changed: lists of branches and logs are stale. */
-  | { type: 'collection-changed' };
+  | { type: 'collection-changed' }
+  /** A server met for the first time: show its fingerprint, answer with `answerServerPrompt`. */
+  | { type: 'confirm-server'; prompt: ServerPrompt }
+  /** The question is closed (answered here or elsewhere, timed out, or its session cancelled). */
+  | { type: 'confirm-server-closed'; promptId: string; outcome: PromptOutcome }
+  /** The active identity, the unlocked keys or the key list changed. */
+  | { type: 'identity-changed'; identity: IdentityStatus };
 
 export type EventListener = (event: NetsyncEvent) => void;
 

@@ -67,6 +67,14 @@ export function optional<T>(inner: Schema<T>): Schema<T | undefined> {
   return schema((v, what) => (v === undefined ? null : inner.problem(v, what)), true);
 }
 
+/**
+ * One of several shapes, e.g. a discriminated union of objects. The first
+ * alternative that fits wins; when none does, `expect` says what would.
+ */
+export function union<const S extends readonly Schema<unknown>[]>(expect: string, ...alternatives: S): Schema<Infer<S[number]>> {
+  return schema((v, what) => (alternatives.some((a) => a.problem(v, what) === null) ? null : `${what} must be ${expect}`));
+}
+
 type Shape = Record<string, Schema<unknown>>;
 type OptionalKeys<S extends Shape> = { [K in keyof S]: undefined extends Infer<S[K]> ? K : never }[keyof S];
 type ObjectOf<S extends Shape> = { [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> };

@@ -4,6 +4,11 @@
  */
 import type { ApiError, Result } from '../../shared/api.js';
 import { NetsyncError } from '../errors.js';
+import { formatFingerprint } from '../security/fingerprint.js';
+import { ServerKeyChangedError } from '../security/known-servers.js';
+
+/** The structured facts some codes carry (see ApiError). */
+export type ErrorFacts = Pick<ApiError, 'key' | 'serverKey' | 'lines'>;
 
 /**
  * A refusal of the service's own ('busy' and the like), for codes the
@@ -13,14 +18,30 @@ export class ServiceError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    readonly facts: ErrorFacts = {},
   ) {
     super(message);
     this.name = 'ServiceError';
   }
 }
 
-export function refuse(code: string, message: string): never {
-  throw new ServiceError(code, message);
+export function refuse(code: string, message: string, facts?: ErrorFacts): never {
+  throw new ServiceError(code, message, facts);
+}
+
+/**
+ * The engine's changed-key refusal, for a window: the same facts as the
+ * command line's, but the way out is the app's "trust the new key", not a command.
+ */
+function serverKeyChanged(e: ServerKeyChangedError): ApiError {
+  return {
+    code: 'server-key-changed',
+    message:
+      `The server at ${e.address} presented a different key (fingerprint ${formatFingerprint(e.presented)}) ` +
+      `from the one pinned for it (${formatFingerprint(e.pinned)}). Someone may be intercepting the connection, so nothing was sent. ` +
+      `If its owner replaced the key, check the new fingerprint with them before you trust it.`,
+    serverKey: { address: e.address, pinned: e.pinned, presented: e.presented },
+  };
 }
 
 /** Capitalised, ending in a full stop: what the UI shows as is. */
@@ -49,7 +70,9 @@ const SYSTEM_ERRORS: Record<string, (where: string) => [code: string, message: s
 
 /** `where` names the thing the error is about (an address, a path) when the error itself does not. */
 export function toApiError(e: unknown, where = 'the target'): ApiError {
-  if (e instanceof NetsyncError || e instanceof ServiceError) return { code: e.code, message: sentence(e.message) };
+  if (e instanceof ServerKeyChangedError) return serverKeyChanged(e);
+  if (e instanceof ServiceError) return { code: e.code, message: sentence(e.message), ...e.facts };
+  if (e instanceof NetsyncError) return { code: e.code, message: sentence(e.message) };
   const error = e as (Error & { code?: unknown }) | undefined;
   if (error?.name === 'AbortError') return { code: 'cancelled', message: 'Cancelled.' };
   const known = typeof error?.code === 'string' ? SYSTEM_ERRORS[error.code] : undefined;

@@ -2,8 +2,16 @@
 import type { KeyInfo } from '../../shared/api.js';
 import { toHex } from '../hash.js';
 import { encodeKey, itemId } from '../items/format.js';
+import type { KeyPair } from '../keys/ed25519.js';
 import { KeyStore } from '../keys/keystore.js';
+import { formatPublicKey, parsePublicKey } from '../keys/public-key-text.js';
+import { fingerprint } from '../security/fingerprint.js';
 import { ReadStore, WriteStore } from '../store/store.js';
+
+function keyInfo(name: string, publicKey: Buffer, facts: Pick<KeyInfo, 'hasPrivate' | 'encrypted' | 'inDatabase'>): KeyInfo {
+  const id = toHex(itemId(encodeKey(name, publicKey)));
+  return { name, id, publicKey: publicKey.toString('base64'), ...facts, fingerprint: fingerprint(publicKey), exportText: formatPublicKey(name, publicKey) };
+}
 
 export function listKeys(keys: KeyStore, db: string | null): KeyInfo[] {
   const inDb = new Map<string, { name: string; publicKey: Buffer }>();
@@ -17,27 +25,34 @@ export function listKeys(keys: KeyStore, db: string | null): KeyInfo[] {
   }
   const rows = new Map<string, KeyInfo>();
   for (const k of keys.list()) {
-    const id = toHex(itemId(encodeKey(k.name, k.publicKey)));
-    rows.set(id, { name: k.name, id, publicKey: k.publicKey.toString('base64'), hasPrivate: true, encrypted: k.encrypted, inDatabase: inDb.has(id) });
+    const info = keyInfo(k.name, k.publicKey, { hasPrivate: true, encrypted: k.encrypted, inDatabase: false });
+    rows.set(info.id, { ...info, inDatabase: inDb.has(info.id) });
   }
   for (const [id, k] of inDb) {
-    if (!rows.has(id)) rows.set(id, { name: k.name, id, publicKey: k.publicKey.toString('base64'), hasPrivate: false, encrypted: false, inDatabase: true });
+    if (!rows.has(id)) rows.set(id, keyInfo(k.name, k.publicKey, { hasPrivate: false, encrypted: false, inDatabase: true }));
   }
   return [...rows.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
 
-/** Makes a key pair; its public item goes into the open database, as `netsync key generate` does. */
-export function generateKey(keys: KeyStore, db: string | null, name: string, passphrase?: string): KeyInfo {
-  const pair = keys.generate(name, passphrase);
-  const keyItem = encodeKey(name, pair.publicKey);
-  if (db) {
-    const store = WriteStore.open(db);
-    try {
-      store.put(keyItem);
-    } finally {
-      store.close();
-    }
+function putKeyItem(db: string, name: string, publicKey: Buffer): void {
+  const store = WriteStore.open(db);
+  try {
+    store.put(encodeKey(name, publicKey));
+  } finally {
+    store.close();
   }
-  const id = toHex(itemId(keyItem));
-  return { name, id, publicKey: pair.publicKey.toString('base64'), hasPrivate: true, encrypted: !!passphrase, inDatabase: db !== null };
+}
+
+/** Makes a key pair; its public item goes into the open database, as `netsync key generate` does. */
+export function generateKey(keys: KeyStore, db: string | null, name: string, passphrase?: string): { info: KeyInfo; pair: KeyPair } {
+  const pair = keys.generate(name, passphrase);
+  if (db) putKeyItem(db, name, pair.publicKey);
+  return { info: keyInfo(name, pair.publicKey, { hasPrivate: true, encrypted: !!passphrase, inDatabase: db !== null }), pair };
+}
+
+/** Stores someone's exported public key in the database, as `netsync key import` does. */
+export function importKey(keys: KeyStore, db: string, text: string): KeyInfo {
+  const { name, publicKey } = parsePublicKey(text, 'the pasted text');
+  putKeyItem(db, name, publicKey);
+  return listKeys(keys, db).find((k) => k.publicKey === publicKey.toString('base64') && k.name === name)!;
 }

@@ -5,10 +5,10 @@
  * leaves half a list.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import type { LastSession, NewPeer, Peer, PeerChanges } from '../../shared/api.js';
 import { fail } from '../errors.js';
+import { writePrivateFile } from './files.js';
 
 interface PeerFile {
   format: 'netsync-peers-v1';
@@ -89,11 +89,8 @@ export class PeerBook {
   }
 
   private save(peers: Peer[]): void {
-    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     const body: PeerFile = { format: 'netsync-peers-v1', peers };
-    const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    writeFileSync(tmp, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
-    renameSync(tmp, this.file);
+    writePrivateFile(this.file, JSON.stringify(body, null, 2) + '\n');
     this.peers = peers;
   }
 }

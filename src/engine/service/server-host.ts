@@ -5,7 +5,8 @@
 import { parseAddress } from '../../shared/address.js';
 import type { ServerStatus, ServeOptions } from '../../shared/api.js';
 import { fail } from '../errors.js';
-import type { RunningServer, ServerEvent, ServerOptions } from '../protocol/api.js';
+import type { Identity, RunningServer, ServerEvent, ServerOptions } from '../protocol/api.js';
+import { fingerprint } from '../security/fingerprint.js';
 import { refuse, toApiError } from './errors.js';
 
 export type StartServer = (opts: ServerOptions) => Promise<RunningServer>;
@@ -31,13 +32,22 @@ export class ServerHost {
     return structuredClone(this.current);
   }
 
-  async start(db: string, options: ServeOptions): Promise<ServerStatus> {
+  /** Serves `db` as `identity`, whose fingerprint the status shows (what clients are asked to confirm). */
+  async start(db: string, options: ServeOptions, identity: Identity): Promise<ServerStatus> {
     if (this.server || this.starting) refuse('busy', `already serving on ${this.current.host ?? '…'}:${this.current.port ?? ''}; stop it first`);
     const bind = parseAddress(options.bind, undefined, true);
     if (!bind) fail('usage', `"${options.bind}" is not HOST:PORT`);
     this.starting = true;
     try {
-      this.server = await this.startServer({ db, host: bind.host, port: bind.port, patterns: [...options.patterns], configDir: this.configDir, onEvent: (e) => this.apply(e) });
+      this.server = await this.startServer({
+        db,
+        host: bind.host,
+        port: bind.port,
+        patterns: [...options.patterns],
+        identity,
+        configDir: this.configDir,
+        onEvent: (e) => this.apply(e),
+      });
     } catch (e) {
       this.update({ ...structuredClone(STOPPED), error: toApiError(e, options.bind) });
       throw e;
@@ -51,8 +61,16 @@ export class ServerHost {
       port: this.server.port,
       patterns: [...options.patterns],
       startedAt: new Date().toISOString(),
+      identity: { name: identity.name, fingerprint: fingerprint(identity.keyPair.publicKey) },
     });
     return this.status();
+  }
+
+  /** The permissions file was just saved whole and right: its earlier complaint no longer holds. */
+  permissionsFixed(): void {
+    if (this.current.error?.code !== 'permission') return;
+    const { error: _fixed, ...rest } = this.current;
+    this.update(rest);
   }
 
   async stop(): Promise<ServerStatus> {

@@ -2,45 +2,15 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../../../test/helpers/temp.js';
-import type { NetsyncEvent } from '../../shared/api.js';
-import type { ProgressEvent, SessionSummary } from '../../shared/sync.js';
+import { progress, setupService, summary } from '../../../test/helpers/service.js';
 import { KeyStore } from '../keys/keystore.js';
 import type { ClientOptions, RunningServer, ServerOptions } from '../protocol/api.js';
 import { WriteStore } from '../store/store.js';
 import { commitDirectory } from '../workspace/commit.js';
 import { NetsyncService, type ServiceOptions } from './service.js';
 
-const emptySide = { count: 0, bytes: 0, groups: [], items: [] };
-
-function summary(opts: ClientOptions, itemsReceived = 0): SessionSummary {
-  return {
-    sessionId: 'engine-1',
-    direction: opts.direction,
-    dryRun: opts.dryRun,
-    itemsSent: 0,
-    itemsReceived,
-    bytesSent: 0,
-    bytesReceived: 0,
-    reconBytesSent: 0,
-    reconBytesReceived: 0,
-    roundTrips: 1,
-    ms: 1,
-    weLack: emptySide,
-    theyLack: emptySide,
-  };
-}
-
-function progress(seq: number, phase: ProgressEvent['phase']): ProgressEvent {
-  const t = { items: 0, bytes: 0, totalItems: 0, totalBytes: 0 };
-  return { seq, sessionId: 'engine-1', phase, sent: t, received: t, reconBytesSent: 0, reconBytesReceived: 0, roundTrips: 0, rate: 0, elapsedMs: 0 };
-}
-
 function setup(engine: ServiceOptions['engine'] = {}) {
-  const dir = tempDir('netsync-service-');
-  const service = new NetsyncService({ configDir: join(dir, 'config'), defaultDatabase: join(dir, 'data', 'a.db'), engine });
-  const events: NetsyncEvent[] = [];
-  service.onEvent((e) => events.push(e));
-  return { dir, service, events };
+  return setupService(engine);
 }
 
 describe('NetsyncService', () => {
@@ -182,8 +152,12 @@ describe('NetsyncService', () => {
     });
     expect(await service.startServer({ bind: '127.0.0.1:0', patterns: [] })).toMatchObject({ ok: false, error: { code: 'db-missing' } });
     await service.openDatabase();
+    // A server proves who it is with a key: none yet is a clear refusal, not a crash in the engine.
+    expect(await service.startServer({ bind: '127.0.0.1:0', patterns: [] })).toMatchObject({ ok: false, error: { code: 'key', message: expect.stringMatching(/needs a key.*Identity/) } });
+    const key = await service.generateKey('srv@example.org');
+    if (!key.ok) throw new Error(key.error.message);
     const started = await service.startServer({ bind: '127.0.0.1:0', patterns: ['org.*'] });
-    expect(started).toMatchObject({ ok: true, value: { running: true, host: '127.0.0.1', port: 5555, patterns: ['org.*'] } });
+    expect(started).toMatchObject({ ok: true, value: { running: true, host: '127.0.0.1', port: 5555, patterns: ['org.*'], identity: { name: 'srv@example.org', fingerprint: key.value.fingerprint } } });
     expect(await service.startServer({ bind: '127.0.0.1:0', patterns: [] })).toMatchObject({ ok: false, error: { code: 'busy' } });
     await new Promise((r) => setTimeout(r, 10));
     expect(await service.serverStatus()).toMatchObject({ ok: true, value: { sessions: 1, itemsSent: 4, itemsReceived: 2, connections: [] } });

@@ -10,19 +10,27 @@ import type {
   BranchSummary,
   CheckoutSummary,
   DatabaseStatus,
+  DiffPage,
+  DiffSideName,
   EventListener,
+  IdentityChoice,
+  IdentityStatus,
   ItemView,
   KeyInfo,
+  LastSession,
   LogEntry,
   NetsyncApi,
   NetsyncEvent,
   NewPeer,
   Peer,
   PeerChanges,
+  PermissionsFile,
   Result,
   ServeOptions,
   ServerStatus,
+  TrustedServer,
 } from '../../shared/api.js';
+import { parseAddress } from '../../shared/address.js';
 import type { SessionSummary } from '../../shared/sync.js';
 import { VERSION } from '../cli/main.js';
 import { fail } from '../errors.js';
@@ -30,11 +38,17 @@ import { KeyStore } from '../keys/keystore.js';
 import { configDir as defaultConfigDir, defaultDatabasePath } from '../paths.js';
 import { runClientSession } from '../protocol/client.js';
 import { startServer } from '../protocol/server.js';
+import { formatFingerprint, parseFingerprint } from '../security/fingerprint.js';
+import { KnownServers, serverAddress } from '../security/known-servers.js';
 import { branchHistory, checkoutTo, databaseStatus, listBranches, openOrCreate, showItem } from './collection.js';
+import { DiffLists } from './diff-lists.js';
 import { guard, refuse } from './errors.js';
-import { generateKey, listKeys } from './keys.js';
+import { Identities } from './identity.js';
+import { generateKey, importKey, listKeys } from './keys.js';
 import { PeerBook } from './peer-book.js';
-import { type RunClientSession, SessionRunner } from './sessions.js';
+import { readPermissions, writePermissions } from './permissions-file.js';
+import { ServerPrompts } from './server-prompts.js';
+import { type RunClientSession, type SessionOutcome, SessionRunner } from './sessions.js';
 import { ServerHost, type StartServer } from './server-host.js';
 
 export interface ServiceOptions {
@@ -44,6 +58,8 @@ export interface ServiceOptions {
   configDir?: string;
   /** The protocol engine's entry points; tests pass fakes. */
   engine?: { runClientSession?: RunClientSession; startServer?: StartServer };
+  /** How long a first-contact question waits for an answer before it refuses (tests shorten it). */
+  promptTimeoutMs?: number;
 }
 
 export class NetsyncService implements NetsyncApi {
@@ -52,6 +68,9 @@ export class NetsyncService implements NetsyncApi {
   private readonly defaultDatabase: string;
   private readonly keys: KeyStore;
   private readonly peers: PeerBook;
+  private readonly identities: Identities;
+  private readonly prompts: ServerPrompts;
+  private readonly diffLists = new DiffLists();
   private readonly sessions: SessionRunner;
   private readonly server: ServerHost;
   private readonly listeners = new Set<EventListener>();
@@ -61,7 +80,15 @@ export class NetsyncService implements NetsyncApi {
     this.defaultDatabase = resolve(options.defaultDatabase ?? defaultDatabasePath());
     this.keys = new KeyStore(join(this.configDir, 'keys'));
     this.peers = new PeerBook(join(this.configDir, 'peers.json'));
-    this.sessions = new SessionRunner(options.engine?.runClientSession ?? runClientSession, (e) => this.emit(e), this.configDir);
+    this.identities = new Identities(this.keys, join(this.configDir, 'identity.json'));
+    this.prompts = new ServerPrompts((e) => this.emit(e), options.promptTimeoutMs);
+    this.sessions = new SessionRunner({
+      runClientSession: options.engine?.runClientSession ?? runClientSession,
+      emit: (e) => this.emit(e),
+      configDir: this.configDir,
+      askServer: (peer, address, fingerprint, signal) => this.prompts.ask(peer, address, fingerprint, signal),
+      diffLists: this.diffLists,
+    });
     this.server = new ServerHost(options.engine?.startServer ?? startServer, (status) => this.emit({ type: 'server-status', status }), this.configDir);
   }
 
@@ -73,6 +100,7 @@ export class NetsyncService implements NetsyncApi {
   /** Stops the server and aborts sessions; for a host that is shutting down. */
   async dispose(): Promise<void> {
     this.sessions.cancelAll();
+    this.prompts.closeAll();
     await this.server.stop().catch(() => undefined);
   }
 
@@ -92,6 +120,7 @@ export class NetsyncService implements NetsyncApi {
       configDir: this.configDir,
       server: this.server.status(),
       sessions: this.sessions.list(),
+      prompts: this.prompts.list(),
       version: VERSION,
     }));
   }
@@ -128,6 +157,7 @@ export class NetsyncService implements NetsyncApi {
     return guard(() => {
       if (this.sessions.list().some((s) => s.peerId === peerId)) refuse('busy', 'a session with that peer is running; cancel it first');
       this.peers.remove(peerId);
+      this.diffLists.forgetPeer(peerId);
       return null;
     });
   }
@@ -145,7 +175,7 @@ export class NetsyncService implements NetsyncApi {
   }
 
   startServer(options: ServeOptions): Promise<Result<ServerStatus>> {
-    return guard(() => this.server.start(this.openDb(), options), options.bind);
+    return guard(() => this.server.start(this.openDb(), options, this.identities.forServer()), options.bind);
   }
 
   stopServer(): Promise<Result<ServerStatus>> {
@@ -162,26 +192,82 @@ export class NetsyncService implements NetsyncApi {
 
   generateKey(name: string, passphrase?: string): Promise<Result<KeyInfo>> {
     return guard(() => {
-      const key = generateKey(this.keys, this.db, name, passphrase);
+      const { info, pair } = generateKey(this.keys, this.db, name, passphrase);
+      // The user just typed the passphrase: asking for it again at the first sync would be noise.
+      if (passphrase) this.identities.remember(name, pair);
       if (this.db) this.emit({ type: 'collection-changed' });
+      this.emitIdentity();
+      return info;
+    });
+  }
+
+  importKey(text: string): Promise<Result<KeyInfo>> {
+    return guard(() => {
+      const key = importKey(this.keys, this.openDb(), text);
+      this.emit({ type: 'collection-changed' });
       return key;
     });
   }
 
+  getIdentity(): Promise<Result<IdentityStatus>> {
+    return guard(() => this.identities.status());
+  }
+
+  setIdentity(choice: IdentityChoice): Promise<Result<IdentityStatus>> {
+    return guard(() => this.emitIdentity(this.identities.choose(choice)));
+  }
+
+  unlockKey(name: string, passphrase: string): Promise<Result<IdentityStatus>> {
+    return guard(() => this.emitIdentity(this.identities.unlock(name, passphrase)));
+  }
+
+  answerServerPrompt(promptId: string, accept: boolean): Promise<Result<boolean>> {
+    return guard(() => this.prompts.answer(promptId, accept));
+  }
+
+  trustServer(address: string, fingerprint: string): Promise<Result<TrustedServer>> {
+    return guard(() => {
+      const target = parseAddress(address);
+      const fp = parseFingerprint(fingerprint);
+      if (!target || !fp) refuse('usage', 'give a server address (HOST:PORT) and a fingerprint of 64 hex digits');
+      const pinned = serverAddress(target.host, target.port);
+      const before = new KnownServers(this.configDir).pin(pinned, fp);
+      return { address: pinned, fingerprint: formatFingerprint(fp), replaced: before && before !== fp ? formatFingerprint(before) : null };
+    });
+  }
+
+  diffItems(sessionId: string, side: DiffSideName, offset: number, limit: number, branch?: string): Promise<Result<DiffPage>> {
+    return guard(() => this.diffLists.page(sessionId, side, offset, limit, branch));
+  }
+
+  getPermissions(): Promise<Result<PermissionsFile>> {
+    return guard(() => readPermissions(this.configDir));
+  }
+
+  setPermissions(text: string): Promise<Result<PermissionsFile>> {
+    return guard(() => {
+      const saved = writePermissions(this.configDir, text);
+      this.server.permissionsFixed();
+      return saved;
+    });
+  }
+
   private async runSession(peerId: string, dryRun: boolean): Promise<Result<SessionSummary>> {
-    const started = await guard(() => ({ peer: this.peers.get(peerId), db: this.openDb() }));
+    // Who we are is settled first: a locked key or a missing choice is answered before anything connects.
+    const started = await guard(() => ({ peer: this.peers.get(peerId), db: this.openDb(), identity: this.identities.forClient() }));
     if (!started.ok) return started;
-    const { peer, db } = started.value;
-    const outcome = await guard(() => this.sessions.run(peer, db, dryRun));
+    const { peer, db, identity } = started.value;
+    const outcome = await guard(() => this.sessions.run(peer, db, dryRun, identity));
     if (!outcome.ok) return outcome;
     const o = outcome.value;
-    const at = new Date().toISOString();
-    const last = o.ok
-      ? { at, dryRun, direction: o.info.direction, itemsSent: o.summary.itemsSent, itemsReceived: o.summary.itemsReceived, bytesSent: o.summary.bytesSent, bytesReceived: o.summary.bytesReceived }
-      : { at, dryRun, direction: o.info.direction, itemsSent: 0, itemsReceived: 0, bytesSent: 0, bytesReceived: 0, error: o.error };
-    await guard(() => this.peers.recordSession(peerId, last));
+    await guard(() => this.peers.recordSession(peerId, lastSession(o, dryRun)));
     if (o.ok && o.summary.itemsReceived > 0) this.emit({ type: 'collection-changed' });
     return o.ok ? { ok: true, value: o.summary } : { ok: false, error: o.error };
+  }
+
+  private emitIdentity(status = this.identities.status()): IdentityStatus {
+    this.emit({ type: 'identity-changed', identity: status });
+    return status;
   }
 
   private openDb(): string {
@@ -198,4 +284,22 @@ export class NetsyncService implements NetsyncApi {
       }
     }
   }
+}
+
+/** What a peer remembers of its last session: enough to say, after a restart, whether anything was left or blocked. */
+function lastSession(o: SessionOutcome, dryRun: boolean): LastSession {
+  const base = { at: new Date().toISOString(), dryRun, direction: o.info.direction };
+  if (!o.ok) return { ...base, itemsSent: 0, itemsReceived: 0, bytesSent: 0, bytesReceived: 0, error: o.error };
+  const s = o.summary;
+  return {
+    ...base,
+    itemsSent: s.itemsSent,
+    itemsReceived: s.itemsReceived,
+    bytesSent: s.bytesSent,
+    bytesReceived: s.bytesReceived,
+    weLack: s.weLack.count,
+    theyLack: s.theyLack.count,
+    ...(s.refused?.length ? { refused: s.refused } : {}),
+    ...(s.converged === undefined ? {} : { converged: s.converged }),
+  };
 }

@@ -5,16 +5,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { formatAddress, parseAddress } from '../../shared/address.js';
-import type { ApiError, NetsyncEvent, Peer, PeerState, SessionInfo } from '../../shared/api.js';
-import type { Phase, SessionSummary } from '../../shared/sync.js';
+import type { ApiError, NetsyncEvent, Peer, PeerState, PromptOutcome, SessionInfo } from '../../shared/api.js';
+import type { Phase, ProgressEvent, SessionSummary } from '../../shared/sync.js';
 import { fail } from '../errors.js';
-import type { ClientOptions } from '../protocol/api.js';
+import type { ClientOptions, Identity } from '../protocol/api.js';
+import { DIFF_LIST_LIMIT, type DiffLists } from './diff-lists.js';
 import { refuse, toApiError } from './errors.js';
 
 export type RunClientSession = (opts: ClientOptions) => Promise<SessionSummary>;
 
-/** How many diff rows per side a summary carries to the UI (counts and groups are always complete). */
-export const DIFF_LIST_LIMIT = 5000;
+/** Asks the user about a server met for the first time (ServerPrompts.ask). */
+export type AskServer = (peer: Peer, address: string, fingerprint: string, signal: AbortSignal) => Promise<PromptOutcome>;
 
 const PEER_STATE: Record<Phase, PeerState> = {
   connecting: 'connecting',
@@ -38,15 +39,27 @@ interface Running {
 
 export type SessionOutcome = { ok: true; info: SessionInfo; summary: SessionSummary } | { ok: false; info: SessionInfo; error: ApiError };
 
+export interface SessionRunnerOptions {
+  runClientSession: RunClientSession;
+  emit: (event: NetsyncEvent) => void;
+  /** Keys, pinned servers: the service's config folder, not whatever the environment says. */
+  configDir: string;
+  askServer: AskServer;
+  /** Where finished sessions' rows are kept for paging. */
+  diffLists: DiffLists;
+}
+
+/** Why nothing was sent when the user did not accept a new server's key. */
+function refusedByUser(outcome: PromptOutcome | null, address: string): ApiError | null {
+  if (outcome === 'refused') return { code: 'server-refused', message: `You did not accept the key of ${address}, so nothing was sent.` };
+  if (outcome === 'timeout') return { code: 'server-refused', message: `Nobody confirmed the key of ${address} in time, so nothing was sent; connect again to be asked again.` };
+  return null;
+}
+
 export class SessionRunner {
   private readonly running = new Map<string, Running>();
 
-  constructor(
-    private readonly runClientSession: RunClientSession,
-    private readonly emit: (event: NetsyncEvent) => void,
-    /** Keys, pinned servers: the service's config folder, not whatever the environment says. */
-    private readonly configDir: string,
-  ) {}
+  constructor(private readonly o: SessionRunnerOptions) {}
 
   list(): SessionInfo[] {
     return [...this.running.values()].map((r) => ({ ...r.info }));
@@ -63,20 +76,36 @@ export class SessionRunner {
     for (const r of this.running.values()) r.controller.abort();
   }
 
-  async run(peer: Peer, db: string, dryRun: boolean): Promise<SessionOutcome> {
+  async run(peer: Peer, db: string, dryRun: boolean, identity: Identity | 'anonymous'): Promise<SessionOutcome> {
     const target = parseAddress(peer.address);
     if (!target) fail('usage', `"${peer.address}" is not an address (HOST or HOST:PORT)`);
     if ([...this.running.values()].some((r) => r.info.peerId === peer.id)) refuse('busy', `a session with ${peer.name} is already running`);
     if (peer.include.length === 0) fail('usage', `no branch pattern is set for ${peer.name}; add at least one to include`);
-
     const info: SessionInfo = { sessionId: randomUUID(), peerId: peer.id, direction: peer.direction, dryRun, startedAt: new Date().toISOString() };
     const controller = new AbortController();
     this.running.set(info.sessionId, { info, controller });
-    this.emit({ type: 'session-started', session: { ...info } });
+    this.o.emit({ type: 'session-started', session: { ...info } });
     let state: PeerState = 'connecting';
-    this.emit({ type: 'peer-status', peerId: peer.id, state });
-    try {
-      const summary = await this.runClientSession({
+    this.o.emit({ type: 'peer-status', peerId: peer.id, state });
+    // Set by the engine's callback: how the user answered about a new server's key, if asked.
+    const asked: { outcome: PromptOutcome | null; address: string } = { outcome: null, address: formatAddress(target) };
+    // A second attempt continues the sequence numbers, so a window sees one stream without a false gap.
+    let seqBase = 0;
+    let lastSeq = 0;
+    const onProgress = (progress: ProgressEvent) => {
+      // A first attempt failing after the user accepted the server is retried at once (below): not an error to show.
+      if (progress.phase === 'error' && asked.outcome === 'accepted' && !controller.signal.aborted) return;
+      lastSeq = seqBase + progress.seq;
+      this.o.emit({ type: 'session-progress', sessionId: info.sessionId, peerId: peer.id, progress: { ...progress, seq: lastSeq } });
+      const next = PEER_STATE[progress.phase];
+      // 'done' and 'error' are announced once the session has really ended, below.
+      if (next !== state && next !== 'done' && next !== 'error' && next !== 'cancelled') {
+        state = next;
+        this.o.emit({ type: 'peer-status', peerId: peer.id, state });
+      }
+    };
+    const attempt = () =>
+      this.o.runClientSession({
         db,
         host: target.host,
         port: target.port,
@@ -85,24 +114,37 @@ export class SessionRunner {
         dryRun,
         signal: controller.signal,
         listLimit: DIFF_LIST_LIMIT,
-        configDir: this.configDir,
-        onProgress: (progress) => {
-          this.emit({ type: 'session-progress', sessionId: info.sessionId, peerId: peer.id, progress });
-          const next = PEER_STATE[progress.phase];
-          // 'done' and 'error' are announced once the session has really ended, below.
-          if (next !== state && next !== 'done' && next !== 'error' && next !== 'cancelled') {
-            state = next;
-            this.emit({ type: 'peer-status', peerId: peer.id, state });
-          }
+        configDir: this.o.configDir,
+        identity,
+        onNewServer: async (fingerprint, address) => {
+          asked.address = address;
+          asked.outcome = await this.o.askServer(peer, address, fingerprint, controller.signal);
+          return asked.outcome === 'accepted';
         },
+        onProgress,
       });
-      this.emit({ type: 'session-finished', sessionId: info.sessionId, peerId: peer.id, summary });
-      this.emit({ type: 'peer-status', peerId: peer.id, state: 'done' });
-      return { ok: true, info, summary };
+    try {
+      let summary: SessionSummary;
+      try {
+        summary = await attempt();
+      } catch (e) {
+        // The server waits 10 s for our handshake (docs/PROTOCOL.md §6) and people take longer to
+        // compare a fingerprint: once it is accepted (and pinned), one more attempt goes straight through.
+        if (asked.outcome !== 'accepted' || controller.signal.aborted) throw e;
+        asked.outcome = null;
+        seqBase = lastSeq;
+        summary = await attempt();
+      }
+      const shown = this.o.diffLists.keep(peer.id, summary);
+      this.o.emit({ type: 'session-finished', sessionId: info.sessionId, peerId: peer.id, summary: shown });
+      this.o.emit({ type: 'peer-status', peerId: peer.id, state: 'done' });
+      return { ok: true, info, summary: shown };
     } catch (e) {
-      const error: ApiError = controller.signal.aborted ? { code: 'cancelled', message: `The session with ${peer.name} was cancelled.` } : toApiError(e, formatAddress(target));
-      this.emit({ type: 'session-finished', sessionId: info.sessionId, peerId: peer.id, error });
-      this.emit({ type: 'peer-status', peerId: peer.id, state: error.code === 'cancelled' ? 'cancelled' : 'error', error });
+      const error: ApiError = controller.signal.aborted
+        ? { code: 'cancelled', message: `The session with ${peer.name} was cancelled.` }
+        : (refusedByUser(asked.outcome, asked.address) ?? toApiError(e, formatAddress(target)));
+      this.o.emit({ type: 'session-finished', sessionId: info.sessionId, peerId: peer.id, error });
+      this.o.emit({ type: 'peer-status', peerId: peer.id, state: error.code === 'cancelled' ? 'cancelled' : 'error', error });
       return { ok: false, info, error };
     } finally {
       this.running.delete(info.sessionId);

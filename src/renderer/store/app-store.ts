@@ -2,10 +2,12 @@
 import { type StoreApi, createStore } from 'zustand/vanilla';
 import type { NetsyncApi, NetsyncClient, NetsyncEvent } from '../../shared/api.js';
 import { createCollectionSlice } from './slices/collection.js';
+import { createDiffRowsSlice } from './slices/diff-rows.js';
 import { createIdentitySlice } from './slices/identity.js';
 import { createPeersSlice } from './slices/peers.js';
 import { createServerSlice } from './slices/server.js';
 import { createTransfersSlice } from './slices/transfers.js';
+import { createTrustSlice } from './slices/trust.js';
 import { createUiSlice } from './slices/ui.js';
 import type { AppState } from './types.js';
 
@@ -18,6 +20,8 @@ export function createAppStore(api: NetsyncApi): AppStore {
     ...createTransfersSlice()(...a),
     ...createServerSlice(api)(...a),
     ...createIdentitySlice(api)(...a),
+    ...createTrustSlice(api)(...a),
+    ...createDiffRowsSlice(api)(...a),
     ...createUiSlice(api)(...a),
   }));
 }
@@ -43,6 +47,17 @@ export function applyEvent(store: AppStore, event: NetsyncEvent): void {
       return;
     case 'collection-changed':
       void s.refreshCollection();
+      return;
+    case 'confirm-server':
+      s.applyPromptOpened(event.prompt);
+      return;
+    case 'confirm-server-closed':
+      s.applyPromptClosed(event.promptId, event.outcome);
+      return;
+    case 'identity-changed':
+      s.applyIdentity(event.identity);
+      // Another window may have made or unlocked a key: the list's badges follow.
+      void s.loadKeys();
       return;
   }
 }

@@ -4,7 +4,10 @@ import type { DiffSide } from '../../shared/sync.js';
 import { fakeClient, progress, summary } from '../test/fake-client.js';
 import { applyEvent, connectEvents, createAppStore } from './app-store.js';
 import { groupDiffByBranch, throughput, transferStats } from './selectors.js';
+import { rowList, rowListKey } from './slices/diff-rows.js';
+import type { PeerLive } from './slices/peers.js';
 import { MAX_SAMPLES } from './slices/transfers.js';
+import { peerVerdict } from './verdict.js';
 
 const session = { sessionId: 's1', peerId: 'p1', direction: 'sync' as const, dryRun: false, startedAt: '2026-01-01T00:00:00Z' };
 
@@ -143,20 +146,136 @@ describe('peers slice', () => {
   });
 });
 
+const prompt = { id: 'q1', peerId: 'p1', peerName: 'lab', address: '127.0.0.1:1', fingerprint: 'ab'.repeat(32), expiresAt: '2026-01-01T00:02:00Z' };
+
+describe('diff rows slice', () => {
+  it('fetches a block once, keeps it under its session, side and branch, and shows a failure', async () => {
+    let fail = false;
+    const { client, calls } = fakeClient({
+      diffItems: (_s, _side, offset) => (fail ? err('not-found', 'The rows of that comparison are no longer kept; compare again.') : ok({ total: 450, offset, items: [{ id: String(offset), kind: 'file', size: 1, branches: ['a'] }] })),
+    });
+    const store = createAppStore(client);
+    await Promise.all([store.getState().loadDiffBlock('s1', 'weLack', null, 2), store.getState().loadDiffBlock('s1', 'weLack', null, 2)]);
+    expect(calls.map((c) => c.args)).toEqual([['s1', 'weLack', 400, 200]]);
+    const list = rowList(store.getState().diffRows, rowListKey('s1', 'weLack', null));
+    expect(list).toMatchObject({ total: 450, loading: {}, error: null });
+    expect(list.blocks[2]).toEqual([{ id: '400', kind: 'file', size: 1, branches: ['a'] }]);
+    expect(rowList(store.getState().diffRows, rowListKey('s1', 'weLack', 'a')).total).toBeNull();
+
+    fail = true;
+    await store.getState().loadDiffBlock('gone', 'theyLack', 'a', 0);
+    expect(rowList(store.getState().diffRows, rowListKey('gone', 'theyLack', 'a')).error).toBe('The rows of that comparison are no longer kept; compare again.');
+  });
+
+  it('keeps only the newest lists', async () => {
+    const store = createAppStore(fakeClient({ diffItems: () => ok({ total: 1, offset: 0, items: [] }) }).client);
+    for (let i = 0; i < 10; i++) await store.getState().loadDiffBlock(`s${i}`, 'weLack', null, 0);
+    expect(store.getState().diffRows.order).toEqual(['s9', 's8', 's7', 's6', 's5', 's4'].map((id) => rowListKey(id, 'weLack', null)));
+    expect(Object.keys(store.getState().diffRows.lists)).toHaveLength(6);
+  });
+});
+
+describe('trust slice', () => {
+  it('queues first-contact questions, answers them, and notes one that closed elsewhere', async () => {
+    let open = true;
+    const { client, emit, calls } = fakeClient({ answerServerPrompt: () => ok(open) });
+    const store = createAppStore(client);
+    connectEvents(store, client);
+    emit({ type: 'confirm-server', prompt });
+    emit({ type: 'confirm-server', prompt });
+    emit({ type: 'confirm-server', prompt: { ...prompt, id: 'q2' } });
+    expect(store.getState().trust.prompts.map((p) => p.id)).toEqual(['q1', 'q2']);
+    await store.getState().answerPrompt('q1', true);
+    expect(calls.at(-1)?.args).toEqual(['q1', true]);
+    expect(store.getState().trust.prompts.map((p) => p.id)).toEqual(['q2']);
+    open = false;
+    await store.getState().answerPrompt('q2', false);
+    expect(store.getState().trust.closedNote).toMatch(/^That question had already closed/);
+    emit({ type: 'confirm-server-closed', promptId: 'q9', outcome: 'timeout' }); // not ours: no note change
+    store.getState().dismissTrustNote();
+    expect(store.getState().trust.closedNote).toBeNull();
+  });
+});
+
+describe('identity slice', () => {
+  it('unlocks a key and then starts the server it was refused for', async () => {
+    let unlocked = false;
+    const running = { running: true, host: '0.0.0.0', port: 4691, patterns: [], connections: [], sessions: 0, itemsSent: 0, itemsReceived: 0 };
+    const { client, calls } = fakeClient({
+      startServer: () => (unlocked ? ok(running) : { ok: false, error: { code: 'key-locked', message: 'Key "srv" is locked.', key: 'srv' } }),
+      unlockKey: () => ((unlocked = true), ok({ active: { kind: 'key', name: 'srv' }, chosen: true, unlocked: ['srv'] })),
+    });
+    const store = createAppStore(client);
+    await store.getState().startServer();
+    expect(store.getState().identity.unlock).toEqual({ key: 'srv', retry: { kind: 'serve' }, busy: false, error: null });
+    expect(await store.getState().submitPassphrase('pass')).toBe(true);
+    expect(calls.find((c) => c.method === 'unlockKey')?.args).toEqual(['srv', 'pass']);
+    expect(store.getState().identity.unlock).toBeNull();
+    expect(store.getState().server.status.running).toBe(true);
+    expect(store.getState().identity.status?.unlocked).toEqual(['srv']);
+  });
+});
+
+describe('server slice: permissions', () => {
+  it('keeps unsaved edits when the file is read again, and takes the refused lines from the error', async () => {
+    const file = { path: '/c/permissions', text: 'read * a\n', exists: true, rules: 1 };
+    const { client } = fakeClient({
+      getPermissions: () => ok(file),
+      setPermissions: () => ({ ok: false, error: { code: 'bad-permissions', message: 'The permissions were not saved: line 1: no branch pattern after who the rule is for.', lines: [{ line: 1, message: 'no branch pattern after who the rule is for' }] } }),
+    });
+    const store = createAppStore(client);
+    await store.getState().loadPermissions();
+    expect(store.getState().server.permissions.text).toBe('read * a\n');
+    store.getState().editPermissions('read *');
+    await store.getState().loadPermissions();
+    expect(store.getState().server.permissions.text).toBe('read *');
+    expect(await store.getState().savePermissions()).toBe(false);
+    expect(store.getState().server.permissions.problems).toEqual([{ line: 1, message: 'no branch pattern after who the rule is for' }]);
+  });
+});
+
+describe('peer verdict', () => {
+  const base = { dryRun: true, direction: 'sync' as const };
+  const side = (count: number) => ({ count, bytes: count, groups: [], items: [] });
+  const verdict = (over: Parameters<typeof summary>[0], live: PeerLive = { state: 'done' }) => peerVerdict({}, live, summary({ ...base, ...over }));
+
+  it('reads "Up to date" only with nothing left either way and nothing refused', () => {
+    expect(verdict({})).toMatchObject({ label: 'Up to date', tone: 'ok', notes: [] });
+    expect(verdict({ weLack: side(2), theyLack: side(1) })).toMatchObject({ label: 'Differs', notes: ['2 items to fetch, 1 item to send.'] });
+    // A read-only push finds nothing to send (the server wants nothing) and is still not up to date.
+    expect(verdict({ dryRun: false, direction: 'push', refused: [{ branch: 'org.a', reason: 'read-only' }] })).toMatchObject({ label: 'Blocked', tone: 'blocked' });
+    expect(verdict({ dryRun: false, direction: 'push', weLack: side(4) })).toMatchObject({ label: 'Differs', notes: ['We lack 4 items they have: not fetched, as this peer is set to Push.'] });
+    expect(verdict({ dryRun: false, weLack: side(4), theyLack: side(4) })).toMatchObject({ label: 'Up to date' });
+    expect(verdict({ dryRun: false, converged: false })).toMatchObject({ label: 'Still differs' });
+  });
+
+  it('falls back on the remembered last session, and shows live states first', () => {
+    const last = { at: '2026-01-01T00:00:00Z', dryRun: false, direction: 'pull' as const, itemsSent: 0, itemsReceived: 3, bytesSent: 0, bytesReceived: 30, weLack: 3, theyLack: 2 };
+    expect(peerVerdict({ last }, { state: 'idle' }, undefined)).toMatchObject({ label: 'Differs', notes: ['They lack 2 items we have: not sent, as this peer is set to Pull.'] });
+    expect(peerVerdict({ last: { ...last, weLack: undefined, theyLack: undefined } }, { state: 'idle' }, undefined)).toMatchObject({ label: 'Idle' });
+    expect(peerVerdict({ last }, { state: 'refining' }, undefined)).toMatchObject({ label: 'Comparing index trees…', tone: 'running' });
+    expect(peerVerdict({ last }, { state: 'error' }, undefined)).toMatchObject({ label: 'Failed' });
+  });
+});
+
 describe('boot', () => {
   it('opens the default database when the host has none open, then loads everything', async () => {
     const stopped = { running: false, patterns: [], connections: [], sessions: 0, itemsSent: 0, itemsReceived: 0 };
     const db = { path: '/data/a.db', items: 3, branches: 1 };
     let open = false;
     const { client, calls } = fakeClient({
-      getStatus: () => ok({ database: open ? db : null, configDir: '/c', server: stopped, sessions: [], version: '0.1.0' }),
+      getStatus: () => ok({ database: open ? db : null, configDir: '/c', server: stopped, sessions: [], prompts: [prompt], version: '0.1.0' }),
       openDatabase: () => ((open = true), ok(db)),
       listBranches: () => ok([{ name: 'org.example', items: 3, root: 'ab' }]),
       listPeers: () => ok([]),
       listKeys: () => ok([]),
+      getIdentity: () => ok({ active: { kind: 'anonymous' }, chosen: false, unlocked: [] }),
     });
     const store = createAppStore(client);
     await store.getState().boot();
+    // A first-contact question asked before the page loaded is shown again.
+    expect(store.getState().trust.prompts).toEqual([prompt]);
+    expect(store.getState().identity.status?.active).toEqual({ kind: 'anonymous' });
     expect(calls.map((c) => c.method)).toContain('openDatabase');
     expect(store.getState().collection.database).toEqual(db);
     expect(store.getState().collection.branches.map((b) => b.name)).toEqual(['org.example']);

@@ -6,6 +6,7 @@ import { selectRunningSessionIds } from '../store/selectors.js';
 import { ErrorLine } from '../components/ErrorLine.js';
 import { plural } from '../format.js';
 import { CollectionView } from './CollectionView.js';
+import { Dialogs, useDialogOpen } from './Dialogs.js';
 import { DiffView } from './DiffView.js';
 import { IdentityView } from './IdentityView.js';
 import { PeersView } from './PeersView.js';
@@ -73,24 +74,45 @@ function Current() {
   }
 }
 
+/** How a server question ended when it was not answered here, or why trusting a key failed. */
+function TrustNote() {
+  const { closedNote, error } = useApp((s) => s.trust);
+  const dismiss = useApp((s) => s.dismissTrustNote);
+  if (!closedNote && !error) return null;
+  return (
+    <div className={`${error ? 'error-line' : 'banner'} with-dismiss`} role="status" data-testid="trust-note">
+      <span>{error ?? closedNote}</span>
+      <button type="button" className="quiet" onClick={dismiss}>
+        Dismiss
+      </button>
+    </div>
+  );
+}
+
 export function App() {
   const connected = useApp((s) => s.ui.connected);
   const bootError = useApp((s) => s.ui.bootError);
+  const dialogOpen = useDialogOpen();
+  // While a question is open, the app behind it is inert: no focus, no clicks (a modal in fact, not only in looks).
   return (
-    <div className="app">
-      <aside className="sidebar">
-        <div className="brand">
-          <img src={iconUrl} alt="" width="28" height="28" />
-          <span>Netsync</span>
-        </div>
-        <Nav />
-        <DatabaseLine />
-      </aside>
-      <main className="content">
-        {!connected ? <p className="banner" role="status">The connection to Netsync's engine is down; retrying…</p> : null}
-        <ErrorLine message={bootError} />
-        <Current />
-      </main>
-    </div>
+    <>
+      <div className="app" inert={dialogOpen}>
+        <aside className="sidebar">
+          <div className="brand">
+            <img src={iconUrl} alt="" width="28" height="28" />
+            <span>Netsync</span>
+          </div>
+          <Nav />
+          <DatabaseLine />
+        </aside>
+        <main className="content">
+          {!connected ? <p className="banner" role="status">The connection to Netsync's engine is down; retrying…</p> : null}
+          <ErrorLine message={bootError} />
+          <TrustNote />
+          <Current />
+        </main>
+      </div>
+      <Dialogs />
+    </>
   );
 }

@@ -1,17 +1,24 @@
 /**
  * The missing-item diff: what we lack and what they lack, counted and sized
- * by branch and kind, and the items themselves a page at a time. Counts and
- * rows come from the same dry run.
+ * by branch and kind, and every item in a virtualised list whose rows are
+ * fetched from the engine as they scroll into view. Counts and rows come
+ * from the same session. What will not move says why: a branch the server
+ * refuses, a direction turned off.
  */
-import { useState } from 'react';
-import type { DiffItem, DiffSide } from '../../shared/sync.js';
-import { ErrorLine } from '../components/ErrorLine.js';
-import { Pager } from '../components/Pager.js';
-import { formatBytes, formatCount, shortId } from '../format.js';
+import { useCallback, useState } from 'react';
+import type { DiffSideName, Direction } from '../../shared/api.js';
+import type { DiffItem, DiffSide, RefusedSlot, SessionSummary } from '../../shared/sync.js';
+import { Fingerprint } from '../components/Fingerprint.js';
+import { VirtualRows } from '../components/VirtualRows.js';
+import { formatBytes, formatCount, formatDate, plural, shortId } from '../format.js';
 import { useApp } from '../store/context.js';
 import { groupDiffByBranch, selectPeer, selectPeerLive } from '../store/selectors.js';
+import { DIFF_BLOCK, rowList, rowListKey } from '../store/slices/diff-rows.js';
+import { convergenceNote, refusalText } from '../store/verdict.js';
+import { SessionError } from './SessionError.js';
 
-const PAGE = 50;
+const ROW_HEIGHT = 30;
+const LIST_HEIGHT = 360;
 
 const BLOCKED: Record<NonNullable<DiffItem['blocked']>, string> = {
   'no-permission': 'not allowed',
@@ -20,11 +27,107 @@ const BLOCKED: Record<NonNullable<DiffItem['blocked']>, string> = {
   'peer-gone': 'peer left',
 };
 
-function Side({ title, side, testId }: { title: string; side: DiffSide; testId: string }) {
-  const [page, setPage] = useState(0);
+const REFUSED_SHORT: Record<RefusedSlot['reason'], string> = {
+  'not-offered': 'not offered',
+  'no-permission': 'not allowed',
+  'read-only': 'read only',
+};
+
+/** Whether a refusal blocks this side: read-only stops only what we send. */
+function blocksSide(r: RefusedSlot, side: DiffSideName): boolean {
+  return r.reason !== 'read-only' || side === 'theyLack';
+}
+
+function directionOff(side: DiffSideName, direction: Direction): string | null {
+  if (side === 'weLack' && direction === 'push') return 'Not fetched: this peer is set to Push.';
+  if (side === 'theyLack' && direction === 'pull') return 'Not sent: this peer is set to Pull.';
+  return null;
+}
+
+function ItemCells({ item, withStatus }: { item: DiffItem; withStatus: boolean }) {
+  return (
+    <>
+      <span role="cell">{item.kind}</span>
+      <span role="cell" className="mono" title={item.id}>
+        {shortId(item.id)}
+      </span>
+      <span role="cell" className="muted ellipsis" title={item.branches.join(', ')}>
+        {item.branches.join(', ')}
+      </span>
+      <span role="cell" className="num">
+        {formatBytes(item.size)}
+      </span>
+      {withStatus ? <span role="cell">{item.blocked ? <span className="badge warn">{BLOCKED[item.blocked]}</span> : null}</span> : null}
+    </>
+  );
+}
+
+interface ItemListProps {
+  sessionId: string;
+  sideName: DiffSideName;
+  side: DiffSide;
+  branch: string | null;
+  title: string;
+  /** Some rows of this side will not move: a column says why. */
+  withStatus: boolean;
+}
+
+function ItemList({ sessionId, sideName, side, branch, title, withStatus }: ItemListProps) {
+  const list = useApp((s) => rowList(s.diffRows, rowListKey(sessionId, sideName, branch)));
+  const load = useApp((s) => s.loadDiffBlock);
+  const onRange = useCallback(
+    (first: number, last: number) => {
+      for (let b = Math.floor(first / DIFF_BLOCK); b <= Math.floor(last / DIFF_BLOCK); b++) void load(sessionId, sideName, branch, b);
+    },
+    [load, sessionId, sideName, branch],
+  );
+  // Until the first block answers, the count of the group (or side) is the best guess of the list's length.
+  const expected = branch === null ? side.count : side.groups.filter((g) => g.branch === branch).reduce((n, g) => n + g.count, 0);
+  const total = list.total ?? Math.min(expected, DIFF_BLOCK);
+  const counted = branch === null ? side.count : expected;
+  return (
+    <>
+      <VirtualRows
+        count={total}
+        rowHeight={ROW_HEIGHT}
+        height={LIST_HEIGHT}
+        label={`${title}: items${branch ? ` of ${branch}` : ''}`}
+        className={withStatus ? 'item-row with-status' : 'item-row'}
+        testId={`${sideName}-items`}
+        header={
+          <>
+            <span role="columnheader">Kind</span>
+            <span role="columnheader">Id</span>
+            <span role="columnheader">Branches</span>
+            <span role="columnheader" className="num">
+              Size
+            </span>
+            {withStatus ? <span role="columnheader">Will not move</span> : null}
+          </>
+        }
+        row={(i) => {
+          const item = list.blocks[Math.floor(i / DIFF_BLOCK)]?.[i % DIFF_BLOCK];
+          return item ? <ItemCells item={item} withStatus={withStatus} /> : null;
+        }}
+        onRange={onRange}
+      />
+      {list.error ? <p className="error-line">{list.error}</p> : null}
+      <p className="muted small" data-testid={`${sideName}-listing`}>
+        {list.total !== null && list.total < counted
+          ? `Listing the first ${formatCount(list.total)} of ${formatCount(counted)} items; the rest are counted above.`
+          : `${plural(total, 'item')} listed.`}
+      </p>
+    </>
+  );
+}
+
+function Side({ title, sideName, summary, direction, testId }: { title: string; sideName: DiffSideName; summary: SessionSummary; direction: Direction; testId: string }) {
+  const side = summary[sideName];
+  const [branch, setBranch] = useState<string | null>(null);
   const groups = groupDiffByBranch(side);
-  const pages = Math.ceil(side.items.length / PAGE);
-  const rows = side.items.slice(page * PAGE, (page + 1) * PAGE);
+  const refusedHere = new Map((summary.refused ?? []).filter((r) => blocksSide(r, sideName)).map((r) => [r.branch, r]));
+  const off = side.count > 0 ? directionOff(sideName, direction) : null;
+  const shownBranch = branch !== null && groups.some((g) => g.branch === branch) ? branch : null;
   return (
     <section className="card diff-side" aria-label={title} data-testid={testId}>
       <header>
@@ -33,6 +136,11 @@ function Side({ title, side, testId }: { title: string; side: DiffSide; testId: 
           {formatCount(side.count)} <span className="muted">items · {formatBytes(side.bytes)}</span>
         </p>
       </header>
+      {off ? (
+        <p className="warn-line" data-testid={`${sideName}-direction`}>
+          {off}
+        </p>
+      ) : null}
       {groups.length > 0 ? (
         <table className="table">
           <thead>
@@ -48,51 +156,60 @@ function Side({ title, side, testId }: { title: string; side: DiffSide; testId: 
             </tr>
           </thead>
           <tbody>
-            {groups.map((g) => (
-              <tr key={g.branch}>
-                <td className="mono">{g.branch}</td>
-                <td className="muted">{g.kinds.map((k) => `${formatCount(k.count)} ${k.kind}`).join(', ')}</td>
-                <td className="num">{formatCount(g.count)}</td>
-                <td className="num">{formatBytes(g.bytes)}</td>
-              </tr>
-            ))}
+            {groups.map((g) => {
+              const refused = refusedHere.get(g.branch);
+              return (
+                <tr key={g.branch}>
+                  <td className="mono">
+                    <button
+                      type="button"
+                      className="link"
+                      aria-pressed={shownBranch === g.branch}
+                      title={shownBranch === g.branch ? 'Show every branch' : `List only ${g.branch}`}
+                      onClick={() => setBranch(shownBranch === g.branch ? null : g.branch)}
+                    >
+                      {g.branch}
+                    </button>
+                    {refused ? <span className="badge warn">{REFUSED_SHORT[refused.reason]}</span> : null}
+                  </td>
+                  <td className="muted">{g.kinds.map((k) => `${formatCount(k.count)} ${k.kind}`).join(', ')}</td>
+                  <td className="num">{formatCount(g.count)}</td>
+                  <td className="num">{formatBytes(g.bytes)}</td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       ) : (
         <p className="muted">Nothing missing on this side.</p>
       )}
-      {rows.length > 0 ? (
-        <>
-          <table className="table items">
-            <thead>
-              <tr>
-                <th scope="col">Kind</th>
-                <th scope="col">Id</th>
-                <th scope="col">Branches</th>
-                <th scope="col" className="num">
-                  Size
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((item) => (
-                <tr key={item.id}>
-                  <td>{item.kind}</td>
-                  <td className="mono" title={item.id}>
-                    {shortId(item.id)}
-                    {item.blocked ? <span className="badge warn">{BLOCKED[item.blocked]}</span> : null}
-                  </td>
-                  <td className="muted">{item.branches.join(', ')}</td>
-                  <td className="num">{formatBytes(item.size)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {side.items.length < side.count ? <p className="muted small">Listing the first {formatCount(side.items.length)} of {formatCount(side.count)} items.</p> : null}
-          <Pager page={Math.min(page, Math.max(0, pages - 1))} pages={pages} onPage={setPage} label={`${title} pages`} />
-        </>
+      {side.count > 0 ? (
+        <ItemList
+          key={`${summary.sessionId}|${shownBranch}`}
+          sessionId={summary.sessionId}
+          sideName={sideName}
+          side={side}
+          branch={shownBranch}
+          title={title}
+          withStatus={off !== null || groups.some((g) => refusedHere.has(g.branch))}
+        />
       ) : null}
     </section>
+  );
+}
+
+/** What will not move this way, for every reason at once. */
+function WillNotMove({ summary, later }: { summary: SessionSummary; later: SessionSummary | undefined }) {
+  const notes = (summary.refused ?? []).map(refusalText);
+  const converging = convergenceNote(later?.converged, later?.sessions);
+  if (converging) notes.push(converging);
+  if (notes.length === 0) return null;
+  return (
+    <div className="warn-line stack" role="status" data-testid="diff-blocked">
+      {notes.map((n) => (
+        <p key={n}>{n}</p>
+      ))}
+    </div>
   );
 }
 
@@ -100,10 +217,11 @@ export function DiffView() {
   const peerId = useApp((s) => s.ui.diffPeerId ?? s.peers.list[0]?.id ?? null);
   const peer = useApp(selectPeer(peerId));
   const diff = useApp((s) => (peerId ? s.peers.diffs[peerId] : undefined));
+  const latest = useApp((s) => (peerId ? s.peers.results[peerId] : undefined));
   const live = useApp(selectPeerLive(peerId ?? ''));
   const diffPeer = useApp((s) => s.diffPeer);
   const syncPeer = useApp((s) => s.syncPeer);
-  const running = live.state === 'connecting' || live.state === 'refining';
+  const running = live.state === 'connecting' || live.state === 'refining' || live.state === 'transferring';
 
   if (!peer) {
     return (
@@ -115,6 +233,7 @@ export function DiffView() {
       </section>
     );
   }
+  const syncedSince = latest && diff && latest !== diff && !latest.dryRun ? latest : undefined;
   return (
     <section aria-labelledby="diff-title">
       <header className="screen-header with-actions">
@@ -131,7 +250,7 @@ export function DiffView() {
           </button>
         </div>
       </header>
-      <ErrorLine message={live.error?.message} testId="diff-error" />
+      <SessionError peerId={peer.id} error={live.error} testId="diff-error" />
       {running && !diff ? <p className="muted">Comparing with {peer.address}…</p> : null}
       {diff ? (
         <>
@@ -140,12 +259,19 @@ export function DiffView() {
           </p>
           {diff.peerFingerprint ? (
             <p className="muted small" data-testid="diff-fingerprint">
-              Server key <span className="mono">{diff.peerFingerprint}</span> (pinned for {peer.address} on first contact; a changed key is refused)
+              Server key <Fingerprint value={diff.peerFingerprint} inline /> (pinned for {peer.address} on first contact; a changed key is refused)
             </p>
           ) : null}
+          {syncedSince ? (
+            <p className="ok-line" role="status" data-testid="diff-synced-since">
+              A {syncedSince.direction} since this comparison moved {plural(syncedSince.itemsReceived, 'item')} in and {plural(syncedSince.itemsSent, 'item')} out
+              {peer.last?.at ? ` (${formatDate(peer.last.at)})` : ''}; compare again to see what is left.
+            </p>
+          ) : null}
+          <WillNotMove summary={diff} later={syncedSince} />
           <div className="diff-grid">
-            <Side title="We lack" side={diff.weLack} testId="diff-we-lack" />
-            <Side title="They lack" side={diff.theyLack} testId="diff-they-lack" />
+            <Side title="We lack" sideName="weLack" summary={diff} direction={diff.direction} testId="diff-we-lack" />
+            <Side title="They lack" sideName="theyLack" summary={diff} direction={diff.direction} testId="diff-they-lack" />
           </div>
         </>
       ) : null}

@@ -1,8 +1,130 @@
-/** Signing keys: which ones this machine holds, and making a new one. */
-import { type FormEvent, useState } from 'react';
+/**
+ * Who we are: the key sessions run as (or anonymous), each key's fingerprint
+ * to share, unlocking a key sealed with a passphrase, making a key, and
+ * importing someone's public key.
+ */
+import { type FormEvent, type ReactNode, useState } from 'react';
+import type { IdentityChoice, KeyInfo } from '../../shared/api.js';
 import { ErrorLine } from '../components/ErrorLine.js';
+import { Fingerprint } from '../components/Fingerprint.js';
 import { shortId } from '../format.js';
 import { useApp, useAppShallow } from '../store/context.js';
+
+function sameChoice(a: IdentityChoice | null | undefined, b: IdentityChoice): boolean {
+  return !!a && a.kind === b.kind && (a.kind === 'anonymous' || (b.kind === 'key' && a.name === b.name));
+}
+
+function ActiveIdentity() {
+  const { keys, status, error } = useAppShallow((s) => ({ keys: s.identity.keys, status: s.identity.status, error: s.identity.error }));
+  const { chooseIdentity, requestUnlock } = useAppShallow((s) => ({ chooseIdentity: s.chooseIdentity, requestUnlock: s.requestUnlock }));
+  const own = keys.filter((k) => k.hasPrivate);
+  const active = status?.active;
+  const unlocked = new Set(status?.unlocked ?? []);
+  const option = (choice: IdentityChoice, label: string, detail: ReactNode, key?: KeyInfo) => (
+    <div className="choice" key={choice.kind === 'key' ? choice.name : 'anonymous'} data-testid="identity-option">
+      <label className="choice-label">
+        <input type="radio" name="identity" checked={sameChoice(active, choice)} onChange={() => void chooseIdentity(choice)} data-testid={`identity-${choice.kind === 'key' ? choice.name : 'anonymous'}`} />
+        <span className="choice-body">
+          <span className="choice-title">
+            {label}
+            {key?.encrypted ? <span className="badge">{unlocked.has(key.name) ? 'unlocked' : 'passphrase'}</span> : null}
+          </span>
+          <span className="muted small">{detail}</span>
+        </span>
+      </label>
+      {key?.encrypted && !unlocked.has(key.name) ? (
+        <button type="button" onClick={() => requestUnlock(key.name)} data-testid={`unlock-${key.name}`}>
+          Unlock…
+        </button>
+      ) : null}
+    </div>
+  );
+  return (
+    <fieldset className="card" data-testid="identity-active">
+      <legend>
+        <h2>Who you are to servers</h2>
+      </legend>
+      <p className="muted small">
+        Syncs and diffs present this key; a server's permissions decide what it may read and write. The server you run from the Server screen proves it is this key too
+        {active?.kind === 'anonymous' ? ' (or, with Anonymous chosen, your only key)' : ''}. Remembered across restarts.
+      </p>
+      {status && !active ? (
+        <p className="warn-line" role="status" data-testid="identity-choose">
+          Several keys exist: choose the one to use.
+        </p>
+      ) : null}
+      <div className="choices" role="radiogroup" aria-label="Identity for sessions">
+        {own.map((k) => option({ kind: 'key', name: k.name }, k.name, <Fingerprint value={k.fingerprint} />, k))}
+        {option({ kind: 'anonymous' }, 'Anonymous', 'Connect without a key: servers treat you as "anonymous". A server still needs a key.')}
+      </div>
+      <ErrorLine message={error} testId="identity-error" />
+    </fieldset>
+  );
+}
+
+function ShareKey({ k }: { k: KeyInfo }) {
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(k.exportText);
+      setCopied(true);
+    } catch {
+      setCopied(false); // no clipboard here: the text is selectable below
+    }
+  };
+  return (
+    <details className="share">
+      <summary>Share</summary>
+      <p className="small muted">Give this line to others (they import it here or with "netsync key import"), and read them the fingerprint to compare.</p>
+      <div className="form-row">
+        <input className="grow mono" readOnly value={k.exportText} onFocus={(e) => e.currentTarget.select()} aria-label={`Public key of ${k.name}`} data-testid="key-export" />
+        <button type="button" onClick={() => void copy()}>
+          {copied ? 'Copied' : 'Copy'}
+        </button>
+      </div>
+    </details>
+  );
+}
+
+function KeyList() {
+  const keys = useApp((s) => s.identity.keys);
+  return (
+    <div className="card">
+      <h2>Keys</h2>
+      {keys.length === 0 ? <p className="muted">No keys yet.</p> : null}
+      <table className="table" data-testid="key-list">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Fingerprint</th>
+            <th scope="col">Kind</th>
+          </tr>
+        </thead>
+        <tbody>
+          {keys.map((k) => (
+            <tr key={k.id} data-testid="key-row">
+              <td>
+                {k.name}
+                <div className="muted small mono" title={`key item ${k.id}`}>
+                  id {shortId(k.id)}
+                </div>
+              </td>
+              <td>
+                <Fingerprint value={k.fingerprint} testId="key-fingerprint" />
+                {k.hasPrivate ? <ShareKey k={k} /> : null}
+              </td>
+              <td>
+                {k.hasPrivate ? <span className="badge">private</span> : <span className="badge muted">public only</span>}
+                {k.encrypted ? <span className="badge">passphrase</span> : null}
+                {k.inDatabase ? null : <span className="badge warn">not in database</span>}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
 
 function GenerateKey() {
   const { busy, error, generated } = useAppShallow((s) => ({ busy: s.identity.busy, error: s.identity.error, generated: s.identity.generated }));
@@ -42,36 +164,47 @@ function GenerateKey() {
   );
 }
 
+function ImportKey() {
+  const { imported, importError } = useAppShallow((s) => ({ imported: s.identity.imported, importError: s.identity.importError }));
+  const importKey = useApp((s) => s.importKey);
+  const [text, setText] = useState('');
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (await importKey(text)) setText('');
+  };
+  return (
+    <form className="card" onSubmit={submit} aria-label="Import a public key">
+      <h2>Import someone's public key</h2>
+      <div className="form-row">
+        <label className="grow">
+          Their exported line
+          <input value={text} onChange={(e) => setText(e.target.value)} placeholder="netsync-public-key-v1 bob@example.org BASE64…" required className="mono" data-testid="import-text" />
+        </label>
+        <button type="submit" data-testid="import-submit">
+          Import
+        </button>
+      </div>
+      {imported ? (
+        <p className="ok-line" role="status" data-testid="key-imported">
+          Imported {imported.name}; compare its fingerprint <Fingerprint value={imported.fingerprint} /> with its owner.
+        </p>
+      ) : null}
+      <ErrorLine message={importError} testId="import-error" />
+    </form>
+  );
+}
+
 export function IdentityView() {
-  const keys = useApp((s) => s.identity.keys);
   return (
     <section aria-labelledby="identity-title">
       <header className="screen-header">
         <h1 id="identity-title">Identity</h1>
-        <p className="muted">Keys sign what you commit. Peers see the public half; the private half never leaves this machine.</p>
+        <p className="muted">Keys sign what you commit and prove who you are to servers. Peers see the public half; the private half never leaves this machine.</p>
       </header>
-      <div className="card">
-        <h2>Keys</h2>
-        {keys.length === 0 ? <p className="muted">No keys yet.</p> : null}
-        <table className="table" data-testid="key-list">
-          <tbody>
-            {keys.map((k) => (
-              <tr key={k.id} data-testid="key-row">
-                <td>{k.name}</td>
-                <td className="mono" title={k.id}>
-                  {shortId(k.id)}
-                </td>
-                <td>
-                  {k.hasPrivate ? <span className="badge">private</span> : <span className="badge muted">public only</span>}
-                  {k.encrypted ? <span className="badge">passphrase</span> : null}
-                  {k.inDatabase ? null : <span className="badge warn">not in database</span>}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ActiveIdentity />
+      <KeyList />
       <GenerateKey />
+      <ImportKey />
     </section>
   );
 }

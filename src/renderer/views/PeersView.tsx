@@ -6,22 +6,14 @@ import { formatBytes, formatDate, plural } from '../format.js';
 import { useApp, useAppShallow, useThrottledApp } from '../store/context.js';
 import { selectPeerLive, selectPeerSessionId, transferStats } from '../store/selectors.js';
 import { splitPatterns } from '../store/slices/server.js';
+import { peerVerdict } from '../store/verdict.js';
+import { SessionError } from './SessionError.js';
 
 const DIRECTIONS: { id: Direction; label: string; hint: string }[] = [
   { id: 'sync', label: 'Sync', hint: 'both ways: both sides end with the union' },
   { id: 'push', label: 'Push', hint: 'only send what they lack' },
   { id: 'pull', label: 'Pull', hint: 'only fetch what we lack' },
 ];
-
-const STATE_TEXT: Record<string, string> = {
-  idle: 'Idle',
-  connecting: 'Connecting…',
-  refining: 'Comparing index trees…',
-  transferring: 'Transferring…',
-  done: 'Done',
-  error: 'Failed',
-  cancelled: 'Cancelled',
-};
 
 function AddPeerForm() {
   const addPeer = useApp((s) => s.addPeer);
@@ -88,6 +80,8 @@ function PatternsEditor({ peer }: { peer: Peer }) {
 
 function PeerCard({ peer }: { peer: Peer }) {
   const live = useApp(selectPeerLive(peer.id));
+  const latest = useApp((s) => s.peers.results[peer.id]);
+  const verdict = peerVerdict(peer, live, latest);
   const sessionId = useApp(selectPeerSessionId(peer.id));
   const { updatePeer, removePeer, diffPeer, syncPeer, cancelSession, showDiff, showTransfer } = useAppShallow((s) => ({
     updatePeer: s.updatePeer,
@@ -107,8 +101,8 @@ function PeerCard({ peer }: { peer: Peer }) {
           <h3>{peer.name}</h3>
           <span className="muted mono">{peer.address}</span>
         </div>
-        <span className={`state state-${live.state}`} data-testid="peer-state">
-          {STATE_TEXT[live.state]}
+        <span className={`state state-${verdict.tone}`} data-testid="peer-state">
+          {verdict.label}
         </span>
       </header>
 
@@ -132,7 +126,14 @@ function PeerCard({ peer }: { peer: Peer }) {
       <PatternsEditor key={`${peer.include.join(' ')}|${peer.exclude.join(' ')}`} peer={peer} />
 
       {sessionId ? <LiveProgress sessionId={sessionId} /> : null}
-      <ErrorLine message={live.error?.message} testId="peer-error" />
+      {verdict.notes.length > 0 ? (
+        <ul className={`notes ${verdict.tone === 'blocked' || verdict.tone === 'differs' ? 'warn-line' : 'muted small'}`} data-testid="peer-notes">
+          {verdict.notes.map((n) => (
+            <li key={n}>{n}</li>
+          ))}
+        </ul>
+      ) : null}
+      <SessionError peerId={peer.id} error={live.error} testId="peer-error" />
       {peer.last && !live.error ? (
         <p className="muted small">
           Last {peer.last.dryRun ? 'diff' : peer.last.direction} {formatDate(peer.last.at)}
@@ -177,6 +178,22 @@ function PeerCard({ peer }: { peer: Peer }) {
   );
 }
 
+/** Who sessions run as, with the way to change it: an anonymous session reads only what servers grant "anonymous". */
+function IdentityLine() {
+  const active = useApp((s) => s.identity.status?.active);
+  const navigate = useApp((s) => s.navigate);
+  if (active === undefined) return null;
+  const who = active === null ? 'no key chosen yet (several exist)' : active.kind === 'anonymous' ? 'anonymous (no key)' : active.name;
+  return (
+    <p className="muted small" data-testid="peers-identity">
+      Connecting as {who}.{' '}
+      <button type="button" className="link" onClick={() => navigate('identity')}>
+        Change
+      </button>
+    </p>
+  );
+}
+
 export function PeersView() {
   const peers = useApp((s) => s.peers.list);
   const error = useApp((s) => s.peers.error);
@@ -185,6 +202,7 @@ export function PeersView() {
       <header className="screen-header">
         <h1 id="peers-title">Peers</h1>
         <p className="muted">Other Netsync databases to exchange with. Each remembers its direction and branches.</p>
+        <IdentityLine />
       </header>
       <AddPeerForm />
       <ErrorLine message={error} />

@@ -1,8 +1,100 @@
-/** Serving: one click to let peers sync with this database. */
-import type { FormEvent } from 'react';
+/** Serving: one click to let peers sync with this database, and who may read and write what. */
+import { type FormEvent, useEffect, useRef } from 'react';
 import { ErrorLine } from '../components/ErrorLine.js';
+import { Fingerprint } from '../components/Fingerprint.js';
 import { formatCount, formatDate } from '../format.js';
 import { useApp, useAppShallow } from '../store/context.js';
+
+const EXAMPLE = `# who may read and write which branches (one rule per line)
+read   anonymous  org.example.public.*
+read   *          org.example.*  !org.example.secret*
+write  3f2a 9b01 …(a key's 16 groups)…  org.example.project`;
+
+/** The character offsets of 1-based line `line` in `text`. */
+function lineRange(text: string, line: number): [number, number] {
+  let start = 0;
+  for (let i = 1; i < line; i++) start = text.indexOf('\n', start) + 1;
+  const end = text.indexOf('\n', start);
+  return [start, end === -1 ? text.length : end];
+}
+
+function PermissionsEditor() {
+  const p = useAppShallow((s) => s.server.permissions);
+  const { loadPermissions, editPermissions, savePermissions } = useAppShallow((s) => ({
+    loadPermissions: s.loadPermissions,
+    editPermissions: s.editPermissions,
+    savePermissions: s.savePermissions,
+  }));
+  const area = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    void loadPermissions();
+  }, [loadPermissions]);
+  const dirty = p.saved !== null && p.text !== p.saved.text;
+  const show = (line: number) => {
+    const el = area.current;
+    if (!el) return;
+    const [start, end] = lineRange(el.value, line);
+    el.focus();
+    el.setSelectionRange(start, end);
+  };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void savePermissions();
+  };
+  return (
+    <form className="card" onSubmit={submit} aria-labelledby="permissions-title" data-testid="permissions">
+      <h2 id="permissions-title">Permissions</h2>
+      <p className="muted small">
+        Rules only grant: <span className="mono">read|write WHO PATTERN…</span>, where WHO is a key fingerprint, <span className="mono">anonymous</span> or{' '}
+        <span className="mono">*</span> (any key); a pattern with <span className="mono">!</span> excludes. Writing also needs reading. This server's own key may do
+        everything; with no rule, nobody else may do anything. Read again at every session: a saved change applies to the next one.
+      </p>
+      <textarea
+        ref={area}
+        className="mono editor"
+        rows={6}
+        spellCheck={false}
+        value={p.text}
+        onChange={(e) => editPermissions(e.target.value)}
+        placeholder={EXAMPLE}
+        aria-label="Permissions file"
+        aria-invalid={p.problems.length > 0}
+        aria-describedby={p.problems.length > 0 ? 'permissions-problems' : undefined}
+        data-testid="permissions-text"
+      />
+      {p.problems.length > 0 ? (
+        <ul id="permissions-problems" className="error-line problems" role="alert" data-testid="permissions-problems">
+          {p.problems.map((q) => (
+            <li key={q.line}>
+              <button type="button" className="link" onClick={() => show(q.line)}>
+                Line {q.line}
+              </button>
+              : {q.message}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <ErrorLine message={p.error} testId="permissions-error" />
+      )}
+      {p.savedNote ? (
+        <p className="ok-line" role="status" data-testid="permissions-saved">
+          {p.savedNote}
+        </p>
+      ) : null}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={p.busy || !dirty} data-testid="permissions-save">
+          Save permissions
+        </button>
+        <button type="button" disabled={p.busy || !dirty} onClick={() => p.saved && editPermissions(p.saved.text)}>
+          Revert
+        </button>
+        <span className="muted small mono" title="The file the server reads">
+          {p.saved?.path}
+        </span>
+      </div>
+    </form>
+  );
+}
 
 export function ServerView() {
   const { status, bind, patterns, busy, error } = useAppShallow((s) => s.server);
@@ -35,6 +127,12 @@ export function ServerView() {
             {status.running ? 'Stop serving' : 'Start serving'}
           </button>
         </div>
+        {status.running && status.identity ? (
+          <p className="muted small" data-testid="server-identity">
+            Serving as {status.identity.name}. Peers connecting for the first time are shown this fingerprint; read it to them to compare:{' '}
+            <Fingerprint value={status.identity.fingerprint} testId="server-fingerprint" />
+          </p>
+        ) : null}
         <ErrorLine message={error} testId="server-error" />
       </form>
       {status.running || status.sessions > 0 ? (
@@ -69,6 +167,7 @@ export function ServerView() {
           </ul>
         </div>
       ) : null}
+      <PermissionsEditor />
     </section>
   );
 }

@@ -12,6 +12,8 @@ export interface PeersState {
   live: Record<string, PeerLive>;
   /** The latest dry run per peer: what we lack, what they lack. */
   diffs: Record<string, SessionSummary>;
+  /** The latest finished session per peer, dry run or not: what the peer's state is derived from. */
+  results: Record<string, SessionSummary>;
   error: ErrorText;
   /** The add-peer form's complaint. */
   formError: ErrorText;
@@ -40,17 +42,25 @@ export const createPeersSlice =
       setLive(peerId, { state: 'connecting' });
       const r = dryRun ? await api.diff(peerId) : await api.sync(peerId);
       if (r.ok) {
-        if (dryRun) set((s) => ({ peers: { ...s.peers, diffs: { ...s.peers.diffs, [peerId]: r.value } } }));
+        set((s) => ({
+          peers: {
+            ...s.peers,
+            results: { ...s.peers.results, [peerId]: r.value },
+            ...(dryRun ? { diffs: { ...s.peers.diffs, [peerId]: r.value } } : {}),
+          },
+        }));
         setLive(peerId, { state: 'done' });
       } else {
         setLive(peerId, { state: r.error.code === 'cancelled' ? 'cancelled' : 'error', error: r.error });
+        // A locked key: ask for its passphrase, then do what was refused.
+        if (r.error.code === 'key-locked' && r.error.key) get().requestUnlock(r.error.key, { kind: dryRun ? 'diff' : 'sync', peerId });
       }
       // The peer's remembered last session changed on disk.
       await get().loadPeers();
     };
 
     return {
-      peers: { list: [], live: {}, diffs: {}, error: null, formError: null },
+      peers: { list: [], live: {}, diffs: {}, results: {}, error: null, formError: null },
 
       async loadPeers() {
         const r = await api.listPeers();

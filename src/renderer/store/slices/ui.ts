@@ -51,6 +51,8 @@ export const createUiSlice =
         else await s.openDatabase();
         s.applyServerStatus(status.value.server);
         for (const session of status.value.sessions) s.applySessionStarted(session);
+        // A first-contact question asked before this page loaded is still waiting for an answer.
+        for (const prompt of status.value.prompts ?? []) s.applyPromptOpened(prompt);
         await Promise.all([s.loadPeers(), s.loadKeys()]);
       },
     };
