@@ -8,6 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Duplex } from 'node:stream';
 import { connect as connectTls } from 'node:tls';
 import { deflateRawSync } from 'node:zlib';
@@ -638,11 +639,11 @@ export interface Finding {
   expectCodes?: number[];
 }
 
-export const FIXTURE_DIR = new URL('./fixtures/', import.meta.url);
+export const FIXTURE_DIR = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 /** Writes a finding as a regression fixture (test/reliability/fixtures/); returns its path. */
 export function saveFinding(f: Finding): string {
-  const dir = process.env.NETSYNC_FUZZ_FIXTURES ?? FIXTURE_DIR.pathname;
+  const dir = process.env.NETSYNC_FUZZ_FIXTURES ?? FIXTURE_DIR;
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `found-${f.seed}-${f.caseIndex}.json`);
   writeFileSync(path, `${JSON.stringify(f, null, 1)}\n`);

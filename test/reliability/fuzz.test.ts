@@ -421,7 +421,7 @@ describe('hostile input against a live server', () => {
 });
 
 describe('regression fixtures (cases the fuzzer once broke)', () => {
-  const dir = FIXTURE_DIR.pathname;
+  const dir = FIXTURE_DIR;
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
   it.runIf(files.length > 0)(`${files.length} saved cases replay without a crash, an internal error or a hang`, async () => {
     const target = new FuzzTarget();
