@@ -3,13 +3,16 @@ import { fail } from '../errors.js';
 /**
  * A bounded big-endian byte reader. Every length is checked against what is
  * left before anything is allocated or sliced, so a forged length field can
- * never make us read past the buffer or allocate on its say-so.
+ * never make us read past the buffer or allocate on its say-so. Items use it
+ * as it is (errors are NetsyncError 'bad-item'); the wire protocol extends it
+ * with varints and its own error type (protocol/wire.ts).
  */
 export class Reader {
   private pos = 0;
   constructor(
     private readonly buf: Buffer,
-    private readonly what: string,
+    protected readonly what: string,
+    protected readonly raise: (message: string) => never = (message) => fail('bad-item', message),
   ) {}
 
   get remaining(): number {
@@ -17,7 +20,7 @@ export class Reader {
   }
 
   private need(n: number): void {
-    if (n > this.remaining) fail('bad-item', `${this.what}: truncated (needs ${n} more bytes, has ${this.remaining})`);
+    if (n > this.remaining) this.raise(`${this.what}: truncated (needs ${n} more bytes, has ${this.remaining})`);
   }
 
   u8(): number {
@@ -43,7 +46,7 @@ export class Reader {
     this.need(8);
     const v = this.buf.readBigUInt64BE(this.pos);
     this.pos += 8;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail('bad-item', `${this.what}: 64-bit value too large`);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.raise(`${this.what}: 64-bit value too large`);
     return Number(v);
   }
 
@@ -59,7 +62,7 @@ export class Reader {
   }
 
   end(): void {
-    if (this.remaining !== 0) fail('bad-item', `${this.what}: ${this.remaining} trailing bytes`);
+    if (this.remaining !== 0) this.raise(`${this.what}: ${this.remaining} trailing bytes`);
   }
 }
 

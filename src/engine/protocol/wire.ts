@@ -3,6 +3,7 @@
  * bounded reader that throws ProtocolError (never reads past its buffer,
  * never allocates on a peer's say-so).
  */
+import { Reader } from '../items/codec.js';
 
 export type ProtocolErrorCode =
   | 'malformed'
@@ -42,31 +43,10 @@ export function perr(code: ProtocolErrorCode, message: string): never {
   throw new ProtocolError(code, message);
 }
 
-export class WireReader {
-  private pos = 0;
-  constructor(
-    private readonly buf: Buffer,
-    private readonly what: string,
-  ) {}
-
-  get remaining(): number {
-    return this.buf.length - this.pos;
-  }
-
-  private need(n: number): void {
-    if (n > this.remaining) perr('malformed', `${this.what}: truncated`);
-  }
-
-  u8(): number {
-    this.need(1);
-    return this.buf[this.pos++]!;
-  }
-
-  u16(): number {
-    this.need(2);
-    const v = this.buf.readUInt16BE(this.pos);
-    this.pos += 2;
-    return v;
+/** The item reader (items/codec.ts) with varints, counts and strings; errors are ProtocolError 'malformed'. */
+export class WireReader extends Reader {
+  constructor(buf: Buffer, what: string) {
+    super(buf, what, (message) => perr('malformed', message));
   }
 
   /** Unsigned LEB128, at most 8 bytes (53-bit safe). */
@@ -94,13 +74,6 @@ export class WireReader {
     return n;
   }
 
-  bytes(n: number): Buffer {
-    this.need(n);
-    const out = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-
   string(maxBytes: number): string {
     const n = this.varint();
     if (n > maxBytes) perr('too-large', `${this.what}: string of ${n} bytes exceeds ${maxBytes}`);
@@ -108,14 +81,6 @@ export class WireReader {
     const s = raw.toString('utf8');
     if (!Buffer.from(s, 'utf8').equals(raw)) perr('malformed', `${this.what}: invalid UTF-8`);
     return s;
-  }
-
-  rest(): Buffer {
-    return this.bytes(this.remaining);
-  }
-
-  end(): void {
-    if (this.remaining !== 0) perr('malformed', `${this.what}: ${this.remaining} trailing bytes`);
   }
 }
 
