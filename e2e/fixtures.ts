@@ -29,9 +29,18 @@ export function peerWorkspace(ws: Workspace, name: string): Workspace {
   return { ...ws, configDir };
 }
 
+/**
+ * A child's environment: this workspace's config folder, and the platform's
+ * default places (the default database among them) inside the workspace, so
+ * no run touches the user's own files or sees an earlier run's.
+ */
+function childEnv(ws: Workspace): NodeJS.ProcessEnv {
+  return { ...process.env, NETSYNC_CONFIG_DIR: ws.configDir, HOME: ws.path('home'), XDG_CONFIG_HOME: ws.path('home/.config'), XDG_DATA_HOME: ws.path('home/.local/share') };
+}
+
 /** `netsync ...args` with this workspace's config folder; throws with the CLI's stderr on failure. */
 export function cli(ws: Workspace, args: string[]): string {
-  const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, NETSYNC_CONFIG_DIR: ws.configDir }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, ...args], { env: childEnv(ws), encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`netsync ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.status}`}`);
   return r.stdout;
 }
@@ -83,7 +92,7 @@ export interface Running {
 
 /** Starts a child and resolves once a line of its stdout matches `ready`. */
 function startChild(args: string[], ws: Workspace, ready: RegExp, timeoutMs = 15_000): Promise<Running & { match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, NETSYNC_CONFIG_DIR: ws.configDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: childEnv(ws), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const stop = () =>

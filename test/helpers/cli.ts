@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './temp.js';
 
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CLI_BIN = join(PROJECT_ROOT, 'bin', 'netsync.mjs');
@@ -28,18 +29,33 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
+let sandbox: string | null = null;
+
 /**
- * Runs `node bin/netsync.mjs ...args`. The child gets this process's
- * environment without any NETSYNC_* variable (so a developer's own settings
- * never leak in), plus `env`. A variable set to undefined in `env` is unset.
+ * A child's environment: this process's without any NETSYNC_* variable (so a
+ * developer's own settings never leak in), with HOME and the XDG folders
+ * pointed into a temporary folder of this test process (so a command run
+ * without --db or NETSYNC_CONFIG_DIR never reads or writes the user's real
+ * database, key store or pins, and no run sees what an earlier run left
+ * there), plus `env`. A variable set to undefined in `env` is unset.
  */
-export function runCli(args: readonly string[], env: Record<string, string | undefined> = {}, options: CliOptions = {}): Promise<CliResult> {
-  const childEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('NETSYNC_')) childEnv[k] = v;
+export function cliEnv(env: Record<string, string | undefined> = {}): Record<string, string> {
+  sandbox ??= tempDir('netsync-home-');
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('NETSYNC_')) out[k] = v;
+  out.HOME = sandbox;
+  out.XDG_CONFIG_HOME = join(sandbox, '.config');
+  out.XDG_DATA_HOME = join(sandbox, '.local', 'share');
   for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) delete childEnv[k];
-    else childEnv[k] = v;
+    if (v === undefined) delete out[k];
+    else out[k] = v;
   }
+  return out;
+}
+
+/** Runs `node bin/netsync.mjs ...args` in the environment `cliEnv(env)` gives. */
+export function runCli(args: readonly string[], env: Record<string, string | undefined> = {}, options: CliOptions = {}): Promise<CliResult> {
+  const childEnv = cliEnv(env);
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI_BIN, ...args], {
       cwd: options.cwd ?? PROJECT_ROOT,

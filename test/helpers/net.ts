@@ -24,7 +24,7 @@ import { ProtocolError } from '../../src/engine/protocol/wire.js';
 import { checkDatabase } from '../../src/engine/store/maintenance.js';
 import { ReadStore, WriteStore } from '../../src/engine/store/store.js';
 import { type Signer, signCert } from '../../src/engine/workspace/commit.js';
-import { CLI_BIN, PROJECT_ROOT } from './cli.js';
+import { CLI_BIN, PROJECT_ROOT, cliEnv } from './cli.js';
 import { SeededRandom } from './random.js';
 import { fixedSigner } from './store.js';
 import { tempDir } from './temp.js';
@@ -462,17 +462,6 @@ export async function waitUntil(cond: () => boolean, timeoutMs = 10_000, everyMs
 }
 
 // ------------------------------------------------------------------ CLI processes
-
-/** The child's environment: ours without any NETSYNC_* variable, plus `env` (as runCli does). */
-export function cliEnv(env: Record<string, string | undefined> = {}): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('NETSYNC_')) out[k] = v;
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) delete out[k];
-    else out[k] = v;
-  }
-  return out;
-}
 
 export interface CliProcess {
   child: ChildProcess;

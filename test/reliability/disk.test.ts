@@ -18,8 +18,8 @@ import { type ChildProcess, type SpawnOptions, execFileSync, spawn } from 'node:
 import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_BIN, PROJECT_ROOT, ensureCliBuilt, runCli } from '../helpers/cli.js';
-import { type ServeProcess, aliceSigner, bobSigner, checkClean, cliEnv, lastJsonLine, newDbPath, startServe, withStore } from '../helpers/net.js';
+import { CLI_BIN, PROJECT_ROOT, cliEnv, ensureCliBuilt, runCli } from '../helpers/cli.js';
+import { type ServeProcess, aliceSigner, bobSigner, checkClean, lastJsonLine, newDbPath, startServe, withStore } from '../helpers/net.js';
 import { tempDir } from '../helpers/temp.js';
 import { copyDb, itemIdSet, keyedConfig, missingFrom, putRevisions, range, setEquals } from './helpers.js';
 

@@ -150,6 +150,19 @@ describe('netsync security commands', () => {
     expect((await ok('server', '--db', serverDb, 'log', 'proj.main')).stdout).not.toContain('UNTRUSTED');
   });
 
+  it("key fingerprint without a name is your own key's, even when another key in the database has its name", async () => {
+    const own = await fingerprintOf('alice');
+    await ok('namesake', 'key', 'generate', 'alice@example.org');
+    const exported = join(root, 'namesake.pub');
+    writeFileSync(exported, (await ok('namesake', 'key', 'export', 'alice@example.org')).stdout);
+    await ok('alice', '--db', aliceDb, 'key', 'import', exported);
+    expect(await fingerprintOf('alice')).toBe(own);
+    const byName = await cli('alice', '--db', aliceDb, 'key', 'fingerprint', 'alice@example.org');
+    expect(byName.code).toBe(2);
+    expect(byName.stderrLines).toHaveLength(1);
+    expect(byName.stderr).toMatch(/several keys match "alice@example\.org" .*; give the id/);
+  });
+
   it('no private key appears in any command output, server log or database', async () => {
     for (const s of servers) outputs.push({ code: 0, stdout: s.stdout(), stderr: s.stderr(), stdoutLines: [], stderrLines: [] });
     const text = outputs.map((o) => o.stdout + o.stderr).join('\n');

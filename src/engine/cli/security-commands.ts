@@ -67,11 +67,13 @@ export const keyUntrust: Command = (ctx, args) => {
 
 export const keyFingerprint: Command = (ctx, args) => {
   const p = parse('key fingerprint', args, {}, { min: 0, max: 1, usage: 'key fingerprint [NAME|ID]' });
-  const own = keyStore().list();
-  let target = p.positionals[0] ?? process.env.NETSYNC_KEY;
+  const target = p.positionals[0] ?? process.env.NETSYNC_KEY;
   if (!target) {
+    // Your own identity: the one private key, whatever other keys share its name.
+    const own = keyStore().list();
     if (own.length !== 1) fail('usage', own.length === 0 ? 'no key yet; create one with "netsync key generate NAME"' : 'several keys exist; name one');
-    target = own[0]!.name;
+    ctx.io.out(`${own[0]!.name} ${fingerprint(own[0]!.publicKey)}`);
+    return 0;
   }
   const key = resolveKey(knownKeys(ctx.db), target);
   ctx.io.out(`${key.name} ${fingerprint(key.publicKey)}`);
