@@ -16,6 +16,12 @@ const CLI = resolve('dist/netsync.cjs');
 const RSS = resolve('bench/rss-report.cjs');
 let nextPort = 47_100 + Math.floor(Math.random() * 500);
 
+/** Node's options for a child: -r the RSS reporter, and --cpu-prof into $NETSYNC_BENCH_PROFILE when set. */
+function nodeArgs(): string[] {
+  const dir = process.env.NETSYNC_BENCH_PROFILE;
+  return ['-r', RSS, ...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [])];
+}
+
 interface Server {
   port: number;
   stop(): Promise<{ maxRssMiB: number | null }>;
@@ -23,7 +29,7 @@ interface Server {
 
 async function serve(db: string, env: NodeJS.ProcessEnv): Promise<Server> {
   const port = nextPort++;
-  const child = spawn(process.execPath, ['-r', RSS, CLI, '--db', db, 'serve', '--bind', `127.0.0.1:${port}`], {
+  const child = spawn(process.execPath, [...nodeArgs(), CLI, '--db', db, 'serve', '--bind', `127.0.0.1:${port}`], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -53,7 +59,7 @@ interface ClientRun {
 }
 
 async function client(db: string, verb: string, port: number, pattern: string, env: NodeJS.ProcessEnv): Promise<ClientRun> {
-  const r = await runChild(process.execPath, ['-r', RSS, CLI, '--db', db, verb, `127.0.0.1:${port}`, pattern, '--json'], env);
+  const r = await runChild(process.execPath, [...nodeArgs(), CLI, '--db', db, verb, `127.0.0.1:${port}`, pattern, '--json'], env);
   if (r.code !== 0) throw new Error(`${verb} failed: ${r.stderr}`);
   const last = r.stdout.trim().split('\n').pop()!;
   return { ms: r.ms, maxRssMiB: r.maxRssMiB, json: JSON.parse(last) as Record<string, number> };
