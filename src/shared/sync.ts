@@ -35,6 +35,25 @@ export interface ProgressEvent {
   error?: { code: string; message: string };
 }
 
+/**
+ * Ids of the items that moved since the previous batch of the same session:
+ * stored here after verification (`received`) or written to the peer
+ * (`sent`). Short ids (the first 8 bytes, in hex), as diff rows name items.
+ * Batched with the progress events (at most every 100 ms) and capped at
+ * ITEMS_BATCH_MAX ids per batch; the union of a session's batches is every
+ * item it moved.
+ */
+export interface ItemsBatch {
+  /** Session-local sequence number starting at 1, so a consumer detects a gap. */
+  seq: number;
+  sessionId: string;
+  received: string[];
+  sent: string[];
+}
+
+/** Ids in one ItemsBatch at most (both lists together): ~17 KB of JSON. */
+export const ITEMS_BATCH_MAX = 1000;
+
 /** One row of the missing-item diff. */
 export interface DiffItem {
   id: string;

@@ -143,6 +143,25 @@ describe('writing', () => {
     expect(snapshotDb(serverDb)).toEqual(before);
   });
 
+  it('a read-only branch counts, in a dry run and a sync, everything the server lacks there (blocked, never dropped from the count)', async () => {
+    const db = newDbPath('netsync-sec-reader-count-');
+    withStore(db, (s) => buildHistory(s, reader, 'a.x', { commits: 2, seed: 11 }));
+    const ours = withStore(db, (s) => memberIds(s, 'a.x'));
+    const theirs = withStore(serverDb, (s) => memberIds(s, 'a.x'));
+    const lacking = [...ours].filter((id) => !theirs.has(id));
+    expect(lacking.length).toBeGreaterThan(10);
+    for (const dryRun of [true, false]) {
+      const r = await secureClient({ db, port: srv.port, patterns: ['a.*'], direction: 'sync', dryRun }, reader);
+      expect(r.refused).toEqual([{ branch: 'a.x', reason: 'read-only' }]);
+      expect(r.itemsSent).toBe(0);
+      // Before the fix only what surfaced on our side of the reconciliation was counted: the server never asked for the rest.
+      expect(r.theyLack.count).toBe(lacking.length);
+      expect(r.theyLack.groups.reduce((n, g) => n + g.count, 0)).toBe(lacking.length);
+      expect(sorted(r.theyLack.items.map((i) => i.id))).toEqual(sorted(lacking.map((h) => h.slice(0, 16))));
+    }
+    expect(withStore(serverDb, (s) => memberIds(s, 'a.x'))).toEqual(theirs);
+  });
+
   it('a writer of a.* pushes into a.x', async () => {
     const db = newDbPath('netsync-sec-writer-');
     await secureClient({ db, port: srv.port, patterns: ['a.*'], direction: 'pull' }, writer);

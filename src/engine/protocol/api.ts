@@ -2,7 +2,7 @@
  * The protocol engine's entry points, as used by the CLI and the desktop
  * service. Implemented in client.ts and server.ts.
  */
-import type { Direction, ProgressEvent, SessionSummary } from '../../shared/sync.js';
+import type { Direction, ItemsBatch, ProgressEvent, SessionSummary } from '../../shared/sync.js';
 import type { KeyPair } from '../keys/ed25519.js';
 
 /**
@@ -26,6 +26,8 @@ export interface ClientOptions {
   dryRun: boolean;
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
+  /** Ids of the items moved either way, batched with the progress events (shared/sync.ts ItemsBatch). */
+  onItems?: (batch: ItemsBatch) => void;
   /** How many diff items to list per side in the summary (counts and groups are always complete). */
   listLimit?: number;
   /**

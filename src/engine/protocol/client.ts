@@ -112,7 +112,7 @@ const MAX_SESSIONS = 3;
  */
 export async function runClientSession(opts: ClientOptions, limits: Limits = DEFAULT_LIMITS, hooks: ClientHooks = {}): Promise<SessionSummary> {
   // One progress stream for the whole sync: one session id, one sequence, totals summed.
-  const progress = new ProgressTracker(randomUUID(), opts.onProgress);
+  const progress = new ProgressTracker(randomUUID(), opts.onProgress, opts.onItems);
   progress.holdDone = true;
   progress.emit(true);
   let total = await runSessionOnce(opts, limits, hooks, progress);
@@ -230,6 +230,7 @@ function runOnSocket(
         refusedSlots.push({ branch: slot.name, reason: REFUSE_REASONS[r.reason] ?? 'not-offered' });
         // A read-only slot is still reconciled and pulled; the server just accepts nothing in it.
         if (r.reason !== RefuseReason.ReadOnly) slot.refused = true;
+        else slot.readOnly = true;
       }
       for (const name of w.extra) {
         if (!selects(name)) return conn.fail('malformed', `server added branch "${name}", which we did not ask for`);

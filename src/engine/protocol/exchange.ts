@@ -35,6 +35,8 @@ export interface Slot {
   tree: ReconTree;
   /** Excluded by the server (not offered, no permission): nothing of it moves or is listed. */
   refused: boolean;
+  /** The server lets us read it but not write it: what it lacks there is listed (blocked), never asked for. */
+  readOnly?: boolean;
 }
 
 /** The transport-free reconciliation state machine (src/engine/recon). */
@@ -110,6 +112,8 @@ export class Exchange {
   private readonly wanted = new Map<string, Wanted>();
   private readonly offered = new Set<string>();
   private readonly theyWant = new Set<string>();
+  /** Short ids listed as lacking in a read-only slot (the peer will never WANT them there). */
+  private readonly listedUnwanted = new Set<string>();
   /** Short ids the peer has in slots it may not write to us: never wanted, refused if sent. */
   private readonly notWritable = new Map<string, number>();
   private pendingOffers: OfferEntry[] = [];
@@ -185,6 +189,14 @@ export class Exchange {
     if (this.offered.has(hex)) return;
     this.offered.add(hex);
     this.pendingOffers.push({ slot, short: id.subarray(0, SHORT_ID), kind, size });
+    if (this.o.slots[slot]!.readOnly) this.listUnwanted(hex, kind, size, slot);
+  }
+
+  /** What the peer lacks in a slot it may not write: counted and listed as lacking, never sent. */
+  private listUnwanted(hex: string, kind: Kind, size: number, slot: number): void {
+    if (this.listedUnwanted.has(hex)) return;
+    this.listedUnwanted.add(hex);
+    this.theyLack.add(hex, kind, size, this.o.slots[slot]!.name);
   }
 
   private mayReceiveIn(slot: number, hex: string): boolean {
@@ -196,7 +208,11 @@ export class Exchange {
   private wantShort(slot: number, s: Buffer): void {
     if (this.o.slots[slot]?.refused) return;
     const hex = s.toString('hex');
-    if (!this.mayReceiveIn(slot, hex)) return;
+    if (!this.mayReceiveIn(slot, hex)) {
+      // Still said (docs/PROTOCOL.md, WANT in a read-only slot), so the peer counts what we lack there; never marked wanted, so sending it is refused.
+      if (this.o.store.findByHexPrefix(hex) === null) this.pendingWants.push({ slot, short: s });
+      return;
+    }
     if (this.wanted.has(hex) || this.o.store.findByHexPrefix(hex) !== null) return;
     this.wanted.set(hex, { slot, described: false });
     this.pendingWants.push({ slot, short: s });
@@ -287,8 +303,12 @@ export class Exchange {
       const meta = bid === null ? null : this.o.store.memberByShortId(bid, hex);
       if (meta === null || meta === 'ambiguous') continue;
       const id = meta.id;
+      if (this.o.slots[e.slot]!.readOnly) {
+        this.listUnwanted(hex, meta.kind, meta.size, e.slot);
+        continue;
+      }
       this.theyWant.add(hex);
-      this.theyLack.add(hex, meta.kind, meta.size, this.o.slots[e.slot]!.name);
+      if (!this.listedUnwanted.has(hex)) this.theyLack.add(hex, meta.kind, meta.size, this.o.slots[e.slot]!.name);
       if (!this.offered.has(hex)) {
         this.offered.add(hex);
         this.pendingOffers.push({ slot: e.slot, short: e.short, kind: meta.kind, size: meta.size });
@@ -351,6 +371,7 @@ export class Exchange {
     this.receivedBytes = 0;
     let bad: NetsyncError | null = null;
     let refused: string | null = null;
+    const stored: Buffer[] = [];
     try {
       this.o.store.batch(() => {
         for (const item of batch) {
@@ -358,6 +379,7 @@ export class Exchange {
           if (refused) break;
           try {
             if (this.o.store.put(item.data, item.id).inserted) this.anythingMoved = true;
+            stored.push(item.id);
           } catch (e) {
             if (!(e instanceof NetsyncError)) throw e;
             bad = e;
@@ -374,6 +396,7 @@ export class Exchange {
       this.o.conn.fail('internal', this.storeError.message);
       return;
     }
+    this.o.progress.itemsReceived(stored);
     if (refused) this.o.conn.fail('permission', refused);
     else if (bad) {
       const err = bad as NetsyncError;
@@ -426,6 +449,7 @@ export class Exchange {
         if (this.withhold(id, stored.data)) continue;
         const { encoding, data } = this.encoder.encode(stored.kind, stored.data);
         this.o.conn.send({ type: FrameType.Item, id, encoding, data });
+        this.o.progress.itemSent(id);
         this.anythingMoved = true;
         this.o.progress.sent.items++;
         this.o.progress.sent.bytes += data.length;
@@ -524,7 +548,8 @@ export class Exchange {
   }
 
   private anythingMovedOrDiffered(): boolean {
-    return this.anythingMoved || this.weLack.count > 0 || this.theyLack.count > 0;
+    // What only we list (lacking in a slot the peer may not write) is not counted by the peer: both must agree on FINAL.
+    return this.anythingMoved || this.weLack.count > 0 || this.theyLack.count > this.listedUnwanted.size;
   }
 
   private onFinal(roots: Buffer[]): void {

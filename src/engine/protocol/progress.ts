@@ -1,7 +1,12 @@
-/** Builds the typed progress events of a session (sequence-numbered, rate over the last second). */
-import type { Phase, ProgressEvent, Traffic } from '../../shared/sync.js';
+/**
+ * Builds the typed progress events of a session (sequence-numbered, rate over
+ * the last second) and the batches of moved item ids that go with them.
+ */
+import { ITEMS_BATCH_MAX, type ItemsBatch, type Phase, type ProgressEvent, type Traffic } from '../../shared/sync.js';
 
 const EMIT_EVERY_MS = 100;
+/** Bytes of an id that name it in a diff row (frames.ts SHORT_ID). */
+const ROW_ID_BYTES = 8;
 const ORDER: readonly Phase[] = ['connecting', 'handshake', 'refining', 'transferring', 'done'];
 
 export class ProgressTracker {
@@ -9,6 +14,9 @@ export class ProgressTracker {
   private lastEmit = 0;
   private readonly started = Date.now();
   private window: { t: number; bytes: number }[] = [];
+  private itemsSeq = 0;
+  private movedIn: string[] = [];
+  private movedOut: string[] = [];
   phase: Phase = 'connecting';
   readonly sent: Traffic = { items: 0, bytes: 0, totalItems: 0, totalBytes: 0 };
   readonly received: Traffic = { items: 0, bytes: 0, totalItems: 0, totalBytes: 0 };
@@ -20,7 +28,33 @@ export class ProgressTracker {
   constructor(
     readonly sessionId: string,
     private readonly listener?: (e: ProgressEvent) => void,
+    private readonly itemsListener?: (batch: ItemsBatch) => void,
   ) {}
+
+  /** Items stored here (verified, committed): they go out with the next progress event. */
+  itemsReceived(ids: readonly Buffer[]): void {
+    if (!this.itemsListener) return;
+    for (const id of ids) {
+      this.movedIn.push(id.toString('hex', 0, ROW_ID_BYTES));
+      if (this.movedIn.length + this.movedOut.length >= ITEMS_BATCH_MAX) this.flushItems();
+    }
+  }
+
+  /** An item written to the peer. */
+  itemSent(id: Buffer): void {
+    if (!this.itemsListener) return;
+    this.movedOut.push(id.toString('hex', 0, ROW_ID_BYTES));
+    if (this.movedIn.length + this.movedOut.length >= ITEMS_BATCH_MAX) this.flushItems();
+  }
+
+  /** Hands over the ids noted since the last batch, if any (a full batch goes at once, the rest with progress). */
+  private flushItems(): void {
+    if (!this.itemsListener || this.movedIn.length + this.movedOut.length === 0) return;
+    const batch: ItemsBatch = { seq: ++this.itemsSeq, sessionId: this.sessionId, received: this.movedIn, sent: this.movedOut };
+    this.movedIn = [];
+    this.movedOut = [];
+    this.itemsListener(batch);
+  }
 
   get elapsedMs(): number {
     return Date.now() - this.started;
@@ -43,10 +77,13 @@ export class ProgressTracker {
 
   /** Emits at most every 100 ms unless forced (phase changes, the end). */
   emit(force = false): void {
-    if (!this.listener) return;
+    if (!this.listener && !this.itemsListener) return;
     const now = Date.now();
     if (!force && now - this.lastEmit < EMIT_EVERY_MS) return;
     this.lastEmit = now;
+    // Ids first: a window never shows a count that its rows have not caught up with.
+    this.flushItems();
+    if (!this.listener) return;
     const total = this.sent.bytes + this.received.bytes;
     this.window.push({ t: now, bytes: total });
     while (this.window.length > 1 && now - this.window[0]!.t > 1000) this.window.shift();
