@@ -4,9 +4,9 @@
  * `NetsyncApi`; the renderer talks to nothing else. Every value here is plain
  * JSON-safe data, and this file imports neither Node nor DOM APIs.
  */
-import type { DiffItem, Direction, ProgressEvent, RefusedSlot, SessionSummary } from './sync.js';
+import type { DiffGroup, DiffItem, Direction, ItemsBatch, ProgressEvent, RefusedSlot, SessionSummary } from './sync.js';
 
-export type { DiffItem, Direction, ProgressEvent, RefusedSlot, SessionSummary } from './sync.js';
+export type { DiffGroup, DiffItem, Direction, ItemsBatch, ProgressEvent, RefusedSlot, SessionSummary } from './sync.js';
 
 // ------------------------------------------------------------------ results
 
@@ -275,6 +275,19 @@ export interface DiffPage {
   items: DiffItem[];
 }
 
+/**
+ * What one batch of moved items took off the peer's latest diff (the dry run
+ * whose rows a window lists, `sessionId`): per side, the count and bytes of
+ * the batch's ids found among that diff's rows, by branch and kind. Rows of
+ * `weLack` moved when their id is in the batch's `received`, rows of
+ * `theyLack` when it is in `sent`: the same ids, so counts and ticks agree.
+ */
+export interface DiffTaken {
+  sessionId: string;
+  weLack: DiffGroup[];
+  theyLack: DiffGroup[];
+}
+
 export interface TrustedServer {
   address: string;
   fingerprint: string;
@@ -374,6 +387,12 @@ export type NetsyncEvent =
   | { type: 'session-started'; session: SessionInfo }
   /** The engine's progress for one session; `progress.seq` counts from 1 without gaps. */
   | { type: 'session-progress'; sessionId: string; peerId: string; progress: ProgressEvent }
+  /**
+   * Items a running session moved since its previous batch (at most every 100 ms, at most
+   * ITEMS_BATCH_MAX ids; `items.seq` counts from 1 without gaps), and what they took off
+   * the peer's latest diff when there is one.
+   */
+  | { type: 'session-items'; sessionId: string; peerId: string; items: ItemsBatch; diff?: DiffTaken }
   | { type: 'session-finished'; sessionId: string; peerId: string; summary?: SessionSummary; error?: ApiError }
   | { type: 'peer-status'; peerId: string; state: PeerState; error?: ApiError }
   | { type: 'server-status'; status: ServerStatus }

@@ -136,11 +136,14 @@ describe('a damaged item: the sender re-hashes, withholds it and what depends on
       return bruteCollection(s, 'org.corrupt.theirs');
     });
     try {
+      let code: string | undefined;
       const outcome = await testClient({ db: clientDb, port: server.port, patterns: ['org.corrupt.*'] }).then(
         () => 'resolved',
-        (e: Error) => e.message,
+        (e: Error & { code?: string }) => ((code = e.code), e.message),
       );
       expect(outcome).toMatch(withheldRe());
+      // The app tells "an item failed verification" from other failures by this code.
+      expect(code).toBe('bad-item');
     } finally {
       await server.close(0);
     }

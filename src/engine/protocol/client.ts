@@ -262,6 +262,7 @@ function runOnSocket(
       if (m.type === FrameType.Error) {
         serverError = m.message;
         serverRefused = m.code === ERROR_CODES.permission;
+        serverBadItem = m.code === ERROR_CODES['bad-item'];
         conn.destroy();
         return;
       }
@@ -272,13 +273,15 @@ function runOnSocket(
 
     let serverError: string | null = null;
     let serverRefused = false;
+    // Kept apart so a window can say why the rest did not move (an item failed verification).
+    let serverBadItem = false;
     const onClose = (error: ProtocolError | null) => {
       exchange?.flushReceived();
       progress.roundTrips = conn.roundTrips;
       if (opts.signal?.aborted) return reject(new NetsyncError('cancelled', 'cancelled; what arrived was kept'));
       if (exchange?.storeError) return reject(exchange.storeError); // our database could not store what arrived
-      if (serverError) return reject(new NetsyncError(serverRefused ? 'permission' : 'protocol', `the server ended the session: ${serverError}`));
-      if (error) return reject(new NetsyncError(error.code === 'timeout' ? 'timeout' : 'protocol', error.message));
+      if (serverError) return reject(new NetsyncError(serverRefused ? 'permission' : serverBadItem ? 'bad-item' : 'protocol', `the server ended the session: ${serverError}`));
+      if (error) return reject(new NetsyncError(error.code === 'timeout' || error.code === 'bad-item' ? error.code : 'protocol', error.message));
       if (inSync || exchange?.finished) {
         progress.setPhase('done');
         return resolve(summary());

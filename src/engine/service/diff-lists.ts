@@ -5,8 +5,8 @@
  * with the summary, from the same session as the rows. Each row says why it
  * will not move when it will not (a blocked direction, a refused branch).
  */
-import type { DiffPage, DiffSideName } from '../../shared/api.js';
-import type { DiffItem, DiffSide, SessionSummary } from '../../shared/sync.js';
+import type { DiffPage, DiffSideName, DiffTaken } from '../../shared/api.js';
+import type { DiffGroup, DiffItem, DiffSide, SessionSummary } from '../../shared/sync.js';
 import { refuse } from './errors.js';
 
 /** Rows per side the engine lists for the app (counts and groups are always complete). */
@@ -22,6 +22,24 @@ interface Kept {
   sides: Record<DiffSideName, DiffItem[]>;
   /** Rows of one branch, computed when first asked for. */
   byBranch: Map<string, DiffItem[]>;
+  /** Rows by id, built when a sync first reports moved items against this diff. */
+  byId?: Record<DiffSideName, Map<string, DiffItem>>;
+}
+
+/** Count and bytes of `ids` among `rows`, by branch and kind (a row is grouped by its first branch, as the engine lists it). */
+function takenFrom(rows: Map<string, DiffItem>, ids: readonly string[]): DiffGroup[] {
+  const groups = new Map<string, DiffGroup>();
+  for (const id of ids) {
+    const row = rows.get(id);
+    if (!row) continue;
+    const branch = row.branches[0] ?? '';
+    const key = `${branch}\0${row.kind}`;
+    const g = groups.get(key) ?? { branch, kind: row.kind, count: 0, bytes: 0 };
+    g.count++;
+    g.bytes += row.size;
+    groups.set(key, g);
+  }
+  return [...groups.values()];
 }
 
 /** Marks, in place, the rows that will not move and why. */
@@ -41,12 +59,15 @@ export function markBlocked(summary: SessionSummary): void {
 
 export class DiffLists {
   private readonly kept = new Map<string, Kept>();
+  /** Per peer, its latest dry run: the diff a window shows, whose rows a sync ticks off. */
+  private readonly latestDiff = new Map<string, string>();
 
   /** Keeps a finished session's rows and returns the summary a window gets (its first rows only). */
   keep(peerId: string, summary: SessionSummary): SessionSummary {
     markBlocked(summary);
     this.kept.delete(summary.sessionId);
     this.kept.set(summary.sessionId, { peerId, sides: { weLack: summary.weLack.items, theyLack: summary.theyLack.items }, byBranch: new Map() });
+    if (summary.dryRun) this.latestDiff.set(peerId, summary.sessionId);
     this.evict(summary.sessionId);
     const trim = (side: DiffSide): DiffSide => ({ ...side, items: side.items.slice(0, SUMMARY_ROWS) });
     return { ...summary, weLack: trim(summary.weLack), theyLack: trim(summary.theyLack) };
@@ -64,8 +85,22 @@ export class DiffLists {
     return { total: rows.length, offset, items: rows.slice(offset, offset + limit) };
   }
 
+  /**
+   * What items moved by a sync (`received` into our database, `sent` to the
+   * peer; short ids) take off the peer's latest diff; undefined when its rows
+   * are no longer kept.
+   */
+  taken(peerId: string, received: readonly string[], sent: readonly string[]): DiffTaken | undefined {
+    const sessionId = this.latestDiff.get(peerId);
+    const k = sessionId === undefined ? undefined : this.kept.get(sessionId);
+    if (!k || sessionId === undefined) return undefined;
+    k.byId ??= { weLack: new Map(k.sides.weLack.map((r) => [r.id, r])), theyLack: new Map(k.sides.theyLack.map((r) => [r.id, r])) };
+    return { sessionId, weLack: takenFrom(k.byId.weLack, received), theyLack: takenFrom(k.byId.theyLack, sent) };
+  }
+
   forgetPeer(peerId: string): void {
     for (const [id, k] of this.kept) if (k.peerId === peerId) this.kept.delete(id);
+    this.latestDiff.delete(peerId);
   }
 
   private evict(newest: string): void {

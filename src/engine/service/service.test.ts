@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../../../test/helpers/temp.js';
-import { progress, setupService, summary } from '../../../test/helpers/service.js';
+import { diffRows, progress, setupService, summary } from '../../../test/helpers/service.js';
 import { KeyStore } from '../keys/keystore.js';
 import type { ClientOptions, RunningServer, ServerOptions } from '../protocol/api.js';
 import { WriteStore } from '../store/store.js';
@@ -34,7 +34,7 @@ describe('NetsyncService', () => {
     writeFileSync(join(tree, 'README'), 'hello\n');
     writeFileSync(join(tree, 'docs', 'guide.txt'), 'guide\n');
     const store = WriteStore.open(db, { create: true });
-    const committed = commitDirectory(store, tree, { branch: 'org.example.demo', message: 'first', signer: { name: 'alice@example.org', pair } });
+    const committed = await commitDirectory(store, tree, { branch: 'org.example.demo', message: 'first', signer: { name: 'alice@example.org', pair } });
     store.close();
 
     expect((await service.openDatabase(db)).ok).toBe(true);
@@ -107,6 +107,41 @@ describe('NetsyncService', () => {
     ]);
     const peers = await service.listPeers();
     expect(peers.ok && peers.value[0]!.last).toMatchObject({ dryRun: false, itemsReceived: 3 });
+  });
+
+  it('forwards batches of moved ids with what each took off the peer\'s latest diff, from that diff\'s own rows', async () => {
+    const weLack = diffRows(6, ['org.a', 'org.b']);
+    const theyLack = diffRows(3, ['org.a']).map((r) => ({ ...r, id: `f${r.id.slice(1)}`, kind: 'manifest' as const }));
+    const { service, events } = setup({
+      runClientSession: async (opts) => {
+        if (opts.dryRun) return summary(opts, 0, { weLack: { count: 6, bytes: 60, groups: [], items: weLack }, theyLack: { count: 3, bytes: 30, groups: [], items: theyLack } });
+        // Ids the diff never listed (the peer gained them since) are forwarded too, but take nothing off.
+        opts.onItems?.({ seq: 1, sessionId: 'engine-1', received: [weLack[0]!.id, weLack[1]!.id, 'aaaaaaaaaaaaaaaa'], sent: [theyLack[2]!.id] });
+        opts.onItems?.({ seq: 2, sessionId: 'engine-1', received: [weLack[2]!.id], sent: [] });
+        return summary(opts, 4);
+      },
+    });
+    await service.openDatabase();
+    const peer = await service.addPeer({ name: 'lab', address: '127.0.0.1:9999' });
+    if (!peer.ok) throw new Error('no peer');
+    const diff = await service.diff(peer.value.id);
+    if (!diff.ok) throw new Error(diff.error.message);
+    const synced = await service.sync(peer.value.id);
+    if (!synced.ok) throw new Error(synced.error.message);
+    const batches = events.flatMap((e) => (e.type === 'session-items' ? [e] : []));
+    expect(batches.map((b) => b.items.seq)).toEqual([1, 2]);
+    const started = events.flatMap((e) => (e.type === 'session-started' ? [e.session.sessionId] : []));
+    expect(batches.every((b) => b.sessionId === started[1] && b.items.sessionId === started[1])).toBe(true);
+    expect(batches[0]!.items.received).toHaveLength(3);
+    expect(batches[0]!.diff).toEqual({
+      sessionId: diff.value.sessionId,
+      weLack: [
+        { branch: 'org.a', kind: 'file', count: 1, bytes: 10 },
+        { branch: 'org.b', kind: 'file', count: 1, bytes: 10 },
+      ],
+      theyLack: [{ branch: 'org.a', kind: 'manifest', count: 1, bytes: 10 }],
+    });
+    expect(batches[1]!.diff).toEqual({ sessionId: diff.value.sessionId, weLack: [{ branch: 'org.a', kind: 'file', count: 1, bytes: 10 }], theyLack: [] });
   });
 
   it('cancels a running session and reports a clear error for a failed one', async () => {

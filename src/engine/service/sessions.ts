@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { formatAddress, parseAddress } from '../../shared/address.js';
 import type { ApiError, NetsyncEvent, Peer, PeerState, PromptOutcome, SessionInfo } from '../../shared/api.js';
-import type { Phase, ProgressEvent, SessionSummary } from '../../shared/sync.js';
+import type { ItemsBatch, Phase, ProgressEvent, SessionSummary } from '../../shared/sync.js';
 import { fail } from '../errors.js';
 import type { ClientOptions, Identity } from '../protocol/api.js';
 import { DIFF_LIST_LIMIT, type DiffLists } from './diff-lists.js';
@@ -104,6 +104,13 @@ export class SessionRunner {
         this.o.emit({ type: 'peer-status', peerId: peer.id, state });
       }
     };
+    let itemsSeqBase = 0;
+    let lastItemsSeq = 0;
+    const onItems = (items: ItemsBatch) => {
+      lastItemsSeq = itemsSeqBase + items.seq;
+      const diff = this.o.diffLists.taken(peer.id, items.received, items.sent);
+      this.o.emit({ type: 'session-items', sessionId: info.sessionId, peerId: peer.id, items: { ...items, sessionId: info.sessionId, seq: lastItemsSeq }, ...(diff ? { diff } : {}) });
+    };
     const attempt = () =>
       this.o.runClientSession({
         db,
@@ -122,6 +129,7 @@ export class SessionRunner {
           return asked.outcome === 'accepted';
         },
         onProgress,
+        onItems,
       });
     try {
       let summary: SessionSummary;
@@ -133,6 +141,7 @@ export class SessionRunner {
         if (asked.outcome !== 'accepted' || controller.signal.aborted) throw e;
         asked.outcome = null;
         seqBase = lastSeq;
+        itemsSeqBase = lastItemsSeq;
         summary = await attempt();
       }
       const shown = this.o.diffLists.keep(peer.id, summary);

@@ -2,6 +2,7 @@
 import { type StoreApi, createStore } from 'zustand/vanilla';
 import type { NetsyncApi, NetsyncClient, NetsyncEvent } from '../../shared/api.js';
 import { createCollectionSlice } from './slices/collection.js';
+import { createDiffMovesSlice } from './slices/diff-moves.js';
 import { createDiffRowsSlice } from './slices/diff-rows.js';
 import { createIdentitySlice } from './slices/identity.js';
 import { createPeersSlice } from './slices/peers.js';
@@ -22,6 +23,7 @@ export function createAppStore(api: NetsyncApi): AppStore {
     ...createIdentitySlice(api)(...a),
     ...createTrustSlice(api)(...a),
     ...createDiffRowsSlice(api)(...a),
+    ...createDiffMovesSlice()(...a),
     ...createUiSlice(api)(...a),
   }));
 }
@@ -36,8 +38,12 @@ export function applyEvent(store: AppStore, event: NetsyncEvent): void {
     case 'session-progress':
       s.applyProgress(event.sessionId, event.peerId, event.progress);
       return;
+    case 'session-items':
+      s.applyItems(event.peerId, event.items, event.diff);
+      return;
     case 'session-finished':
       s.applySessionFinished(event.sessionId, { summary: event.summary, error: event.error });
+      s.applySyncEnded(event.sessionId, event.peerId, event.error);
       return;
     case 'peer-status':
       s.applyPeerStatus(event.peerId, { state: event.state, error: event.error });

@@ -1,6 +1,7 @@
 /** Values derived from the store, computed here and never stored twice. */
 import type { Peer } from '../../shared/api.js';
 import type { DiffSide, ItemKindName } from '../../shared/sync.js';
+import { type SideMoves, groupKey } from './slices/diff-moves.js';
 import type { PeerLive } from './slices/peers.js';
 import type { Sample, Transfer } from './slices/transfers.js';
 import type { AppState } from './types.js';
@@ -32,6 +33,20 @@ export function groupDiffByBranch(side: DiffSide): BranchDiff[] {
   }
   for (const b of byBranch.values()) b.kinds.sort((x, y) => KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind));
   return [...byBranch.values()].sort((a, b) => b.bytes - a.bytes || a.branch.localeCompare(b.branch));
+}
+
+/**
+ * One side of a diff with what a sync has moved taken off: the counts a
+ * window shows while rows tick (the same ids tick the rows). The side itself
+ * when nothing moved.
+ */
+export function remainingSide(side: DiffSide, moves: SideMoves | undefined): DiffSide {
+  if (!moves || moves.count === 0) return side;
+  const groups = side.groups.map((g) => {
+    const t = moves.taken[groupKey(g.branch, g.kind)];
+    return t ? { ...g, count: Math.max(0, g.count - t.count), bytes: Math.max(0, g.bytes - t.bytes) } : g;
+  });
+  return { ...side, count: Math.max(0, side.count - moves.count), bytes: Math.max(0, side.bytes - moves.bytes), groups };
 }
 
 export interface TransferStats {

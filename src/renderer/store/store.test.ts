@@ -3,7 +3,7 @@ import { err, ok } from '../../shared/api.js';
 import type { DiffSide } from '../../shared/sync.js';
 import { fakeClient, progress, summary } from '../test/fake-client.js';
 import { applyEvent, connectEvents, createAppStore } from './app-store.js';
-import { groupDiffByBranch, throughput, transferStats } from './selectors.js';
+import { groupDiffByBranch, remainingSide, throughput, transferStats } from './selectors.js';
 import { rowList, rowListKey } from './slices/diff-rows.js';
 import type { PeerLive } from './slices/peers.js';
 import { MAX_SAMPLES } from './slices/transfers.js';
@@ -175,6 +175,96 @@ describe('diff rows slice', () => {
   });
 });
 
+describe('diff moves slice', () => {
+  const peer = { id: 'p1', name: 'lab', address: '127.0.0.1:1', direction: 'sync' as const, include: ['*'], exclude: [] };
+  const row = (id: string, branch: string, kind: 'file' | 'manifest' = 'file') => ({ id, kind, size: 10, branches: [branch] });
+  const diff = summary({
+    sessionId: 'd1',
+    weLack: {
+      count: 4,
+      bytes: 40,
+      groups: [
+        { branch: 'a', kind: 'file', count: 3, bytes: 30 },
+        { branch: 'b', kind: 'file', count: 1, bytes: 10 },
+      ],
+      items: [row('w1', 'a'), row('w2', 'a'), row('w3', 'a'), row('w4', 'b')],
+    },
+    theyLack: { count: 2, bytes: 20, groups: [{ branch: 'a', kind: 'manifest', count: 2, bytes: 20 }], items: [row('t1', 'a', 'manifest'), row('t2', 'a', 'manifest')] },
+  });
+  const sync = { sessionId: 's2', peerId: 'p1', direction: 'sync' as const, dryRun: false, startedAt: '2026-01-01T00:00:00Z' };
+
+  async function withDiff() {
+    const { client } = fakeClient({ listPeers: () => ok([peer]), diff: () => ok(diff) });
+    const store = createAppStore(client);
+    await store.getState().loadPeers();
+    await store.getState().diffPeer('p1');
+    applyEvent(store, { type: 'session-started', session: sync });
+    return store;
+  }
+
+  it('ticks the rows of a batch and takes the same items off the counts of their groups', async () => {
+    const store = await withDiff();
+    applyEvent(store, {
+      type: 'session-items',
+      sessionId: 's2',
+      peerId: 'p1',
+      items: { seq: 1, sessionId: 's2', received: ['w1', 'w4', 'zz'], sent: ['t2'] },
+      diff: { sessionId: 'd1', weLack: [{ branch: 'a', kind: 'file', count: 1, bytes: 10 }, { branch: 'b', kind: 'file', count: 1, bytes: 10 }], theyLack: [{ branch: 'a', kind: 'manifest', count: 1, bytes: 10 }] },
+    });
+    const first = store.getState().diffMoves.d1!;
+    applyEvent(store, {
+      type: 'session-items',
+      sessionId: 's2',
+      peerId: 'p1',
+      items: { seq: 2, sessionId: 's2', received: ['w2'], sent: [] },
+      diff: { sessionId: 'd1', weLack: [{ branch: 'a', kind: 'file', count: 1, bytes: 10 }], theyLack: [] },
+    });
+    const moves = store.getState().diffMoves.d1!;
+    // A new object per batch, so a view subscribed to it renders once per batch.
+    expect(moves).not.toBe(first);
+    expect(moves.version).toBe(2);
+    expect([...moves.weLack.ids].sort()).toEqual(['w1', 'w2', 'w4', 'zz']);
+    expect([...moves.theyLack.ids]).toEqual(['t2']);
+    const weLack = remainingSide(diff.weLack, moves.weLack);
+    expect(weLack).toMatchObject({ count: 1, bytes: 10 });
+    expect(weLack.groups).toEqual([
+      { branch: 'a', kind: 'file', count: 1, bytes: 10 },
+      { branch: 'b', kind: 'file', count: 0, bytes: 0 },
+    ]);
+    // The rows still unticked are exactly what the counts say is left.
+    expect(diff.weLack.items.filter((r) => !moves.weLack.ids.has(r.id))).toHaveLength(weLack.count);
+    expect(remainingSide(diff.theyLack, moves.theyLack)).toMatchObject({ count: 1, groups: [{ count: 1, bytes: 10 }] });
+    expect(groupDiffByBranch(weLack).map((g) => [g.branch, g.count])).toEqual([['a', 1], ['b', 0]]);
+  });
+
+  it('ignores batches that do not name the diff shown for the peer', async () => {
+    const store = await withDiff();
+    const before = store.getState().diffMoves;
+    applyEvent(store, { type: 'session-items', sessionId: 's2', peerId: 'p1', items: { seq: 1, sessionId: 's2', received: ['w1'], sent: [] } });
+    applyEvent(store, { type: 'session-items', sessionId: 's2', peerId: 'p1', items: { seq: 2, sessionId: 's2', received: ['w1'], sent: [] }, diff: { sessionId: 'old', weLack: [], theyLack: [] } });
+    expect(store.getState().diffMoves).toBe(before);
+  });
+
+  it('says why pending rows did not move when the sync ends early, and forgets it after a sync that finishes', async () => {
+    const store = await withDiff();
+    applyEvent(store, { type: 'session-finished', sessionId: 's2', peerId: 'p1', error: { code: 'bad-item', message: 'Refused a bad item from the peer.' } });
+    expect(store.getState().diffMoves.d1!.stopped).toBe('failed-verification');
+    applyEvent(store, { type: 'session-started', session: { ...sync, sessionId: 's3' } });
+    applyEvent(store, { type: 'session-finished', sessionId: 's3', peerId: 'p1', error: { code: 'cancelled', message: 'Cancelled.' } });
+    expect(store.getState().diffMoves.d1!.stopped).toBe('peer-gone');
+    applyEvent(store, { type: 'session-started', session: { ...sync, sessionId: 's4' } });
+    applyEvent(store, { type: 'session-finished', sessionId: 's4', peerId: 'p1', error: { code: 'protocol', message: 'The server closed the connection before the session finished.' } });
+    expect(store.getState().diffMoves.d1!.stopped).toBe('peer-gone');
+    // A dry run that fails says nothing about the rows of a sync.
+    applyEvent(store, { type: 'session-started', session: { ...sync, sessionId: 's5', dryRun: true } });
+    applyEvent(store, { type: 'session-finished', sessionId: 's5', peerId: 'p1', error: { code: 'bad-item', message: 'x' } });
+    expect(store.getState().diffMoves.d1!.stopped).toBe('peer-gone');
+    applyEvent(store, { type: 'session-started', session: { ...sync, sessionId: 's6' } });
+    applyEvent(store, { type: 'session-finished', sessionId: 's6', peerId: 'p1', summary: summary({ dryRun: false }) });
+    expect(store.getState().diffMoves.d1!.stopped).toBeNull();
+  });
+});
+
 describe('trust slice', () => {
   it('queues first-contact questions, answers them, and notes one that closed elsewhere', async () => {
     let open = true;
@@ -255,6 +345,19 @@ describe('peer verdict', () => {
     expect(peerVerdict({ last: { ...last, weLack: undefined, theyLack: undefined } }, { state: 'idle' }, undefined)).toMatchObject({ label: 'Idle' });
     expect(peerVerdict({ last }, { state: 'refining' }, undefined)).toMatchObject({ label: 'Comparing index trees…', tone: 'running' });
     expect(peerVerdict({ last }, { state: 'error' }, undefined)).toMatchObject({ label: 'Failed' });
+  });
+
+  it('never reads "Up to date" after a sync that ended early with something left to move', () => {
+    const upToDate = summary({ dryRun: false });
+    expect(peerVerdict({}, { state: 'done' }, upToDate)).toMatchObject({ label: 'Up to date' });
+    const badItem = { code: 'bad-item', message: 'Refused a bad item from the peer.' };
+    expect(peerVerdict({}, { state: 'error', error: badItem }, upToDate)).toMatchObject({ label: 'Blocked', tone: 'blocked' });
+    expect(peerVerdict({}, { state: 'error', error: { code: 'protocol', message: 'Gone.' } }, upToDate)).toMatchObject({ label: 'Failed' });
+    expect(peerVerdict({}, { state: 'cancelled' }, upToDate)).toMatchObject({ label: 'Cancelled' });
+    // After a restart only the remembered last session is left.
+    const last = { at: '2026-01-01T00:00:00Z', dryRun: false, direction: 'sync' as const, itemsSent: 0, itemsReceived: 3, bytesSent: 0, bytesReceived: 30, error: badItem };
+    expect(peerVerdict({ last }, { state: 'idle' }, undefined)).toMatchObject({ label: 'Blocked' });
+    expect(peerVerdict({ last: { ...last, error: { code: 'protocol', message: 'Gone.' } } }, { state: 'idle' }, undefined)).toMatchObject({ label: 'Failed' });
   });
 });
 

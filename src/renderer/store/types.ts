@@ -1,6 +1,7 @@
 /** The store's shape: one zustand store made of slices, one per concern. */
 import type { StateCreator } from 'zustand/vanilla';
 import type { CollectionSlice } from './slices/collection.js';
+import type { DiffMovesSlice } from './slices/diff-moves.js';
 import type { DiffRowsSlice } from './slices/diff-rows.js';
 import type { IdentitySlice } from './slices/identity.js';
 import type { PeersSlice } from './slices/peers.js';
@@ -9,7 +10,7 @@ import type { TransfersSlice } from './slices/transfers.js';
 import type { TrustSlice } from './slices/trust.js';
 import type { UiSlice } from './slices/ui.js';
 
-export type AppState = CollectionSlice & PeersSlice & TransfersSlice & ServerSlice & IdentitySlice & TrustSlice & DiffRowsSlice & UiSlice;
+export type AppState = CollectionSlice & PeersSlice & TransfersSlice & ServerSlice & IdentitySlice & TrustSlice & DiffRowsSlice & DiffMovesSlice & UiSlice;
 
 export type SliceCreator<T> = StateCreator<AppState, [], [], T>;
 

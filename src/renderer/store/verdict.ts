@@ -4,7 +4,7 @@
  * nothing was refused; a blocked direction or branch says why, never hides
  * behind "done".
  */
-import type { LastSession, Peer } from '../../shared/api.js';
+import type { ApiError, LastSession, Peer } from '../../shared/api.js';
 import type { Direction, RefusedSlot, SessionSummary } from '../../shared/sync.js';
 import { plural } from '../format.js';
 import type { PeerLive } from './slices/peers.js';
@@ -68,11 +68,21 @@ const RUNNING: Partial<Record<PeerLive['state'], string>> = {
   transferring: 'Transferring…',
 };
 
+/** A session that ended early: what it left blocked, and why. */
+function ended(state: 'error' | 'cancelled', error: ApiError | undefined): PeerVerdict {
+  if (error?.code === 'bad-item') {
+    return { tone: 'blocked', label: 'Blocked', notes: ['The peer sent an item that failed verification, so the session ended: what had not moved yet will not move until that item is repaired on the peer.'] };
+  }
+  if (state === 'cancelled') return { tone: 'cancelled', label: 'Cancelled', notes: [] };
+  return { tone: 'error', label: 'Failed', notes: [] };
+}
+
 export function peerVerdict(peer: Pick<Peer, 'last'>, live: PeerLive, latest: SessionSummary | undefined): PeerVerdict {
   const running = RUNNING[live.state];
   if (running) return { tone: 'running', label: running, notes: [] };
-  if (live.state === 'error') return { tone: 'error', label: 'Failed', notes: [] };
-  if (live.state === 'cancelled') return { tone: 'cancelled', label: 'Cancelled', notes: [] };
+  if (live.state === 'error' || live.state === 'cancelled') return ended(live.state, live.error);
+  // Remembered across a restart: a session that failed is never read as idle or up to date.
+  if (!latest && peer.last?.error && live.state === 'idle') return ended(peer.last.error.code === 'cancelled' ? 'cancelled' : 'error', peer.last.error);
   const o = latest ? fromSummary(latest) : peer.last ? fromLast(peer.last) : null;
   if (!o) return { tone: 'idle', label: live.state === 'done' ? 'Done' : 'Idle', notes: [] };
 

@@ -3,7 +3,10 @@
  * by branch and kind, and every item in a virtualised list whose rows are
  * fetched from the engine as they scroll into view. Counts and rows come
  * from the same session. What will not move says why: a branch the server
- * refuses, a direction turned off.
+ * refuses, a direction turned off, a sync that ended early (an item failed
+ * verification, the peer left). While a sync runs, rows tick as their items
+ * arrive or go out and the counts drop, both from the same moved ids
+ * (store/slices/diff-moves.ts).
  */
 import { useCallback, useState } from 'react';
 import type { DiffSideName, Direction } from '../../shared/api.js';
@@ -12,7 +15,8 @@ import { Fingerprint } from '../components/Fingerprint.js';
 import { VirtualRows } from '../components/VirtualRows.js';
 import { formatBytes, formatCount, formatDate, plural, shortId } from '../format.js';
 import { useApp } from '../store/context.js';
-import { groupDiffByBranch, selectPeer, selectPeerLive } from '../store/selectors.js';
+import { groupDiffByBranch, remainingSide, selectPeer, selectPeerLive } from '../store/selectors.js';
+import type { SideMoves, StopReason } from '../store/slices/diff-moves.js';
 import { DIFF_BLOCK, rowList, rowListKey } from '../store/slices/diff-rows.js';
 import { convergenceNote, refusalText } from '../store/verdict.js';
 import { SessionError } from './SessionError.js';
@@ -44,7 +48,13 @@ function directionOff(side: DiffSideName, direction: Direction): string | null {
   return null;
 }
 
-function ItemCells({ item, withStatus }: { item: DiffItem; withStatus: boolean }) {
+function RowStatus({ item, moved, stopped }: { item: DiffItem; moved: boolean; stopped: StopReason | null }) {
+  if (moved) return <span className="badge ok">moved</span>;
+  const why = item.blocked ?? stopped;
+  return why ? <span className="badge warn">{BLOCKED[why]}</span> : null;
+}
+
+function ItemCells({ item, withStatus, moved, stopped }: { item: DiffItem; withStatus: boolean; moved: boolean; stopped: StopReason | null }) {
   return (
     <>
       <span role="cell">{item.kind}</span>
@@ -57,7 +67,11 @@ function ItemCells({ item, withStatus }: { item: DiffItem; withStatus: boolean }
       <span role="cell" className="num">
         {formatBytes(item.size)}
       </span>
-      {withStatus ? <span role="cell">{item.blocked ? <span className="badge warn">{BLOCKED[item.blocked]}</span> : null}</span> : null}
+      {withStatus ? (
+        <span role="cell">
+          <RowStatus item={item} moved={moved} stopped={stopped} />
+        </span>
+      ) : null}
     </>
   );
 }
@@ -68,11 +82,13 @@ interface ItemListProps {
   side: DiffSide;
   branch: string | null;
   title: string;
-  /** Some rows of this side will not move: a column says why. */
+  /** Some rows of this side will not move, or have moved: a column says which and why. */
   withStatus: boolean;
+  moves: SideMoves | undefined;
+  stopped: StopReason | null;
 }
 
-function ItemList({ sessionId, sideName, side, branch, title, withStatus }: ItemListProps) {
+function ItemList({ sessionId, sideName, side, branch, title, withStatus, moves, stopped }: ItemListProps) {
   const list = useApp((s) => rowList(s.diffRows, rowListKey(sessionId, sideName, branch)));
   const load = useApp((s) => s.loadDiffBlock);
   const onRange = useCallback(
@@ -102,12 +118,12 @@ function ItemList({ sessionId, sideName, side, branch, title, withStatus }: Item
             <span role="columnheader" className="num">
               Size
             </span>
-            {withStatus ? <span role="columnheader">Will not move</span> : null}
+            {withStatus ? <span role="columnheader">Status</span> : null}
           </>
         }
         row={(i) => {
           const item = list.blocks[Math.floor(i / DIFF_BLOCK)]?.[i % DIFF_BLOCK];
-          return item ? <ItemCells item={item} withStatus={withStatus} /> : null;
+          return item ? <ItemCells item={item} withStatus={withStatus} moved={moves?.ids.has(item.id) ?? false} stopped={stopped} /> : null;
         }}
         onRange={onRange}
       />
@@ -122,11 +138,18 @@ function ItemList({ sessionId, sideName, side, branch, title, withStatus }: Item
 }
 
 function Side({ title, sideName, summary, direction, testId }: { title: string; sideName: DiffSideName; summary: SessionSummary; direction: Direction; testId: string }) {
-  const side = summary[sideName];
+  const listed = summary[sideName];
+  // Re-renders once per batch of moved items (at most every 100 ms), not per item.
+  const diffMoves = useApp((s) => s.diffMoves[summary.sessionId]);
+  const moves = diffMoves?.[sideName];
+  const stopped = diffMoves?.stopped ?? null;
+  const side = remainingSide(listed, moves);
+  const moved = moves?.count ?? 0;
   const [branch, setBranch] = useState<string | null>(null);
   const groups = groupDiffByBranch(side);
   const refusedHere = new Map((summary.refused ?? []).filter((r) => blocksSide(r, sideName)).map((r) => [r.branch, r]));
   const off = side.count > 0 ? directionOff(sideName, direction) : null;
+  const stoppedHere = stopped !== null && side.count > 0 ? stopped : null;
   const shownBranch = branch !== null && groups.some((g) => g.branch === branch) ? branch : null;
   return (
     <section className="card diff-side" aria-label={title} data-testid={testId}>
@@ -135,10 +158,22 @@ function Side({ title, sideName, summary, direction, testId }: { title: string; 
         <p className="big">
           {formatCount(side.count)} <span className="muted">items · {formatBytes(side.bytes)}</span>
         </p>
+        {moved > 0 ? (
+          <p className="ok-line small" data-testid={`${sideName}-moved`}>
+            {plural(moved, 'item')} ({formatBytes(moves?.bytes ?? 0)}) {sideName === 'weLack' ? 'arrived' : 'sent'} since this comparison
+          </p>
+        ) : null}
       </header>
       {off ? (
         <p className="warn-line" data-testid={`${sideName}-direction`}>
           {off}
+        </p>
+      ) : null}
+      {stoppedHere ? (
+        <p className="warn-line" data-testid={`${sideName}-stopped`}>
+          {stoppedHere === 'failed-verification'
+            ? `The sync ended because an item failed verification: ${plural(side.count, 'item')} did not move.`
+            : `The sync ended before everything moved (the peer left or the session was cancelled): ${plural(side.count, 'item')} did not move.`}
         </p>
       ) : null}
       {groups.length > 0 ? (
@@ -183,15 +218,17 @@ function Side({ title, sideName, summary, direction, testId }: { title: string; 
       ) : (
         <p className="muted">Nothing missing on this side.</p>
       )}
-      {side.count > 0 ? (
+      {listed.count > 0 ? (
         <ItemList
           key={`${summary.sessionId}|${shownBranch}`}
           sessionId={summary.sessionId}
           sideName={sideName}
-          side={side}
+          side={listed}
           branch={shownBranch}
           title={title}
-          withStatus={off !== null || groups.some((g) => refusedHere.has(g.branch))}
+          withStatus={off !== null || stoppedHere !== null || moved > 0 || groups.some((g) => refusedHere.has(g.branch))}
+          moves={moves}
+          stopped={stoppedHere}
         />
       ) : null}
     </section>
