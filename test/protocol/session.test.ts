@@ -12,6 +12,7 @@ import type { ProgressEvent, SessionSummary } from '../../src/shared/sync.js';
 import { toHex } from '../../src/engine/hash.js';
 import type { ClientOptions, RunningServer } from '../../src/engine/protocol/api.js';
 import { ReadStore } from '../../src/engine/store/store.js';
+import { WriteStore } from '../../src/engine/store/store.js';
 import { commitDirectory } from '../../src/engine/workspace/commit.js';
 import {
   addBranchCerts,
@@ -56,7 +57,7 @@ function client(db: string, server: RunningServer, patterns: string[], extra: Pa
  * Server A (alice) and client B (bob) sharing the start of org.a.main, then
  * diverging; each also has branches of its own; A has a chunked file.
  */
-function buildPair(): { a: string; b: string } {
+async function buildPair(): Promise<{ a: string; b: string }> {
   const a = newDbPath('netsync-a-');
   const b = newDbPath('netsync-b-');
   const alice = aliceSigner();
@@ -69,16 +70,21 @@ function buildPair(): { a: string; b: string } {
     buildHistory(sa, alice, 'org.a.main', { commits: 6, seed: 2, parent: baseHead });
     buildHistory(sa, alice, 'org.a.secret', { commits: 4, seed: 3 });
     buildHistory(sa, alice, 'org.b.lib', { commits: 5, seed: 4 });
-    // A tree with a file above INLINE_MAX: chunks, a chunked file, nested folders.
-    const dir = tempDir('netsync-tree-');
-    mkdirSync(join(dir, 'src', 'deep'), { recursive: true });
-    writeFileSync(join(dir, 'big.bin'), pseudoRandomBytes((1 << 20) + 300_000, 'session/big'));
-    writeFileSync(join(dir, 'src', 'deep', 'a.txt'), 'alpha\n');
-    writeFileSync(join(dir, 'README'), 'readme\n');
-    commitDirectory(sa, dir, { branch: 'org.a.big', signer: alice, message: 'big', date: new Date(Date.UTC(2004, 5, 1)) });
+  });
+  // A tree with a file above INLINE_MAX: chunks, a chunked file, nested folders.
+  const dir = tempDir('netsync-tree-');
+  mkdirSync(join(dir, 'src', 'deep'), { recursive: true });
+  writeFileSync(join(dir, 'big.bin'), pseudoRandomBytes((1 << 20) + 300_000, 'session/big'));
+  writeFileSync(join(dir, 'src', 'deep', 'a.txt'), 'alpha\n');
+  writeFileSync(join(dir, 'README'), 'readme\n');
+  const sa = WriteStore.open(a);
+  try {
+    await commitDirectory(sa, dir, { branch: 'org.a.big', signer: alice, message: 'big', date: new Date(Date.UTC(2004, 5, 1)) });
     const chunks = [...sa.iterate()].filter((r) => r.kind === 2).length;
     expect(chunks).toBeGreaterThan(1);
-  });
+  } finally {
+    sa.close();
+  }
   withStore(b, (sb) => {
     expect(sb.manifestsIn('org.a.main').length).toBe(12);
     buildHistory(sb, bob, 'org.a.main', { commits: 5, seed: 5, parent: baseHead }); // diverges from A
@@ -145,7 +151,7 @@ function bytesOf(path: string, ids: Iterable<string>): number {
 
 describe('sessions in-process', () => {
   it('sync brings both databases to the union of the selected collections, item by item', async () => {
-    const { a, b } = buildPair();
+    const { a, b } = await buildPair();
     const server = await serve(a);
     const exp = expectFor(a, b, ['org.*'], []);
     expect(exp.weLack.size).toBeGreaterThan(50);
@@ -183,7 +189,7 @@ describe('sessions in-process', () => {
   });
 
   it('push changes only the server; pull changes only the client', async () => {
-    const { a, b } = buildPair();
+    const { a, b } = await buildPair();
     const server = await serve(a);
     const exp = expectFor(a, b, ['org.*'], []);
 
@@ -208,7 +214,7 @@ describe('sessions in-process', () => {
   });
 
   it('pull alone into an empty database is a full clone of the selection', async () => {
-    const { a } = buildPair();
+    const { a } = await buildPair();
     const empty = newDbPath('netsync-clone-');
     const server = await serve(a);
     const s = await client(empty, server, ['org.a.*'], { direction: 'pull' });
@@ -220,7 +226,7 @@ describe('sessions in-process', () => {
 
   for (const direction of ['sync', 'push', 'pull'] as const) {
     it(`dry run (${direction}) moves nothing and reports the exact difference both ways`, async () => {
-      const { a, b } = buildPair();
+      const { a, b } = await buildPair();
       const server = await serve(a);
       const exp = expectFor(a, b, ['org.*'], []);
       const s = await client(b, server, ['org.*'], { direction, dryRun: true });
@@ -242,7 +248,7 @@ describe('sessions in-process', () => {
   }
 
   it('include and exclude patterns, intersected with what the server offers', async () => {
-    const { a, b } = buildPair();
+    const { a, b } = await buildPair();
     const clientPatterns = ['org.a.*', '!org.a.secret*'];
     const serverPatterns = ['org.*', '!org.b.*'];
     const server = await serve(a, serverPatterns);
@@ -276,7 +282,7 @@ describe('sessions in-process', () => {
   });
 
   it('a client with nothing selected and a server with nothing to offer: in sync, one round trip', async () => {
-    const { a } = buildPair();
+    const { a } = await buildPair();
     const empty = newDbPath('netsync-empty-');
     const server = await serve(a);
     const s = await client(empty, server, ['nothing.matches.*']);
@@ -286,7 +292,7 @@ describe('sessions in-process', () => {
   });
 
   it('progress events: seq 1, 2, 3, ..., phases in order, ends in done with the totals reached', async () => {
-    const { a, b } = buildPair();
+    const { a, b } = await buildPair();
     const server = await serve(a);
     const events: ProgressEvent[] = [];
     const s = await client(b, server, ['org.*'], { onProgress: (e) => events.push(structuredClone(e)) });

@@ -203,4 +203,19 @@ describe('verification', () => {
     expect(checkDatabase(store).problems).toEqual([]);
     expect(store.branches().map((b) => [b.name, b.items])).toEqual([['org.example.a', 4]]);
   });
+
+  it('a file inserted in a batch that rolled back no longer satisfies a reference (the store forgets what it had just put)', () => {
+    const { store } = track(newStore());
+    const content = encodeInlineFile(Buffer.from('gone with the batch'));
+    expect(() =>
+      store.batch(() => {
+        store.put(content);
+        throw new Error('abort the batch');
+      }),
+    ).toThrow('abort the batch');
+    const manifest = encodeManifest([{ path: 'gone.txt', type: EntryType.File, file: itemId(content) }]);
+    expectRefusedPut(store, 'missing-reference', () => store.put(manifest), /names file [0-9a-f]{64}, which is not stored/);
+    store.put(content);
+    expect(store.put(manifest).inserted).toBe(true);
+  });
 });

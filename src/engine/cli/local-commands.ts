@@ -150,7 +150,7 @@ export const commit: Command = async (ctx, args) => {
   const store = WriteStore.open(ctx.db);
   try {
     const signer = await loadSigner(str(p, 'key'));
-    const r = commitDirectory(store, p.positionals[0]!, {
+    const r = await commitDirectory(store, p.positionals[0]!, {
       branch,
       message: str(p, 'message'),
       signer,

@@ -12,13 +12,13 @@ import { KeyStore } from '../keys/keystore.js';
 import { WriteStore } from '../store/store.js';
 import { commitDirectory } from '../workspace/commit.js';
 
-function commit(db: string, configDir: string, dir: string, key: string, files: Record<string, string>, branch = 'org.example.demo'): void {
+async function commit(db: string, configDir: string, dir: string, key: string, files: Record<string, string>, branch = 'org.example.demo'): Promise<void> {
   mkdirSync(dir, { recursive: true });
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const pair = new KeyStore(join(configDir, 'keys')).unlock(key);
   const store = WriteStore.open(db);
   try {
-    commitDirectory(store, dir, { branch, message: 'work', signer: { name: key, pair } });
+    await commitDirectory(store, dir, { branch, message: 'work', signer: { name: key, pair } });
   } finally {
     store.close();
   }
@@ -40,7 +40,7 @@ describe('two services, real engine', () => {
       const opened = await client.service.openDatabase();
       if (!opened.ok) throw new Error(opened.error.message);
       await client.service.generateKey('bob@example.org');
-      commit(opened.value.path, client.configDir, join(client.dir, 'v1'), 'bob@example.org', { README: 'one\n' });
+      await commit(opened.value.path, client.configDir, join(client.dir, 'v1'), 'bob@example.org', { README: 'one\n' });
       const peer = await client.service.addPeer({ name: 'srv', address: `127.0.0.1:${started.value.port}` });
       if (!peer.ok) throw new Error(peer.error.message);
 
@@ -64,7 +64,7 @@ describe('two services, real engine', () => {
 
       // Read only from now on: the next push is refused in that branch, and says so.
       expect((await server.service.setPermissions('read * *\n')).ok).toBe(true);
-      commit(opened.value.path, client.configDir, join(client.dir, 'v2'), 'bob@example.org', { README: 'two\n' });
+      await commit(opened.value.path, client.configDir, join(client.dir, 'v2'), 'bob@example.org', { README: 'two\n' });
       await client.service.updatePeer(peer.value.id, { direction: 'push' });
       const pushed = await client.service.sync(peer.value.id);
       expect(pushed).toMatchObject({ ok: true, value: { itemsSent: 0, refused: [{ branch: 'org.example.demo', reason: 'read-only' }] } });

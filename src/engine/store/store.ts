@@ -300,9 +300,22 @@ export interface PutResult {
   item: Item | null;
 }
 
+/** How many recently inserted items a WriteStore remembers the kind and size of (about 25 MB at most). */
+const RECENT_MAX = 1 << 18;
+
 export class WriteStore extends ReadStore {
   private readonly insertItem: Database.Statement<[Buffer, number, number, Buffer]>;
   readonly indexer: Indexer;
+  /**
+   * Kind and size (kind * 2^32 + size) of the items inserted lately, by id
+   * as a latin1 string. Items arrive just
+   * before what names them (a commit's files before its manifest, a sync
+   * sends them in that order too), so verifying a reference finds them here
+   * instead of in SQLite: a third of a 100,000-file commit's lookups. Only
+   * inserted items enter, it is emptied when a batch rolls back (they are
+   * gone), and when full it starts over.
+   */
+  private readonly recent = new Map<string, number>();
 
   private constructor(db: Database.Database, path: string) {
     super(db, path);
@@ -347,9 +360,18 @@ export class WriteStore extends ReadStore {
     }
     if (this.has(id)) return { id, inserted: false, item: null };
     const item = verifyItem(this, bytes, id);
-    this.insertItem.run(id, item.kind, 'size' in item ? item.size : bytes.length, bytes);
+    const size = 'size' in item ? item.size : bytes.length;
+    this.insertItem.run(id, item.kind, size, bytes);
     this.indexer.indexItem(id, item);
+    if (this.recent.size >= RECENT_MAX) this.recent.clear();
+    this.recent.set(id.toString('latin1'), item.kind * 2 ** 32 + size);
     return { id, inserted: true, item };
+  }
+
+  override meta(id: Uint8Array): { kind: Kind; size: number } | null {
+    const known = this.recent.get(Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1'));
+    if (known === undefined) return super.meta(id);
+    return { kind: Math.floor(known / 2 ** 32) as Kind, size: known % 2 ** 32 };
   }
 
   /**
@@ -366,6 +388,7 @@ export class WriteStore extends ReadStore {
       })();
     } catch (e) {
       this.indexer.reset();
+      this.recent.clear();
       throw e;
     }
   }

@@ -31,6 +31,7 @@ import {
 } from '../items/format.js';
 import { branchHeads } from '../store/history.js';
 import type { WriteStore } from '../store/store.js';
+import { FileReader, type ReadResult, contentOf } from './file-reader.js';
 
 export interface Signer {
   name: string;
@@ -164,7 +165,48 @@ export function signCert(store: WriteStore, signer: Signer, manifest: Buffer, na
   return store.put(encodeCert(manifest, keyId, name, v, signature)).id;
 }
 
-export function commitDirectory(store: WriteStore, dir: string, opts: CommitOptions): CommitResult {
+/** Stores a small file whose content is already read (null: it grew past INLINE_MAX, so it is chunked). */
+function storeRead(store: WriteStore, abs: string, content: Buffer | null): Buffer {
+  return content === null ? storeChunked(store, abs) : store.put(encodeInlineFile(content)).id;
+}
+
+/**
+ * How the entries are stored: a big file alone (its chunks commit in batches
+ * of their own), everything else in batches of at most BATCH_FILES files and
+ * BATCH_BYTES bytes, each one transaction.
+ */
+function batches(entries: readonly WalkEntry[]): { big: boolean; entries: WalkEntry[] }[] {
+  const out: { big: boolean; entries: WalkEntry[] }[] = [];
+  let current: WalkEntry[] = [];
+  let files = 0;
+  let bytes = 0;
+  const close = () => {
+    if (current.length > 0) out.push({ big: false, entries: current });
+    current = [];
+    files = 0;
+    bytes = 0;
+  };
+  for (const e of entries) {
+    if (e.type !== EntryType.Dir && e.size > INLINE_MAX) {
+      close();
+      out.push({ big: true, entries: [e] });
+      continue;
+    }
+    current.push(e);
+    if (e.type !== EntryType.Dir) {
+      files++;
+      bytes += e.size;
+    }
+    if (files >= BATCH_FILES || bytes >= BATCH_BYTES) close();
+  }
+  close();
+  return out;
+}
+
+/** Below this many small files, reading them on this thread costs less than starting the reader. */
+const READER_MIN_FILES = 256;
+
+export async function commitDirectory(store: WriteStore, dir: string, opts: CommitOptions): Promise<CommitResult> {
   if (!isValidBranchName(opts.branch)) fail('usage', `"${opts.branch}" is not a valid branch name`);
   const entries = walkTree(dir);
   const files = entries.filter((e) => e.type !== EntryType.Dir);
@@ -172,30 +214,52 @@ export function commitDirectory(store: WriteStore, dir: string, opts: CommitOpti
   const manifestEntries: ManifestEntry[] = [];
   let done = 0;
   let bytes = 0;
-  let i = 0;
-  const isBig = (e: WalkEntry) => e.type !== EntryType.Dir && e.size > INLINE_MAX;
-  const record = (e: WalkEntry) => {
+  const record = (e: WalkEntry, file?: Buffer) => {
     if (e.type === EntryType.Dir) return manifestEntries.push({ path: e.path, type: e.type });
-    manifestEntries.push({ path: e.path, type: e.type, file: storeFile(store, e.abs, e.size) });
+    manifestEntries.push({ path: e.path, type: e.type, file: file! });
     bytes += e.size;
     done++;
   };
-  while (i < entries.length) {
-    if (isBig(entries[i]!)) {
-      record(entries[i++]!); // outside a batch: its chunks commit in batches of their own
-    } else {
-      let batchBytes = 0;
-      let batchFiles = 0;
-      store.batch(() => {
-        while (i < entries.length && !isBig(entries[i]!) && batchBytes < BATCH_BYTES && batchFiles < BATCH_FILES) {
-          const e = entries[i++]!;
-          record(e);
-          batchBytes += e.size;
-          batchFiles++;
-        }
-      });
+  const plan = batches(entries);
+  const smallFiles = files.filter((f) => f.size <= INLINE_MAX).length;
+  const reader = smallFiles >= READER_MIN_FILES ? new FileReader(INLINE_MAX) : null;
+  // Batch k + 1 is read in the worker while batch k is hashed and stored here.
+  const reads: (Promise<ReadResult[]> | undefined)[] = [];
+  const startRead = (k: number) => {
+    const batch = plan[k];
+    if (!reader || !batch || batch.big || reads[k]) return;
+    reads[k] = reader.read(batch.entries.filter((e) => e.type !== EntryType.Dir));
+    reads[k]!.catch(() => {}); // awaited in its turn; no unhandled rejection meanwhile
+  };
+  try {
+    for (let k = 0; k < plan.length; k++) {
+      const batch = plan[k]!;
+      startRead(k);
+      let next = k + 1;
+      while (next < plan.length && plan[next]!.big) next++;
+      startRead(next);
+      if (batch.big) {
+        const e = batch.entries[0]!;
+        record(e, storeFile(store, e.abs, e.size));
+      } else {
+        const contents = reads[k] ? await reads[k] : null;
+        reads[k] = undefined;
+        store.batch(() => {
+          let j = 0;
+          for (const e of batch.entries) {
+            if (e.type === EntryType.Dir) {
+              record(e);
+              continue;
+            }
+            const content = contents ? contentOf(contents[j++]!, e.abs) : readSmall(e.abs);
+            record(e, storeRead(store, e.abs, content));
+          }
+        });
+      }
+      opts.onProgress?.({ files: done, totalFiles: files.length, bytes, totalBytes });
     }
-    opts.onProgress?.({ files: done, totalFiles: files.length, bytes, totalBytes });
+  } finally {
+    await reader?.close();
   }
   return store.batch(() => {
     const manifest = store.put(encodeManifest(manifestEntries)).id;
