@@ -56,6 +56,19 @@ test('diff then sync with a served peer brings both collections to their union',
     await expect(app.getByTestId('transfer-detail')).toContainText('Sync with bob');
     await snap(app, 'transfer-done', (n) => testInfo.outputPath(n));
 
+    // Back on the diff: every row ticked as its item moved, and the counts above come from the same moved ids.
+    await app.getByTestId('nav-diff').click();
+    await expect(app.getByTestId('weLack-moved')).toContainText('arrived since this comparison');
+    await expect(app.getByTestId('theyLack-moved')).toContainText('sent since this comparison');
+    await expect(weLack.locator('.big')).toHaveText(/^0 items/);
+    await expect(theyLack.locator('.big')).toHaveText(/^0 items/);
+    for (const list of ['weLack-items', 'theyLack-items']) {
+      const rows = app.getByTestId(list).getByRole('row');
+      const count = await rows.count();
+      expect(count).toBeGreaterThan(1);
+      await expect(app.getByTestId(list).locator('.badge.ok')).toHaveCount(count - 1);
+    }
+
     await app.getByTestId('nav-peers').click();
     await expect(card.getByTestId('peer-state')).toHaveText('Up to date');
     await expect(card).toContainText(/Last sync .*: \d+ items in/);
