@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/engine/hash.js';
 import { TrieReader, TrieWriter } from '../../src/engine/index/persistent-trie.js';
+import { sortIds } from '../../src/engine/store/indexer.js';
 import { checkDatabase, rebuildIndex } from '../../src/engine/store/maintenance.js';
 import type { WriteStore } from '../../src/engine/store/store.js';
 import { SeededRandom } from '../helpers/random.js';
@@ -237,5 +238,19 @@ describe('trie: kept by the store while items arrive', () => {
     }
     expect(store.root(BRANCH).count).toBeGreaterThan(17);
     expect(store.root(BRANCH).hash).toEqual(referenceRoot(branchIds(store, BRANCH)).hash);
+  });
+});
+
+describe('sortIds', () => {
+  it('orders ids as Buffer.compare does, also ids that share their first bytes', () => {
+    const rnd = new SeededRandom(77);
+    const ids = Array.from({ length: 2000 }, () => Buffer.from(rnd.bytes(32)));
+    // Pairs equal in the first 6 (and 8) bytes, differing later: the numeric key ties.
+    for (let i = 0; i < 200; i++) {
+      const twin = Buffer.from(ids[i]!);
+      twin[6 + (i % 20)] = twin[6 + (i % 20)]! ^ 0xff;
+      ids.push(twin);
+    }
+    expect(sortIds(ids.slice())).toEqual(ids.slice().sort(Buffer.compare));
   });
 });

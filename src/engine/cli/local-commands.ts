@@ -154,7 +154,7 @@ export const commit: Command = async (ctx, args) => {
       branch,
       message: str(p, 'message'),
       signer,
-      onProgress: (q) => ctx.io.progress(`committing: ${q.files}/${q.totalFiles} files, ${formatBytes(q.bytes)}/${formatBytes(q.totalBytes)}`),
+      onProgress: (q) => ctx.io.progress(`committing: ${q.files}/${q.totalFiles} files, ${formatBytes(q.bytes)}`),
     });
     ctx.io.clearProgress();
     ctx.io.out(r.changed ? `${r.manifest}` : `${r.manifest} (unchanged: already the head of ${branch})`);

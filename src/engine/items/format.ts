@@ -118,10 +118,10 @@ export function encodeChunk(content: Uint8Array): Buffer {
 
 /** Entries are sorted here; the caller need not. */
 export function encodeManifest(entries: readonly ManifestEntry[]): Buffer {
-  const sorted = [...entries].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+  // Paths are ordered by their UTF-8 bytes; encode each once, not at every comparison.
+  const sorted = entries.map((e) => ({ e, path: Buffer.from(e.path, 'utf8') })).sort((a, b) => Buffer.compare(a.path, b.path));
   const w = new Writer().u8(Kind.Manifest).u32(sorted.length);
-  for (const e of sorted) {
-    const path = Buffer.from(e.path, 'utf8');
+  for (const { e, path } of sorted) {
     w.u16(path.length).bytes(path).u8(e.type);
     if (e.type !== EntryType.Dir) w.bytes(e.file!);
   }

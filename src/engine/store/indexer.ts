@@ -21,6 +21,8 @@ type Cert = Extract<Item, { kind: Kind.Cert }>;
 
 export class Indexer {
   private readonly pending = new Map<number, Buffer[]>();
+  /** The manifest indexed last, decoded (its branch cert usually follows at once). */
+  private lastManifest: { id: Buffer; item: Item } | null = null;
   private readonly s;
 
   /** @param schema '' for the live index, or 'chk.' for the fresh copy `db check` compares against. */
@@ -51,6 +53,8 @@ export class Indexer {
 
   /** Indexes one item just stored (called by WriteStore.put, in its transaction). */
   indexItem(id: Buffer, item: Item): void {
+    // A commit or a sync stores a manifest just before its branch cert: keep it decoded.
+    if (item.kind === Kind.Manifest) this.lastManifest = { id, item };
     this.record(id, item);
     if (item.kind !== Kind.Cert) return;
     if (item.name === 'branch') this.addManifest(this.ensureBranch(item.value.toString('utf8')), item.manifest);
@@ -87,7 +91,7 @@ export class Indexer {
 
   /** Every item a manifest brings into a branch besides certs: itself, its files, their chunks. */
   private closure(manifest: Buffer, chunksOf: (file: Buffer) => Buffer[] = (f) => this.s.chunks.all(f)): Buffer[] {
-    const item = decodeItem(this.s.data.get(manifest)!);
+    const item = this.lastManifest?.id.equals(manifest) ? this.lastManifest.item : decodeItem(this.s.data.get(manifest)!);
     if (item.kind !== Kind.Manifest) return [];
     const out: Buffer[] = [manifest];
     for (const e of item.entries) {
@@ -116,16 +120,14 @@ export class Indexer {
 
   /** Applies pending members to the tries; called just before a transaction commits. */
   flush(): void {
-    for (const [bid, ids] of this.pending) {
-      ids.sort(Buffer.compare);
-      this.trieWriter(bid).add(ids);
-    }
+    for (const [bid, ids] of this.pending) this.trieWriter(bid).add(sortIds(ids));
     this.pending.clear();
   }
 
   /** Forgets pending work of a transaction that rolled back. */
   reset(): void {
     this.pending.clear();
+    this.lastManifest = null;
   }
 
   private trieWriter(bid: number): TrieWriter {
@@ -180,4 +182,16 @@ export class Indexer {
     }
     return n;
   }
+}
+
+/**
+ * Ids in ascending byte order. They are hashes, so their first six bytes
+ * read as a number almost always decide; Buffer.compare on every comparison
+ * cost a third of indexing a 100,000-file commit.
+ */
+export function sortIds(ids: Buffer[]): Buffer[] {
+  const keys = new Float64Array(ids.length);
+  for (let i = 0; i < ids.length; i++) keys[i] = ids[i]!.readUIntBE(0, 6);
+  const order = Array.from(ids.keys()).sort((a, b) => keys[a]! - keys[b]! || Buffer.compare(ids[a]!, ids[b]!));
+  return order.map((i) => ids[i]!);
 }

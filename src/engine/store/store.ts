@@ -107,7 +107,13 @@ function openDatabase(path: string, readonly: boolean, create: boolean): Databas
     if (version === 0 && !create && path !== ':memory:') {
       fail('db-corrupt', `${path} is empty or not a Netsync database (create one with "netsync db init")`);
     }
-    if (!readonly) db.pragma('journal_mode = WAL');
+    if (!readonly) {
+      db.pragma('journal_mode = WAL');
+      // Checkpoint every 32 MB of WAL instead of SQLite's 4 MB: each checkpoint
+      // costs two fsyncs, and a bulk write (a commit, a clone) of 2,000-item
+      // batches paid them after almost every batch (100,000 files: 3.1 -> 2.7 s).
+      db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+    }
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = OFF');
     db.pragma('busy_timeout = 5000');
@@ -118,6 +124,9 @@ function openDatabase(path: string, readonly: boolean, create: boolean): Databas
   }
   return db;
 }
+
+/** Pages (4 KiB) of WAL after which a commit checkpoints it into the database file. */
+const WAL_CHECKPOINT_PAGES = 8192;
 
 export class ReadStore {
   protected readonly stmts;
@@ -319,7 +328,7 @@ export class WriteStore extends ReadStore {
 
   private constructor(db: Database.Database, path: string) {
     super(db, path);
-    this.insertItem = db.prepare('INSERT INTO items (id, kind, size, data) VALUES (?, ?, ?, ?)');
+    this.insertItem = db.prepare('INSERT INTO items (id, kind, size, data) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING');
     this.indexer = new Indexer(db);
   }
 
@@ -358,10 +367,14 @@ export class WriteStore extends ReadStore {
     if (expectedId && !id.equals(expectedId)) {
       fail('bad-item', `item bytes hash to ${toHex(id)}, not to the claimed id ${toHex(expectedId)}`);
     }
-    if (this.has(id)) return { id, inserted: false, item: null };
+    // An inline file or a chunk verifies by decoding alone, cheaper than a lookup: for
+    // those the insert itself says whether the item is new. Others (a cert's signature)
+    // are looked up first, so a stored one is never verified again.
+    const decodesOnly = (bytes[0] === Kind.File && bytes[1] === 0) || bytes[0] === Kind.Chunk;
+    if (!decodesOnly && this.has(id)) return { id, inserted: false, item: null };
     const item = verifyItem(this, bytes, id);
     const size = 'size' in item ? item.size : bytes.length;
-    this.insertItem.run(id, item.kind, size, bytes);
+    if (this.insertItem.run(id, item.kind, size, bytes).changes === 0) return { id, inserted: false, item: null };
     this.indexer.indexItem(id, item);
     if (this.recent.size >= RECENT_MAX) this.recent.clear();
     this.recent.set(id.toString('latin1'), item.kind * 2 ** 32 + size);

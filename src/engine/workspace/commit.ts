@@ -6,7 +6,7 @@
  * the final transaction, so an interrupted commit leaves only unreferenced
  * items behind.
  */
-import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, type Dirent, lstatSync, openSync, readdirSync, readFileSync, readSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../errors.js';
 import { toHex } from '../hash.js';
@@ -31,7 +31,7 @@ import {
 } from '../items/format.js';
 import { branchHeads } from '../store/history.js';
 import type { WriteStore } from '../store/store.js';
-import { FileReader, type ReadResult, contentOf } from './file-reader.js';
+import { FileReader, Found, readHere } from './file-reader.js';
 
 export interface Signer {
   name: string;
@@ -43,7 +43,7 @@ export interface CommitOptions {
   message?: string;
   signer: Signer;
   date?: Date;
-  onProgress?: (p: { files: number; totalFiles: number; bytes: number; totalBytes: number }) => void;
+  onProgress?: (p: { files: number; totalFiles: number; bytes: number }) => void;
 }
 
 export interface CommitResult {
@@ -57,36 +57,41 @@ export interface CommitResult {
 interface WalkEntry {
   path: string;
   abs: string;
-  type: EntryType;
-  size: number;
+  /** Folder or regular file; which file type (executable or not) is known once it is read. */
+  dir: boolean;
 }
 
 const READ_BLOCK = 1 << 20;
 const BATCH_BYTES = 32 << 20;
 const BATCH_FILES = 2000;
 
+/**
+ * The folders and files under `root`, sorted by name at each level, from the
+ * folder listings alone (the file types readdir reports): the files' modes
+ * and sizes come when they are read. Symbolic links and special files are
+ * refused, as docs/FORMAT.md says.
+ */
 export function walkTree(root: string): WalkEntry[] {
   const out: WalkEntry[] = [];
   const visit = (abs: string, rel: string) => {
-    let names: string[];
+    let names: Dirent[];
     try {
-      names = readdirSync(abs);
+      names = readdirSync(abs, { withFileTypes: true });
     } catch (e) {
       return fail('io', `cannot read directory ${abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    for (const name of names.sort()) {
-      const childAbs = join(abs, name);
-      const childRel = rel ? `${rel}/${name}` : name;
+    names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const d of names) {
+      const childAbs = join(abs, d.name);
+      const childRel = rel ? `${rel}/${d.name}` : d.name;
       const problem = pathProblem(childRel);
       if (problem) fail('usage', `cannot commit ${childAbs}: ${problem}`);
-      const st: Stats = lstatSync(childAbs);
-      if (st.isSymbolicLink()) fail('usage', `${childAbs} is a symbolic link; Netsync records regular files and folders only`);
-      if (st.isDirectory()) {
-        out.push({ path: childRel, abs: childAbs, type: EntryType.Dir, size: 0 });
+      if (d.isSymbolicLink()) fail('usage', `${childAbs} is a symbolic link; Netsync records regular files and folders only`);
+      if (d.isDirectory()) {
+        out.push({ path: childRel, abs: childAbs, dir: true });
         visit(childAbs, childRel);
-      } else if (st.isFile()) {
-        const exec = (st.mode & 0o111) !== 0;
-        out.push({ path: childRel, abs: childAbs, type: exec ? EntryType.Executable : EntryType.File, size: st.size });
+      } else if (d.isFile()) {
+        out.push({ path: childRel, abs: childAbs, dir: false });
       } else {
         fail('usage', `${childAbs} is not a regular file or folder`);
       }
@@ -103,45 +108,20 @@ export function walkTree(root: string): WalkEntry[] {
   return out;
 }
 
-/** Stores one file's content; returns the file item's id. */
-export function storeFile(store: WriteStore, abs: string, size: number): Buffer {
-  if (size > INLINE_MAX) return storeChunked(store, abs);
-  const content = readSmall(abs);
-  if (content === null) return storeChunked(store, abs); // grew past INLINE_MAX since the walk
-  return store.put(encodeInlineFile(content)).id;
-}
-
-const smallBuffer = Buffer.alloc(INLINE_MAX + 1);
-
-/**
- * Reads a small file without readFileSync's extra
- * fstat (a third of the system calls when committing many small files);
- * null when it is now larger than INLINE_MAX.
- */
-function readSmall(abs: string): Buffer | null {
-  const fd = openSync(abs, 'r');
-  try {
-    let n = 0;
-    for (;;) {
-      const got = readSync(fd, smallBuffer, n, smallBuffer.length - n, null);
-      if (got === 0) break;
-      n += got;
-      if (n > INLINE_MAX) return null;
-    }
-    return smallBuffer.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function storeChunked(store: WriteStore, abs: string): Buffer {
+/** Streams a large file through the chunker in bounded memory; returns its file item's id and size. */
+function storeChunked(store: WriteStore, abs: string): { id: Buffer; size: number } {
   const chunker = new Chunker();
   const refs: ChunkRef[] = [];
   const putChunks = (chunks: Buffer[]) =>
     store.batch(() => {
       for (const c of chunks) refs.push({ id: store.put(encodeChunk(c)).id, length: c.length });
     });
-  const fd = openSync(abs, 'r');
+  let fd: number;
+  try {
+    fd = openSync(abs, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch (e) {
+    return fail('io', `cannot read ${abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
   try {
     const block = Buffer.alloc(READ_BLOCK);
     for (;;) {
@@ -153,9 +133,18 @@ function storeChunked(store: WriteStore, abs: string): Buffer {
   } finally {
     closeSync(fd);
   }
-  const total = refs.reduce((s, r) => s + r.length, 0);
-  if (total <= INLINE_MAX) return store.put(encodeInlineFile(readFileSync(abs))).id; // shrank since stat
-  return store.put(encodeChunkedFile(refs)).id;
+  const size = refs.reduce((s, r) => s + r.length, 0);
+  if (size <= INLINE_MAX) {
+    // It shrank since it was measured: a file this small is stored inline.
+    const content = readFileSync(abs);
+    return { id: store.put(encodeInlineFile(content)).id, size: content.length };
+  }
+  return { id: store.put(encodeChunkedFile(refs)).id, size };
+}
+
+/** The manifest's file type for a mode: executable when any execute bit is set. */
+function fileType(mode: number): EntryType {
+  return (mode & 0o111) !== 0 ? EntryType.Executable : EntryType.File;
 }
 
 export function signCert(store: WriteStore, signer: Signer, manifest: Buffer, name: string, value: string | Buffer): Buffer {
@@ -165,98 +154,61 @@ export function signCert(store: WriteStore, signer: Signer, manifest: Buffer, na
   return store.put(encodeCert(manifest, keyId, name, v, signature)).id;
 }
 
-/** Stores a small file whose content is already read (null: it grew past INLINE_MAX, so it is chunked). */
-function storeRead(store: WriteStore, abs: string, content: Buffer | null): Buffer {
-  return content === null ? storeChunked(store, abs) : store.put(encodeInlineFile(content)).id;
-}
-
-/**
- * How the entries are stored: a big file alone (its chunks commit in batches
- * of their own), everything else in batches of at most BATCH_FILES files and
- * BATCH_BYTES bytes, each one transaction.
- */
-function batches(entries: readonly WalkEntry[]): { big: boolean; entries: WalkEntry[] }[] {
-  const out: { big: boolean; entries: WalkEntry[] }[] = [];
-  let current: WalkEntry[] = [];
-  let files = 0;
-  let bytes = 0;
-  const close = () => {
-    if (current.length > 0) out.push({ big: false, entries: current });
-    current = [];
-    files = 0;
-    bytes = 0;
-  };
-  for (const e of entries) {
-    if (e.type !== EntryType.Dir && e.size > INLINE_MAX) {
-      close();
-      out.push({ big: true, entries: [e] });
-      continue;
-    }
-    current.push(e);
-    if (e.type !== EntryType.Dir) {
-      files++;
-      bytes += e.size;
-    }
-    if (files >= BATCH_FILES || bytes >= BATCH_BYTES) close();
-  }
-  close();
-  return out;
-}
-
-/** Below this many small files, reading them on this thread costs less than starting the reader. */
+/** Below this many files, reading them on this thread costs less than starting the reader. */
 const READER_MIN_FILES = 256;
 
 export async function commitDirectory(store: WriteStore, dir: string, opts: CommitOptions): Promise<CommitResult> {
   if (!isValidBranchName(opts.branch)) fail('usage', `"${opts.branch}" is not a valid branch name`);
   const entries = walkTree(dir);
-  const files = entries.filter((e) => e.type !== EntryType.Dir);
-  const totalBytes = files.reduce((s, f) => s + f.size, 0);
-  const manifestEntries: ManifestEntry[] = [];
-  let done = 0;
+  const files = entries.filter((e) => !e.dir);
+  const manifestEntries: ManifestEntry[] = entries.filter((e) => e.dir).map((e) => ({ path: e.path, type: EntryType.Dir }));
   let bytes = 0;
-  const record = (e: WalkEntry, file?: Buffer) => {
-    if (e.type === EntryType.Dir) return manifestEntries.push({ path: e.path, type: e.type });
-    manifestEntries.push({ path: e.path, type: e.type, file: file! });
-    bytes += e.size;
-    done++;
-  };
-  const plan = batches(entries);
-  const smallFiles = files.filter((f) => f.size <= INLINE_MAX).length;
-  const reader = smallFiles >= READER_MIN_FILES ? new FileReader(INLINE_MAX) : null;
-  // Batch k + 1 is read in the worker while batch k is hashed and stored here.
-  const reads: (Promise<ReadResult[]> | undefined)[] = [];
-  const startRead = (k: number) => {
-    const batch = plan[k];
-    if (!reader || !batch || batch.big || reads[k]) return;
-    reads[k] = reader.read(batch.entries.filter((e) => e.type !== EntryType.Dir));
-    reads[k]!.catch(() => {}); // awaited in its turn; no unhandled rejection meanwhile
+  const reader = files.length >= READER_MIN_FILES ? new FileReader(INLINE_MAX, BATCH_BYTES) : null;
+  const read = (from: number) => {
+    const paths = files.slice(from, from + BATCH_FILES).map((f) => f.abs);
+    const batch = reader ? reader.read(paths) : readHere(paths, INLINE_MAX, BATCH_BYTES);
+    batch.catch(() => {}); // awaited in its turn; no unhandled rejection if the commit fails first
+    return batch;
   };
   try {
-    for (let k = 0; k < plan.length; k++) {
-      const batch = plan[k]!;
-      startRead(k);
-      let next = k + 1;
-      while (next < plan.length && plan[next]!.big) next++;
-      startRead(next);
-      if (batch.big) {
-        const e = batch.entries[0]!;
-        record(e, storeFile(store, e.abs, e.size));
-      } else {
-        const contents = reads[k] ? await reads[k] : null;
-        reads[k] = undefined;
-        store.batch(() => {
-          let j = 0;
-          for (const e of batch.entries) {
-            if (e.type === EntryType.Dir) {
-              record(e);
-              continue;
+    // The next batch is read (in the worker) while this one is hashed and stored.
+    let from = 0;
+    let ahead = files.length > 0 ? read(0) : null;
+    while (ahead) {
+      const batch = await ahead;
+      const start = from;
+      from += batch.found.length;
+      ahead = from < files.length ? read(from) : null;
+      const large: number[] = [];
+      store.batch(() => {
+        let at = 0;
+        for (let i = 0; i < batch.found.length; i++) {
+          const f = files[start + i]!;
+          switch (batch.found[i]) {
+            case Found.Small: {
+              const content = Buffer.from(batch.buffer, at, batch.sizes[i]);
+              at += batch.sizes[i]!;
+              manifestEntries.push({ path: f.path, type: fileType(batch.modes[i]!), file: store.put(encodeInlineFile(content)).id });
+              bytes += content.length;
+              break;
             }
-            const content = contents ? contentOf(contents[j++]!, e.abs) : readSmall(e.abs);
-            record(e, storeRead(store, e.abs, content));
+            case Found.Large:
+              large.push(i);
+              break;
+            case Found.Unreadable:
+              return fail('io', `cannot read ${f.abs}: ${batch.codes[i]}`);
+            default:
+              return fail('usage', `${f.abs} changed while committing: it is now ${batch.codes[i]}`);
           }
-        });
+        }
+      });
+      for (const i of large) {
+        const f = files[start + i]!;
+        const { id, size } = storeChunked(store, f.abs);
+        manifestEntries.push({ path: f.path, type: fileType(batch.modes[i]!), file: id });
+        bytes += size;
       }
-      opts.onProgress?.({ files: done, totalFiles: files.length, bytes, totalBytes });
+      opts.onProgress?.({ files: from, totalFiles: files.length, bytes });
     }
   } finally {
     await reader?.close();

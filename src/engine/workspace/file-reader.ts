@@ -1,89 +1,133 @@
 /**
- * Reads the small files of a commit in a worker thread, one batch ahead of
- * the thread that hashes, verifies and stores them.
+ * Reads the files of a commit: for each path its mode and size, and the
+ * content of those small enough to be stored inline. A large commit does this
+ * in a worker thread, one batch ahead of the thread that hashes, verifies and
+ * stores: committing many small files is half system calls (open, fstat,
+ * read, close) and half hashing and SQLite, and on two cores they overlap
+ * (docs/PERFORMANCE.md has the figures). The worker only reads; it never
+ * touches the database, and what it returns is checked on the main thread.
  *
- * Committing many small files is half system calls (open, read, close) and
- * half hashing and SQLite; on one thread they add up, on two they overlap
- * (docs/PERFORMANCE.md has the figures). The worker only reads: it never
- * touches the database, and what it returns is checked on the main thread
- * exactly as a file read there would be. It holds at most one batch beyond
- * the one being stored, so memory stays bounded by the commit's batch limits.
- *
- * The worker's code is a plain script given inline (no file to locate in the
- * CLI bundle, the Electron build or the tests).
+ * `readBatch` is the one implementation: a small commit calls it on its own
+ * thread, and the worker runs the same function, given to it as source text
+ * (no file to locate in the CLI bundle, the Electron build or the tests).
+ * So it must stay self-contained: no imports, only its parameters.
  */
+import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { fail } from '../errors.js';
 
-/** One file of a batch as the worker read it. */
-export type ReadResult =
-  | { ok: true; content: Buffer }
-  /** The file is now larger than the limit it was read with (it grew since the walk). */
-  | { ok: false; grew: true }
-  | { ok: false; grew: false; code: string };
-
-interface BatchReply {
-  id: number;
-  buffer: ArrayBuffer;
-  /** Per file: its length in `buffer`, -1 when it grew past the limit, -2 when it could not be read. */
-  lengths: number[];
-  codes: (string | null)[];
+/** What one path turned out to be. */
+export const enum Found {
+  /** A regular file of at most `max` bytes: its content is in the batch's buffer. */
+  Small = 0,
+  /** A regular file larger than `max`: not read (the caller streams it through the chunker). */
+  Large = 1,
+  /** It could not be opened or read: `codes` has the reason (ENOENT, EACCES...). */
+  Unreadable = 2,
+  /** No longer a regular file (a folder, a symbolic link...): `codes` says what. */
+  NotAFile = 3,
 }
 
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { openSync, readSync, closeSync } = require('node:fs');
-parentPort.on('message', ({ id, joined, sizes, max }) => {
-  const paths = joined.split('\\0');
-  let capacity = 0;
-  for (const s of sizes) capacity += Math.min(s, max);
-  let out = Buffer.allocUnsafeSlow(Math.max(capacity + 65536, 1));
+/** The result of reading a batch: plain arrays and one buffer, so it crosses threads as is. */
+export interface BatchRead {
+  /** Per path read, in order; fewer than asked when the byte budget ran out. */
+  found: Found[];
+  modes: number[];
+  sizes: number[];
+  codes: (string | null)[];
+  /** The contents of the Small files, one after another. */
+  buffer: ArrayBuffer;
+}
+
+type Fs = Pick<typeof fs, 'openSync' | 'fstatSync' | 'readSync' | 'closeSync' | 'constants'>;
+
+/**
+ * Reads `paths` in order until `budget` content bytes are read (at least one
+ * path is always read). Opens without following a symbolic link and without
+ * blocking on a FIFO, so a path swapped since the folder was listed is
+ * reported, never followed or waited on.
+ */
+export function readBatch(io: Fs, paths: readonly string[], max: number, budget: number): BatchRead {
+  const flags = io.constants.O_RDONLY | (io.constants.O_NOFOLLOW ?? 0) | (io.constants.O_NONBLOCK ?? 0);
+  const found: Found[] = [];
+  const modes: number[] = [];
+  const sizes: number[] = [];
+  const codes: (string | null)[] = [];
+  let out = Buffer.allocUnsafeSlow(Math.min(budget, 1 << 20));
   const scratch = Buffer.allocUnsafe(max + 1);
   let at = 0;
-  const lengths = [];
-  const codes = [];
+  const note = (f: Found, mode: number, size: number, code: string | null) => {
+    found.push(f);
+    modes.push(mode);
+    sizes.push(size);
+    codes.push(code);
+  };
   for (const path of paths) {
+    if (at >= budget && found.length > 0) break;
     let fd = -1;
     try {
-      fd = openSync(path, 'r');
+      fd = io.openSync(path, flags);
+      const st = io.fstatSync(fd);
+      if (!st.isFile()) {
+        note(Found.NotAFile, st.mode, 0, st.isDirectory() ? 'a folder' : 'not a regular file');
+        continue;
+      }
+      if (st.size > max) {
+        note(Found.Large, st.mode, st.size, null);
+        continue;
+      }
       let n = 0;
       for (;;) {
-        const got = readSync(fd, scratch, n, scratch.length - n, null);
+        const got = io.readSync(fd, scratch, n, scratch.length - n, null);
         if (got === 0) break;
         n += got;
         if (n > max) break;
       }
-      if (n > max) { lengths.push(-1); codes.push(null); continue; }
+      if (n > max) {
+        note(Found.Large, st.mode, n, null); // it grew since fstat
+        continue;
+      }
       if (at + n > out.length) {
-        const bigger = Buffer.allocUnsafeSlow(Math.max(out.length * 2, at + n));
+        const bigger = Buffer.allocUnsafeSlow(Math.max(2 * out.length, at + n));
         out.copy(bigger, 0, 0, at);
         out = bigger;
       }
       scratch.copy(out, at, 0, n);
       at += n;
-      lengths.push(n);
-      codes.push(null);
+      note(Found.Small, st.mode, n, null);
     } catch (e) {
-      lengths.push(-2);
-      codes.push(e.code || String(e.message));
+      const code = (e as NodeJS.ErrnoException).code;
+      note(code === 'ELOOP' ? Found.NotAFile : Found.Unreadable, 0, 0, code === 'ELOOP' ? 'a symbolic link' : (code ?? String(e)));
     } finally {
-      if (fd >= 0) closeSync(fd);
+      if (fd >= 0) io.closeSync(fd);
     }
   }
-  parentPort.postMessage({ id, buffer: out.buffer, lengths, codes }, [out.buffer]);
+  return { found, modes, sizes, codes, buffer: out.buffer as ArrayBuffer };
+}
+
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const Found = { Small: 0, Large: 1, Unreadable: 2, NotAFile: 3 };
+const readBatch = ${readBatch.toString()};
+parentPort.on('message', ({ id, joined, max, budget }) => {
+  const r = readBatch(fs, joined.split('\\0'), max, budget);
+  parentPort.postMessage({ id, ...r }, [r.buffer]);
 });
 `;
 
+/** Reads batches in a worker thread; several may be asked for ahead, they come back in order. */
 export class FileReader {
   private readonly worker: Worker;
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (r: BatchReply) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: BatchRead) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
 
-  /** `max`: the largest content to return; a longer file reads as `grew`. */
-  constructor(private readonly max: number) {
+  constructor(
+    private readonly max: number,
+    private readonly budget: number,
+  ) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true });
-    this.worker.on('message', (reply: BatchReply) => {
+    this.worker.on('message', (reply: BatchRead & { id: number }) => {
       const waiter = this.pending.get(reply.id);
       this.pending.delete(reply.id);
       waiter?.resolve(reply);
@@ -92,26 +136,13 @@ export class FileReader {
     this.worker.on('exit', (code) => this.abort(new Error(`the file reader stopped (exit code ${code})`)));
   }
 
-  /** Starts reading the files; the promise gives their contents in order. */
-  read(files: readonly { abs: string; size: number }[]): Promise<ReadResult[]> {
+  read(paths: readonly string[]): Promise<BatchRead> {
     if (this.failure) return Promise.reject(this.failure);
-    if (files.length === 0) return Promise.resolve([]);
     const id = this.nextId++;
-    const reply = new Promise<BatchReply>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    // One string and one typed array: cloning 2,000 strings one by one cost more than reading them.
-    const sizes = Float64Array.from(files, (f) => f.size);
-    this.worker.postMessage({ id, joined: files.map((f) => f.abs).join('\0'), sizes, max: this.max }, [sizes.buffer]);
-    return reply.then(({ buffer, lengths, codes }) => {
-      const all = Buffer.from(buffer);
-      let at = 0;
-      return lengths.map((n, i): ReadResult => {
-        if (n === -1) return { ok: false, grew: true };
-        if (n === -2) return { ok: false, grew: false, code: codes[i] ?? 'unknown error' };
-        const content = all.subarray(at, at + n);
-        at += n;
-        return { ok: true, content };
-      });
-    });
+    const reply = new Promise<BatchRead>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    // One string: cloning 2,000 strings one by one cost more than reading the files.
+    this.worker.postMessage({ id, joined: paths.join('\0'), max: this.max, budget: this.budget });
+    return reply;
   }
 
   async close(): Promise<void> {
@@ -126,9 +157,7 @@ export class FileReader {
   }
 }
 
-/** The content a ReadResult stands for, or the commit's one-line error. */
-export function contentOf(r: ReadResult, abs: string): Buffer | null {
-  if (r.ok) return r.content;
-  if (r.grew) return null;
-  return fail('io', `cannot read ${abs}: ${r.code}`);
+/** Reads on the calling thread (a small commit: starting a worker would cost more). */
+export function readHere(paths: readonly string[], max: number, budget: number): Promise<BatchRead> {
+  return Promise.resolve(readBatch(fs, paths, max, budget));
 }
