@@ -1,0 +1,317 @@
+/**
+ * The work of answering one reconciliation message (docs/protocol-recon.md
+ * §5-§7): each record of the peer's message is handled against this side's
+ * tries, mismatched nodes are pooled per (slot, depth) and resolved together
+ * (descend, IBLT or short ids), and the reply's records and the differences
+ * found are collected. `Reconciler` (reconciler.ts) holds the session around it.
+ */
+import { LEAF_MAX, MAX_DEPTH, prefixOf } from '../index/trie-rules.js';
+import { Iblt, dedupeShorts, estimateDiffs, findByShort, hasShort, ibltCellsFor } from './iblt.js';
+import {
+  MAX_FP_BYTES, MAX_IBLT_CELLS, MAX_SHORTS, ROOT_FP_BYTES, RecordType, ReconError, SHORT_BYTES,
+  bitAt, bitmapBytes, setBit,
+  type EmptyRecord, type FpsRecord, type IbltRecord, type ReconRecord, type RootRecord, type ShortsRecord,
+} from './messages.js';
+import type { ReconPolicy } from './reconciler.js';
+import type { ReconTree } from './tree.js';
+
+export interface SlotId { slot: number; id: Buffer }
+export interface SlotShort { slot: number; short: Buffer }
+
+/**
+ * A differing node pair shows equal fingerprints with probability 2^-8F. The
+ * descents answering one pool use the least width F keeping
+ * (expected differing children) * 2^-8F <= 2^-16; with 4-byte root answers
+ * and 5-byte heavy descents a whole run stays under 2^-20 at d = 10000.
+ */
+export function fpWidthFor(expectedDiffering: number, least: number): number {
+  let f = least;
+  while (f < MAX_FP_BYTES && expectedDiffering * 2 ** (-8 * f) > 2 ** -16) f++;
+  return f;
+}
+
+/** Rough wire cost of one difference in an IBLT, used to choose short ids instead. */
+const IBLT_BYTES_PER_DIFF = 26;
+
+/** Mismatch statistics of the nodes of one depth of one slot in one message. */
+interface Pool {
+  slot: number;
+  depth: number;
+  compared: number;
+  nodes: { prefix: number; count: number }[];
+}
+
+export interface StepContext {
+  slots: ReconTree[];
+  policy: ReconPolicy;
+  fp: (hash: Buffer, n: number) => Buffer;
+  salt: (attempt: number) => Buffer;
+  /** Work allowed for this message (see WORK_BASE). */
+  work: number;
+}
+
+/** The work of answering one message: handlers append to `out`, `have`, `need`. */
+export class StepRun {
+  readonly out: ReconRecord[] = [];
+  readonly have: SlotId[] = [];
+  readonly need: SlotShort[] = [];
+  private readonly pools = new Map<string, Pool>();
+  private readonly policy: ReconPolicy;
+  private work: number;
+
+  constructor(private readonly ctx: StepContext) {
+    this.policy = ctx.policy;
+    this.work = ctx.work;
+  }
+
+  private charge(n: number): void {
+    this.work -= n;
+    if (this.work < 0) throw new ReconError('message asks for more work than any honest message needs');
+  }
+
+  handle(rec: ReconRecord): void {
+    switch (rec.type) {
+      case RecordType.Root: return this.onRoot(rec);
+      case RecordType.Fps: return this.onFps(rec);
+      case RecordType.Iblt: return this.onIblt(rec);
+      case RecordType.Shorts: return this.onShorts(rec);
+      case RecordType.Empty: return this.onEmpty(rec);
+    }
+  }
+
+  private tree(slot: number): ReconTree {
+    return this.ctx.slots[slot]!;
+  }
+
+  private haveAll(slot: number, depth: number, prefix: number): void {
+    this.charge(this.tree(slot).node(depth, prefix).count + 1);
+    for (const id of this.tree(slot).ids(depth, prefix)) this.have.push({ slot, id });
+  }
+
+  private onRoot(rec: RootRecord): void {
+    const mine = this.tree(rec.slot).node(0, 0);
+    if (mine.count === 0 && rec.count === 0) return;
+    if (mine.count === rec.count && this.ctx.fp(mine.hash, ROOT_FP_BYTES).equals(rec.fp)) return;
+    if (rec.count === 0) return this.haveAll(rec.slot, 0, 0);
+    if (mine.count === 0) return this.emptyHere(rec.slot, 0, 0);
+    if (mine.count <= LEAF_MAX) return this.sendShorts(rec.slot, 0, 0);
+    // No estimate of the difference yet: fingerprints of many nodes give one.
+    const span = Math.max(mine.count, rec.count) >= this.policy.rootSpan2Min ? 2 : 1;
+    this.sendFps(rec.slot, 0, 0, span, this.policy.fpBytesRoot);
+  }
+
+  private onFps(rec: FpsRecord): void {
+    const tree = this.tree(rec.slot);
+    const depth = rec.depth + rec.span;
+    const base = rec.prefix * 16 ** rec.span;
+    this.charge(16 ** rec.span);
+    const pool = this.pool(rec.slot, depth);
+    const empty = Buffer.alloc(bitmapBytes(rec.span));
+    let anyEmpty = false;
+    let at = 0;
+    for (let i = 0; i < 16 ** rec.span; i++) {
+      const mine = tree.node(depth, base + i);
+      if (!bitAt(rec.present, i)) {
+        if (mine.count > 0) this.haveAll(rec.slot, depth, base + i);
+        continue;
+      }
+      const theirs = rec.fps.subarray(at, at + rec.fpBytes);
+      at += rec.fpBytes;
+      if (mine.count === 0) {
+        setBit(empty, i);
+        anyEmpty = true;
+        continue;
+      }
+      pool.compared++;
+      if (!this.ctx.fp(mine.hash, rec.fpBytes).equals(theirs)) pool.nodes.push({ prefix: base + i, count: mine.count });
+    }
+    if (anyEmpty) {
+      this.out.push({ type: RecordType.Empty, slot: rec.slot, depth: rec.depth, prefix: rec.prefix, span: rec.span, marked: empty });
+    }
+  }
+
+  private onIblt(rec: IbltRecord): void {
+    const tree = this.tree(rec.slot);
+    this.charge(rec.prefixes.length);
+    const counts = rec.prefixes.map((p) => tree.node(rec.depth, p).count);
+    const total = counts.reduce((a, b) => a + b, 0);
+    if (total <= this.policy.maxEnumerate) {
+      this.charge(total);
+      const ids = rec.prefixes.map((p) => tree.ids(rec.depth, p));
+      const salt = this.ctx.salt(rec.attempt);
+      const diff = buildIblt(rec.cells.counts.length, salt, ids);
+      diff.subtract(new Iblt(rec.cells.counts.length, salt, rec.cells));
+      const res = diff.peel();
+      if (res.ok && this.acceptPeel(rec, ids, res.mine, res.theirs)) return;
+      // Most failures are a few keys sharing cells, not a bad estimate: a table
+      // with fresh hashing, grown if the leftovers suggest more differences, settles it.
+      const retry = Math.max(rec.cells.counts.length, ibltCellsFor(res.mine.length + res.theirs.length + res.remaining));
+      if (rec.attempt === 0 && retry <= MAX_IBLT_CELLS) return this.sendIblt(rec.slot, rec.depth, 1, rec.prefixes, ids, retry);
+    }
+    // Descending always makes progress: the nodes get smaller and the estimate sharper.
+    rec.prefixes.forEach((p, i) => this.descend(rec.slot, rec.depth, p, counts[i]!, this.policy.fpBytesHeavy));
+  }
+
+  /**
+   * Reports a peeled difference unless it is inconsistent (a key outside the
+   * nodes, a "mine" key this side does not hold, a "theirs" key it does hold),
+   * which means the table lied and the nodes must be compared another way.
+   */
+  private acceptPeel(rec: IbltRecord, ids: Buffer[][], mine: Buffer[], theirs: Buffer[]): boolean {
+    const have: SlotId[] = [];
+    const need: SlotShort[] = [];
+    for (const [keys, isMine] of [[mine, true], [theirs, false]] as const) {
+      for (const key of keys) {
+        const node = binarySearch(rec.prefixes, prefixOf(key, rec.depth));
+        if (node < 0) return false;
+        const id = findByShort(ids[node]!, key);
+        if ((id !== null) !== isMine) return false;
+        if (id) have.push({ slot: rec.slot, id });
+        else need.push({ slot: rec.slot, short: key });
+      }
+    }
+    this.have.push(...have);
+    this.need.push(...need);
+    return true;
+  }
+
+  private onShorts(rec: ShortsRecord): void {
+    this.charge(this.tree(rec.slot).node(rec.depth, rec.prefix).count + rec.shorts.length / SHORT_BYTES + 1);
+    const mine = this.tree(rec.slot).ids(rec.depth, rec.prefix);
+    const theirs: Buffer[] = [];
+    for (let i = 0; i < rec.shorts.length; i += SHORT_BYTES) theirs.push(rec.shorts.subarray(i, i + SHORT_BYTES));
+    for (const id of mine) {
+      if (!hasShort(theirs, id.subarray(0, SHORT_BYTES))) this.have.push({ slot: rec.slot, id });
+    }
+    for (const short of theirs) {
+      if (findByShort(mine, short) === null) this.need.push({ slot: rec.slot, short });
+    }
+  }
+
+  private onEmpty(rec: EmptyRecord): void {
+    if (!rec.marked) return this.haveAll(rec.slot, rec.depth, rec.prefix);
+    const base = rec.prefix * 16 ** rec.span;
+    for (let i = 0; i < 16 ** rec.span; i++) {
+      if (bitAt(rec.marked, i)) this.haveAll(rec.slot, rec.depth + rec.span, base + i);
+    }
+  }
+
+  private pool(slot: number, depth: number): Pool {
+    const key = `${slot}/${depth}`;
+    let p = this.pools.get(key);
+    if (!p) {
+      p = { slot, depth, compared: 0, nodes: [] };
+      this.pools.set(key, p);
+    }
+    return p;
+  }
+
+  /** Decides, for every mismatched node of this message, how to resolve it. */
+  finish(): void {
+    for (const pool of this.pools.values()) {
+      if (pool.nodes.length === 0) continue;
+      const est = estimateDiffs(pool.compared, pool.nodes.length, this.policy.estimateZ);
+      const batch: { prefix: number; count: number }[] = [];
+      const width = fpWidthFor(pool.nodes.length * est.perNode, this.policy.fpBytes);
+      for (const node of pool.nodes) {
+        const small = node.count <= LEAF_MAX || pool.depth === MAX_DEPTH;
+        if (est.saturated) this.descend(pool.slot, pool.depth, node.prefix, node.count, this.policy.fpBytesHeavy);
+        else if (small && node.count * SHORT_BYTES <= IBLT_BYTES_PER_DIFF * est.perNode) this.sendShorts(pool.slot, pool.depth, node.prefix);
+        else if (node.count > this.ibltLimit(pool.depth) && pool.depth < MAX_DEPTH) this.descend(pool.slot, pool.depth, node.prefix, node.count, width);
+        else batch.push(node);
+      }
+      this.packIblts(pool, batch, est.perNode);
+    }
+  }
+
+  /** Packs nodes into as few IBLTs as the cell and enumeration limits allow. */
+  private packIblts(pool: Pool, all: { prefix: number; count: number }[], perNode: number): void {
+    // Sorted and distinct, as the wire's gap encoding needs (a hostile peer may repeat a node).
+    const nodes = all.sort((a, b) => a.prefix - b.prefix).filter((n, i) => i === 0 || n.prefix !== all[i - 1]!.prefix);
+    const maxIds = this.policy.maxEnumerate / 2; // the peer may hold more under the same nodes
+    let group: { prefix: number; count: number }[] = [];
+    let ids = 0;
+    const flush = (): void => {
+      if (group.length === 0) return;
+      const tree = this.tree(pool.slot);
+      this.charge(ids);
+      const lists = group.map((n) => tree.ids(pool.depth, n.prefix));
+      const cells = Math.max(3, 3 * Math.round((ibltCellsFor(group.length * perNode) * this.policy.ibltScale) / 3));
+      this.sendIblt(pool.slot, pool.depth, 0, group.map((n) => n.prefix), lists, cells);
+      group = [];
+      ids = 0;
+    };
+    for (const node of nodes) {
+      if (group.length > 0 && (ibltCellsFor((group.length + 1) * perNode) > MAX_IBLT_CELLS || ids + node.count > maxIds)) flush();
+      group.push(node);
+      ids += node.count;
+    }
+    flush();
+  }
+
+  private sendIblt(slot: number, depth: number, attempt: number, prefixes: number[], ids: Buffer[][], cells: number): void {
+    const size = Math.min(MAX_IBLT_CELLS, cells);
+    const t = buildIblt(size, this.ctx.salt(attempt), ids);
+    this.out.push({ type: RecordType.Iblt, slot, depth, attempt, prefixes, cells: t.data });
+  }
+
+  /** Resolves a node that cannot be settled by an IBLT: short ids if small, else its children. */
+  private descend(slot: number, depth: number, prefix: number, count: number, fpBytes: number): void {
+    if (count === 0) return this.emptyHere(slot, depth, prefix);
+    if (count <= LEAF_MAX || depth === MAX_DEPTH) return this.sendShorts(slot, depth, prefix);
+    const wide = count / 16 > this.ibltLimit(depth + 1) && depth + 2 <= MAX_DEPTH;
+    this.sendFps(slot, depth, prefix, wide ? 2 : 1, fpBytes);
+  }
+
+  private ibltLimit(depth: number): number {
+    return depth >= this.policy.deepFrom ? this.policy.maxIbltNodeIdsDeep : this.policy.maxIbltNodeIds;
+  }
+
+  private emptyHere(slot: number, depth: number, prefix: number): void {
+    this.out.push({ type: RecordType.Empty, slot, depth, prefix, span: 0, marked: null });
+  }
+
+  private sendShorts(slot: number, depth: number, prefix: number): void {
+    this.charge(this.tree(slot).node(depth, prefix).count + 1);
+    const ids = this.tree(slot).ids(depth, prefix);
+    // Only a deliberately ground 48-bit prefix collision could put this many ids in one deepest node.
+    if (ids.length > MAX_SHORTS) throw new ReconError(`node (${depth}, ${prefix}) too large to list: ${ids.length} ids`);
+    const shorts = Buffer.alloc(ids.length * SHORT_BYTES);
+    ids.forEach((id, i) => id.copy(shorts, i * SHORT_BYTES, 0, SHORT_BYTES));
+    this.out.push({ type: RecordType.Shorts, slot, depth, prefix, shorts: dedupeShorts(shorts) });
+  }
+
+  private sendFps(slot: number, depth: number, prefix: number, span: number, fpBytes: number): void {
+    const tree = this.tree(slot);
+    this.charge(16 ** span);
+    const present = Buffer.alloc(bitmapBytes(span));
+    const fps: Buffer[] = [];
+    const base = prefix * 16 ** span;
+    for (let i = 0; i < 16 ** span; i++) {
+      const node = tree.node(depth + span, base + i);
+      if (node.count === 0) continue;
+      setBit(present, i);
+      fps.push(this.ctx.fp(node.hash, fpBytes));
+    }
+    this.out.push({ type: RecordType.Fps, slot, depth, prefix, span, fpBytes, present, fps: Buffer.concat(fps) });
+  }
+}
+
+function buildIblt(cells: number, salt: Buffer, lists: Buffer[][]): Iblt {
+  const t = new Iblt(cells, salt);
+  for (const ids of lists) for (const id of ids) t.add(id);
+  return t;
+}
+
+function binarySearch(sorted: number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = sorted[mid]!;
+    if (v === x) return mid;
+    if (v < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
