@@ -125,6 +125,41 @@ describe('Diff screen', () => {
     expect(within(card).getByTestId('peer-notes').textContent).toContain('We lack 3 items they have: not fetched, as this peer is set to Push.');
   });
 
+  it('ticks rows as a sync moves them, lowers the counts from the same ids, and says why the rest did not move when it ends early', async () => {
+    const few = rows.slice(0, 4);
+    const diff = summary({
+      sessionId: 'sess-3',
+      weLack: { count: 4, bytes: 40, groups: [{ branch: 'org.a', kind: 'file', count: 2, bytes: 20 }, { branch: 'org.b', kind: 'file', count: 2, bytes: 20 }], items: few },
+      theyLack: { count: 0, bytes: 0, groups: [], items: [] },
+    });
+    const { store, emit } = renderApp({ listPeers: () => ok([peer]), diff: () => ok(diff), diffItems: () => ok({ total: 4, offset: 0, items: few }) });
+    await act(() => store.getState().loadPeers());
+    await act(async () => fireEvent.click(screen.getByTestId('peer-diff')));
+    const weLack = screen.getByTestId('diff-we-lack');
+    expect(weLack.querySelector('.big')?.textContent).toBe('4 items · 40 B');
+
+    act(() => {
+      emit({ type: 'session-started', session: { sessionId: 'sync-1', peerId: 'p1', direction: 'sync', dryRun: false, startedAt: '2026-01-01T00:00:00Z' } });
+      emit({
+        type: 'session-items',
+        sessionId: 'sync-1',
+        peerId: 'p1',
+        items: { seq: 1, sessionId: 'sync-1', received: [few[0]!.id, few[1]!.id], sent: [] },
+        diff: { sessionId: 'sess-3', weLack: [{ branch: 'org.a', kind: 'file', count: 1, bytes: 10 }, { branch: 'org.b', kind: 'file', count: 1, bytes: 10 }], theyLack: [] },
+      });
+    });
+    const statuses = () => within(screen.getByTestId('weLack-items')).getAllByRole('row').slice(1).map((r) => r.lastElementChild?.textContent);
+    expect(statuses()).toEqual(['moved', 'moved', '', '']);
+    expect(within(weLack).getByTestId('weLack-moved').textContent).toBe('2 items (20 B) arrived since this comparison');
+    expect(weLack.querySelector('.big')?.textContent).toBe('2 items · 20 B');
+    const groupRow = (branch: string) => within(weLack).getAllByRole('row').find((r) => r.textContent?.startsWith(branch))?.textContent;
+    expect(groupRow('org.a')).toBe('org.a1 file110 B');
+
+    act(() => emit({ type: 'session-finished', sessionId: 'sync-1', peerId: 'p1', error: { code: 'bad-item', message: 'Refused a bad item from the peer.' } }));
+    expect(statuses()).toEqual(['moved', 'moved', 'failed verification', 'failed verification']);
+    expect(screen.getByTestId('weLack-stopped').textContent).toBe('The sync ended because an item failed verification: 2 items did not move.');
+  });
+
   it('reads "Up to date" only when nothing is left either way, and warns when a sync did not converge', async () => {
     let result = summary({ dryRun: false });
     const { store } = renderApp({ listPeers: () => ok([peer]), sync: () => ok(result) });
