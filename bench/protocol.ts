@@ -166,7 +166,7 @@ async function firstClone(work: string, label: string, manifests: number, filesP
   };
 }
 
-export function cases(work: string, quick: boolean): { name: string; run: () => Promise<Row> }[] {
+export function cases(work: string, quick: boolean, huge = false): { name: string; run: () => Promise<Row> }[] {
   const manifests = quick ? 100 : 1000;
   // One identity for both processes: a server's own key may read and write
   // everything (docs/SECURITY.md), which is what a benchmark wants.
@@ -177,6 +177,13 @@ export function cases(work: string, quick: boolean): { name: string; run: () => 
   const bigManifests = quick ? 1 : 10; // x 100 files of 1 MiB
   return [
     { name: 'uptodate', run: () => upToDate(work, manifests, env) },
+    // --huge: the same checks over 10,000,000 items (a 3 GB database, made once and cached).
+    ...(huge
+      ? [
+          { name: 'uptodate-10m', run: () => upToDate(work, 10_000, env) },
+          { name: 'd100-one-10m', run: () => difference(work, 10_000, 100, false, env) },
+        ]
+      : []),
     ...[1, 100, 10_000].flatMap((d) => [
       { name: `d${d}-one`, run: () => difference(work, manifests, d, false, env) },
       { name: `d${d}-two`, run: () => difference(work, manifests, d, true, env) },
