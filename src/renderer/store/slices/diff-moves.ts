@@ -84,7 +84,9 @@ export const createDiffMovesSlice = (): SliceCreator<DiffMovesSlice> => (set, ge
       const prev = s.diffMoves[sessionId] ?? { weLack: emptySide(), theyLack: emptySide(), version: 0, stopped: null };
       const next: DiffMoves = { ...prev, version: prev.version + 1 };
       fn(next);
-      const diffMoves = { ...s.diffMoves, [sessionId]: next };
+      // Re-inserted last, so the diff being updated is never the one evicted.
+      const { [sessionId]: _replaced, ...others } = s.diffMoves;
+      const diffMoves = { ...others, [sessionId]: next };
       const keys = Object.keys(diffMoves);
       for (const old of keys.slice(0, Math.max(0, keys.length - KEEP_DIFFS))) delete diffMoves[old];
       return { diffMoves };
