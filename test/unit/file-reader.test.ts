@@ -45,8 +45,8 @@ describe('reading a batch (in a worker and on this thread alike)', () => {
   symlinkSync(join(dir, 'exec'), join(dir, 'link'));
 
   const ways: [string, (paths: string[], max: number, budget: number) => Promise<BatchRead>][] = [
-    ['worker', (paths, max, budget) => {
-      const r = new FileReader(max, budget);
+    ['worker', async (paths, max, budget) => {
+      const r = await FileReader.start(max, budget);
       readers.push(r);
       return r.read(paths);
     }],

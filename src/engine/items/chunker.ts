@@ -11,9 +11,19 @@ import { CHUNK_MAX } from './format.js';
 export const CHUNK_MIN = 256 << 10;
 export const CHUNK_AVG = 1 << 20;
 
-/** gear[i] = first 4 bytes (big-endian) of SHA-256("netsync/gear/v1" || u8 i). */
-const GEAR = new Uint32Array(256);
-for (let i = 0; i < 256; i++) GEAR[i] = sha256(Buffer.from('netsync/gear/v1'), Buffer.of(i)).readUInt32BE(0);
+/**
+ * gear[i] = first 4 bytes (big-endian) of SHA-256("netsync/gear/v1" || u8 i).
+ * Made on first use: every command loads this module, few chunk anything.
+ */
+let GEAR: Uint32Array | null = null;
+
+function gear(): Uint32Array {
+  if (!GEAR) {
+    GEAR = new Uint32Array(256);
+    for (let i = 0; i < 256; i++) GEAR[i] = sha256(Buffer.from('netsync/gear/v1'), Buffer.of(i)).readUInt32BE(0);
+  }
+  return GEAR;
+}
 
 // Cut when the top bits of the rolling hash are zero: 21 bits before the
 // average size (harder), 19 bits after it (easier), as FastCDC's normalisation.
@@ -29,14 +39,15 @@ export function findCut(data: Uint8Array, final: boolean): number {
   if (n <= CHUNK_MIN) return final ? n : -1;
   const normal = Math.min(n, CHUNK_AVG);
   const limit = Math.min(n, CHUNK_MAX);
+  const g = gear();
   let h = 0;
   let i = CHUNK_MIN;
   for (; i < normal; i++) {
-    h = ((h << 1) + GEAR[data[i]!]!) >>> 0;
+    h = ((h << 1) + g[data[i]!]!) >>> 0;
     if ((h & MASK_SMALL) === 0) return i + 1;
   }
   for (; i < limit; i++) {
-    h = ((h << 1) + GEAR[data[i]!]!) >>> 0;
+    h = ((h << 1) + g[data[i]!]!) >>> 0;
     if ((h & MASK_LARGE) === 0) return i + 1;
   }
   if (limit === CHUNK_MAX) return CHUNK_MAX;

@@ -163,7 +163,7 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
   const files = entries.filter((e) => !e.dir);
   const manifestEntries: ManifestEntry[] = entries.filter((e) => e.dir).map((e) => ({ path: e.path, type: EntryType.Dir }));
   let bytes = 0;
-  const reader = files.length >= READER_MIN_FILES ? new FileReader(INLINE_MAX, BATCH_BYTES) : null;
+  const reader = files.length >= READER_MIN_FILES ? await FileReader.start(INLINE_MAX, BATCH_BYTES) : null;
   const read = (from: number) => {
     const paths = files.slice(from, from + BATCH_FILES).map((f) => f.abs);
     const batch = reader ? reader.read(paths) : readHere(paths, INLINE_MAX, BATCH_BYTES);

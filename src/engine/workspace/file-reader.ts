@@ -13,7 +13,7 @@
  * So it must stay self-contained: no imports, only its parameters.
  */
 import * as fs from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 
 /** What one path turned out to be. */
 export const enum Found {
@@ -122,11 +122,18 @@ export class FileReader {
   private readonly pending = new Map<number, { resolve: (r: BatchRead) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
 
-  constructor(
+  /** Starts the worker (worker_threads is loaded here, not by every command that loads this module). */
+  static async start(max: number, budget: number): Promise<FileReader> {
+    const { Worker } = await import('node:worker_threads');
+    return new FileReader(new Worker(WORKER_SOURCE, { eval: true }), max, budget);
+  }
+
+  private constructor(
+    worker: Worker,
     private readonly max: number,
     private readonly budget: number,
   ) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true });
+    this.worker = worker;
     this.worker.on('message', (reply: BatchRead & { id: number }) => {
       const waiter = this.pending.get(reply.id);
       this.pending.delete(reply.id);
