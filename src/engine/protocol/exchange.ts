@@ -136,6 +136,8 @@ export class Exchange {
    * WANT looks its short id up as before.
    */
   private readonly offeredMeta = new Map<string, MemberMeta & { slot: number }>();
+  /** Whether our database held no item when the session began (see holds()). */
+  private readonly emptyAtStart: boolean;
   private received: { id: Buffer; data: Buffer; slot: number }[] = [];
   private receivedBytes = 0;
   private flushScheduled = false;
@@ -163,6 +165,7 @@ export class Exchange {
 
   constructor(opts: ExchangeOptions) {
     this.o = opts;
+    this.emptyAtStart = opts.store.isEmpty();
     this.weLack = new DiffSideLog(opts.listLimit);
     this.theyLack = new DiffSideLog(opts.listLimit);
     this.whenDone = new Promise((r) => (this.resolveDone = r));
@@ -215,6 +218,15 @@ export class Exchange {
     this.theyLack.add(hex, kind, size, this.o.slots[slot]!.name);
   }
 
+  /**
+   * Whether our database holds an item with this short id, in any branch.
+   * A database empty when the session began holds only what this session
+   * wanted (tracked in `wanted`), so a first clone asks SQLite nothing.
+   */
+  private holds(hex: string): boolean {
+    return !this.emptyAtStart && this.o.store.findByHexPrefix(hex) !== null;
+  }
+
   private mayReceiveIn(slot: number, hex: string): boolean {
     if (!this.o.mayReceiveSlot || this.o.mayReceiveSlot(slot)) return true;
     this.notWritable.set(hex, slot);
@@ -226,10 +238,10 @@ export class Exchange {
     const hex = s.toString('hex');
     if (!this.mayReceiveIn(slot, hex)) {
       // Still said (docs/PROTOCOL.md, WANT in a read-only slot), so the peer counts what we lack there; never marked wanted, so sending it is refused.
-      if (this.o.store.findByHexPrefix(hex) === null) this.pendingWants.push({ slot, short: s });
+      if (!this.wanted.has(hex) && !this.holds(hex)) this.pendingWants.push({ slot, short: s });
       return;
     }
-    if (this.wanted.has(hex) || this.o.store.findByHexPrefix(hex) !== null) return;
+    if (this.wanted.has(hex) || this.holds(hex)) return;
     this.wanted.set(hex, { slot, described: false });
     this.pendingWants.push({ slot, short: s });
   }
@@ -285,7 +297,7 @@ export class Exchange {
       let w = this.wanted.get(hex);
       if (!w) {
         if (!this.mayReceiveIn(e.slot, hex)) continue;
-        if (this.o.store.findByHexPrefix(hex) !== null) continue; // held through another branch: never resent
+        if (this.holds(hex)) continue; // held through another branch: never resent
         w = { slot: e.slot, described: false };
         this.wanted.set(hex, w);
         this.pendingWants.push({ slot: e.slot, short: e.short });

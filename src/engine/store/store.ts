@@ -167,6 +167,7 @@ export class ReadStore {
       key: db.prepare<[Buffer], { name: string; public_key: Buffer }>('SELECT name, public_key FROM keys WHERE id = ?'),
       keys: db.prepare<[], { id: Buffer; name: string; public_key: Buffer }>('SELECT id, name, public_key FROM keys ORDER BY name'),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM items'),
+      anyItem: db.prepare<[], { one: number }>('SELECT 1 AS one FROM items LIMIT 1'),
       isMember: db.prepare<[number, Buffer], { one: number }>('SELECT 1 AS one FROM members WHERE bid = ? AND id = ?'),
       memberRange: db.prepare<[number, Buffer, Buffer], MemberMeta>(
         'SELECT m.id, i.rid, i.kind, i.size FROM members m JOIN items i ON i.id = m.id WHERE m.bid = ? AND m.id >= ? AND m.id <= ? LIMIT 2',
@@ -215,6 +216,11 @@ export class ReadStore {
     if (rows.length === 0) return null;
     if (rows.length > 1) return 'ambiguous';
     return rows[0]!.id;
+  }
+
+  /** True when the database holds no item (without counting them). */
+  isEmpty(): boolean {
+    return this.stmts.anyItem.get() === undefined;
   }
 
   itemCount(): number {
