@@ -31,6 +31,33 @@ export function ceiling(work: string, n: number, size = KIB): Row {
   return { bench: `ceiling: sha256 + sqlite insert, ${n} x ${size} B`, items: n, ms: Math.round(ms), itemsPerSec: Math.round((n * 1000) / ms), MBps: (n * size) / 1e6 / (ms / 1000), peakRssMiB: peakRssMiB() };
 }
 
+/**
+ * The store's own ingest of the first-clone workload (manifests of 1,000
+ * files of 1 KiB, their certs), from memory: hash, verify, insert and index
+ * in batches, as a receiver does with what arrives. The clone's reference
+ * besides the raw ceiling above.
+ */
+export function ingest(work: string, manifests: number, filesPerManifest = 1000, fileBytes = KIB): Row {
+  const path = join(work, 'ingest.db');
+  for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+  const contents = Array.from({ length: manifests * filesPerManifest }, () => randomBytes(fileBytes));
+  const signer = benchSigner();
+  const store = WriteStore.open(path, { create: true });
+  const { value: items, ms } = time(() => {
+    const n = populate(store, { branch: 'bench.ingest', manifests, filesPerManifest, fileBytes, signer, content: (i, j) => contents[i * filesPerManifest + j]! });
+    store.close();
+    return n;
+  });
+  return {
+    bench: `ingest: put ${items} items (${manifests * filesPerManifest} files of ${fileBytes} B) from memory`,
+    items,
+    ms: Math.round(ms),
+    itemsPerSec: Math.round((items * 1000) / ms),
+    MBps: (manifests * filesPerManifest * fileBytes) / 1e6 / (ms / 1000),
+    peakRssMiB: peakRssMiB(),
+  };
+}
+
 /** A folder of n files of `size` random bytes, 1000 per subfolder (made once, reused). */
 function tree(work: string, n: number, size: number): string {
   const dir = join(work, `tree-${n}x${size}`);

@@ -22,6 +22,7 @@ function cases(quick: boolean, huge: boolean): Case[] {
     { name: 'ceiling', run: () => foundation.ceiling(work, nCommit) },
     { name: 'ceiling-files', run: () => foundation.ceilingFromFiles(work, nCommit) },
     { name: 'commit', run: () => foundation.commitFiles(work, nCommit) },
+    { name: 'ingest', run: () => foundation.ingest(work, nCommit / 1000) },
     { name: 'rebuild', run: () => foundation.rebuild(work, million) },
     { name: 'root', run: () => foundation.rootRead(work, million) },
     { name: 'root-small', run: () => foundation.rootRead(work, 1) },
