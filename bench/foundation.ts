@@ -13,15 +13,20 @@ import { type Row, median, peakRssMiB, time } from './util.js';
 
 const KIB = 1024;
 
-/** Raw SHA-256 of the bytes plus raw SQLite inserts of them: what ingest cannot beat. */
-export function ceiling(work: string, n: number, size = KIB): Row {
-  const path = join(work, 'ceiling.db');
-  rmSync(path, { force: true });
+/** A fresh database for a ceiling: one table of (id, data), WAL, as the store's settings. */
+function ceilingDb(path: string): { db: Database.Database; insert: Database.Statement<[Buffer, Buffer]> } {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec('CREATE TABLE t (rid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE, data BLOB NOT NULL) STRICT');
-  const insert = db.prepare('INSERT INTO t (id, data) VALUES (?, ?)');
+  return { db, insert: db.prepare('INSERT INTO t (id, data) VALUES (?, ?)') };
+}
+
+/** Raw SHA-256 of the bytes plus raw SQLite inserts of them: what ingest cannot beat. */
+export function ceiling(work: string, n: number, size = KIB): Row {
+  const path = join(work, 'ceiling.db');
+  const { db, insert } = ceilingDb(path);
   const blobs = Array.from({ length: n }, () => randomBytes(size));
   const { ms } = time(() => {
     const tx = db.transaction((from: number, to: number) => {
@@ -100,12 +105,7 @@ function tree(work: string, n: number, size: number): string {
 export function ceilingFromFiles(work: string, n: number, size = KIB): Row {
   const dir = tree(work, n, size);
   const path = join(work, 'ceiling-files.db');
-  rmSync(path, { force: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec('CREATE TABLE t (rid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE, data BLOB NOT NULL) STRICT');
-  const insert = db.prepare('INSERT INTO t (id, data) VALUES (?, ?)');
+  const { db, insert } = ceilingDb(path);
   const { ms } = time(() => {
     for (const sub of readdirSync(dir)) {
       db.transaction(() => {
