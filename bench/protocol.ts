@@ -12,7 +12,7 @@ import { bigDatabase } from './foundation.js';
 import { addTags, benchSigner, populate } from './populate.js';
 import { type Row, median, runChild } from './util.js';
 
-const CLI = resolve('dist/netsync.cjs');
+const CLI = resolve('bin/netsync.cjs'); // what a user runs
 const RSS = resolve('bench/rss-report.cjs');
 let nextPort = 47_100 + Math.floor(Math.random() * 500);
 

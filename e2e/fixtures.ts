@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'netsync.mjs');
+const CLI = join(ROOT, 'bin', 'netsync.cjs');
 const WEBHOST = join(ROOT, 'out', 'webhost', 'webhost.cjs');
 
 export interface Workspace {

@@ -1,5 +1,5 @@
 /**
- * Running the real command line (`node bin/netsync.mjs`) from tests, the way a
+ * Running the real command line (`node bin/netsync.cjs`) from tests, the way a
  * user would, in a child process with a controlled environment.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from './temp.js';
 
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const CLI_BIN = join(PROJECT_ROOT, 'bin', 'netsync.mjs');
+export const CLI_BIN = join(PROJECT_ROOT, 'bin', 'netsync.cjs');
 const BUNDLE = join(PROJECT_ROOT, 'dist', 'netsync.cjs');
 
 export interface CliResult {
@@ -53,7 +53,7 @@ export function cliEnv(env: Record<string, string | undefined> = {}): Record<str
   return out;
 }
 
-/** Runs `node bin/netsync.mjs ...args` in the environment `cliEnv(env)` gives. */
+/** Runs `node bin/netsync.cjs ...args` in the environment `cliEnv(env)` gives. */
 export function runCli(args: readonly string[], env: Record<string, string | undefined> = {}, options: CliOptions = {}): Promise<CliResult> {
   const childEnv = cliEnv(env);
   return new Promise((resolvePromise, reject) => {

@@ -471,7 +471,7 @@ export interface CliProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `node bin/netsync.mjs ...args` without waiting for it. */
+/** Starts `node bin/netsync.cjs ...args` without waiting for it. */
 export function spawnCli(args: readonly string[], env: Record<string, string | undefined> = {}): CliProcess {
   const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: PROJECT_ROOT, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   const out: Buffer[] = [];

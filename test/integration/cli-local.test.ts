@@ -1,5 +1,5 @@
 /**
- * The local command line end to end: the real `node bin/netsync.mjs` in
+ * The local command line end to end: the real `node bin/netsync.cjs` in
  * child processes, on real folders and database files. What a user does
  * (commit, checkout, look around), what a user gets wrong (each failure: a
  * non-zero exit and exactly one line on stderr), and what a disk does to a
