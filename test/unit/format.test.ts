@@ -25,6 +25,8 @@ import {
   encodeKey,
   encodeManifest,
   itemId,
+  type ManifestEntry,
+  manifestFileIds,
 } from '../../src/engine/items/format.js';
 import { signBytes } from '../../src/engine/keys/ed25519.js';
 import { SeededRandom } from '../helpers/random.js';
@@ -419,5 +421,19 @@ describe('decoding refuses', () => {
       expect(hex(again)).toBe(hex(mutated));
     }
     expect(accepted).toBeGreaterThan(0);
+  });
+});
+
+describe('manifestFileIds (indexing stored manifests without validating them again)', () => {
+  it('gives the file ids a full decode gives, in order, skipping folders; nothing for other kinds', () => {
+    const rnd = new SeededRandom(9);
+    const entries: ManifestEntry[] = [{ path: 'dir', type: EntryType.Dir }];
+    for (let i = 0; i < 50; i++) entries.push({ path: `dir/f${i}`, type: i % 3 ? EntryType.File : EntryType.Executable, file: Buffer.from(rnd.bytes(32)) });
+    const bytes = encodeManifest(entries);
+    const decoded = decodeItem(bytes);
+    if (decoded.kind !== Kind.Manifest) throw new Error('not a manifest');
+    expect(manifestFileIds(bytes)).toEqual(decoded.entries.filter((e) => e.type !== EntryType.Dir).map((e) => e.file));
+    expect(manifestFileIds(encodeInlineFile(Buffer.from('x')))).toEqual([]);
+    expect(() => manifestFileIds(bytes.subarray(0, bytes.length - 5))).toThrow(NetsyncError);
   });
 });

@@ -252,5 +252,8 @@ describe('sortIds', () => {
       ids.push(twin);
     }
     expect(sortIds(ids.slice())).toEqual(ids.slice().sort(Buffer.compare));
+    // With repeats dropped: each id once, also where a repeat ties on the numeric key.
+    const repeated = [...ids, ...ids.slice(0, 300), ...ids.slice(1990)];
+    expect(sortIds(repeated, true)).toEqual(ids.slice().sort(Buffer.compare));
   });
 });
