@@ -100,9 +100,12 @@ export function pathProblem(path: string): string | null {
 
 // ---------------------------------------------------------------- encoding
 
+/** The bytes before an inline file's content: an inline file item is these plus the content. */
+export const INLINE_FILE_HEADER: Readonly<Buffer> = Buffer.of(Kind.File, 0);
+
 export function encodeInlineFile(content: Uint8Array): Buffer {
   if (content.length > INLINE_MAX) fail('too-large', `inline file of ${content.length} bytes exceeds ${INLINE_MAX}`);
-  return new Writer().u8(Kind.File).u8(0).bytes(content).done();
+  return Buffer.concat([INLINE_FILE_HEADER, content]);
 }
 
 export function encodeChunkedFile(chunks: readonly ChunkRef[]): Buffer {

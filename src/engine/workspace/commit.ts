@@ -16,6 +16,7 @@ import { Chunker } from '../items/chunker.js';
 import {
   type ChunkRef,
   EntryType,
+  INLINE_FILE_HEADER,
   INLINE_MAX,
   type ManifestEntry,
   certSignedBytes,
@@ -163,10 +164,11 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
   const files = entries.filter((e) => !e.dir);
   const manifestEntries: ManifestEntry[] = entries.filter((e) => e.dir).map((e) => ({ path: e.path, type: EntryType.Dir }));
   let bytes = 0;
-  const reader = files.length >= READER_MIN_FILES ? await FileReader.start(INLINE_MAX, BATCH_BYTES) : null;
+  // The reader puts each content after the inline file header: the batch holds whole items.
+  const reader = files.length >= READER_MIN_FILES ? await FileReader.start(INLINE_MAX, BATCH_BYTES, INLINE_FILE_HEADER) : null;
   const read = (from: number) => {
     const paths = files.slice(from, from + BATCH_FILES).map((f) => f.abs);
-    const batch = reader ? reader.read(paths) : readHere(paths, INLINE_MAX, BATCH_BYTES);
+    const batch = reader ? reader.read(paths) : readHere(paths, INLINE_MAX, BATCH_BYTES, INLINE_FILE_HEADER);
     batch.catch(() => {}); // awaited in its turn; no unhandled rejection if the commit fails first
     return batch;
   };
@@ -186,10 +188,10 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
           const f = files[start + i]!;
           switch (batch.found[i]) {
             case Found.Small: {
-              const content = Buffer.from(batch.buffer, at, batch.sizes[i]);
-              at += batch.sizes[i]!;
-              manifestEntries.push({ path: f.path, type: fileType(batch.modes[i]!), file: store.put(encodeInlineFile(content)).id });
-              bytes += content.length;
+              const item = Buffer.from(batch.buffer, at, INLINE_FILE_HEADER.length + batch.sizes[i]!);
+              at += item.length;
+              manifestEntries.push({ path: f.path, type: fileType(batch.modes[i]!), file: store.put(item).id });
+              bytes += batch.sizes[i]!;
               break;
             }
             case Found.Large:

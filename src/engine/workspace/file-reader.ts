@@ -34,7 +34,7 @@ export interface BatchRead {
   modes: number[];
   sizes: number[];
   codes: (string | null)[];
-  /** The contents of the Small files, one after another. */
+  /** The Small files, one after another, each as the prefix asked for and then its content. */
   buffer: ArrayBuffer;
 }
 
@@ -42,11 +42,13 @@ type Fs = Pick<typeof fs, 'openSync' | 'fstatSync' | 'readSync' | 'closeSync' | 
 
 /**
  * Reads `paths` in order until `budget` content bytes are read (at least one
- * path is always read). Opens without following a symbolic link and without
+ * path is always read). Each Small file's content lands in the buffer after
+ * `prefix` (a commit asks for the inline file item's header, so the buffer
+ * already holds whole items and the storing thread copies nothing). Opens without following a symbolic link and without
  * blocking on a FIFO, so a path swapped since the folder was listed is
  * reported, never followed or waited on.
  */
-export function readBatch(io: Fs, paths: readonly string[], max: number, budget: number): BatchRead {
+export function readBatch(io: Fs, paths: readonly string[], max: number, budget: number, prefix: Uint8Array = new Uint8Array(0)): BatchRead {
   const flags = io.constants.O_RDONLY | (io.constants.O_NOFOLLOW ?? 0) | (io.constants.O_NONBLOCK ?? 0);
   const found: Found[] = [];
   const modes: number[] = [];
@@ -55,6 +57,7 @@ export function readBatch(io: Fs, paths: readonly string[], max: number, budget:
   let out = Buffer.allocUnsafeSlow(Math.min(budget, 1 << 20));
   const scratch = Buffer.allocUnsafe(max + 1);
   let at = 0;
+  let contentBytes = 0;
   const note = (f: Found, mode: number, size: number, code: string | null) => {
     found.push(f);
     modes.push(mode);
@@ -62,7 +65,7 @@ export function readBatch(io: Fs, paths: readonly string[], max: number, budget:
     codes.push(code);
   };
   for (const path of paths) {
-    if (at >= budget && found.length > 0) break;
+    if (contentBytes >= budget && found.length > 0) break;
     let fd = -1;
     try {
       fd = io.openSync(path, flags);
@@ -86,13 +89,15 @@ export function readBatch(io: Fs, paths: readonly string[], max: number, budget:
         note(Found.Large, st.mode, n, null); // it grew since fstat
         continue;
       }
-      if (at + n > out.length) {
-        const bigger = Buffer.allocUnsafeSlow(Math.max(2 * out.length, at + n));
+      if (at + prefix.length + n > out.length) {
+        const bigger = Buffer.allocUnsafeSlow(Math.max(2 * out.length, at + prefix.length + n));
         out.copy(bigger, 0, 0, at);
         out = bigger;
       }
-      scratch.copy(out, at, 0, n);
-      at += n;
+      out.set(prefix, at);
+      scratch.copy(out, at + prefix.length, 0, n);
+      at += prefix.length + n;
+      contentBytes += n;
       note(Found.Small, st.mode, n, null);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -109,8 +114,8 @@ const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const Found = { Small: 0, Large: 1, Unreadable: 2, NotAFile: 3 };
 const readBatch = ${readBatch.toString()};
-parentPort.on('message', ({ id, joined, max, budget }) => {
-  const r = readBatch(fs, joined.split('\\0'), max, budget);
+parentPort.on('message', ({ id, joined, max, budget, prefix }) => {
+  const r = readBatch(fs, joined.split('\\0'), max, budget, prefix);
   parentPort.postMessage({ id, ...r }, [r.buffer]);
 });
 `;
@@ -123,15 +128,16 @@ export class FileReader {
   private failure: Error | null = null;
 
   /** Starts the worker (worker_threads is loaded here, not by every command that loads this module). */
-  static async start(max: number, budget: number): Promise<FileReader> {
+  static async start(max: number, budget: number, prefix: Uint8Array = new Uint8Array(0)): Promise<FileReader> {
     const { Worker } = await import('node:worker_threads');
-    return new FileReader(new Worker(WORKER_SOURCE, { eval: true }), max, budget);
+    return new FileReader(new Worker(WORKER_SOURCE, { eval: true }), max, budget, prefix);
   }
 
   private constructor(
     worker: Worker,
     private readonly max: number,
     private readonly budget: number,
+    private readonly prefix: Uint8Array,
   ) {
     this.worker = worker;
     this.worker.on('message', (reply: BatchRead & { id: number }) => {
@@ -148,7 +154,7 @@ export class FileReader {
     const id = this.nextId++;
     const reply = new Promise<BatchRead>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     // One string: cloning 2,000 strings one by one cost more than reading the files.
-    this.worker.postMessage({ id, joined: paths.join('\0'), max: this.max, budget: this.budget });
+    this.worker.postMessage({ id, joined: paths.join('\0'), max: this.max, budget: this.budget, prefix: this.prefix });
     return reply;
   }
 
@@ -165,6 +171,6 @@ export class FileReader {
 }
 
 /** Reads on the calling thread (a small commit: starting a worker would cost more). */
-export function readHere(paths: readonly string[], max: number, budget: number): Promise<BatchRead> {
-  return Promise.resolve(readBatch(fs, paths, max, budget));
+export function readHere(paths: readonly string[], max: number, budget: number, prefix?: Uint8Array): Promise<BatchRead> {
+  return Promise.resolve(readBatch(fs, paths, max, budget, prefix));
 }
