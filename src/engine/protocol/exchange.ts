@@ -107,10 +107,23 @@ class Fifo<T> {
   }
 }
 
-/** An item due to the peer; `rid` (0 when unknown) reads it without the id index. */
+/**
+ * An item due to the peer: its row number (read without the id index) and
+ * its id, or, when it was answered from what we offered, its short id (the
+ * row's id is then checked against it before anything is sent).
+ */
 interface Queued {
-  id: Buffer;
+  id: Buffer | null;
   rid: number;
+  short: Buffer;
+}
+
+/** What we offered, as little as a WANT needs: no id buffer kept per item. */
+interface OfferedMeta {
+  slot: number;
+  rid: number;
+  kind: Kind;
+  size: number;
 }
 
 const OFFERED_META_MAX = 1 << 17;
@@ -135,7 +148,7 @@ export class Exchange {
    * spent a sixth of its time on those lookups). Bounded: past the limit, a
    * WANT looks its short id up as before.
    */
-  private readonly offeredMeta = new Map<string, MemberMeta & { slot: number }>();
+  private readonly offeredMeta = new Map<string, OfferedMeta>();
   /** Whether our database held no item when the session began (see holds()). */
   private readonly emptyAtStart: boolean;
   private received: { id: Buffer; data: Buffer; slot: number }[] = [];
@@ -206,7 +219,7 @@ export class Exchange {
     const hex = short(id);
     if (this.offered.has(hex)) return;
     this.offered.add(hex);
-    if (this.offeredMeta.size < OFFERED_META_MAX) this.offeredMeta.set(hex, { slot, id, rid, kind, size });
+    if (rid > 0 && this.offeredMeta.size < OFFERED_META_MAX) this.offeredMeta.set(hex, { slot, rid, kind, size });
     this.pendingOffers.push({ slot, short: id.subarray(0, SHORT_ID), kind, size });
     if (this.o.slots[slot]!.readOnly) this.listUnwanted(hex, kind, size, slot);
   }
@@ -333,7 +346,7 @@ export class Exchange {
       this.offeredMeta.delete(hex);
       const meta = offered?.slot === e.slot ? offered : bid === null ? null : this.o.store.memberByShortId(bid, hex);
       if (meta === null || meta === 'ambiguous') continue;
-      const id = meta.id;
+      const id = 'id' in meta ? meta.id : null;
       if (this.o.slots[e.slot]!.readOnly) {
         this.listUnwanted(hex, meta.kind, meta.size, e.slot);
         continue;
@@ -347,7 +360,7 @@ export class Exchange {
       if (!this.sending) continue;
       this.o.progress.sent.totalItems++;
       this.o.progress.sent.totalBytes += meta.size;
-      this.queue({ id, rid: meta.rid }, meta.kind, meta.size);
+      this.queue({ id, rid: meta.rid, short: e.short }, meta.kind, meta.size);
     }
     this.flushControl();
     this.pump();
@@ -474,10 +487,12 @@ export class Exchange {
           await this.o.conn.waitDrain();
           continue;
         }
-        const { id, rid } = this.ready.shift()!;
-        const byRid = rid > 0 ? this.o.store.getByRid(rid) : null;
-        const stored = byRid?.id.equals(id) ? byRid : this.o.store.get(id);
+        const q = this.ready.shift()!;
+        const byRid = q.rid > 0 ? this.o.store.getByRid(q.rid) : null;
+        const matches = byRid !== null && (q.id ? byRid.id.equals(q.id) : byRid.id.subarray(0, SHORT_ID).equals(q.short));
+        const stored = matches ? byRid : q.id ? this.o.store.get(q.id) : null;
         if (!stored) continue;
+        const id = stored.id;
         if (this.withhold(id, stored.data)) continue;
         const { encoding, data } = this.encoder.encode(stored.kind, stored.data);
         this.o.conn.send({ type: FrameType.Item, id, encoding, data });
