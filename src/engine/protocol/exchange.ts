@@ -115,7 +115,8 @@ class Fifo<T> {
 interface Queued {
   id: Buffer | null;
   rid: number;
-  short: Buffer;
+  /** Hex, the same string the session's sets hold (no buffer per queued item). */
+  short: string;
 }
 
 /** What we offered, as little as a WANT needs: no id buffer kept per item. */
@@ -360,7 +361,7 @@ export class Exchange {
       if (!this.sending) continue;
       this.o.progress.sent.totalItems++;
       this.o.progress.sent.totalBytes += meta.size;
-      this.queue({ id, rid: meta.rid, short: e.short }, meta.kind, meta.size);
+      this.queue({ id, rid: meta.rid, short: hex }, meta.kind, meta.size);
     }
     this.flushControl();
     this.pump();
@@ -489,7 +490,7 @@ export class Exchange {
         }
         const q = this.ready.shift()!;
         const byRid = q.rid > 0 ? this.o.store.getByRid(q.rid) : null;
-        const matches = byRid !== null && (q.id ? byRid.id.equals(q.id) : byRid.id.subarray(0, SHORT_ID).equals(q.short));
+        const matches = byRid !== null && (q.id ? byRid.id.equals(q.id) : short(byRid.id) === q.short);
         const stored = matches ? byRid : q.id ? this.o.store.get(q.id) : null;
         if (!stored) continue;
         const id = stored.id;
