@@ -62,12 +62,15 @@ test('diff then sync with a served peer brings both collections to their union',
     await expect(app.getByTestId('theyLack-moved')).toContainText('sent since this comparison');
     await expect(weLack.locator('.big')).toHaveText(/^0 items/);
     await expect(theyLack.locator('.big')).toHaveText(/^0 items/);
+    await expect(weLack).toContainText('all moved');
+    await expect(theyLack).toContainText('all moved');
     for (const list of ['weLack-items', 'theyLack-items']) {
       const rows = app.getByTestId(list).getByRole('row');
       const count = await rows.count();
       expect(count).toBeGreaterThan(1);
       await expect(app.getByTestId(list).locator('.badge.ok')).toHaveCount(count - 1);
     }
+    await snap(app, 'diff-moved', (n) => testInfo.outputPath(n));
 
     await app.getByTestId('nav-peers').click();
     await expect(card.getByTestId('peer-state')).toHaveText('Up to date');

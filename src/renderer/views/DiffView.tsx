@@ -207,7 +207,9 @@ function Side({ title, sideName, summary, direction, testId }: { title: string; 
                     </button>
                     {refused ? <span className="badge warn">{REFUSED_SHORT[refused.reason]}</span> : null}
                   </td>
-                  <td className="muted">{g.kinds.map((k) => `${formatCount(k.count)} ${k.kind}`).join(', ')}</td>
+                  <td className="muted">
+                    {g.count === 0 ? 'all moved' : g.kinds.filter((k) => k.count > 0).map((k) => `${formatCount(k.count)} ${k.kind}`).join(', ')}
+                  </td>
                   <td className="num">{formatCount(g.count)}</td>
                   <td className="num">{formatBytes(g.bytes)}</td>
                 </tr>
