@@ -128,6 +128,8 @@ interface OfferedMeta {
 }
 
 const OFFERED_META_MAX = 1 << 17;
+/** Offers of a whole slot go out in OFFER frames of this many records, one page per event-loop turn. */
+const OFFER_PAGE = 4096;
 
 export class Exchange {
   private readonly o: ExchangeOptions;
@@ -152,6 +154,8 @@ export class Exchange {
   private readonly offeredMeta = new Map<string, OfferedMeta>();
   /** Whether our database held no item when the session began (see holds()). */
   private readonly emptyAtStart: boolean;
+  /** True while offerAll is still offering (RECON_DONE waits for it). */
+  private offeringAll = false;
   private received: { id: Buffer; data: Buffer; slot: number }[] = [];
   private receivedBytes = 0;
   private flushScheduled = false;
@@ -193,21 +197,47 @@ export class Exchange {
     for (const h of out.have) this.offerOwn(h.slot, h.id);
     for (const n of out.need) this.wantShort(n.slot, n.short);
     this.flushControl();
-    if (this.o.recon.done && !this.sentReconDone) {
-      this.sentReconDone = true;
-      this.o.conn.send({ type: FrameType.Stage, stage: Stage.ReconDone });
-      this.o.progress.setPhase(this.o.maySend || this.o.mayReceive ? 'transferring' : 'refining');
-      this.maybeWantsDone();
-    }
+    this.maybeReconDone();
   }
 
-  /** Offers every item of a slot the peer does not have at all (a branch only we hold). */
-  offerAll(slot: number, members: Iterable<MemberMeta>): void {
-    for (const m of members) {
-      this.offerKnown(slot, m.id, m.kind, m.size, m.rid);
-      if (this.pendingOffers.length >= MAX_RECORDS) this.flushControl();
-    }
+  /** RECON_DONE once reconciliation is over and every whole-slot offer has gone out. */
+  private maybeReconDone(): void {
+    if (!this.o.recon.done || this.sentReconDone || this.offeringAll || this.o.conn.closed) return;
     this.flushControl();
+    this.sentReconDone = true;
+    this.o.conn.send({ type: FrameType.Stage, stage: Stage.ReconDone });
+    this.o.progress.setPhase(this.o.maySend || this.o.mayReceive ? 'transferring' : 'refining');
+    this.maybeWantsDone();
+  }
+
+  /**
+   * Offers every item of the slots the peer does not have at all (branches
+   * only we hold), in pages: after each page the event loop runs, so the
+   * peer's WANTs for it are answered (items start moving) while the rest is
+   * offered, and while the connection is congested no more is offered.
+   * RECON_DONE waits for the last page. A database error ends the session.
+   */
+  async offerAll(slots: readonly { slot: number; members: Iterable<MemberMeta> }[]): Promise<void> {
+    this.offeringAll = true;
+    try {
+      for (const { slot, members } of slots) {
+        for (const m of members) {
+          this.offerKnown(slot, m.id, m.kind, m.size, m.rid);
+          if (this.pendingOffers.length < OFFER_PAGE) continue;
+          this.flushControl();
+          await (this.o.conn.congested ? this.o.conn.waitDrain() : new Promise<void>((resolve) => setImmediate(resolve)));
+          if (this.o.conn.closed) return;
+        }
+      }
+      this.flushControl();
+    } catch (e) {
+      if (e instanceof NetsyncError || e instanceof ProtocolError) throw e;
+      this.storeError = storeFailure(e);
+      return this.o.conn.fail('internal', this.storeError.message);
+    } finally {
+      this.offeringAll = false;
+    }
+    this.maybeReconDone();
   }
 
   private offerOwn(slot: number, id: Buffer): void {

@@ -220,7 +220,8 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
       refuseReceived: (id, data) => pushRefusal(store, access, id, data),
     });
     entry.exchange = exchange;
-    for (let i = hello.slots.length; i < slots.length; i++) exchange.offerAll(i, store.membersWithMeta(slots[i]!.bid!));
+    const whole = slots.slice(hello.slots.length).map((s, i) => ({ slot: hello.slots.length + i, members: store.membersWithMeta(s.bid!) }));
+    if (whole.length > 0) exchange.offerAll(whole).catch((e: Error) => conn.fail('internal', e.message));
     exchange.whenDone.then(() => conn.end());
   }
 
