@@ -188,3 +188,12 @@ export const test = base.extend<Fixtures>({
 });
 
 export { expect } from '@playwright/test';
+
+/** Adds a peer on the Peers screen and returns its card. */
+export async function addPeer(app: Page, name: string, address: string) {
+  await app.getByTestId('nav-peers').click();
+  await app.getByTestId('add-peer-name').fill(name);
+  await app.getByTestId('add-peer-address').fill(address);
+  await app.getByTestId('add-peer-submit').click();
+  return app.getByTestId('peer-card').filter({ hasText: name });
+}

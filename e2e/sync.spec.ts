@@ -5,19 +5,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Page } from '@playwright/test';
-import { cli, expect, makeDemoDatabase, peerWorkspace, snap, startServe, test } from './fixtures.js';
+import { addPeer, cli, expect, makeDemoDatabase, peerWorkspace, snap, startServe, test } from './fixtures.js';
 
 /** The fingerprint `netsync key fingerprint` prints for the only key of a workspace: what a server's owner reads out. */
 function ownerFingerprint(configDirOwner: Parameters<typeof cli>[0], db: string): string {
   return cli(configDirOwner, ['--db', db, 'key', 'fingerprint']).trim().split(' ').slice(1).join(' ');
-}
-
-async function addPeer(app: Page, name: string, address: string) {
-  await app.getByTestId('nav-peers').click();
-  await app.getByTestId('add-peer-name').fill(name);
-  await app.getByTestId('add-peer-address').fill(address);
-  await app.getByTestId('add-peer-submit').click();
-  return app.getByTestId('peer-card').filter({ hasText: name });
 }
 
 /** First contact: the dialog shows the server's fingerprint; compare, then accept. */

@@ -19,7 +19,7 @@ import type { Page } from '@playwright/test';
 import { benchSigner, populate } from '../bench/populate.js';
 import { machine, printTable, type Row } from '../bench/util.js';
 import { WriteStore } from '../src/engine/store/store.js';
-import { ROOT, type Workspace, expect, makeDemoDatabase, peerWorkspace, startServe, test } from './fixtures.js';
+import { ROOT, type Workspace, addPeer, expect, makeDemoDatabase, peerWorkspace, startServe, test } from './fixtures.js';
 
 const MANIFESTS = Number(process.env.NETSYNC_BENCH_UI_MANIFESTS ?? 100);
 const FILES_PER_MANIFEST = 1000;
@@ -131,14 +131,6 @@ async function servedPeer(workspace: Workspace, name: string, branch: string) {
   writeFileSync(join(remote.configDir, 'permissions'), 'read * *\nwrite * *\n');
   const server = await startServe(remote, theirs.db);
   return { server, items };
-}
-
-async function addPeer(app: Page, name: string, address: string) {
-  await app.getByTestId('nav-peers').click();
-  await app.getByTestId('add-peer-name').fill(name);
-  await app.getByTestId('add-peer-address').fill(address);
-  await app.getByTestId('add-peer-submit').click();
-  return app.getByTestId('peer-card').filter({ hasText: name });
 }
 
 /** Scenario 1, the diff screen: the list of 100,000 missing rows scrolled while its rows tick. */
