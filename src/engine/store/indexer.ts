@@ -129,6 +129,8 @@ export class Indexer {
   flush(): void {
     for (const [bid, ids] of this.pending) this.trieWriter(bid).add(sortIds(ids));
     this.pending.clear();
+    // Not kept past its transaction: a big manifest decoded is tens of MB in a long-lived process.
+    this.lastManifest = null;
   }
 
   /** Forgets pending work of a transaction that rolled back. */
