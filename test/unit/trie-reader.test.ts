@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { MemoryTree } from '../../src/engine/recon/memory-tree.js';
 import { Reconciler } from '../../src/engine/recon/reconciler.js';
 import type { ReconTree } from '../../src/engine/recon/tree.js';
-import { sessionKey } from '../../src/engine/protocol/slots.js';
+import { EMPTY_TREE, sessionKey } from '../../src/engine/protocol/slots.js';
 import { buildHistory } from '../helpers/net.js';
 import { newStoreWithKey } from '../helpers/store.js';
 
@@ -47,7 +47,7 @@ describe('TrieReader answers like a MemoryTree of the same set', () => {
       if (clientCommits) buildHistory(c.store, c.signer, 'a.x', { commits: clientCommits, seed: 12 });
       const stored = (st: typeof s.store) => {
         const bid = st.branchId('a.x');
-        return bid === null ? { node: () => ({ count: 0, hash: Buffer.alloc(32) }), ids: () => [] } : st.trie(bid);
+        return bid === null ? EMPTY_TREE : st.trie(bid);
       };
       const ids = (st: typeof s.store) => {
         const bid = st.branchId('a.x');
@@ -64,6 +64,13 @@ describe('TrieReader answers like a MemoryTree of the same set', () => {
             const a = t.node(depth, prefix);
             const b = m.node(depth, prefix);
             expect({ depth, prefix, count: a.count, hash: a.hash.toString('hex') }).toEqual({ depth, prefix, count: b.count, hash: b.hash.toString('hex') });
+            expect(t.idBlock(depth, prefix).equals(m.idBlock(depth, prefix))).toBe(true);
+            if (depth > 1) continue;
+            // What one fingerprint record reads in one go, also across stored leaves.
+            for (const span of [1, 2]) {
+              const hex = (nodes: { count: number; hash: Buffer }[]) => nodes.map((n) => `${n.count}:${n.hash.toString('hex')}`);
+              expect(hex(t.nodesBelow(depth, prefix, span))).toEqual(hex(m.nodesBelow(depth, prefix, span)));
+            }
           }
         }
       }

@@ -177,6 +177,7 @@ function session(direction: Direction, forceDryRun: boolean): Command {
       dryRun,
       signal: controller.signal,
       listLimit: dryRun ? 200 : 0,
+      exitsAfter: true,
       onProgress: (e) =>
         ctx.io.progress(
           `${e.phase}: received ${e.received.items}/${e.received.totalItems} items (${formatBytes(e.received.bytes)}), ` +

@@ -8,6 +8,7 @@
  * never back; `db rebuild-index` starts from empty tables.
  */
 import type Database from 'better-sqlite3';
+import { EMPTY_BLOCK, blockCount, blockIds } from '../recon/id-block.js';
 import type { ReconTree } from '../recon/tree.js';
 import {
   EMPTY_NODE,
@@ -30,8 +31,8 @@ export const MAIN_TABLES: TrieTables = { members: 'members', trie: 'trie' };
 interface ReaderStatements {
   getNode: Database.Statement<[number, number, number], { count: number; hash: Buffer }>;
   getChildren: Database.Statement<[number, number, number, number], { prefix: number; count: number; hash: Buffer }>;
-  rangeIds: Database.Statement<[number, Buffer, Buffer], Buffer>;
-  tailIds: Database.Statement<[number, Buffer], Buffer>;
+  rangeBlock: Database.Statement<[number, Buffer, Buffer], Buffer | null>;
+  tailBlock: Database.Statement<[number, Buffer], Buffer | null>;
 }
 
 /**
@@ -50,8 +51,16 @@ function readerStatements(db: Database.Database, tables: TrieTables): ReaderStat
     s = {
       getNode: db.prepare(`SELECT count, hash FROM ${tables.trie} WHERE bid = ? AND depth = ? AND prefix = ?`),
       getChildren: db.prepare(`SELECT prefix, count, hash FROM ${tables.trie} WHERE bid = ? AND depth = ? AND prefix >= ? AND prefix < ?`),
-      rangeIds: db.prepare<[number, Buffer, Buffer], Buffer>(`SELECT id FROM ${tables.members} WHERE bid = ? AND id >= ? AND id < ? ORDER BY id`).pluck(),
-      tailIds: db.prepare<[number, Buffer], Buffer>(`SELECT id FROM ${tables.members} WHERE bid = ? AND id >= ? ORDER BY id`).pluck(),
+      // One row holding the node's ids back to back (group_concat keeps a
+      // blob's bytes; the CAST makes the text result a blob again).
+      rangeBlock: db
+        .prepare<[number, Buffer, Buffer], Buffer | null>(
+          `SELECT CAST(group_concat(id, x'' ORDER BY id) AS BLOB) FROM ${tables.members} WHERE bid = ? AND id >= ? AND id < ?`,
+        )
+        .pluck(),
+      tailBlock: db
+        .prepare<[number, Buffer], Buffer | null>(`SELECT CAST(group_concat(id, x'' ORDER BY id) AS BLOB) FROM ${tables.members} WHERE bid = ? AND id >= ?`)
+        .pluck(),
     };
     byTables.set(key, s);
   }
@@ -62,15 +71,15 @@ function readerStatements(db: Database.Database, tables: TrieTables): ReaderStat
 export class TrieReader implements ReconTree {
   private readonly getNode: Database.Statement<[number, number, number], { count: number; hash: Buffer }>;
   private readonly getChildren: ReaderStatements['getChildren'];
-  private readonly rangeIds: Database.Statement<[number, Buffer, Buffer], Buffer>;
-  private readonly tailIds: Database.Statement<[number, Buffer], Buffer>;
+  private readonly s: ReaderStatements;
 
   constructor(
     db: Database.Database,
     private readonly bid: number,
     tables: TrieTables = MAIN_TABLES,
   ) {
-    ({ getNode: this.getNode, getChildren: this.getChildren, rangeIds: this.rangeIds, tailIds: this.tailIds } = readerStatements(db, tables));
+    this.s = readerStatements(db, tables);
+    ({ getNode: this.getNode, getChildren: this.getChildren } = this.s);
   }
 
   /**
@@ -82,8 +91,35 @@ export class TrieReader implements ReconTree {
     const row = this.getNode.get(this.bid, depth, prefix);
     if (row) return row;
     if (depth === 0) return EMPTY_NODE;
-    const ids = this.ids(depth, prefix);
-    return ids.length === 0 ? EMPTY_NODE : { count: ids.length, hash: leafHash(ids) };
+    return leafOf(this.idBlock(depth, prefix));
+  }
+
+  /**
+   * One range read per level instead of a read per node: the rows under a
+   * stored inner node are complete, so a missing row is an empty node, except
+   * below a stored leaf, whose nodes are computed from its ids.
+   */
+  nodesBelow(depth: number, prefix: number, span: number): TrieNode[] {
+    const width = FANOUT ** span;
+    const top = this.getNode.get(this.bid, depth, prefix);
+    if (!top || isLeaf(top.count, depth)) {
+      const out: TrieNode[] = [];
+      for (let i = 0; i < width; i++) out.push(this.node(depth + span, prefix * width + i));
+      return out;
+    }
+    let level = [top as TrieNode];
+    for (let d = depth + 1; d <= depth + span; d++) {
+      const first = prefix * FANOUT ** (d - depth);
+      const next: TrieNode[] = new Array<TrieNode>(level.length * FANOUT).fill(EMPTY_NODE);
+      for (const row of this.getChildren.all(this.bid, d, first, first + next.length)) next[row.prefix - first] = { count: row.count, hash: row.hash };
+      // Children of a stored leaf have no rows: compute them from the leaf's ids.
+      level.forEach((parent, i) => {
+        if (parent.count === 0 || !isLeaf(parent.count, d - 1)) return;
+        for (let c = 0; c < FANOUT; c++) next[i * FANOUT + c] = this.node(d, (first / FANOUT + i) * FANOUT + c);
+      });
+      level = next;
+    }
+    return level;
   }
 
   /** The stored row only (TrieWriter's view): EMPTY_NODE under a leaf. */
@@ -99,9 +135,13 @@ export class TrieReader implements ReconTree {
     return out;
   }
 
-  ids(depth: number, prefix: number): Buffer[] {
+  idBlock(depth: number, prefix: number): Buffer {
     const { lo, hi } = nodeRange(depth, prefix);
-    return hi ? this.rangeIds.all(this.bid, lo, hi) : this.tailIds.all(this.bid, lo);
+    return (hi ? this.s.rangeBlock.get(this.bid, lo, hi) : this.s.tailBlock.get(this.bid, lo)) ?? EMPTY_BLOCK;
+  }
+
+  ids(depth: number, prefix: number): Buffer[] {
+    return blockIds(this.idBlock(depth, prefix));
   }
 }
 
@@ -140,8 +180,7 @@ export class TrieWriter {
     const count = old.count + ids.length;
     let node: TrieNode;
     if (isLeaf(count, depth)) {
-      const all = old.count === 0 ? ids : this.reader.ids(depth, prefix);
-      node = { count, hash: leafHash(all) };
+      node = { count, hash: old.count === 0 ? leafHash(ids) : leafHash([this.reader.idBlock(depth, prefix)]) };
     } else if (old.count === 0 || isLeaf(old.count, depth)) {
       // Becomes inner now: its children have no rows yet, build them all.
       const all = old.count === 0 ? ids : this.reader.ids(depth, prefix);
@@ -168,4 +207,8 @@ export class TrieWriter {
     }
     return out;
   }
+}
+
+function leafOf(block: Buffer): TrieNode {
+  return block.length === 0 ? EMPTY_NODE : { count: blockCount(block), hash: leafHash([block]) };
 }

@@ -44,6 +44,12 @@ export interface ClientOptions {
    * pin (trust on first use). A changed key is always refused.
    */
   onNewServer?: (fingerprint: string, address: string) => boolean | Promise<boolean>;
+  /**
+   * The process exits after this call (the command line): keep the database
+   * open until then rather than closing it, which leaves the write-ahead log
+   * to a later checkpoint (ReadStore.closeAtExit).
+   */
+  exitsAfter?: boolean;
 }
 
 export interface ServerOptions {

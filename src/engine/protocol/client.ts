@@ -150,20 +150,33 @@ async function runSessionOnce(opts: ClientOptions, limits: Limits, hooks: Client
     hooks.onSecureSocket?.(socket);
     progress.setPhase('handshake');
     const peerFingerprint = await checkServer(socket, opts, config);
-    return { ...(await runOnSocket(socket, store, filter.matches, opts, progress, limits)), peerFingerprint };
+    const result = { ...(await runOnSocket(socket, store, filter.matches, opts, progress, limits)), peerFingerprint };
+    await closed(socket);
+    return result;
   } catch (e) {
     progress.error = { code: e instanceof NetsyncError ? e.code : 'internal', message: (e as Error).message };
     progress.setPhase(e instanceof NetsyncError && e.code === 'cancelled' ? 'cancelled' : 'error');
-    // end, not destroy: an ERROR frame the session just wrote must still reach the server
-    const s = socket as TLSSocket | null;
-    if (s && !s.destroyed) {
-      s.end();
-      setTimeout(() => s.destroy(), 1000).unref();
-    }
+    if (socket) await closed(socket);
     throw e;
   } finally {
-    store.close();
+    if (opts.exitsAfter) store.closeAtExit();
+    else store.close();
   }
+}
+
+/**
+ * Ends the socket and waits until it has closed, at most a second: a session
+ * returns only once what it wrote (an ERROR frame, the last DONE) has left,
+ * so a command line may exit at once (cli/entry.ts). End, not destroy, so
+ * those bytes still reach the server.
+ */
+function closed(socket: TLSSocket): Promise<void> {
+  if (socket.closed) return Promise.resolve();
+  return new Promise((resolve) => {
+    socket.once('close', () => resolve());
+    socket.end();
+    setTimeout(() => socket.destroy(), 1000).unref();
+  });
 }
 
 const REFUSE_REASONS: Record<number, RefusedSlot['reason']> = {

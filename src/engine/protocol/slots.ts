@@ -1,6 +1,7 @@
 /** Building the slot table of a session: one slot per branch, named in the HELLO order. */
 import { sha256 } from '../hash.js';
 import { EMPTY_NODE } from '../index/trie-rules.js';
+import { EMPTY_BLOCK } from '../recon/id-block.js';
 import type { ReconTree } from '../recon/tree.js';
 import type { ReadStore } from '../store/store.js';
 import type { Slot } from './exchange.js';
@@ -8,7 +9,8 @@ import type { Slot } from './exchange.js';
 /** The tree of a branch one side does not have. */
 export const EMPTY_TREE: ReconTree = {
   node: () => EMPTY_NODE,
-  ids: () => [],
+  nodesBelow: (_depth, _prefix, span) => new Array<typeof EMPTY_NODE>(16 ** span).fill(EMPTY_NODE),
+  idBlock: () => EMPTY_BLOCK,
 };
 
 export function slotFor(store: ReadStore, name: string, refused = false): Slot {

@@ -78,6 +78,11 @@ export class Iblt {
     this.toggle(u32be(key, 0), u32be(key, 4), 1, null);
   }
 
+  /** Adds every id of an id block (id-block.ts). */
+  addBlock(block: Uint8Array): void {
+    for (let at = 0; at < block.length; at += 32) this.toggle(u32be(block, at), u32be(block, at + 4), 1, null);
+  }
+
   /** This table minus `other`, cell by cell (same size and salt required). */
   subtract(other: Iblt): void {
     if (other.cells !== this.cells || other.s0 !== this.s0 || other.s1 !== this.s1) {
@@ -258,17 +263,4 @@ export function hasShort(shorts: Buffer[], short: Buffer): boolean {
     else hi = mid - 1;
   }
   return false;
-}
-
-/** The id of an ascending list whose first 8 bytes equal `short`, or null. */
-export function findByShort(ids: Buffer[], short: Buffer): Buffer | null {
-  let lo = 0;
-  let hi = ids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (Buffer.compare(ids[mid]!.subarray(0, KEY_BYTES), short) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  const id = ids[lo];
-  return id && id.subarray(0, KEY_BYTES).equals(short) ? id : null;
 }

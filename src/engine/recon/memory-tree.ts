@@ -6,6 +6,7 @@
  */
 import { EMPTY_NODE, MAX_DEPTH, innerHash, isLeaf, leafHash, prefixOf, type TrieNode } from '../index/trie-rules.js';
 import { ID_BYTES } from '../hash.js';
+import { toBlock } from './id-block.js';
 import type { ReconTree } from './tree.js';
 
 const TOP_BITS_SCALE = 16 ** MAX_DEPTH;
@@ -102,6 +103,16 @@ export class MemoryTree implements ReconTree {
     if (cached) return cached;
     const [lo, hi] = this.range(depth, prefix, 0, this.sorted.length);
     return this.compute(depth, prefix, lo, hi);
+  }
+
+  nodesBelow(depth: number, prefix: number, span: number): TrieNode[] {
+    const out: TrieNode[] = [];
+    for (let i = 0; i < 16 ** span; i++) out.push(this.node(depth + span, prefix * 16 ** span + i));
+    return out;
+  }
+
+  idBlock(depth: number, prefix: number): Buffer {
+    return toBlock(this.ids(depth, prefix));
   }
 
   ids(depth: number, prefix: number): Buffer[] {

@@ -6,7 +6,8 @@
  * found are collected. `Reconciler` (reconciler.ts) holds the session around it.
  */
 import { LEAF_MAX, MAX_DEPTH, prefixOf } from '../index/trie-rules.js';
-import { Iblt, dedupeShorts, estimateDiffs, findByShort, hasShort, ibltCellsFor } from './iblt.js';
+import { Iblt, dedupeShorts, estimateDiffs, hasShort, ibltCellsFor } from './iblt.js';
+import { blockCount, findInBlock, idAt } from './id-block.js';
 import {
   MAX_FP_BYTES, MAX_IBLT_CELLS, MAX_SHORTS, ROOT_FP_BYTES, RecordType, ReconError, SHORT_BYTES,
   bitAt, bitmapBytes, setBit,
@@ -83,9 +84,10 @@ export class StepRun {
     return this.ctx.slots[slot]!;
   }
 
-  private haveAll(slot: number, depth: number, prefix: number): void {
-    this.charge(this.tree(slot).node(depth, prefix).count + 1);
-    for (const id of this.tree(slot).ids(depth, prefix)) this.have.push({ slot, id });
+  private haveAll(slot: number, depth: number, prefix: number, count = this.tree(slot).node(depth, prefix).count): void {
+    this.charge(count + 1);
+    const block = this.tree(slot).idBlock(depth, prefix);
+    for (let i = 0; i < blockCount(block); i++) this.have.push({ slot, id: idAt(block, i) });
   }
 
   private onRoot(rec: RootRecord): void {
@@ -109,10 +111,11 @@ export class StepRun {
     const empty = Buffer.alloc(bitmapBytes(rec.span));
     let anyEmpty = false;
     let at = 0;
+    const nodes = tree.nodesBelow(rec.depth, rec.prefix, rec.span);
     for (let i = 0; i < 16 ** rec.span; i++) {
-      const mine = tree.node(depth, base + i);
+      const mine = nodes[i]!;
       if (!bitAt(rec.present, i)) {
-        if (mine.count > 0) this.haveAll(rec.slot, depth, base + i);
+        if (mine.count > 0) this.haveAll(rec.slot, depth, base + i, mine.count);
         continue;
       }
       const theirs = rec.fps.subarray(at, at + rec.fpBytes);
@@ -137,7 +140,7 @@ export class StepRun {
     const total = counts.reduce((a, b) => a + b, 0);
     if (total <= this.policy.maxEnumerate) {
       this.charge(total);
-      const ids = rec.prefixes.map((p) => tree.ids(rec.depth, p));
+      const ids = rec.prefixes.map((p) => tree.idBlock(rec.depth, p));
       const salt = this.ctx.salt(rec.attempt);
       const diff = buildIblt(rec.cells.counts.length, salt, ids);
       diff.subtract(new Iblt(rec.cells.counts.length, salt, rec.cells));
@@ -157,14 +160,14 @@ export class StepRun {
    * nodes, a "mine" key this side does not hold, a "theirs" key it does hold),
    * which means the table lied and the nodes must be compared another way.
    */
-  private acceptPeel(rec: IbltRecord, ids: Buffer[][], mine: Buffer[], theirs: Buffer[]): boolean {
+  private acceptPeel(rec: IbltRecord, ids: Buffer[], mine: Buffer[], theirs: Buffer[]): boolean {
     const have: SlotId[] = [];
     const need: SlotShort[] = [];
     for (const [keys, isMine] of [[mine, true], [theirs, false]] as const) {
       for (const key of keys) {
         const node = binarySearch(rec.prefixes, prefixOf(key, rec.depth));
         if (node < 0) return false;
-        const id = findByShort(ids[node]!, key);
+        const id = findInBlock(ids[node]!, key);
         if ((id !== null) !== isMine) return false;
         if (id) have.push({ slot: rec.slot, id });
         else need.push({ slot: rec.slot, short: key });
@@ -177,14 +180,15 @@ export class StepRun {
 
   private onShorts(rec: ShortsRecord): void {
     this.charge(this.tree(rec.slot).node(rec.depth, rec.prefix).count + rec.shorts.length / SHORT_BYTES + 1);
-    const mine = this.tree(rec.slot).ids(rec.depth, rec.prefix);
+    const mine = this.tree(rec.slot).idBlock(rec.depth, rec.prefix);
     const theirs: Buffer[] = [];
     for (let i = 0; i < rec.shorts.length; i += SHORT_BYTES) theirs.push(rec.shorts.subarray(i, i + SHORT_BYTES));
-    for (const id of mine) {
+    for (let i = 0; i < blockCount(mine); i++) {
+      const id = idAt(mine, i);
       if (!hasShort(theirs, id.subarray(0, SHORT_BYTES))) this.have.push({ slot: rec.slot, id });
     }
     for (const short of theirs) {
-      if (findByShort(mine, short) === null) this.need.push({ slot: rec.slot, short });
+      if (findInBlock(mine, short) === null) this.need.push({ slot: rec.slot, short });
     }
   }
 
@@ -235,7 +239,7 @@ export class StepRun {
       if (group.length === 0) return;
       const tree = this.tree(pool.slot);
       this.charge(ids);
-      const lists = group.map((n) => tree.ids(pool.depth, n.prefix));
+      const lists = group.map((n) => tree.idBlock(pool.depth, n.prefix));
       const cells = Math.max(3, 3 * Math.round((ibltCellsFor(group.length * perNode) * this.policy.ibltScale) / 3));
       this.sendIblt(pool.slot, pool.depth, 0, group.map((n) => n.prefix), lists, cells);
       group = [];
@@ -249,7 +253,7 @@ export class StepRun {
     flush();
   }
 
-  private sendIblt(slot: number, depth: number, attempt: number, prefixes: number[], ids: Buffer[][], cells: number): void {
+  private sendIblt(slot: number, depth: number, attempt: number, prefixes: number[], ids: Buffer[], cells: number): void {
     const size = Math.min(MAX_IBLT_CELLS, cells);
     const t = buildIblt(size, this.ctx.salt(attempt), ids);
     this.out.push({ type: RecordType.Iblt, slot, depth, attempt, prefixes, cells: t.data });
@@ -273,11 +277,12 @@ export class StepRun {
 
   private sendShorts(slot: number, depth: number, prefix: number): void {
     this.charge(this.tree(slot).node(depth, prefix).count + 1);
-    const ids = this.tree(slot).ids(depth, prefix);
+    const ids = this.tree(slot).idBlock(depth, prefix);
+    const n = blockCount(ids);
     // Only a deliberately ground 48-bit prefix collision could put this many ids in one deepest node.
-    if (ids.length > MAX_SHORTS) throw new ReconError(`node (${depth}, ${prefix}) too large to list: ${ids.length} ids`);
-    const shorts = Buffer.alloc(ids.length * SHORT_BYTES);
-    ids.forEach((id, i) => id.copy(shorts, i * SHORT_BYTES, 0, SHORT_BYTES));
+    if (n > MAX_SHORTS) throw new ReconError(`node (${depth}, ${prefix}) too large to list: ${n} ids`);
+    const shorts = Buffer.alloc(n * SHORT_BYTES);
+    for (let i = 0; i < n; i++) idAt(ids, i).copy(shorts, i * SHORT_BYTES, 0, SHORT_BYTES);
     this.out.push({ type: RecordType.Shorts, slot, depth, prefix, shorts: dedupeShorts(shorts) });
   }
 
@@ -286,9 +291,9 @@ export class StepRun {
     this.charge(16 ** span);
     const present = Buffer.alloc(bitmapBytes(span));
     const fps: Buffer[] = [];
-    const base = prefix * 16 ** span;
+    const nodes = tree.nodesBelow(depth, prefix, span);
     for (let i = 0; i < 16 ** span; i++) {
-      const node = tree.node(depth + span, base + i);
+      const node = nodes[i]!;
       if (node.count === 0) continue;
       setBit(present, i);
       fps.push(this.ctx.fp(node.hash, fpBytes));
@@ -297,9 +302,9 @@ export class StepRun {
   }
 }
 
-function buildIblt(cells: number, salt: Buffer, lists: Buffer[][]): Iblt {
+function buildIblt(cells: number, salt: Buffer, blocks: Buffer[]): Iblt {
   const t = new Iblt(cells, salt);
-  for (const ids of lists) for (const id of ids) t.add(id);
+  for (const block of blocks) t.addBlock(block);
   return t;
 }
 
