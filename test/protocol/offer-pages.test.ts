@@ -1,6 +1,6 @@
 /**
  * A branch the client lacks altogether is offered in pages while the first
- * items already move: the clone still ends with exactly the branch (RECON_DONE
+ * items already move (they go before further pages): the clone still ends with exactly the branch (RECON_DONE
  * waits for the last page), in more than one OFFER frame, and a peer that
  * goes away while pages are still being offered leaves the server serving.
  */
@@ -22,8 +22,22 @@ describe('whole-branch offers in pages', () => {
     const server = await testServer(serverDb);
     servers.push(server);
     const clientDb = newDbPath('netsync-pages-c-');
-    const summary = await testClient({ db: clientDb, port: server.port, patterns: ['org.example.*'], direction: 'pull' });
+    // How many items the client knew it would receive when the first one arrived.
+    let knownAtFirstItem = -1;
+    const summary = await testClient({
+      db: clientDb,
+      port: server.port,
+      patterns: ['org.example.*'],
+      direction: 'pull',
+      onProgress: (e) => {
+        if (knownAtFirstItem < 0 && e.received.items > 0) knownAtFirstItem = e.received.totalItems;
+      },
+    });
     expect(summary.itemsReceived).toBe(items);
+    // Items moved while pages were still being offered: the wanted items go out before more
+    // offers (when both waited for the socket, the offers once won until the last page).
+    expect(knownAtFirstItem).toBeGreaterThan(0);
+    expect(knownAtFirstItem).toBeLessThan(items);
     const want = withStore(serverDb, (s) => memberIds(s, 'org.example.big'));
     const got = withStore(clientDb, (s) => memberIds(s, 'org.example.big'));
     expect(got).toEqual(want);

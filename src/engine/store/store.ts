@@ -178,7 +178,7 @@ export class ReadStore {
       membersMeta: db.prepare<[number, Buffer, number], MemberMeta>(
         'SELECT m.id, i.rid, i.kind, i.size FROM members m JOIN items i ON i.id = m.id WHERE m.bid = ? AND m.id > ? ORDER BY m.id LIMIT ?',
       ),
-      byRid: db.prepare<[number], StoredItem>('SELECT id, kind, size, data FROM items WHERE rid = ?'),
+      byRid: db.prepare<[number], [Buffer, Kind, number, Buffer]>('SELECT id, kind, size, data FROM items WHERE rid = ?').raw(),
     };
   }
 
@@ -214,7 +214,9 @@ export class ReadStore {
 
   /** An item by its row number (from MemberMeta): half the work of `get` by id. */
   getByRid(rid: number): StoredItem | null {
-    return this.stmts.byRid.get(rid) ?? null;
+    // A raw row, not an object: better-sqlite3 builds arrays faster (serving a clone reads every item this way).
+    const row = this.stmts.byRid.get(rid);
+    return row ? { id: row[0], kind: row[1], size: row[2], data: row[3] } : null;
   }
 
   has(id: Uint8Array): boolean {
