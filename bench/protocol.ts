@@ -77,6 +77,34 @@ function freshDb(path: string): string {
   return path;
 }
 
+/**
+ * This machine's environment sets NODE_EXTRA_CA_CERTS, and Node 20 then
+ * parses its own root store and that file at start-up, before the first line
+ * of JavaScript: ~30 ms on every node process, which no code of ours can
+ * avoid (and Netsync checks keys by fingerprint, never against a CA). The
+ * client commands are timed as they run here and, when the variable is set,
+ * once more without it, as on a machine that does not set it.
+ */
+const EXTRA_CA = process.env.NODE_EXTRA_CA_CERTS ? 'NODE_EXTRA_CA_CERTS' : null;
+
+function withoutExtraCa(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, NODE_EXTRA_CA_CERTS: '' }; // empty: Node loads no extra certificates
+}
+
+/** `node -e 0`, median of 11: the floor under every command's time, in both environments. */
+export async function nodeStart(): Promise<Row> {
+  const time = async (env: NodeJS.ProcessEnv) => {
+    const runs: number[] = [];
+    for (let i = 0; i < 11; i++) runs.push((await runChild(process.execPath, ['-e', '0'], env)).ms);
+    return Math.round(median(runs));
+  };
+  return {
+    bench: 'node -e 0 (process start, the floor under every command; median of 11)',
+    ms: await time({}),
+    ...(EXTRA_CA ? { msNoExtraCa: await time(withoutExtraCa({})) } : {}),
+  };
+}
+
 function reconBytes(j: Record<string, number>): number {
   return j.reconBytesSent! + j.reconBytesReceived!;
 }
@@ -84,25 +112,32 @@ function reconBytes(j: Record<string, number>): number {
 /** `d` differences: tags (one item each) added to the server only, or split between both sides. */
 async function difference(work: string, manifests: number, d: number, twoSided: boolean, env: NodeJS.ProcessEnv): Promise<Row> {
   const base = bigDatabase(work, manifests);
-  const a = copyDb(base, join(work, 'diff-server.db'));
-  const b = copyDb(base, join(work, 'diff-client.db'));
   const signer = benchSigner();
   const { encodeKey } = await import('../src/engine/items/format.js');
   const onServer = twoSided ? Math.ceil(d / 2) : d;
-  for (const [path, n, salt] of [[a, onServer, 'server'], [b, d - onServer, 'client']] as const) {
-    const store = WriteStore.open(path);
-    store.put(encodeKey(signer.name, signer.pair.publicKey));
-    if (n > 0) addTags(store, 'bench.big', signer, n, salt);
-    store.close();
-  }
-  const server = await serve(a, env);
-  const run = await client(b, 'sync', server.port, 'bench.big', env);
-  const { maxRssMiB: serverRss } = await server.stop();
+  const once = async (clientEnv: NodeJS.ProcessEnv) => {
+    const a = copyDb(base, join(work, 'diff-server.db'));
+    const b = copyDb(base, join(work, 'diff-client.db'));
+    for (const [path, n, salt] of [[a, onServer, 'server'], [b, d - onServer, 'client']] as const) {
+      const store = WriteStore.open(path);
+      store.put(encodeKey(signer.name, signer.pair.publicKey));
+      if (n > 0) addTags(store, 'bench.big', signer, n, salt);
+      store.close();
+    }
+    const server = await serve(a, env);
+    const run = await client(b, 'sync', server.port, 'bench.big', clientEnv);
+    const { maxRssMiB } = await server.stop();
+    return { run, serverRss: maxRssMiB };
+  };
+  const { run, serverRss } = await once(env);
+  const noExtraCa = EXTRA_CA ? (await once(withoutExtraCa(env))).run : null;
   const items = run.json.itemsReceived! + run.json.itemsSent!;
   return {
     bench: `sync d=${d} ${twoSided ? 'two-sided' : 'one-sided'} in ${manifests * 1000}+ items`,
     items,
     ms: Math.round(run.ms),
+    ...(noExtraCa ? { msNoExtraCa: Math.round(noExtraCa.ms) } : {}),
+    sessionMs: run.json.ms!,
     roundTrips: run.json.roundTrips!,
     reconBytes: reconBytes(run.json),
     totalBytes: run.json.bytesSent! + run.json.bytesReceived!,
@@ -118,12 +153,15 @@ async function upToDate(work: string, manifests: number, env: NodeJS.ProcessEnv)
   const server = await serve(a, env);
   const runs: ClientRun[] = [];
   for (let i = 0; i < 7; i++) runs.push(await client(b, 'sync', server.port, 'bench.big', env));
+  const plain: ClientRun[] = [];
+  for (let i = 0; EXTRA_CA && i < 7; i++) plain.push(await client(b, 'sync', server.port, 'bench.big', withoutExtraCa(env)));
   const { maxRssMiB } = await server.stop();
   const last = runs[runs.length - 1]!;
   return {
     bench: `up-to-date check of ${manifests * 1000}+ items (median of 7)`,
     items: 0,
     ms: Math.round(median(runs.map((r) => r.ms))),
+    ...(plain.length ? { msNoExtraCa: Math.round(median(plain.map((r) => r.ms))) } : {}),
     sessionMs: last.json.ms!,
     roundTrips: last.json.roundTrips!,
     reconBytes: reconBytes(last.json),
@@ -176,6 +214,7 @@ export function cases(work: string, quick: boolean, huge = false): { name: strin
   if (!keys.has('bench@example.org')) keys.generate('bench@example.org');
   const bigManifests = quick ? 1 : 10; // x 100 files of 1 MiB
   return [
+    { name: 'node-start', run: () => nodeStart() },
     { name: 'uptodate', run: () => upToDate(work, manifests, env) },
     // --huge: the same checks over 10,000,000 items (a 3 GB database, made once and cached).
     ...(huge
