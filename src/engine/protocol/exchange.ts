@@ -26,6 +26,7 @@ import {
   type WantEntry,
 } from './frames.js';
 import type { ProgressTracker } from './progress.js';
+import { ShortIdSet } from './short-id-set.js';
 import { ProtocolError, perr } from './wire.js';
 
 export interface Slot {
@@ -147,8 +148,8 @@ const OFFER_PAGE = 4096;
 export class Exchange {
   private readonly o: ExchangeOptions;
   private readonly wanted = new Map<string, Wanted>();
-  private readonly offered = new Set<string>();
-  private readonly theyWant = new Set<string>();
+  private readonly offered = new ShortIdSet();
+  private readonly theyWant = new ShortIdSet();
   /** Short ids listed as lacking in a read-only slot (the peer will never WANT them there). */
   private readonly listedUnwanted = new Set<string>();
   /** Short ids the peer has in slots it may not write to us: never wanted, refused if sent. */
@@ -279,9 +280,8 @@ export class Exchange {
 
   private offerKnown(slot: number, id: Buffer, kind: Kind, size: number, rid = 0): void {
     if (this.o.slots[slot]?.refused) return;
+    if (!this.offered.add(id)) return;
     const hex = short(id);
-    if (this.offered.has(hex)) return;
-    this.offered.add(hex);
     if (rid > 0 && this.offeredMeta.size < OFFERED_META_MAX) this.offeredMeta.set(hex, { slot, rid, kind, size });
     this.pendingOffers.push({ slot, short: id.subarray(0, SHORT_ID), kind, size });
     if (this.o.slots[slot]!.readOnly) this.listUnwanted(hex, kind, size, slot);
@@ -400,8 +400,8 @@ export class Exchange {
   private onWant(entries: WantEntry[]): void {
     for (const e of entries) {
       if (!this.checkSlot(e.slot)) continue;
+      if (this.theyWant.has(e.short)) continue;
       const hex = e.short.toString('hex');
-      if (this.theyWant.has(hex)) continue;
       const bid = this.o.slots[e.slot]!.bid;
       // Only what is in the slot's collection is described or sent: nothing outside what was agreed
       // leaks. What we offered in this slot came from its collection; anything else is looked up.
@@ -414,10 +414,9 @@ export class Exchange {
         this.listUnwanted(hex, meta.kind, meta.size, e.slot);
         continue;
       }
-      this.theyWant.add(hex);
+      this.theyWant.add(e.short);
       if (!this.listedUnwanted.has(hex)) this.theyLack.add(hex, meta.kind, meta.size, this.o.slots[e.slot]!.name);
-      if (!this.offered.has(hex)) {
-        this.offered.add(hex);
+      if (this.offered.add(e.short)) {
         this.pendingOffers.push({ slot: e.slot, short: e.short, kind: meta.kind, size: meta.size });
       }
       if (!this.sending) continue;
