@@ -182,10 +182,15 @@ async function firstClone(work: string, label: string, manifests: number, filesP
     copyDb(tmp, source);
     for (const suffix of ['', '-wal', '-shm']) rmSync(tmp + suffix, { force: true });
   }
+  return cloneOf(work, label, source, 'bench.clone', env);
+}
+
+/** A first clone (pull into an empty database) of `branch` from a copy of `source`. */
+async function cloneOf(work: string, label: string, source: string, branch: string, env: NodeJS.ProcessEnv): Promise<Row> {
   const a = copyDb(source, join(work, 'clone-server.db'));
   const b = freshDb(join(work, 'clone-client.db'));
   const server = await serve(a, env);
-  const run = await client(b, 'pull', server.port, 'bench.clone', env);
+  const run = await client(b, 'pull', server.port, branch, env);
   const { maxRssMiB } = await server.stop();
   const items = run.json.itemsReceived!;
   const bytes = run.json.bytesReceived!;
@@ -228,6 +233,8 @@ export function cases(work: string, quick: boolean, huge = false): { name: strin
       { name: `d${d}-two`, run: () => difference(work, manifests, d, true, env) },
     ]),
     { name: 'clone-100k', run: () => firstClone(work, `${quick ? 10 : 100}k items of 1 KiB`, quick ? 10 : 100, 1000, 1024, env) },
+    // Memory per item moved, at scale: the 1,005,001-item collection (16-byte files) into an empty database.
+    { name: 'clone-1m', run: () => cloneOf(work, `${manifests * 1000}+ items of 16 B (the up-to-date collection)`, bigDatabase(work, manifests), 'bench.big', env) },
     { name: 'clone-1g', run: () => firstClone(work, `${bigManifests * 100} MiB in 1 MiB items`, bigManifests, 100, 1 << 20, env) },
   ];
 }

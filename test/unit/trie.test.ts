@@ -228,6 +228,18 @@ describe('trie: kept by the store while items arrive', () => {
     expect(checkDatabase(store).problems).toEqual([]);
   });
 
+  it('one transaction bringing more members than the indexer holds at once (applied in slices) gives the rebuilt index', () => {
+    const signer = fixedSigner();
+    const store = freshStore();
+    const rng = new SeededRandom(9);
+    // 140,000 files in one revision: its branch cert brings them all in one transaction.
+    const { files } = putRandomRevision(store, signer, BRANCH, Array.from({ length: 140_000 }, () => rng.bytes(8)));
+    expect(store.root(BRANCH).count).toBeGreaterThan(140_000);
+    expect(store.root(BRANCH).hash).toEqual(referenceRoot(branchIds(store, BRANCH)).hash);
+    expect(branchIds(store, BRANCH).length).toBe(files.length + 3); // the manifest, the cert, the key
+    expect(checkDatabase(store).problems).toEqual([]);
+  }, 60_000);
+
   it('db check passes after many small incremental transactions crossing the leaf/inner threshold', () => {
     const signer = fixedSigner();
     const store = freshStore();

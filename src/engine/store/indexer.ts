@@ -19,6 +19,9 @@ import { EntryType, type Item, Kind, decodeItem, manifestFileIds } from '../item
 
 type Cert = Extract<Item, { kind: Kind.Cert }>;
 
+/** New members of one branch held for its trie before they are applied within the transaction. */
+const PENDING_MAX = 131_072;
+
 export class Indexer {
   private readonly pending = new Map<number, Buffer[]>();
   /** The manifest indexed last, decoded (its branch cert usually follows at once). */
@@ -123,6 +126,12 @@ export class Indexer {
     let list = this.pending.get(bid);
     if (!list) this.pending.set(bid, (list = []));
     list.push(id);
+    // One transaction may bring a whole collection into a branch (a clone's branch certs
+    // arrive last): apply it to the trie in slices, so memory does not grow with the branch.
+    if (list.length >= PENDING_MAX) {
+      this.trieWriter(bid).add(sortIds(list));
+      this.pending.delete(bid);
+    }
   }
 
   /** Applies pending members to the tries; called just before a transaction commits. */
