@@ -114,7 +114,9 @@ export class Indexer {
 
   /** Adds a manifest's whole closure to a branch's collection. */
   private addManifest(bid: number, manifest: Buffer): void {
-    for (const id of this.closure(manifest)) this.addMember(bid, id);
+    // In key order: a B-tree takes sorted inserts several times faster (a
+    // 100,000-file manifest's members in path order land all over the index).
+    for (const id of sortIds(this.closure(manifest), true)) this.addMember(bid, id);
     for (const { id, key } of this.s.certsOn.all(manifest)) {
       this.addMember(bid, id);
       this.addMember(bid, key);
