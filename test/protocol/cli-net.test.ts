@@ -4,7 +4,7 @@
  * Checked with the CLI itself (`db check`, `branches`, `checkout` compared
  * byte for byte with the committed folder) and with brute force on the files.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureCliBuilt, runCli } from '../helpers/cli.js';
@@ -116,6 +116,9 @@ describe('netsync serve + sync/push/pull/diff over loopback', () => {
     expect(json.itemsReceived).toBe(before.a.sel.size);
     expect(json.itemsSent).toBe(before.b.sel.size);
     expect(json.bytesReceived as number).toBeGreaterThan((1 << 20) + 123_457); // the big file crossed
+    // The command exits without checkpointing (ReadStore.closeAtExit): what it received is in the
+    // write-ahead log beside the file, and everything below reads it back from there.
+    expect(statSync(`${b.db}-wal`).size).toBeGreaterThan(0);
 
     const union_ = sorted(union(before.a.all, before.b.all));
     expect(sorted(snapshotDb(a.db).all)).toEqual(union_);
