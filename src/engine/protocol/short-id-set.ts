@@ -8,7 +8,7 @@
  * no peer can aim ids at one probe chain.
  */
 import { randomBytes } from 'node:crypto';
-import { fmix32 } from '../recon/iblt.js';
+import { fmix32, u32be as u32 } from '../recon/iblt.js';
 
 const FIRST_CAPACITY = 1024; // a power of two
 
@@ -73,8 +73,4 @@ export class ShortIdSet {
     this.lo = new Uint32Array(2 * oldLo.length);
     for (let i = 0; i < oldHi.length; i++) if (oldHi[i] !== 0 || oldLo[i] !== 0) this.place(oldHi[i]!, oldLo[i]!);
   }
-}
-
-function u32(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }

@@ -33,7 +33,8 @@ export function ibltHash(i: number, k0: number, k1: number, s0: number, s1: numb
   return fmix32((h ^ k1 ^ s1) >>> 0);
 }
 
-function u32be(b: Uint8Array, at: number): number {
+/** The big-endian 32-bit word at `at`. */
+export function u32be(b: Uint8Array, at: number): number {
   return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }
 
