@@ -131,6 +131,20 @@ const FIXTURES: Fixture[] = [
     opaqueFrom: 0,
   },
   {
+    name: 'RECON_PLAN',
+    message: { type: FrameType.ReconPlan, payload: hex('0101060003000305' + '01f71fd201') },
+    bytes: hex(
+      '0000000e', // length 14
+      '0a', //       RECON_PLAN
+      '01', '01', // reconciliation message version 1, 1 record
+      '06', '00', // PLAN, slot 0
+      '03', '00', // depth 3, attempt 0
+      '03', '05', '01', 'f71f', // 3 nodes: prefixes 5, 7 (gap 1), 4095 (gap 4087)
+      'd201', //     210 cells
+    ),
+    opaqueFrom: 0, // the payload is the reconciliation layer's (src/engine/recon/messages.test.ts)
+  },
+  {
     name: 'OFFER (two records)',
     message: {
       type: FrameType.Offer,
@@ -235,7 +249,7 @@ describe('frames: byte-exact fixtures (docs/PROTOCOL.md §3)', () => {
   }
 
   it('every frame type of the table is covered', () => {
-    expect(new Set(FIXTURES.map((f) => f.message.type))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    expect(new Set(FIXTURES.map((f) => f.message.type))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
   });
 });
 
@@ -351,7 +365,7 @@ describe('bounded decoding: truncation, trailing bytes, counts and lengths', () 
   }
 
   it('unknown frame types, stages and item encodings are malformed', () => {
-    for (const t of [0, 10, 42, 255]) expectProtocolError(() => decodeMessage(Buffer.of(t)), ['malformed']);
+    for (const t of [0, 11, 42, 255]) expectProtocolError(() => decodeMessage(Buffer.of(t)), ['malformed']);
     for (const s of [0, 4, 255]) expectProtocolError(() => decodeMessage(hex('07', s.toString(16).padStart(2, '0'))), ['malformed']);
     expectProtocolError(() => decodeMessage(hex('06', rep('00', 32), '02', 'aa')), ['malformed']);
   });

@@ -229,6 +229,21 @@ describe('hostile peers against a live server', () => {
     expect(errorOf(twice).code).toBe(5);
   });
 
+  it('a RECON_PLAN before any reconciliation, or one that is not a plan: ERROR malformed (1)', async () => {
+    // A well-formed plan (docs/PROTOCOL.md §3 RECON_PLAN), sent before the client's first RECON.
+    const plan = Buffer.from('0101060003000305' + '01f71fd201', 'hex');
+    for (const payload of [plan, Buffer.from('deadbeef', 'hex')]) {
+      const r = await alongsideGoodSync(async () => {
+        const p = new RawPeer(server.port);
+        await p.send(hello());
+        await p.waitFor((m) => m.type === FrameType.Welcome);
+        await p.send({ type: FrameType.ReconPlan, payload });
+        return p.closed;
+      });
+      expect(errorOf(r)).toMatchObject({ code: 1 });
+    }
+  });
+
   it('a WANT for an item outside the session\'s collections is ignored: nothing of it leaks', async () => {
     const hiddenShort = hiddenFile.subarray(0, 8);
     const r = await alongsideGoodSync(async () => {

@@ -40,9 +40,14 @@ export interface Slot {
   readOnly?: boolean;
 }
 
+type ReconOutput = { reply: Buffer | null; have: { slot: number; id: Buffer }[]; need: { slot: number; short: Buffer }[] };
+
 /** The transport-free reconciliation state machine (src/engine/recon). */
 export interface ReconStepper {
-  step(msg: Buffer): { reply: Buffer | null; have: { slot: number; id: Buffer }[]; need: { slot: number; short: Buffer }[] };
+  /** Answers a message up to its costly part: the plan announcing the reply's IBLTs, then finish(). */
+  begin(msg: Buffer): { plan: Buffer | null; finish(): ReconOutput };
+  /** The peer's plan for its next message: build our side of its IBLTs now. */
+  hint(msg: Buffer): void;
   readonly done: boolean;
 }
 
@@ -78,19 +83,31 @@ interface Wanted {
 }
 
 /**
- * Received items are stored (verified, then committed) as soon as the socket
- * has no more to read, but at most once per RECEIVE_FLUSH_MS, or at once when
- * this many items (or bytes) wait. Storing after every socket read made
- * ~40-item transactions, each rewriting the same B-tree pages into the WAL:
- * a 100,000-item clone committed 2,500 times and spent a third of its storing
- * time doing so (docs/PERFORMANCE.md). The first item after a pause is still
- * stored at once, so a bad one is answered at once. What is not yet stored
- * when a session is cut is asked for again by the next one.
+ * Received items are stored (verified, then committed) in batches: at once
+ * when this many items (or bytes) wait or when nothing more is wanted, else
+ * at most once per RECEIVE_FLUSH_MS (the first batch after a pause after
+ * RECEIVE_FIRST_MS). Storing after every socket read made ~40-item
+ * transactions, each rewriting the same B-tree pages into the WAL: a
+ * 100,000-item clone committed 2,500 times and spent a third of its storing
+ * time doing so (docs/PERFORMANCE.md). A bad item is still answered within a
+ * few milliseconds. What is not yet stored when a session is cut is asked for
+ * again by the next one.
  */
 const RECEIVE_BATCH_ITEMS = 2048;
 const RECEIVE_FLUSH_MS = 20;
-/** Items written per corked burst (Connection.cork): about 16 small items fill a TLS record. */
-const CORK_ITEMS = 64;
+/**
+ * The first items after a pause wait this long for the rest of their burst
+ * (a TLS record holds about 16 KB; the next may be a moment behind), unless
+ * nothing more is wanted: 100 certs then take one transaction, not two.
+ */
+const RECEIVE_FIRST_MS = 2;
+/**
+ * Bytes written per corked burst (Connection.cork): TLS seals a burst into
+ * full 16 KB records, and a small session's items (100 certs: 19 KB) leave in
+ * one write, so the receiver reads them together and stores them in one
+ * transaction instead of two.
+ */
+const CORK_BYTES = 64 << 10;
 const RECEIVE_BATCH_BYTES = 16 << 20;
 const COMPRESS_MIN = 512;
 const SAMPLE = 4096;
@@ -208,7 +225,7 @@ export class Exchange {
   // ------------------------------------------------------------ reconciliation
 
   /** Feeds our own reconciliation output (initiate() on the client). */
-  reconOutput(out: ReturnType<ReconStepper['step']>): void {
+  reconOutput(out: ReconOutput): void {
     if (out.reply) this.o.conn.send({ type: FrameType.Recon, payload: out.reply });
     for (const h of out.have) this.offerOwn(h.slot, h.id);
     for (const n of out.need) this.wantShort(n.slot, n.short);
@@ -336,7 +353,9 @@ export class Exchange {
   handle(m: Message): void {
     switch (m.type) {
       case FrameType.Recon:
-        return this.reconOutput(this.step(m.payload));
+        return this.onRecon(m.payload);
+      case FrameType.ReconPlan:
+        return this.recon(() => this.o.recon.hint(m.payload));
       case FrameType.Offer:
         return this.onOffer(m.entries);
       case FrameType.Want:
@@ -352,9 +371,20 @@ export class Exchange {
     }
   }
 
-  private step(payload: Buffer): ReturnType<ReconStepper['step']> {
+  /**
+   * Answers a reconciliation message. When the answer holds IBLTs, their plan
+   * goes out first, so that the peer builds its side of them while we build
+   * ours: the two builds overlap instead of following each other.
+   */
+  private onRecon(payload: Buffer): void {
+    const pending = this.recon(() => this.o.recon.begin(payload));
+    if (pending.plan) this.o.conn.send({ type: FrameType.ReconPlan, payload: pending.plan });
+    this.reconOutput(this.recon(() => pending.finish()));
+  }
+
+  private recon<T>(work: () => T): T {
     try {
-      return this.o.recon.step(payload);
+      return work();
     } catch (e) {
       if (e instanceof ProtocolError) throw e;
       return perr('malformed', `bad reconciliation message: ${(e as Error).message}`);
@@ -458,11 +488,14 @@ export class Exchange {
     this.o.progress.received.bytes += data.length;
     this.o.progress.emit();
     if (this.received.length >= RECEIVE_BATCH_ITEMS || this.receivedBytes >= RECEIVE_BATCH_BYTES) this.flushReceived();
-    else if (!this.flushPending) {
-      const wait = this.lastFlush + RECEIVE_FLUSH_MS - Date.now();
+    else if (this.wanted.size === 0) {
+      // Everything asked for is here: store it as soon as this read is handled.
       this.flushPending = true;
-      if (wait <= 0) setImmediate(() => this.flushPending && this.flushReceived());
-      else setTimeout(() => this.flushPending && this.flushReceived(), wait);
+      setImmediate(() => this.flushPending && this.flushReceived());
+    } else if (!this.flushPending) {
+      const wait = Math.max(this.lastFlush + RECEIVE_FLUSH_MS - Date.now(), RECEIVE_FIRST_MS);
+      this.flushPending = true;
+      setTimeout(() => this.flushPending && this.flushReceived(), wait);
     }
   }
 
@@ -546,18 +579,23 @@ export class Exchange {
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
-    let corked = 0;
+    let corked = false;
+    let burst = 0; // bytes written since cork()
     try {
       while (this.ready.length > 0 && !this.o.conn.closed) {
-        if (corked >= CORK_ITEMS || (corked > 0 && this.o.conn.congested)) {
+        if (corked && (burst >= CORK_BYTES || this.o.conn.congested)) {
           this.o.conn.uncork();
-          corked = 0;
+          corked = false;
+          burst = 0;
         }
         if (this.o.conn.congested) {
           await this.o.conn.waitDrain();
           continue;
         }
-        if (corked++ === 0) this.o.conn.cork();
+        if (!corked) {
+          this.o.conn.cork();
+          corked = true;
+        }
         const q = this.ready.shift()!;
         const byRid = q.rid > 0 ? this.o.store.getByRid(q.rid) : null;
         const matches = byRid !== null && (q.id ? byRid.id.equals(q.id) : short(byRid.id) === q.short);
@@ -567,6 +605,7 @@ export class Exchange {
         if (this.withhold(id, stored.data)) continue;
         const { encoding, data } = this.encoder.encode(stored.kind, stored.data);
         this.o.conn.send({ type: FrameType.Item, id, encoding, data });
+        burst += data.length;
         this.o.progress.itemSent(id);
         this.anythingMoved = true;
         this.o.progress.sent.items++;
@@ -574,7 +613,7 @@ export class Exchange {
         this.o.progress.emit();
       }
     } finally {
-      if (corked > 0) this.o.conn.uncork();
+      if (corked) this.o.conn.uncork();
       this.pumping = false;
     }
     this.maybeItemsDone();

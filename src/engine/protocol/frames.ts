@@ -29,6 +29,7 @@ export const enum FrameType {
   Stage = 7,
   Final = 8,
   Error = 9,
+  ReconPlan = 10,
 }
 
 export const enum Stage {
@@ -97,6 +98,7 @@ export type Message =
   | { type: FrameType.Hello; hello: Hello }
   | { type: FrameType.Welcome; welcome: Welcome }
   | { type: FrameType.Recon; payload: Buffer }
+  | { type: FrameType.ReconPlan; payload: Buffer }
   | { type: FrameType.Offer; entries: OfferEntry[] }
   | { type: FrameType.Want; entries: WantEntry[] }
   | { type: FrameType.Item; id: Buffer; encoding: ItemEncoding; data: Buffer }
@@ -134,6 +136,7 @@ export function encodeMessage(m: Message): Buffer {
       break;
     }
     case FrameType.Recon:
+    case FrameType.ReconPlan:
       w.bytes(m.payload);
       break;
     case FrameType.Offer:
@@ -221,6 +224,7 @@ function decodeBody(type: number, r: WireReader): Message {
       return { type, welcome: { version, flags, refused, extra } };
     }
     case FrameType.Recon:
+    case FrameType.ReconPlan:
       if (r.remaining > MAX_RECON) perr('too-large', 'reconciliation message too large');
       return { type, payload: r.rest() };
     case FrameType.Offer: {

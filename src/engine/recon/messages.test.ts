@@ -23,6 +23,7 @@ function sampleRecords(): ReconRecord[] {
     { type: RecordType.Shorts, slot: 3, depth: 2, prefix: 0x5a, shorts },
     { type: RecordType.Empty, slot: 4, depth: 0, prefix: 0, span: 0, marked: null },
     { type: RecordType.Empty, slot: 5, depth: 1, prefix: 3, span: 2, marked: Buffer.alloc(32, 0x81) },
+    { type: RecordType.Plan, slot: 6, depth: 3, attempt: 0, prefixes: [5, 7, 4095], cells: 210 },
   ];
 }
 
@@ -106,6 +107,10 @@ describe('message codec', () => {
       ['node beyond depth', raw(1, RecordType.Iblt, 0, 1, 0, 2, 10, 10)],
       ['shorts outside node', raw(1, RecordType.Shorts, 0, 1, 1, 1, 0x20, 0, 0, 0, 0, 0, 0, 0)],
       ['shorts not ascending', raw(1, RecordType.Shorts, 0, 0, 0, 2, ...Array(8).fill(1), ...Array(8).fill(1))],
+      ['plan cells not a multiple of 3', raw(1, RecordType.Plan, 0, 1, 0, 1, 0, 4)],
+      ['plan without cells', raw(1, RecordType.Plan, 0, 1, 0, 1, 0, 0)],
+      ['plan cells over the limit', raw(1, RecordType.Plan, 0, 1, 0, 1, 0, 0x83, 0x20)],
+      ['plan without nodes', raw(1, RecordType.Plan, 0, 1, 0, 0, 3)],
       ['zigzag count too large', raw(1, RecordType.Iblt, 0, 0, 0, 1, 0, 3, 0xff, 0xff, 0xff, 0xff, 0x7f)],
     ];
     for (const [what, msg] of cases) {

@@ -35,6 +35,7 @@ export enum RecordType {
   Iblt = 3,
   Shorts = 4,
   Empty = 5,
+  Plan = 6,
 }
 
 /** The cells of an IBLT, as stored by Iblt and carried on the wire. */
@@ -88,7 +89,20 @@ export interface EmptyRecord {
   span: number;
   marked: Buffer | null;
 }
-export type ReconRecord = RootRecord | FpsRecord | IbltRecord | ShortsRecord | EmptyRecord;
+/**
+ * Announces an IBLT record of the message the sender is about to send (same
+ * slot, depth, attempt, nodes and cell count), so that the receiver can build
+ * its own table while the sender builds this one. Only in plan messages.
+ */
+export interface PlanRecord {
+  type: RecordType.Plan;
+  slot: number;
+  depth: number;
+  attempt: number;
+  prefixes: number[];
+  cells: number;
+}
+export type ReconRecord = RootRecord | FpsRecord | IbltRecord | ShortsRecord | EmptyRecord | PlanRecord;
 
 /** Records that oblige the receiver to send a reply message. */
 export function isRequest(r: ReconRecord): boolean {
@@ -289,23 +303,46 @@ function readFps(r: Reader, slot: number): FpsRecord {
   return { type: RecordType.Fps, slot, depth, prefix, span, fpBytes, present, fps };
 }
 
-function readIblt(r: Reader, slot: number): IbltRecord {
-  const depth = r.u8('iblt depth');
-  if (depth > MAX_DEPTH) throw new ReconError(`iblt: depth ${depth} > ${MAX_DEPTH}`);
-  const attempt = r.u8('iblt attempt');
-  if (attempt > MAX_ATTEMPT) throw new ReconError(`iblt: bad attempt ${attempt}`);
+/** An IBLT's or a plan's `u8 depth , u8 attempt , varint n , n * varint gap`. */
+function readIbltNodes(r: Reader, what: string): { depth: number; attempt: number; prefixes: number[] } {
+  const depth = r.u8(`${what} depth`);
+  if (depth > MAX_DEPTH) throw new ReconError(`${what}: depth ${depth} > ${MAX_DEPTH}`);
+  const attempt = r.u8(`${what} attempt`);
+  if (attempt > MAX_ATTEMPT) throw new ReconError(`${what}: bad attempt ${attempt}`);
   const limit = 16 ** depth - 1;
-  const n = r.varint('iblt node count', Math.min(MAX_RECORDS, limit + 1));
-  if (n === 0) throw new ReconError('iblt: no nodes');
-  r.need(n, 'iblt nodes');
+  const n = r.varint(`${what} node count`, Math.min(MAX_RECORDS, limit + 1));
+  if (n === 0) throw new ReconError(`${what}: no nodes`);
+  r.need(n, `${what} nodes`);
   const prefixes: number[] = [];
   let p = -1;
   for (let i = 0; i < n; i++) {
-    p += r.varint('iblt node', limit) + 1; // first is the prefix + 1 - 1; then gaps
-    if (p > limit) throw new ReconError(`iblt: node prefix ${p} out of range`);
+    p += r.varint(`${what} node`, limit) + 1; // first is the prefix + 1 - 1; then gaps
+    if (p > limit) throw new ReconError(`${what}: node prefix ${p} out of range`);
     prefixes.push(p);
   }
-  return { type: RecordType.Iblt, slot, depth, attempt, prefixes, cells: readIbltCells(r) };
+  return { depth, attempt, prefixes };
+}
+
+function writeIbltNodes(w: Writer, depth: number, attempt: number, prefixes: readonly number[]): void {
+  w.u8(depth);
+  w.u8(attempt);
+  w.varint(prefixes.length);
+  let prev = -1;
+  for (const p of prefixes) {
+    w.varint(p - prev - 1);
+    prev = p;
+  }
+}
+
+function readIblt(r: Reader, slot: number): IbltRecord {
+  return { type: RecordType.Iblt, slot, ...readIbltNodes(r, 'iblt'), cells: readIbltCells(r) };
+}
+
+function readPlan(r: Reader, slot: number): PlanRecord {
+  const nodes = readIbltNodes(r, 'plan');
+  const cells = r.varint('plan cell count', MAX_IBLT_CELLS);
+  if (cells === 0 || cells % 3 !== 0) throw new ReconError(`plan: cell count ${cells} is not a positive multiple of 3`);
+  return { type: RecordType.Plan, slot, ...nodes, cells };
 }
 
 function readShorts(r: Reader, slot: number): ShortsRecord {
@@ -346,6 +383,7 @@ export function decodeMessage(msg: Buffer): ReconRecord[] {
       case RecordType.Iblt: out.push(readIblt(r, slot)); break;
       case RecordType.Shorts: out.push(readShorts(r, slot)); break;
       case RecordType.Empty: out.push(readEmpty(r, slot)); break;
+      case RecordType.Plan: out.push(readPlan(r, slot)); break;
       default: throw new ReconError(`unknown record type ${type}`);
     }
   }
@@ -367,18 +405,14 @@ function writeRecord(w: Writer, rec: ReconRecord): void {
       w.bytes(rec.present);
       w.bytes(rec.fps);
       return;
-    case RecordType.Iblt: {
-      w.u8(rec.depth);
-      w.u8(rec.attempt);
-      w.varint(rec.prefixes.length);
-      let prev = -1;
-      for (const p of rec.prefixes) {
-        w.varint(p - prev - 1);
-        prev = p;
-      }
+    case RecordType.Iblt:
+      writeIbltNodes(w, rec.depth, rec.attempt, rec.prefixes);
       writeIbltCells(w, rec.cells);
       return;
-    }
+    case RecordType.Plan:
+      writeIbltNodes(w, rec.depth, rec.attempt, rec.prefixes);
+      w.varint(rec.cells);
+      return;
     case RecordType.Shorts:
       writeNode(w, rec.depth, rec.prefix);
       w.varint(rec.shorts.length / SHORT_BYTES);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryTree } from './memory-tree.js';
+import { type PlanRecord, RecordType, decodeMessage, encodeMessage } from './messages.js';
 import { Reconciler, estimateDiffs, fpWidthFor, type ReconPolicy } from './reconciler.js';
 import { makeIds, makePair, mulberry32, simulate, simulateTrees, verify, type SimOptions, type SimResult } from './simulate.js';
 
@@ -135,9 +136,87 @@ describe('fallbacks', () => {
         ibltScale: pick([1, 1, 0.5, 0.2]),
         rootSpan2Min: pick([100, 4096]),
       };
-      const res = runPair(`fuzz${seed}`, shared, onlyA, onlyB, { policy, sessionKey: createHash('sha256').update(`k${seed}`).digest() });
+      const plans = seed % 2 === 0; // half the runs answer IBLTs from tables built ahead (§8)
+      const res = runPair(`fuzz${seed}`, shared, onlyA, onlyB, { policy, plans, sessionKey: createHash('sha256').update(`k${seed}`).digest() });
       expect(res.hops).toBeLessThanOrEqual(40);
+      if (!plans) expect(res.planBytes).toBe(0);
     }
+  });
+});
+
+/** A tree that counts the ids it reads. */
+class CountingTree extends MemoryTree {
+  idsRead = 0;
+  override idBlock(depth: number, prefix: number): Buffer {
+    const block = super.idBlock(depth, prefix);
+    this.idsRead += block.length / 32;
+    return block;
+  }
+}
+
+describe('plans (IBLTs built by both sides at once)', () => {
+  const key = createHash('sha256').update('plans').digest();
+  const { a, b } = makePair('plans', 30_000, 0, 100);
+
+  /** Runs a session up to the first reply holding IBLTs; returns its sender's pending step and the receiving side. */
+  function toFirstPlan() {
+    const trees = [new CountingTree(a), new CountingTree(b)];
+    const sides = [
+      new Reconciler({ role: 'initiator', slots: [trees[0]!], sessionKey: key }),
+      new Reconciler({ role: 'responder', slots: [trees[1]!], sessionKey: key }),
+    ];
+    let msg = sides[0]!.initiate();
+    for (let to = 1; ; to = 1 - to) {
+      const pending = sides[to]!.begin(msg);
+      if (pending.plan) return { pending, receiver: sides[1 - to]!, tree: trees[1 - to]! };
+      msg = pending.finish().reply!;
+    }
+  }
+
+  it('announces the reply IBLTs, and the peer answers from the tables it built ahead, reading no id again', () => {
+    const { pending, receiver, tree } = toFirstPlan();
+    const before = tree.idsRead;
+    receiver.hint(pending.plan!);
+    const readAhead = tree.idsRead;
+    expect(readAhead - before).toBeGreaterThan(1000); // the ids under the announced nodes
+    const out = receiver.step(pending.finish().reply!);
+    expect(tree.idsRead).toBe(readAhead); // the IBLT record was answered from the prebuilt table
+    expect(out.have.length + out.need.length).toBe(100);
+  });
+
+  it('gives the same outcome with or without plans, and plans cost a few bytes per IBLT', () => {
+    const withPlans = run(a, b, { sessionKey: key });
+    const without = run(a, b, { sessionKey: key, plans: false });
+    expect(withPlans.sizes).toEqual(without.sizes);
+    expect(withPlans.planBytes).toBeGreaterThan(0);
+    expect(withPlans.planBytes).toBeLessThan(300);
+    expect(withPlans.bytes).toBe(without.bytes + withPlans.planBytes);
+  });
+
+  it('ignores a plan that does not match the message that follows (the result is still exact)', () => {
+    const { pending, receiver, tree } = toFirstPlan();
+    // A plan for a bigger table: built, never matched, so the IBLT is answered from fresh reads.
+    const [first] = decodeMessage(pending.plan!) as PlanRecord[];
+    receiver.hint(encodeMessage([{ ...first!, cells: first!.cells + 3 }]));
+    const before = tree.idsRead;
+    const out = receiver.step(pending.finish().reply!);
+    expect(tree.idsRead).toBeGreaterThan(before);
+    expect(out.have.length + out.need.length).toBe(100);
+  });
+
+  it('refuses plans out of turn, twice for one message, or holding other records', () => {
+    const { receiver, pending } = toFirstPlan();
+    const plan = pending.plan!;
+    // Before the session has begun on either side.
+    expect(() => new Reconciler({ role: 'responder', slots: [new MemoryTree(b)], sessionKey: key }).hint(plan)).toThrow(/unexpected plan/);
+    expect(() => new Reconciler({ role: 'initiator', slots: [new MemoryTree(a)], sessionKey: key }).hint(plan)).toThrow(/unexpected plan/);
+    receiver.hint(plan);
+    expect(() => receiver.hint(plan)).toThrow(/second plan/);
+    const empty = { type: RecordType.Empty, slot: 0, depth: 0, prefix: 0, span: 0, marked: null } as const;
+    expect(() => toFirstPlan().receiver.hint(encodeMessage([empty]))).toThrow(/plan records only/);
+    expect(() => toFirstPlan().receiver.hint(encodeMessage([]))).toThrow(/plan records only/);
+    // A plan record inside a reconciliation message is refused too.
+    expect(() => toFirstPlan().receiver.step(plan)).toThrow(/only allowed in a plan message/);
   });
 });
 

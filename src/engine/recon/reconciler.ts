@@ -16,7 +16,7 @@ import {
   ROOT_FP_BYTES, RecordType, ReconError, decodeMessage, encodeMessage, isRequest,
   type ReconRecord, type RootRecord,
 } from './messages.js';
-import { type SlotId, type SlotShort, StepRun } from './step.js';
+import { type Prebuilt, type SlotId, type SlotShort, type StepContext, StepRun, prebuildIblts } from './step.js';
 import type { ReconTree } from './tree.js';
 
 export { ReconError } from './messages.js';
@@ -34,6 +34,18 @@ export interface StepResult {
 }
 
 /** Local choices; two peers with different policies still interoperate. */
+/**
+ * A received message, answered up to the costly part: `plan` (or null)
+ * announces the IBLTs of the reply, and finish() builds them and returns the
+ * result. Sending the plan first lets the peer build its own tables at the
+ * same time (docs/protocol-recon.md §8). finish() must be called before the
+ * next message is given to the reconciler.
+ */
+export interface PendingStep {
+  plan: Buffer | null;
+  finish(): StepResult;
+}
+
 export interface ReconPolicy {
   /**
    * Largest own node (in ids) put into an IBLT above depth `deepFrom`; a bigger
@@ -107,6 +119,9 @@ export class Reconciler {
   private started = false;
   private readonly salts: Buffer[] = [];
   private workLimit = -1;
+  /** Tables built from the peer's plan for its next message; `planned` once a plan arrived for it. */
+  private prebuilt: Prebuilt | null = null;
+  private planned = false;
 
   constructor(opts: ReconOptions) {
     if (opts.sessionKey.length !== 32) throw new ReconError('session key must be 32 bytes');
@@ -135,24 +150,53 @@ export class Reconciler {
   }
 
   step(msg: Buffer): StepResult {
+    return this.begin(msg).finish();
+  }
+
+  /** Answers a message up to building its IBLTs (see PendingStep). */
+  begin(msg: Buffer): PendingStep {
     if (this.state !== 'awaiting') throw new ReconError('unexpected message: this side expects none');
     const records = decodeMessage(msg);
     this.validate(records);
     this.started = true;
-    if (this.workLimit < 0) this.workLimit = WORK_BASE + WORK_PER_ID * this.slots.reduce((n, t) => n + t.node(0, 0).count, 0);
-    const run = new StepRun({
-      slots: this.slots,
-      policy: this.policy,
-      fp: (h, n) => this.fp(h, n),
-      salt: (a) => this.salt(a),
-      work: this.workLimit,
-    });
+    const run = new StepRun({ ...this.context(), prebuilt: this.prebuilt });
+    this.prebuilt = null;
+    this.planned = false;
     for (const rec of records) run.handle(rec);
     run.finish();
     const asked = records.some(isRequest);
-    const reply = asked ? encodeMessage(run.out) : null;
     this.state = asked && run.out.some(isRequest) ? 'awaiting' : 'done';
-    return { reply, have: run.have, need: run.need };
+    const plans = asked ? run.plans() : [];
+    return {
+      plan: plans.length > 0 ? encodeMessage(plans) : null,
+      finish: () => {
+        run.complete();
+        return { reply: asked ? encodeMessage(run.out) : null, have: run.have, need: run.need };
+      },
+    };
+  }
+
+  /**
+   * The peer's plan for its next message: builds this side's tables for the
+   * IBLTs it announces, while the peer builds its own. At most one plan per
+   * message, only while a message is expected, and only plan records in it.
+   */
+  hint(msg: Buffer): void {
+    if (this.state !== 'awaiting' || (this.role === 'responder' && !this.started)) throw new ReconError('unexpected plan: no message is expected');
+    if (this.planned) throw new ReconError('a second plan for the same message');
+    this.planned = true;
+    const records = decodeMessage(msg);
+    const plans = records.filter((r) => r.type === RecordType.Plan);
+    if (plans.length === 0 || plans.length !== records.length) throw new ReconError('a plan message holds plan records only, at least one');
+    for (const rec of plans) {
+      if (rec.slot >= this.slots.length) throw new ReconError(`slot ${rec.slot} out of range (${this.slots.length} slots)`);
+    }
+    this.prebuilt = prebuildIblts(this.context(), plans);
+  }
+
+  private context(): StepContext {
+    if (this.workLimit < 0) this.workLimit = WORK_BASE + WORK_PER_ID * this.slots.reduce((n, t) => n + t.node(0, 0).count, 0);
+    return { slots: this.slots, policy: this.policy, fp: (h, n) => this.fp(h, n), salt: (a) => this.salt(a), work: this.workLimit };
   }
 
   /** Structural rules the codec cannot check: slots exist, roots open the session, once each. */
@@ -161,6 +205,7 @@ export class Reconciler {
     const roots = new Set<number>();
     for (const rec of records) {
       if (rec.slot >= this.slots.length) throw new ReconError(`slot ${rec.slot} out of range (${this.slots.length} slots)`);
+      if (rec.type === RecordType.Plan) throw new ReconError('a plan record is only allowed in a plan message');
       if ((rec.type === RecordType.Root) !== first) throw new ReconError(first ? 'first message must hold only roots' : 'unexpected root record');
       if (rec.type === RecordType.Root) {
         if (roots.has(rec.slot)) throw new ReconError(`duplicate root for slot ${rec.slot}`);

@@ -15,6 +15,8 @@ export interface SimOptions {
   responderPolicy?: Partial<ReconPolicy>;
   /** Abort (throw) after this many messages; default 64. */
   maxHops?: number;
+  /** Send each reply's plan ahead of it, as the session layer does (default true). */
+  plans?: boolean;
 }
 
 export interface SimResult {
@@ -22,8 +24,10 @@ export interface SimResult {
   rounds: number;
   /** Messages sent, the initiator's first included. */
   hops: number;
-  /** Sum of all message sizes. */
+  /** Sum of all message sizes, plans included. */
   bytes: number;
+  /** Of which plans (docs/protocol-recon.md §8). */
+  planBytes: number;
   /** Messages until the last difference was reported (<= hops). */
   knownAfter: number;
   sizes: number[];
@@ -51,14 +55,20 @@ export function simulateTrees(a: ReconTree[], b: ReconTree[], opts: SimOptions =
     new Reconciler({ role: 'initiator', slots: a, sessionKey, policy: opts.policy }),
     new Reconciler({ role: 'responder', slots: b, sessionKey, policy: { ...opts.policy, ...opts.responderPolicy } }),
   ] as const;
-  const res: SimResult = { rounds: 0, hops: 0, bytes: 0, knownAfter: 0, sizes: [], aHave: [], bHave: [], aNeed: [], bNeed: [] };
+  const res: SimResult = { rounds: 0, hops: 0, bytes: 0, planBytes: 0, knownAfter: 0, sizes: [], aHave: [], bHave: [], aNeed: [], bNeed: [] };
   let msg: Buffer | null = sides[0].initiate();
   let to = 1;
   while (msg) {
     if (++res.hops > maxHops) throw new Error(`reconciliation did not end within ${maxHops} messages`);
     res.bytes += msg.length;
     res.sizes.push(msg.length);
-    const out = sides[to]!.step(msg);
+    const pending = sides[to]!.begin(msg);
+    if (pending.plan && opts.plans !== false) {
+      res.bytes += pending.plan.length;
+      res.planBytes += pending.plan.length;
+      sides[1 - to]!.hint(pending.plan);
+    }
+    const out = pending.finish();
     if (out.have.length + out.need.length > 0) res.knownAfter = res.hops;
     (to === 0 ? res.aHave : res.bHave).push(...out.have);
     (to === 0 ? res.aNeed : res.bNeed).push(...out.need);

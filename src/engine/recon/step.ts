@@ -11,7 +11,8 @@ import { blockCount, findInBlock, idAt } from './id-block.js';
 import {
   MAX_FP_BYTES, MAX_IBLT_CELLS, MAX_SHORTS, ROOT_FP_BYTES, RecordType, ReconError, SHORT_BYTES,
   bitAt, bitmapBytes, setBit,
-  type EmptyRecord, type FpsRecord, type IbltRecord, type ReconRecord, type RootRecord, type ShortsRecord,
+  type EmptyRecord, type FpsRecord, type IbltData, type IbltRecord, type PlanRecord, type ReconRecord, type RootRecord,
+  type ShortsRecord,
 } from './messages.js';
 import type { ReconPolicy } from './reconciler.js';
 import type { ReconTree } from './tree.js';
@@ -49,7 +50,74 @@ export interface StepContext {
   salt: (attempt: number) => Buffer;
   /** Work allowed for this message (see WORK_BASE). */
   work: number;
+  /** Tables built ahead from the peer's plan (prebuildIblts), used by the IBLT records they match. */
+  prebuilt?: Prebuilt | null;
 }
+
+/** Own ids and table for one announced IBLT, built while the peer built its own. */
+interface PrebuiltIblt {
+  slot: number;
+  depth: number;
+  attempt: number;
+  prefixes: number[];
+  counts: number[];
+  ids: Buffer[];
+  table: Iblt;
+}
+
+/** What a peer's plan let this side build ahead (docs/protocol-recon.md, §8). */
+export class Prebuilt {
+  constructor(private readonly entries: PrebuiltIblt[]) {}
+
+  /** The entry built for exactly this record (the same nodes, attempt and size), taken once; null when none. */
+  take(rec: IbltRecord): PrebuiltIblt | null {
+    const i = this.entries.findIndex(
+      (e) =>
+        e.slot === rec.slot &&
+        e.depth === rec.depth &&
+        e.attempt === rec.attempt &&
+        e.table.cells === rec.cells.counts.length &&
+        e.prefixes.length === rec.prefixes.length &&
+        e.prefixes.every((p, j) => p === rec.prefixes[j]),
+    );
+    return i < 0 ? null : this.entries.splice(i, 1)[0]!;
+  }
+}
+
+/**
+ * Builds this side's tables for the IBLTs a peer announced, under the same
+ * work limit as a message. Announced nodes holding more ids than a received
+ * IBLT may enumerate are skipped: that IBLT is answered by descending anyway.
+ */
+export function prebuildIblts(ctx: StepContext, plans: readonly PlanRecord[]): Prebuilt {
+  let work = ctx.work;
+  const charge = (n: number): void => {
+    work -= n;
+    if (work < 0) throw new ReconError('plan asks for more work than any honest plan needs');
+  };
+  const entries: PrebuiltIblt[] = [];
+  for (const plan of plans) {
+    const tree = ctx.slots[plan.slot]!;
+    charge(plan.prefixes.length);
+    const counts = plan.prefixes.map((p) => tree.node(plan.depth, p).count);
+    const total = counts.reduce((a, b) => a + b, 0);
+    if (total > ctx.policy.maxEnumerate) continue;
+    charge(total);
+    const ids = plan.prefixes.map((p) => tree.idBlock(plan.depth, p));
+    entries.push({ ...plan, counts, ids, table: buildIblt(plan.cells, ctx.salt(plan.attempt), ids) });
+  }
+  return new Prebuilt(entries);
+}
+
+/** An IBLT record of the reply whose table is built by StepRun.complete(), after its plan may have gone out. */
+interface DeferredIblt {
+  rec: IbltRecord;
+  /** The own id blocks under the nodes, when already read. */
+  ids: Buffer[] | null;
+  cells: number;
+}
+
+const NO_CELLS: IbltData = { counts: new Int32Array(0), keys: new Uint32Array(0), checks: new Uint32Array(0) };
 
 /** The work of answering one message: handlers append to `out`, `have`, `need`. */
 export class StepRun {
@@ -57,6 +125,7 @@ export class StepRun {
   readonly have: SlotId[] = [];
   readonly need: SlotShort[] = [];
   private readonly pools = new Map<string, Pool>();
+  private readonly deferred: DeferredIblt[] = [];
   private readonly policy: ReconPolicy;
   private work: number;
 
@@ -77,6 +146,7 @@ export class StepRun {
       case RecordType.Iblt: return this.onIblt(rec);
       case RecordType.Shorts: return this.onShorts(rec);
       case RecordType.Empty: return this.onEmpty(rec);
+      case RecordType.Plan: throw new ReconError('a plan record is only allowed in a plan message');
     }
   }
 
@@ -136,13 +206,14 @@ export class StepRun {
   private onIblt(rec: IbltRecord): void {
     const tree = this.tree(rec.slot);
     this.charge(rec.prefixes.length);
-    const counts = rec.prefixes.map((p) => tree.node(rec.depth, p).count);
+    const pre = this.ctx.prebuilt?.take(rec) ?? null;
+    const counts = pre ? pre.counts : rec.prefixes.map((p) => tree.node(rec.depth, p).count);
     const total = counts.reduce((a, b) => a + b, 0);
     if (total <= this.policy.maxEnumerate) {
       this.charge(total);
-      const ids = rec.prefixes.map((p) => tree.idBlock(rec.depth, p));
+      const ids = pre ? pre.ids : rec.prefixes.map((p) => tree.idBlock(rec.depth, p));
       const salt = this.ctx.salt(rec.attempt);
-      const diff = buildIblt(rec.cells.counts.length, salt, ids);
+      const diff = pre ? pre.table : buildIblt(rec.cells.counts.length, salt, ids);
       diff.subtract(new Iblt(rec.cells.counts.length, salt, rec.cells));
       const res = diff.peel();
       if (res.ok && this.acceptPeel(rec, ids, res.mine, res.theirs)) return;
@@ -237,11 +308,9 @@ export class StepRun {
     let ids = 0;
     const flush = (): void => {
       if (group.length === 0) return;
-      const tree = this.tree(pool.slot);
       this.charge(ids);
-      const lists = group.map((n) => tree.idBlock(pool.depth, n.prefix));
       const cells = Math.max(3, 3 * Math.round((ibltCellsFor(group.length * perNode) * this.policy.ibltScale) / 3));
-      this.sendIblt(pool.slot, pool.depth, 0, group.map((n) => n.prefix), lists, cells);
+      this.sendIblt(pool.slot, pool.depth, 0, group.map((n) => n.prefix), null, cells);
       group = [];
       ids = 0;
     };
@@ -253,10 +322,32 @@ export class StepRun {
     flush();
   }
 
-  private sendIblt(slot: number, depth: number, attempt: number, prefixes: number[], ids: Buffer[], cells: number): void {
-    const size = Math.min(MAX_IBLT_CELLS, cells);
-    const t = buildIblt(size, this.ctx.salt(attempt), ids);
-    this.out.push({ type: RecordType.Iblt, slot, depth, attempt, prefixes, cells: t.data });
+  /**
+   * Adds an IBLT record to the reply; its table (the costly part: reading the
+   * ids under the nodes and hashing each into three cells) is built by
+   * complete(), so that the plan announcing it can go out first.
+   */
+  private sendIblt(slot: number, depth: number, attempt: number, prefixes: number[], ids: Buffer[] | null, cells: number): void {
+    const rec: IbltRecord = { type: RecordType.Iblt, slot, depth, attempt, prefixes, cells: NO_CELLS };
+    this.out.push(rec);
+    this.deferred.push({ rec, ids, cells: Math.min(MAX_IBLT_CELLS, cells) });
+  }
+
+  /** The plan records announcing this reply's IBLTs (empty when it has none). */
+  plans(): PlanRecord[] {
+    return this.deferred.map(({ rec, cells }) => ({
+      type: RecordType.Plan, slot: rec.slot, depth: rec.depth, attempt: rec.attempt, prefixes: rec.prefixes, cells,
+    }));
+  }
+
+  /** Builds the tables of this reply's IBLT records. */
+  complete(): void {
+    for (const { rec, ids, cells } of this.deferred) {
+      const tree = this.tree(rec.slot);
+      const blocks = ids ?? rec.prefixes.map((p) => tree.idBlock(rec.depth, p));
+      rec.cells = buildIblt(cells, this.ctx.salt(rec.attempt), blocks).data;
+    }
+    this.deferred.length = 0;
   }
 
   /** Resolves a node that cannot be settled by an IBLT: short ids if small, else its children. */
