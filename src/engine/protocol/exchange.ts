@@ -12,7 +12,7 @@ import { NetsyncError } from '../errors.js';
 import { toHex } from '../hash.js';
 import { INLINE_MAX, ITEM_MAX, Kind, decodeItem, itemId } from '../items/format.js';
 import type { ReconTree } from '../recon/tree.js';
-import type { MemberMeta, WriteStore } from '../store/store.js';
+import { type MemberMeta, RID_BATCH, type StoredItem, type WriteStore } from '../store/store.js';
 import type { Connection } from './connection.js';
 import { DiffSideLog } from './diff-log.js';
 import {
@@ -127,6 +127,11 @@ class Fifo<T> {
     this.items.push(item);
   }
 
+  /** The i-th item from the front, without removing it. */
+  peek(i: number): T | undefined {
+    return this.items[this.head + i];
+  }
+
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head++];
@@ -148,7 +153,11 @@ interface Queued {
   rid: number;
   /** Hex, the same string the session's sets hold (no buffer per queued item). */
   short: string;
+  size: number;
 }
+
+/** Items read ahead by the pump in one statement: at most RID_BATCH, and at most this many bytes in all. */
+const READ_AHEAD_BYTES = 1 << 20;
 
 /** What we offered, as little as a WANT needs: no id buffer kept per item. */
 interface OfferedMeta {
@@ -452,13 +461,14 @@ export class Exchange {
       if (!this.sending) continue;
       this.o.progress.sent.totalItems++;
       this.o.progress.sent.totalBytes += meta.size;
-      this.queue({ id, rid: meta.rid, short: hex }, meta.kind, meta.size);
+      this.queue({ id, rid: meta.rid, short: hex, size: meta.size }, meta.kind);
     }
     this.flushControl();
     this.pump();
   }
 
-  private queue(q: Queued, kind: Kind, size: number): void {
+  private queue(q: Queued, kind: Kind): void {
+    const size = q.size;
     if (kind === Kind.Key || kind === Kind.Chunk || (kind === Kind.File && size <= INLINE_MAX)) this.ready.push(q);
     else if (kind === Kind.File) this.later.files.push(q);
     else if (kind === Kind.Manifest) this.later.manifests.push(q);
@@ -581,6 +591,7 @@ export class Exchange {
     this.pumping = true;
     let corked = false;
     let burst = 0; // bytes written since cork()
+    let readAhead = new Map<number, StoredItem>();
     try {
       while (this.ready.length > 0 && !this.o.conn.closed) {
         if (corked && (burst >= CORK_BYTES || this.o.conn.congested)) {
@@ -597,7 +608,8 @@ export class Exchange {
           corked = true;
         }
         const q = this.ready.shift()!;
-        const byRid = q.rid > 0 ? this.o.store.getByRid(q.rid) : null;
+        if (q.rid > 0 && !readAhead.has(q.rid)) readAhead = this.readAhead(q);
+        const byRid = q.rid > 0 ? (readAhead.get(q.rid) ?? null) : null;
         const matches = byRid !== null && (q.id ? byRid.id.equals(q.id) : short(byRid.id) === q.short);
         const stored = matches ? byRid : q.id ? this.o.store.get(q.id) : null;
         if (!stored) continue;
@@ -617,6 +629,25 @@ export class Exchange {
       this.pumping = false;
     }
     this.maybeItemsDone();
+  }
+
+  /**
+   * Reads `first` and the queued items behind it in one statement (a
+   * statement per item cost a third more), up to RID_BATCH items and
+   * READ_AHEAD_BYTES; an item read ahead is then taken from the map.
+   */
+  private readAhead(first: Queued): Map<number, StoredItem> {
+    const rids = [first.rid];
+    let bytes = first.size;
+    for (let i = 0; rids.length < RID_BATCH; i++) {
+      const q = this.ready.peek(i);
+      if (!q) break;
+      if (q.rid <= 0) continue;
+      if (bytes + q.size > READ_AHEAD_BYTES) break;
+      bytes += q.size;
+      rids.push(q.rid);
+    }
+    return this.o.store.getManyByRid(rids);
   }
 
   /**

