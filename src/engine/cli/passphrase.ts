@@ -1,10 +1,14 @@
-/** Passphrases come from NETSYNC_PASSPHRASE (scripts, tests) or a hidden prompt on a TTY. */
-import { createInterface } from 'node:readline';
+/**
+ * Passphrases come from NETSYNC_PASSPHRASE (scripts, tests) or a hidden
+ * prompt on a TTY. `node:readline` is loaded only to prompt: loading it costs
+ * every command ~3 ms of start-up, and most commands never prompt.
+ */
 import { Writable } from 'node:stream';
 
 export async function readPassphrase(prompt: string): Promise<string | undefined> {
   if (process.env.NETSYNC_PASSPHRASE !== undefined) return process.env.NETSYNC_PASSPHRASE;
   if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+  const { createInterface } = await import('node:readline');
   let muted = false;
   const sink = new Writable({
     write(chunk, _enc, cb) {
