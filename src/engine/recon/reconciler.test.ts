@@ -159,11 +159,11 @@ describe('plans (IBLTs built by both sides at once)', () => {
   const { a, b } = makePair('plans', 30_000, 0, 100);
 
   /** Runs a session up to the first reply holding IBLTs; returns its sender's pending step and the receiving side. */
-  function toFirstPlan() {
+  function toFirstPlan(policy: Partial<ReconPolicy> = {}) {
     const trees = [new CountingTree(a), new CountingTree(b)];
     const sides = [
-      new Reconciler({ role: 'initiator', slots: [trees[0]!], sessionKey: key }),
-      new Reconciler({ role: 'responder', slots: [trees[1]!], sessionKey: key }),
+      new Reconciler({ role: 'initiator', slots: [trees[0]!], sessionKey: key, policy }),
+      new Reconciler({ role: 'responder', slots: [trees[1]!], sessionKey: key, policy }),
     ];
     let msg = sides[0]!.initiate();
     for (let to = 1; ; to = 1 - to) {
@@ -202,6 +202,21 @@ describe('plans (IBLTs built by both sides at once)', () => {
     const out = receiver.step(pending.finish().reply!);
     expect(tree.idsRead).toBeGreaterThan(before);
     expect(out.have.length + out.need.length).toBe(100);
+  });
+
+  it('holds at most the enumeration limit of ids for one plan, however many IBLTs it announces', () => {
+    const { pending, receiver, tree } = toFirstPlan();
+    const [first] = decodeMessage(pending.plan!) as PlanRecord[];
+    const perTable = tree.idsRead;
+    receiver.hint(encodeMessage([first!]));
+    const oneTable = tree.idsRead - perTable;
+    expect(oneTable).toBeGreaterThan(1000);
+    // The same IBLT announced 40 times (with other cell counts) to a side whose limit is three tables' ids:
+    // three are built, the rest left for when (if ever) they arrive.
+    const fresh = toFirstPlan({ maxEnumerate: 3 * oneTable + 1 });
+    const before = fresh.tree.idsRead;
+    fresh.receiver.hint(encodeMessage(Array.from({ length: 40 }, (_, i) => ({ ...first!, cells: 3 * (i + 1) }))));
+    expect(fresh.tree.idsRead - before).toBe(3 * oneTable);
   });
 
   it('refuses plans out of turn, twice for one message, or holding other records', () => {

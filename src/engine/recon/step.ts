@@ -86,8 +86,10 @@ export class Prebuilt {
 
 /**
  * Builds this side's tables for the IBLTs a peer announced, under the same
- * work limit as a message. Announced nodes holding more ids than a received
- * IBLT may enumerate are skipped: that IBLT is answered by descending anyway.
+ * work limit as a message. What is built is held until the next message, so
+ * all the tables of one plan hold at most the enumeration limit of ids (32
+ * MB at 2^20); announced IBLTs past it, or over nodes holding more, are left
+ * to be built when they arrive (or answered by descending, as usual).
  */
 export function prebuildIblts(ctx: StepContext, plans: readonly PlanRecord[]): Prebuilt {
   let work = ctx.work;
@@ -96,12 +98,14 @@ export function prebuildIblts(ctx: StepContext, plans: readonly PlanRecord[]): P
     if (work < 0) throw new ReconError('plan asks for more work than any honest plan needs');
   };
   const entries: PrebuiltIblt[] = [];
+  let held = 0;
   for (const plan of plans) {
     const tree = ctx.slots[plan.slot]!;
     charge(plan.prefixes.length);
     const counts = plan.prefixes.map((p) => tree.node(plan.depth, p).count);
     const total = counts.reduce((a, b) => a + b, 0);
-    if (total > ctx.policy.maxEnumerate) continue;
+    if (held + total > ctx.policy.maxEnumerate) continue;
+    held += total;
     charge(total);
     const ids = plan.prefixes.map((p) => tree.idBlock(plan.depth, p));
     entries.push({ ...plan, counts, ids, table: buildIblt(plan.cells, ctx.salt(plan.attempt), ids) });
