@@ -29,6 +29,7 @@ import {
 import type { ClientOptions } from '../../src/engine/protocol/api.js';
 import { runClientSession } from '../../src/engine/protocol/client.js';
 import { FrameDecoder, FrameType, MAX_FRAME, type Message, encodeMessage } from '../../src/engine/protocol/frames.js';
+import { RecordType, encodeMessage as encodeReconMessage } from '../../src/engine/recon/messages.js';
 import type { LocalServer } from '../../src/engine/protocol/server.js';
 import { clientTlsOptions } from '../../src/engine/security/tls.js';
 import { credentialsFor } from '../../src/engine/security/certificate.js';
@@ -291,6 +292,15 @@ function randomFrame(rnd: SeededRandom): { frame: Buffer; op: string } {
     case 8:
       m = { type: FrameType.Item, id: rnd.bytes(32), encoding: rnd.int(2), data: rnd.bytes(rnd.int(100)) };
       break;
+    case 9: {
+      // A well-formed plan (docs/protocol-recon.md §8) at a random moment: out of turn, a second one, or
+      // announcing nodes and sizes that no IBLT will match; sometimes with a slot that does not exist.
+      const depth = rnd.int(5);
+      const prefixes = [...new Set(Array.from({ length: rnd.between(1, 6) }, () => rnd.int(16 ** depth)))].sort((a, b) => a - b);
+      const plan = { type: RecordType.Plan, slot: rnd.next() < 0.8 ? 0 : rnd.int(4), depth, attempt: rnd.int(2), prefixes, cells: 3 * rnd.between(1, 1365) } as const;
+      m = { type: FrameType.ReconPlan, payload: encodeReconMessage(Array.from({ length: rnd.between(1, 3) }, () => plan)) };
+      break;
+    }
     default: {
       // Any type byte, any payload.
       const body = Buffer.concat([Buffer.of(rnd.int(256)), rnd.bytes(rnd.int(64))]);
