@@ -115,7 +115,22 @@ function frame(type: FrameType, payload: Buffer): Buffer {
   return Buffer.concat([head, payload]);
 }
 
+/**
+ * An ITEM frame in one allocation and one copy of the item's bytes (the
+ * general path copies them twice): a sender writes one per item.
+ */
+function itemFrame(id: Buffer, encoding: ItemEncoding, data: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(5 + ID_BYTES + 1 + data.length);
+  out.writeUInt32BE(1 + ID_BYTES + 1 + data.length, 0);
+  out[4] = FrameType.Item;
+  out.set(id, 5);
+  out[5 + ID_BYTES] = encoding;
+  out.set(data, 6 + ID_BYTES);
+  return out;
+}
+
 export function encodeMessage(m: Message): Buffer {
+  if (m.type === FrameType.Item && m.id.length === ID_BYTES) return itemFrame(m.id, m.encoding, m.data);
   const w = new WireWriter();
   switch (m.type) {
     case FrameType.Hello: {
