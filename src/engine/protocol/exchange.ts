@@ -468,8 +468,7 @@ export class Exchange {
   }
 
   private queue(q: Queued, kind: Kind): void {
-    const size = q.size;
-    if (kind === Kind.Key || kind === Kind.Chunk || (kind === Kind.File && size <= INLINE_MAX)) this.ready.push(q);
+    if (kind === Kind.Key || kind === Kind.Chunk || (kind === Kind.File && q.size <= INLINE_MAX)) this.ready.push(q);
     else if (kind === Kind.File) this.later.files.push(q);
     else if (kind === Kind.Manifest) this.later.manifests.push(q);
     else this.later.certs.push(q);
@@ -639,7 +638,7 @@ export class Exchange {
   private readAhead(first: Queued): Map<number, StoredItem> {
     const rids = [first.rid];
     let bytes = first.size;
-    for (let i = 0; rids.length < RID_BATCH; i++) {
+    for (let i = 0; rids.length < RID_BATCH && i < 4 * RID_BATCH; i++) {
       const q = this.ready.peek(i);
       if (!q) break;
       if (q.rid <= 0) continue;
