@@ -181,7 +181,6 @@ export class ReadStore {
       membersMeta: db.prepare<[number, Buffer, number], MemberMeta>(
         'SELECT m.id, i.rid, i.kind, i.size FROM members m JOIN items i ON i.id = m.id WHERE m.bid = ? AND m.id > ? ORDER BY m.id LIMIT ?',
       ),
-      byRid: db.prepare<[number], [Buffer, Kind, number, Buffer]>('SELECT id, kind, size, data FROM items WHERE rid = ?').raw(),
       byRids: db
         .prepare<number[], [number, Buffer, Kind, number, Buffer]>(
           `SELECT rid, id, kind, size, data FROM items WHERE rid IN (${Array(RID_BATCH).fill('?').join(', ')})`,
@@ -232,13 +231,6 @@ export class ReadStore {
     const out = new Map<number, StoredItem>();
     for (const [rid, id, kind, size, data] of this.stmts.byRids.all(...args)) out.set(rid, { id, kind, size, data });
     return out;
-  }
-
-  /** An item by its row number (from MemberMeta): half the work of `get` by id. */
-  getByRid(rid: number): StoredItem | null {
-    // A raw row, not an object: better-sqlite3 builds arrays faster (serving a clone reads every item this way).
-    const row = this.stmts.byRid.get(rid);
-    return row ? { id: row[0], kind: row[1], size: row[2], data: row[3] } : null;
   }
 
   has(id: Uint8Array): boolean {
