@@ -4,7 +4,7 @@
  * and only through `put`, which verifies everything before storing.
  */
 import Database from 'better-sqlite3';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NetsyncError, fail } from '../errors.js';
 import { toHex } from '../hash.js';
@@ -94,7 +94,43 @@ function cannotOpen(path: string, e: Error, otherwise: string): never {
   if (place) {
     fail('io', `cannot open the database ${path}: ${place} (a database needs to write its -wal and -shm files beside it, even to be read)`);
   }
-  return fail('db-corrupt', `${otherwise}: ${e.message}`);
+  return fail('db-corrupt', truncation(path) ?? `${otherwise}: ${e.message}`);
+}
+
+/**
+ * Says so when a database file is shorter than its own header says: a copy
+ * that did not finish, a file cut by a full disk. SQLite reports only
+ * "database disk image is malformed"; the user needs to know that the lost
+ * pages cannot be rebuilt, only restored. Asked only once SQLite has failed
+ * (a checkpoint cut short can legitimately leave the header ahead of the
+ * file while the -wal file still holds the rest). The header's page count
+ * is trusted only when it is valid (docs: sqlite.org/fileformat2.html,
+ * offsets 16, 24, 28 and 92).
+ */
+export function truncation(path: string): string | null {
+  if (path === ':memory:') return null;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const h = Buffer.alloc(100);
+    if (readSync(fd, h, 0, 100, 0) < 100 || h.toString('latin1', 0, 16) !== 'SQLite format 3\0') return null;
+    const pageSize = h.readUInt16BE(16) === 1 ? 65536 : h.readUInt16BE(16);
+    const pages = h.readUInt32BE(28);
+    if (pages === 0 || h.readUInt32BE(24) !== h.readUInt32BE(92)) return null;
+    const size = fstatSync(fd).size;
+    const expected = pages * pageSize;
+    if (size >= expected) return null;
+    return (
+      `${path} is truncated: the file has ${size} bytes and its header says ${expected} (${pages} pages of ${pageSize} bytes); ` +
+      'it was cut short (an unfinished copy, a full disk?) and what was in the lost part cannot be rebuilt: restore the file from a copy, or sync into a new database'
+    );
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function openDatabase(path: string, readonly: boolean, create: boolean): Database.Database {
