@@ -25,6 +25,8 @@ describe('the API argument check', () => {
     expect(checkArgs('diffItems', ['0b6f7a2e-1c3d-4e5f-8a9b-0c1d2e3f4a5b', 'weLack', 0, 200]).ok).toBe(true);
     expect(checkArgs('diffItems', ['s1', 'theyLack', 400, 200, 'org.example.web']).ok).toBe(true);
     expect(checkArgs('setPermissions', ['']).ok).toBe(true);
+    expect(checkArgs('trustKey', ['a1'.repeat(32)]).ok).toBe(true);
+    expect(checkArgs('untrustKey', ['A1'.repeat(32)]).ok).toBe(true);
   });
 
   it.each([
@@ -45,6 +47,10 @@ describe('the API argument check', () => {
     ['updatePeer', ['../../etc', {}], /an id/],
     ['startServer', [{ bind: '0.0.0.0', patterns: [], extra: 1 }], /unknown field/],
     ['show', ['xyz'], /6 to 64 hex digits|at least 6/],
+    ['trustKey', ['a1b2c3d4'], /is not a key id \(64 hex digits\)/],
+    ['trustKey', ['bob@example.org'], /is not a key id/],
+    ['untrustKey', ['g'.repeat(64)], /is not a key id/],
+    ['untrustKey', [], /needs 1 argument/],
     ['generateKey', ['bad name'], /key name/],
     ['checkout', ['org.example', ''], /must not be empty/],
     ['setIdentity', [{ kind: 'key' }], /kind: "key", name/],

@@ -25,6 +25,8 @@ const passphrase = string({ min: 1, max: 1024 });
 const identityChoice = union('{ kind: "key", name } or { kind: "anonymous" }', object({ kind: oneOf('key'), name: keyName }), object({ kind: oneOf('anonymous') }));
 /** 64 hex digits, grouped or not (spaces, ':' or '-' between them), as fingerprints are shown and pasted. */
 const fingerprint = string({ min: 64, max: 200, check: (s) => (/^[0-9a-fA-F]{64}$/.test(s.replace(/[\s:-]/g, '')) ? null : 'is not a fingerprint (64 hex digits)') });
+/** A key item's id, as certs name their signer and `listKeys` gives it. */
+const keyId = string({ min: 1, max: 200, check: (s) => (/^[0-9a-fA-F]{64}$/.test(s) ? null : 'is not a key id (64 hex digits)') });
 const publicKeyText = string({ min: 1, max: 2000 });
 /** Below the web host's 1 MiB message limit with room for JSON escapes. */
 const permissionsText = string({ min: 0, max: 256 * 1024, check: (s) => (s.includes('\0') ? 'contains a NUL character' : null) });
@@ -65,6 +67,8 @@ export const argSchemas = {
   unlockKey: args(keyName, passphrase),
   answerServerPrompt: args(id, boolean()),
   trustServer: args(address, fingerprint),
+  trustKey: args(keyId),
+  untrustKey: args(keyId),
   diffItems: args(id, oneOf('weLack', 'theyLack'), integer(0, 100_000_000), integer(1, MAX_DIFF_PAGE), optional(branch)),
   getPermissions: args(),
   setPermissions: args(permissionsText),

@@ -88,6 +88,12 @@ export interface CertView {
   /** Name of the signing key, or '?' when the key is not in the database. */
   signer: string;
   signerKey: string;
+  /**
+   * The signer's key is in the local trust list or is one of the user's own
+   * keys. Every stored cert's signature is valid; this says whether the user
+   * chose to believe its signer (docs/SECURITY.md §5).
+   */
+  trusted: boolean;
 }
 
 export interface LogEntry {
@@ -113,7 +119,7 @@ export type ItemView =
   | { kind: 'manifest'; id: string; entries: ManifestEntryView[]; certs: CertView[] }
   | { kind: 'file'; id: string; size: number; chunks: number }
   | { kind: 'chunk'; id: string; size: number }
-  | { kind: 'cert'; id: string; manifest: string; name: string; value: string; signer: string; signerKey: string }
+  | { kind: 'cert'; id: string; manifest: string; name: string; value: string; signer: string; signerKey: string; trusted: boolean }
   | { kind: 'key'; id: string; name: string; publicKey: string };
 
 export interface CheckoutSummary {
@@ -224,6 +230,19 @@ export interface KeyInfo {
   fingerprint: string;
   /** `netsync-public-key-v1 NAME BASE64`: what another user imports (here or with `netsync key import`). */
   exportText: string;
+  /** Certs it signs show as trusted: one of the user's own keys, or in the local trust list. */
+  trusted: boolean;
+}
+
+/** What `trustKey` / `untrustKey` did to the local trust list. */
+export interface KeyTrustChange {
+  /** The key item's id (hex). */
+  keyId: string;
+  name: string;
+  /** Certs it signed show as trusted now (one of the user's own keys always does). */
+  trusted: boolean;
+  /** False when the list already said so and was left as it was. */
+  changed: boolean;
 }
 
 /** Who client sessions are: one of our keys, or nobody (anonymous). A server always needs a key. */
@@ -334,6 +353,10 @@ export interface NetsyncApi {
   answerServerPrompt(promptId: string, accept: boolean): Promise<Result<boolean>>;
   /** Pins (or re-pins, after a key change checked with its owner) a server's key. */
   trustServer(address: string, fingerprint: string): Promise<Result<TrustedServer>>;
+  /** Trusts the signatures of a key known to the database or the key folder (`keyId`: the key item's id, 64 hex digits). */
+  trustKey(keyId: string): Promise<Result<KeyTrustChange>>;
+  /** Stops trusting a key's signatures; the user's own keys stay trusted. */
+  untrustKey(keyId: string): Promise<Result<KeyTrustChange>>;
   /** A page of a session's missing items (`sessionId` of its summary), optionally of one branch. */
   diffItems(sessionId: string, side: DiffSideName, offset: number, limit: number, branch?: string): Promise<Result<DiffPage>>;
   getPermissions(): Promise<Result<PermissionsFile>>;
@@ -371,6 +394,8 @@ export const API_METHODS = [
   'unlockKey',
   'answerServerPrompt',
   'trustServer',
+  'trustKey',
+  'untrustKey',
   'diffItems',
   'getPermissions',
   'setPermissions',
@@ -403,7 +428,9 @@ export type NetsyncEvent =
   /** The question is closed (answered here or elsewhere, timed out, or its session cancelled). */
   | { type: 'confirm-server-closed'; promptId: string; outcome: PromptOutcome }
   /** The active identity, the unlocked keys or the key list changed. */
-  | { type: 'identity-changed'; identity: IdentityStatus };
+  | { type: 'identity-changed'; identity: IdentityStatus }
+  /** The local trust list changed: certs signed by `keyId` show as `trusted` now. */
+  | { type: 'key-trust-changed'; keyId: string; trusted: boolean };
 
 export type EventListener = (event: NetsyncEvent) => void;
 

@@ -12,6 +12,7 @@ import { EntryType, Kind, decodeItem } from '../items/format.js';
 import { branchLog, resolveManifest } from '../store/history.js';
 import { ReadStore, WriteStore } from '../store/store.js';
 import { checkoutManifest } from '../workspace/checkout.js';
+import type { SignerTrust } from './content-trust.js';
 
 export function withReadStore<T>(path: string, fn: (store: ReadStore) => T): T {
   const store = ReadStore.open(path);
@@ -42,11 +43,13 @@ export function listBranches(path: string): BranchSummary[] {
   return withReadStore(path, (store) => store.branches().map((b) => ({ name: b.name, items: b.items, root: toHex(b.root) })));
 }
 
-export function branchHistory(path: string, branch: string): LogEntry[] {
-  return withReadStore(path, (store) => branchLog(store, branch));
+/** Every manifest of the branch, newest first, each cert marked with whether its signer is trusted. */
+export function branchHistory(path: string, branch: string, trusted: SignerTrust): LogEntry[] {
+  const log = withReadStore(path, (store) => branchLog(store, branch));
+  return log.map((e) => ({ ...e, certs: e.certs.map((c) => ({ ...c, trusted: trusted(c.signerKey) })) }));
 }
 
-export function showItem(path: string, ref: string): ItemView {
+export function showItem(path: string, ref: string, trusted: SignerTrust): ItemView {
   return withReadStore(path, (store) => {
     const found = store.findByHexPrefix(ref);
     if (found === 'ambiguous') fail('usage', `"${ref}" matches more than one item; give more digits`);
@@ -64,14 +67,16 @@ export function showItem(path: string, ref: string): ItemView {
             type: e.type === EntryType.Dir ? 'dir' : e.type === EntryType.Executable ? 'exec' : 'file',
             ...(e.file ? { file: toHex(e.file), size: store.meta(e.file)?.size ?? 0 } : {}),
           })),
-          certs: store.certsOn(found).map((c) => ({ name: c.name, value: c.value.toString('utf8'), signer: signer(c.key), signerKey: toHex(c.key) })),
+          certs: store.certsOn(found).map((c) => ({ name: c.name, value: c.value.toString('utf8'), signer: signer(c.key), signerKey: toHex(c.key), trusted: trusted(toHex(c.key)) })),
         };
       case Kind.File:
         return { kind: 'file', id, size: item.size, chunks: item.layout === 'chunked' ? item.chunks.length : 0 };
       case Kind.Chunk:
         return { kind: 'chunk', id, size: item.size };
-      case Kind.Cert:
-        return { kind: 'cert', id, manifest: toHex(item.manifest), name: item.name, value: item.value.toString('utf8'), signer: signer(item.key), signerKey: toHex(item.key) };
+      case Kind.Cert: {
+        const signerKey = toHex(item.key);
+        return { kind: 'cert', id, manifest: toHex(item.manifest), name: item.name, value: item.value.toString('utf8'), signer: signer(item.key), signerKey, trusted: trusted(signerKey) };
+      }
       case Kind.Key:
         return { kind: 'key', id, name: item.name, publicKey: item.publicKey.toString('base64') };
     }

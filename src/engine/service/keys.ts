@@ -7,13 +7,16 @@ import { KeyStore } from '../keys/keystore.js';
 import { formatPublicKey, parsePublicKey } from '../keys/public-key-text.js';
 import { fingerprint } from '../security/fingerprint.js';
 import { ReadStore, WriteStore } from '../store/store.js';
+import type { SignerTrust } from './content-trust.js';
 
-function keyInfo(name: string, publicKey: Buffer, facts: Pick<KeyInfo, 'hasPrivate' | 'encrypted' | 'inDatabase'>): KeyInfo {
+type KeyFacts = Pick<KeyInfo, 'hasPrivate' | 'encrypted' | 'inDatabase' | 'trusted'>;
+
+function keyInfo(name: string, publicKey: Buffer, facts: KeyFacts): KeyInfo {
   const id = toHex(itemId(encodeKey(name, publicKey)));
   return { name, id, publicKey: publicKey.toString('base64'), ...facts, fingerprint: fingerprint(publicKey), exportText: formatPublicKey(name, publicKey) };
 }
 
-export function listKeys(keys: KeyStore, db: string | null): KeyInfo[] {
+export function listKeys(keys: KeyStore, db: string | null, trusted: SignerTrust): KeyInfo[] {
   const inDb = new Map<string, { name: string; publicKey: Buffer }>();
   if (db) {
     const store = ReadStore.open(db);
@@ -25,11 +28,12 @@ export function listKeys(keys: KeyStore, db: string | null): KeyInfo[] {
   }
   const rows = new Map<string, KeyInfo>();
   for (const k of keys.list()) {
-    const info = keyInfo(k.name, k.publicKey, { hasPrivate: true, encrypted: k.encrypted, inDatabase: false });
+    // The user's own keys: trusted whatever the trust list says.
+    const info = keyInfo(k.name, k.publicKey, { hasPrivate: true, encrypted: k.encrypted, inDatabase: false, trusted: true });
     rows.set(info.id, { ...info, inDatabase: inDb.has(info.id) });
   }
   for (const [id, k] of inDb) {
-    if (!rows.has(id)) rows.set(id, keyInfo(k.name, k.publicKey, { hasPrivate: false, encrypted: false, inDatabase: true }));
+    if (!rows.has(id)) rows.set(id, keyInfo(k.name, k.publicKey, { hasPrivate: false, encrypted: false, inDatabase: true, trusted: trusted(id) }));
   }
   return [...rows.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
@@ -47,12 +51,12 @@ function putKeyItem(db: string, name: string, publicKey: Buffer): void {
 export function generateKey(keys: KeyStore, db: string | null, name: string, passphrase?: string): { info: KeyInfo; pair: KeyPair } {
   const pair = keys.generate(name, passphrase);
   if (db) putKeyItem(db, name, pair.publicKey);
-  return { info: keyInfo(name, pair.publicKey, { hasPrivate: true, encrypted: !!passphrase, inDatabase: db !== null }), pair };
+  return { info: keyInfo(name, pair.publicKey, { hasPrivate: true, encrypted: !!passphrase, inDatabase: db !== null, trusted: true }), pair };
 }
 
 /** Stores someone's exported public key in the database, as `netsync key import` does. */
-export function importKey(keys: KeyStore, db: string, text: string): KeyInfo {
+export function importKey(keys: KeyStore, db: string, text: string, trusted: SignerTrust): KeyInfo {
   const { name, publicKey } = parsePublicKey(text, 'the pasted text');
   putKeyItem(db, name, publicKey);
-  return listKeys(keys, db).find((k) => k.publicKey === publicKey.toString('base64') && k.name === name)!;
+  return listKeys(keys, db, trusted).find((k) => k.publicKey === publicKey.toString('base64') && k.name === name)!;
 }

@@ -17,6 +17,7 @@ import type {
   IdentityStatus,
   ItemView,
   KeyInfo,
+  KeyTrustChange,
   LastSession,
   LogEntry,
   NetsyncApi,
@@ -41,6 +42,7 @@ import { startServer } from '../protocol/server.js';
 import { formatFingerprint, parseFingerprint } from '../security/fingerprint.js';
 import { KnownServers, serverAddress } from '../security/known-servers.js';
 import { branchHistory, checkoutTo, databaseStatus, listBranches, openOrCreate, showItem } from './collection.js';
+import { signerTrust, trustKey, untrustKey } from './content-trust.js';
 import { DiffLists } from './diff-lists.js';
 import { guard, refuse } from './errors.js';
 import { Identities } from './identity.js';
@@ -130,11 +132,11 @@ export class NetsyncService implements NetsyncApi {
   }
 
   log(branch: string): Promise<Result<LogEntry[]>> {
-    return guard(() => branchHistory(this.openDb(), branch));
+    return guard(() => branchHistory(this.openDb(), branch, signerTrust(this.configDir)));
   }
 
   show(id: string): Promise<Result<ItemView>> {
-    return guard(() => showItem(this.openDb(), id));
+    return guard(() => showItem(this.openDb(), id, signerTrust(this.configDir)));
   }
 
   checkout(target: string, dir: string): Promise<Result<CheckoutSummary>> {
@@ -187,7 +189,7 @@ export class NetsyncService implements NetsyncApi {
   }
 
   listKeys(): Promise<Result<KeyInfo[]>> {
-    return guard(() => listKeys(this.keys, this.db));
+    return guard(() => listKeys(this.keys, this.db, signerTrust(this.configDir)));
   }
 
   generateKey(name: string, passphrase?: string): Promise<Result<KeyInfo>> {
@@ -203,7 +205,7 @@ export class NetsyncService implements NetsyncApi {
 
   importKey(text: string): Promise<Result<KeyInfo>> {
     return guard(() => {
-      const key = importKey(this.keys, this.openDb(), text);
+      const key = importKey(this.keys, this.openDb(), text, signerTrust(this.configDir));
       this.emit({ type: 'collection-changed' });
       return key;
     });
@@ -234,6 +236,14 @@ export class NetsyncService implements NetsyncApi {
       const before = new KnownServers(this.configDir).pin(pinned, fp);
       return { address: pinned, fingerprint: formatFingerprint(fp), replaced: before && before !== fp ? formatFingerprint(before) : null };
     });
+  }
+
+  trustKey(keyId: string): Promise<Result<KeyTrustChange>> {
+    return guard(() => this.emitKeyTrust(trustKey(this.configDir, this.keys, this.db, keyId)));
+  }
+
+  untrustKey(keyId: string): Promise<Result<KeyTrustChange>> {
+    return guard(() => this.emitKeyTrust(untrustKey(this.configDir, this.keys, this.db, keyId)));
   }
 
   diffItems(sessionId: string, side: DiffSideName, offset: number, limit: number, branch?: string): Promise<Result<DiffPage>> {
@@ -268,6 +278,12 @@ export class NetsyncService implements NetsyncApi {
   private emitIdentity(status = this.identities.status()): IdentityStatus {
     this.emit({ type: 'identity-changed', identity: status });
     return status;
+  }
+
+  /** Open logs, manifests and key lists re-mark that key's certs (in every window). */
+  private emitKeyTrust(change: KeyTrustChange): KeyTrustChange {
+    if (change.changed) this.emit({ type: 'key-trust-changed', keyId: change.keyId, trusted: change.trusted });
+    return change;
   }
 
   private openDb(): string {
