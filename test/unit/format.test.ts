@@ -27,6 +27,7 @@ import {
   itemId,
   type ManifestEntry,
   manifestFileIds,
+  pathProblem,
 } from '../../src/engine/items/format.js';
 import { signBytes } from '../../src/engine/keys/ed25519.js';
 import { SeededRandom } from '../helpers/random.js';
@@ -292,6 +293,17 @@ describe('decoding refuses', () => {
     // The parent must be a directory entry, not a file of that name.
     expectRefused(rawManifest([['a', 0], ['a/b', 0]]), 'bad-item', /directory entry/);
     expect(() => decodeItem(rawManifest([['a', 2], ['a/b', 2], ['a/b/c', 1]]))).not.toThrow();
+  });
+
+  it('pathProblem refuses exactly the empty, "." and ".." components', () => {
+    for (const bad of ['', '.', '..', '/a', 'a/', 'a//b', 'a/./b', 'a/../b', './a', '../a', 'a/.', 'a/..', 'a\0b']) {
+      expect(pathProblem(bad), JSON.stringify(bad)).not.toBeNull();
+    }
+    for (const good of ['a', '...', '.a', '..a', 'a.', 'a..', 'a/.b', 'a/..b/c', '.git/config', 'ü/名前.txt']) {
+      expect(pathProblem(good), good).toBeNull();
+    }
+    expect(pathProblem('é'.repeat(2048))).toBeNull(); // 4,096 bytes: the limit
+    expect(pathProblem('é'.repeat(2049))).toMatch(/longer than/);
   });
 
   it('empty, "." and ".." components, NUL, and over-long paths', () => {

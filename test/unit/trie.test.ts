@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/engine/hash.js';
 import { TrieReader, TrieWriter } from '../../src/engine/index/persistent-trie.js';
-import { sortIds } from '../../src/engine/store/indexer.js';
+import { sortIds, sortIdsByComparator } from '../../src/engine/store/indexer.js';
 import { checkDatabase, rebuildIndex } from '../../src/engine/store/maintenance.js';
 import type { WriteStore } from '../../src/engine/store/store.js';
 import { SeededRandom } from '../helpers/random.js';
@@ -254,18 +254,30 @@ describe('trie: kept by the store while items arrive', () => {
 });
 
 describe('sortIds', () => {
-  it('orders ids as Buffer.compare does, also ids that share their first bytes', () => {
-    const rnd = new SeededRandom(77);
-    const ids = Array.from({ length: 2000 }, () => Buffer.from(rnd.bytes(32)));
-    // Pairs equal in the first 6 (and 8) bytes, differing later: the numeric key ties.
-    for (let i = 0; i < 200; i++) {
-      const twin = Buffer.from(ids[i]!);
-      twin[6 + (i % 20)] = twin[6 + (i % 20)]! ^ 0xff;
-      ids.push(twin);
+  const rnd = new SeededRandom(77);
+  const ids = Array.from({ length: 2000 }, () => Buffer.from(rnd.bytes(32)));
+  // Ids equal in their first 4 (the packed key's prefix) or more bytes, differing later; some in runs of 3.
+  for (let i = 0; i < 200; i++) {
+    const twin = Buffer.from(ids[i]!);
+    twin[4 + (i % 28)] = twin[4 + (i % 28)]! ^ 0xff;
+    ids.push(twin);
+    if (i % 10 === 0) {
+      const third = Buffer.from(twin);
+      third[31] = third[31]! ^ 0x01;
+      ids.push(third);
     }
-    expect(sortIds(ids.slice())).toEqual(ids.slice().sort(Buffer.compare));
-    // With repeats dropped: each id once, also where a repeat ties on the numeric key.
-    const repeated = [...ids, ...ids.slice(0, 300), ...ids.slice(1990)];
-    expect(sortIds(repeated, true)).toEqual(ids.slice().sort(Buffer.compare));
+  }
+  const expected = ids.slice().sort(Buffer.compare);
+  const repeated = [...ids, ...ids.slice(0, 300), ...ids.slice(1990)];
+
+  it('orders ids as Buffer.compare does, also ids that share their first bytes', () => {
+    expect(sortIds(ids.slice())).toEqual(expected);
+    // With repeats dropped: each id once, also where a repeat shares its prefix with others.
+    expect(sortIds(repeated, true)).toEqual(expected);
+  });
+
+  it('the comparator path (for more ids than the packed keys can number) gives the same order', () => {
+    expect(sortIdsByComparator(ids.slice(), false)).toEqual(expected);
+    expect(sortIdsByComparator(repeated, true)).toEqual(expected);
   });
 });

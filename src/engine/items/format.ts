@@ -3,6 +3,7 @@
  * keep the two in step). An item's id is SHA-256 of its whole encoding, kind
  * byte included, so two implementations that follow FORMAT.md agree on ids.
  */
+import { isUtf8 } from 'node:buffer';
 import { fail } from '../errors.js';
 import { ID_BYTES, sha256 } from '../hash.js';
 import { Reader, Writer } from './codec.js';
@@ -86,16 +87,24 @@ export function isValidCertName(name: string): boolean {
   return CERT_NAME.test(name);
 }
 
+const DOT = 0x2e;
+
 /** A manifest path: UTF-8, '/'-separated, no empty, '.' or '..' component, no NUL. */
 export function pathProblem(path: string): string | null {
   if (path.length === 0) return 'empty path';
-  if (Buffer.byteLength(path) > PATH_MAX) return `path longer than ${PATH_MAX} bytes`;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: only long paths need counting.
+  if (path.length * 3 > PATH_MAX && Buffer.byteLength(path) > PATH_MAX) return `path longer than ${PATH_MAX} bytes`;
   if (path.includes('\0')) return 'path contains NUL';
   if (path.includes('\uFFFD')) return 'path is not valid UTF-8';
-  for (const part of path.split('/')) {
-    if (part === '' || part === '.' || part === '..') return `path "${path}" has an empty, "." or ".." component`;
+  // Component by component without splitting: a commit and every manifest decode check each path.
+  for (let start = 0; ; ) {
+    const slash = path.indexOf('/', start);
+    const end = slash < 0 ? path.length : slash;
+    const dots = end - start <= 2 && path.charCodeAt(start) === DOT && (end - start === 1 || path.charCodeAt(start + 1) === DOT);
+    if (end === start || dots) return `path "${path}" has an empty, "." or ".." component`;
+    if (slash < 0) return null;
+    start = slash + 1;
   }
-  return null;
 }
 
 // ---------------------------------------------------------------- encoding
@@ -219,8 +228,8 @@ function decodeManifest(r: Reader): Item {
     const raw = r.bytes(r.u16());
     if (prev && Buffer.compare(prev, raw) >= 0) fail('bad-item', 'manifest: entries are not in strictly ascending path order');
     prev = raw;
+    if (!isUtf8(raw)) fail('bad-item', 'manifest: a path is not valid UTF-8');
     const path = raw.toString('utf8');
-    if (!Buffer.from(path, 'utf8').equals(raw)) fail('bad-item', 'manifest: a path is not valid UTF-8');
     const problem = pathProblem(path);
     if (problem) fail('bad-item', `manifest: ${problem}`);
     const type = r.u8();
