@@ -7,6 +7,7 @@ import { createDiffRowsSlice } from './slices/diff-rows.js';
 import { createIdentitySlice } from './slices/identity.js';
 import { createPeersSlice } from './slices/peers.js';
 import { createServerSlice } from './slices/server.js';
+import { createSignersSlice } from './slices/signers.js';
 import { createTransfersSlice } from './slices/transfers.js';
 import { createTrustSlice } from './slices/trust.js';
 import { createUiSlice } from './slices/ui.js';
@@ -22,6 +23,7 @@ export function createAppStore(api: NetsyncApi): AppStore {
     ...createServerSlice(api)(...a),
     ...createIdentitySlice(api)(...a),
     ...createTrustSlice(api)(...a),
+    ...createSignersSlice(api)(...a),
     ...createDiffRowsSlice(api)(...a),
     ...createDiffMovesSlice()(...a),
     ...createUiSlice(api)(...a),
@@ -53,6 +55,8 @@ export function applyEvent(store: AppStore, event: NetsyncEvent): void {
       return;
     case 'collection-changed':
       void s.refreshCollection();
+      // Public keys arrive as items too (a sync, an import): the key list follows.
+      void s.loadKeys();
       return;
     case 'confirm-server':
       s.applyPromptOpened(event.prompt);
@@ -64,6 +68,9 @@ export function applyEvent(store: AppStore, event: NetsyncEvent): void {
       s.applyIdentity(event.identity);
       // Another window may have made or unlocked a key: the list's badges follow.
       void s.loadKeys();
+      return;
+    case 'key-trust-changed':
+      s.applyKeyTrust(event.keyId, event.trusted);
       return;
   }
 }

@@ -1,5 +1,5 @@
 /** Values derived from the store, computed here and never stored twice. */
-import type { Peer } from '../../shared/api.js';
+import type { CertView, KeyInfo, Peer } from '../../shared/api.js';
 import type { DiffSide, ItemKindName } from '../../shared/sync.js';
 import { type SideMoves, groupKey } from './slices/diff-moves.js';
 import type { PeerLive } from './slices/peers.js';
@@ -133,3 +133,27 @@ export const selectPeer =
 
 /** The session the Transfers screen shows: the chosen one, else the newest. */
 export const selectShownTransferId = (s: AppState): string | null => (s.ui.transferId && s.transfers.byId[s.ui.transferId] ? s.ui.transferId : (s.transfers.order[0] ?? null));
+
+export interface Signer {
+  /** The key item's id (hex). */
+  keyId: string;
+  /** '?' when the key is not in the database. */
+  name: string;
+  trusted: boolean;
+  /** One of the user's own keys (a private half on this machine): always trusted. */
+  own: boolean;
+  /** The names of the certs it signed, each once. */
+  certs: string[];
+}
+
+/** Who signed a manifest's certs, one row per key in the order first seen. */
+export function signersOf(certs: CertView[], keys: KeyInfo[]): Signer[] {
+  const own = new Set(keys.filter((k) => k.hasPrivate).map((k) => k.id));
+  const byKey = new Map<string, Signer>();
+  for (const c of certs) {
+    const s = byKey.get(c.signerKey);
+    if (!s) byKey.set(c.signerKey, { keyId: c.signerKey, name: c.signer, trusted: c.trusted, own: own.has(c.signerKey), certs: [c.name] });
+    else if (!s.certs.includes(c.name)) s.certs.push(c.name);
+  }
+  return [...byKey.values()];
+}

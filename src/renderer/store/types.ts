@@ -6,11 +6,12 @@ import type { DiffRowsSlice } from './slices/diff-rows.js';
 import type { IdentitySlice } from './slices/identity.js';
 import type { PeersSlice } from './slices/peers.js';
 import type { ServerSlice } from './slices/server.js';
+import type { SignersSlice } from './slices/signers.js';
 import type { TransfersSlice } from './slices/transfers.js';
 import type { TrustSlice } from './slices/trust.js';
 import type { UiSlice } from './slices/ui.js';
 
-export type AppState = CollectionSlice & PeersSlice & TransfersSlice & ServerSlice & IdentitySlice & TrustSlice & DiffRowsSlice & DiffMovesSlice & UiSlice;
+export type AppState = CollectionSlice & PeersSlice & TransfersSlice & ServerSlice & IdentitySlice & TrustSlice & SignersSlice & DiffRowsSlice & DiffMovesSlice & UiSlice;
 
 export type SliceCreator<T> = StateCreator<AppState, [], [], T>;
 

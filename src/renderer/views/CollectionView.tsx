@@ -1,9 +1,12 @@
 /** The collection: branches, a branch's log with signers, a manifest's tree, and checkout. */
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, Fragment, useMemo, useState } from 'react';
+import type { CertView, LogEntry } from '../../shared/api.js';
 import { ErrorLine } from '../components/ErrorLine.js';
 import { ManifestTree } from '../components/ManifestTree.js';
+import { SignerMark, UNTRUSTED_MEANING } from '../components/SignerMark.js';
 import { formatBytes, formatCount, formatDate, plural, shortId } from '../format.js';
 import { useApp, useAppShallow } from '../store/context.js';
+import { type Signer, signersOf } from '../store/selectors.js';
 
 function Branches() {
   const branches = useApp((s) => s.collection.branches);
@@ -27,6 +30,23 @@ function Branches() {
   );
 }
 
+/** `alice, bob [untrusted]`: each signer of an entry once, marked when the user does not trust its key. */
+function SignedBy({ entry }: { entry: LogEntry }) {
+  const signers = signersOf(entry.certs, []);
+  if (signers.length === 0) return <>nobody</>;
+  return (
+    <>
+      {signers.map((s, i) => (
+        <Fragment key={s.keyId}>
+          {i > 0 ? ', ' : null}
+          {s.name}
+          {s.trusted ? null : <SignerMark trusted={false} />}
+        </Fragment>
+      ))}
+    </>
+  );
+}
+
 function Log() {
   const { log, branch, selected } = useAppShallow((s) => ({ log: s.collection.log, branch: s.collection.selectedBranch, selected: s.collection.selectedManifest }));
   const selectManifest = useApp((s) => s.selectManifest);
@@ -35,19 +55,16 @@ function Log() {
     <section className="card column" aria-labelledby="log-title">
       <h2 id="log-title">Log of {branch}</h2>
       <ol className="log" data-testid="log">
-        {log.map((e) => {
-          const signers = [...new Set(e.certs.map((c) => c.signer))].join(', ');
-          return (
-            <li key={e.manifest}>
-              <button type="button" className="list-item log-entry" aria-current={e.manifest === selected ? 'true' : undefined} onClick={() => void selectManifest(e.manifest)} data-testid="log-entry">
-                <span className="log-message">{e.changelog?.split('\n')[0] || 'No message'}</span>
-                <span className="muted small">
-                  <span className="mono">{shortId(e.manifest)}</span> · {formatDate(e.date)} · signed by {signers || 'nobody'}
-                </span>
-              </button>
-            </li>
-          );
-        })}
+        {log.map((e) => (
+          <li key={e.manifest}>
+            <button type="button" className="list-item log-entry" aria-current={e.manifest === selected ? 'true' : undefined} onClick={() => void selectManifest(e.manifest)} data-testid="log-entry">
+              <span className="log-message">{e.changelog?.split('\n')[0] || 'No message'}</span>
+              <span className="muted small">
+                <span className="mono">{shortId(e.manifest)}</span> · {formatDate(e.date)} · signed by <SignedBy entry={e} />
+              </span>
+            </button>
+          </li>
+        ))}
       </ol>
     </section>
   );
@@ -80,6 +97,56 @@ function Checkout({ target }: { target: string }) {
   );
 }
 
+/** What the user can do about a signer's key: trust it, stop trusting it, or (unknown key) import it first. */
+function TrustAction({ signer }: { signer: Signer }) {
+  const busy = useApp((s) => s.signers.busyKey === signer.keyId);
+  const setKeyTrust = useApp((s) => s.setKeyTrust);
+  if (signer.own) return null;
+  if (signer.trusted) {
+    return (
+      <button type="button" className="quiet" disabled={busy} onClick={() => void setKeyTrust(signer.keyId, false)} data-testid="untrust-key">
+        Stop trusting
+      </button>
+    );
+  }
+  if (signer.name === '?') return <span className="muted small">Key not in this database: import it in Identity to trust it.</span>;
+  return (
+    <button type="button" disabled={busy} onClick={() => void setKeyTrust(signer.keyId, true)} data-testid="trust-key">
+      Trust this key
+    </button>
+  );
+}
+
+/** Who signed the manifest's certs, whether the user trusts each key, and the way to change that. */
+function Signers({ certs }: { certs: CertView[] }) {
+  const keys = useApp((s) => s.identity.keys);
+  const error = useApp((s) => s.signers.error);
+  const signers = useMemo(() => signersOf(certs, keys), [certs, keys]);
+  if (signers.length === 0) return null;
+  return (
+    <div className="signers">
+      <h3>Signed by</h3>
+      <ul className="signer-list" data-testid="signers">
+        {signers.map((s) => (
+          <li key={s.keyId} className="signer" data-testid="signer">
+            <span>
+              {s.name}
+              <SignerMark trusted={s.trusted} own={s.own} />
+            </span>
+            <span className="mono muted small" title={`key item ${s.keyId}`}>
+              key {shortId(s.keyId)}
+            </span>
+            <span className="muted small grow">{s.certs.join(', ')}</span>
+            <TrustAction signer={s} />
+          </li>
+        ))}
+      </ul>
+      {signers.some((s) => !s.trusted) ? <p className="muted small">Untrusted: {UNTRUSTED_MEANING.toLowerCase()} Trust is kept on this machine only.</p> : null}
+      <ErrorLine message={error} testId="signer-error" />
+    </div>
+  );
+}
+
 function Manifest() {
   const manifest = useApp((s) => s.collection.manifest);
   if (!manifest) return null;
@@ -94,6 +161,7 @@ function Manifest() {
         {plural(files.length, 'file')} · {formatBytes(bytes)} · {formatCount(manifest.certs.length)} certs
       </p>
       <ManifestTree entries={manifest.entries} />
+      <Signers certs={manifest.certs} />
       <details className="certs">
         <summary>Certs</summary>
         <table className="table">
@@ -102,7 +170,10 @@ function Manifest() {
               <tr key={i}>
                 <td className="mono">{c.name}</td>
                 <td>{c.value}</td>
-                <td className="muted">{c.signer}</td>
+                <td className="muted">
+                  {c.signer}
+                  {c.trusted ? null : <SignerMark trusted={false} />}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -1,12 +1,13 @@
 /**
  * Who we are: the key sessions run as (or anonymous), each key's fingerprint
- * to share, unlocking a key sealed with a passphrase, making a key, and
- * importing someone's public key.
+ * to share, unlocking a key sealed with a passphrase, making a key,
+ * importing someone's public key, and whose signatures we trust.
  */
-import { type FormEvent, type ReactNode, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import type { IdentityChoice, KeyInfo } from '../../shared/api.js';
 import { ErrorLine } from '../components/ErrorLine.js';
 import { Fingerprint } from '../components/Fingerprint.js';
+import { SignerMark } from '../components/SignerMark.js';
 import { shortId } from '../format.js';
 import { useApp, useAppShallow } from '../store/context.js';
 
@@ -86,8 +87,32 @@ function ShareKey({ k }: { k: KeyInfo }) {
   );
 }
 
+/** Someone else's key: whether certs it signs show as trusted, and the switch (the user's own keys always are). */
+function KeyTrust({ k }: { k: KeyInfo }) {
+  const busy = useApp((s) => s.signers.busyKey === k.id);
+  const setKeyTrust = useApp((s) => s.setKeyTrust);
+  return (
+    <>
+      <SignerMark trusted={k.trusted} own={k.hasPrivate} />
+      {k.hasPrivate ? null : (
+        <div>
+          <button type="button" className={k.trusted ? 'quiet' : undefined} disabled={busy} onClick={() => void setKeyTrust(k.id, !k.trusted)} data-testid={k.trusted ? 'untrust-key' : 'trust-key'}>
+            {k.trusted ? 'Stop trusting' : 'Trust this key'}
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
+
 function KeyList() {
   const keys = useApp((s) => s.identity.keys);
+  const trustError = useApp((s) => s.signers.error);
+  const loadKeys = useApp((s) => s.loadKeys);
+  // Public keys live in the database, which a sync or the command line may have changed since the page loaded.
+  useEffect(() => {
+    void loadKeys();
+  }, [loadKeys]);
   return (
     <div className="card">
       <h2>Keys</h2>
@@ -98,6 +123,7 @@ function KeyList() {
             <th scope="col">Name</th>
             <th scope="col">Fingerprint</th>
             <th scope="col">Kind</th>
+            <th scope="col">Signatures</th>
           </tr>
         </thead>
         <tbody>
@@ -118,10 +144,14 @@ function KeyList() {
                 {k.encrypted ? <span className="badge">passphrase</span> : null}
                 {k.inDatabase ? null : <span className="badge warn">not in database</span>}
               </td>
+              <td>
+                <KeyTrust k={k} />
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
+      <ErrorLine message={trustError} testId="key-trust-error" />
     </div>
   );
 }

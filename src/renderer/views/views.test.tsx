@@ -322,7 +322,7 @@ describe('Collection screen', () => {
     const { store } = renderApp({
       getStatus: () => ok({ database: { path: '/d.db', items: 5, branches: 1 }, configDir: '/c', server: { running: false, patterns: [], connections: [], sessions: 0, itemsSent: 0, itemsReceived: 0 }, sessions: [], version: '0' }),
       listBranches: () => ok([{ name: 'org.example.demo', items: 5, root: '00' }]),
-      log: () => ok([{ manifest: m, date: '2026-01-01T00:00:00Z', author: 'alice', changelog: 'First import', parents: [], certs: [{ name: 'branch', value: 'org.example.demo', signer: 'alice@example.org', signerKey: '11' }] }]),
+      log: () => ok([{ manifest: m, date: '2026-01-01T00:00:00Z', author: 'alice', changelog: 'First import', parents: [], certs: [{ name: 'branch', value: 'org.example.demo', signer: 'alice@example.org', signerKey: '11', trusted: true }] }]),
       show: () => ok({ kind: 'manifest', id: m, certs: [], entries: [{ path: 'docs', type: 'dir' }, { path: 'docs/guide.txt', type: 'file', file: 'cd', size: 6 }, { path: 'README', type: 'file', file: 'ef', size: 3 }] }),
     });
     act(() => store.getState().navigate('collection'));
@@ -333,5 +333,32 @@ describe('Collection screen', () => {
     expect(tree.textContent).toContain('docs/');
     expect(tree.textContent).toContain('guide.txt');
     expect(tree.textContent).toContain('README');
+  });
+
+  it('marks a signer the user does not trust, and Trust this key asks the engine and takes the mark away', async () => {
+    const m = 'ab'.repeat(32);
+    const bob = 'b0'.repeat(32);
+    const certs = (trusted: boolean) => [
+      { name: 'branch', value: 'org.example.demo', signer: 'bob@example.org', signerKey: bob, trusted },
+      { name: 'date', value: '2026-01-01T00:00:00Z', signer: 'bob@example.org', signerKey: bob, trusted },
+    ];
+    const { store, calls } = renderApp({
+      log: () => ok([{ manifest: m, date: '2026-01-01T00:00:00Z', author: 'bob', changelog: 'From bob', parents: [], certs: certs(false) }]),
+      show: () => ok({ kind: 'manifest', id: m, certs: certs(false), entries: [] }),
+      trustKey: (id) => ok({ keyId: id, name: 'bob@example.org', trusted: true, changed: true }),
+    });
+    act(() => store.getState().navigate('collection'));
+    await act(() => store.getState().selectBranch('org.example.demo'));
+    expect(screen.getByTestId('log').textContent).toContain('signed by bob@example.orguntrusted');
+    const signer = screen.getByTestId('signer');
+    const mark = within(signer).getByText('untrusted');
+    expect(mark.getAttribute('title')).toBe('Valid signature, but you have not chosen to trust this key.');
+    expect(within(signer).getByText('branch, date')).toBeTruthy();
+
+    await act(async () => fireEvent.click(within(signer).getByRole('button', { name: 'Trust this key' })));
+    expect(calls.filter((c) => c.method === 'trustKey').map((c) => c.args)).toEqual([[bob]]);
+    expect(screen.queryAllByText('untrusted')).toHaveLength(0);
+    expect(within(screen.getByTestId('signer')).getByText('trusted')).toBeTruthy();
+    expect(within(screen.getByTestId('signer')).getByRole('button', { name: 'Stop trusting' })).toBeTruthy();
   });
 });
