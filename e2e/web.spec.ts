@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, expect, snap, test } from './fixtures.js';
+import { cli, expect, peerWorkspace, snap, test, writeTree } from './fixtures.js';
 
 test('the collection: branches, a log with its signer, the manifest tree, and checkout', async ({ app, demo, workspace }, testInfo) => {
   await app.getByTestId('nav-collection').click();
@@ -32,6 +32,46 @@ test('the collection: branches, a log with its signer, the manifest tree, and ch
 
   await app.emulateMedia({ colorScheme: 'dark' });
   await snap(app, 'collection-dark', (n) => testInfo.outputPath(n));
+});
+
+test('trust in content: a signer whose key you have not chosen to trust is marked until you trust it', async ({ app, demo, workspace }, testInfo) => {
+  // Bob, on another machine, signs a commit on the same branch; this user (alice) has never trusted his key.
+  const bob = peerWorkspace(workspace, 'bob');
+  cli(bob, ['--db', demo.db, 'key', 'generate', 'bob@example.org']);
+  const tree = writeTree(workspace, 'bob-v1', { README: 'Bob was here\n' });
+  cli(bob, ['--db', demo.db, 'commit', tree, '--branch', demo.branch, '--message', 'From bob', '--key', 'bob@example.org']);
+
+  await app.getByTestId('nav-collection').click();
+  await app.getByTestId('branch-list').getByRole('button', { name: new RegExp(demo.branch.replace(/\./g, '\\.')) }).click();
+  const entries = app.getByTestId('log').getByTestId('log-entry');
+  await expect(entries).toHaveCount(3);
+  await expect(entries.first()).toContainText('From bob');
+  await expect(entries.first()).toContainText('signed by bob@example.org');
+  await expect(entries.first().getByTestId('untrusted-mark')).toHaveText('untrusted');
+  // The user's own signatures are never marked.
+  await expect(entries.nth(1).getByTestId('untrusted-mark')).toHaveCount(0);
+
+  const signer = app.getByTestId('signer').filter({ hasText: 'bob@example.org' });
+  const mark = signer.getByTestId('untrusted-mark');
+  await expect(mark).toHaveText('untrusted');
+  await expect(mark).toHaveAttribute('title', 'Valid signature, but you have not chosen to trust this key.');
+  await snap(app, 'collection-untrusted', (n) => testInfo.outputPath(n));
+
+  await signer.getByRole('button', { name: 'Trust this key' }).click();
+  await expect(app.getByTestId('untrusted-mark')).toHaveCount(0);
+  await expect(signer).toContainText('trusted');
+  // The same local list as the command line's: `netsync log` no longer marks him either.
+  expect(cli(workspace, ['--db', demo.db, 'log', demo.branch])).not.toContain('UNTRUSTED');
+  expect(readFileSync(join(workspace.configDir, 'trusted_keys'), 'utf8')).toMatch(/^[0-9a-f]{64} bob@example\.org$/m);
+
+  // Taken back from the Identity screen's key list: the log is marked again.
+  await app.getByTestId('nav-identity').click();
+  const row = app.getByTestId('key-row').filter({ hasText: 'bob@example.org' });
+  await row.getByRole('button', { name: 'Stop trusting' }).click();
+  await expect(row.getByTestId('untrusted-mark')).toHaveText('untrusted');
+  await app.getByTestId('nav-collection').click();
+  await expect(entries.first().getByTestId('untrusted-mark')).toHaveText('untrusted');
+  expect(cli(workspace, ['--db', demo.db, 'log', demo.branch])).toContain('[UNTRUSTED key');
 });
 
 test('a peer that cannot be reached gets one clear sentence after Diff', async ({ app }, testInfo) => {
