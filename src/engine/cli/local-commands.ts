@@ -154,7 +154,7 @@ export const commit: Command = async (ctx, args) => {
       branch,
       message: str(p, 'message'),
       signer,
-      onProgress: (q) => ctx.io.progress(`committing: ${q.files}/${q.totalFiles} files, ${formatBytes(q.bytes)}`),
+      onProgress: (q) => ctx.io.progress(`committing: ${q.files}${q.totalFiles === null ? '' : `/${q.totalFiles}`} files, ${formatBytes(q.bytes)}`),
     });
     ctx.io.clearProgress();
     ctx.io.out(r.changed ? `${r.manifest}` : `${r.manifest} (unchanged: already the head of ${branch})`);

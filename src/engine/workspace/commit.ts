@@ -7,7 +7,7 @@
  * items behind.
  */
 import { closeSync, constants, type Dirent, lstatSync, openSync, readdirSync, readFileSync, readSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { fail } from '../errors.js';
 import { toHex } from '../hash.js';
 import type { KeyPair } from '../keys/ed25519.js';
@@ -32,7 +32,7 @@ import {
 } from '../items/format.js';
 import { branchHeads } from '../store/history.js';
 import type { WriteStore } from '../store/store.js';
-import { FileReader, Found, readHere } from './file-reader.js';
+import { Found, Listed, TreeReader, type WalkStep, walkHere } from './file-reader.js';
 
 export interface Signer {
   name: string;
@@ -44,7 +44,8 @@ export interface CommitOptions {
   message?: string;
   signer: Signer;
   date?: Date;
-  onProgress?: (p: { files: number; totalFiles: number; bytes: number }) => void;
+  /** `totalFiles` is null while the tree is still being listed. */
+  onProgress?: (p: { files: number; totalFiles: number | null; bytes: number }) => void;
 }
 
 export interface CommitResult {
@@ -55,58 +56,36 @@ export interface CommitResult {
   changed: boolean;
 }
 
-interface WalkEntry {
-  path: string;
-  abs: string;
-  /** Folder or regular file; which file type (executable or not) is known once it is read. */
-  dir: boolean;
-}
-
 const READ_BLOCK = 1 << 20;
 const BATCH_BYTES = 32 << 20;
 const BATCH_FILES = 2000;
+/** The first step's files: the storing thread starts once these are read, not 2,000. */
+const FIRST_BATCH_FILES = 250;
+/** Below this many files, walking and reading on this thread costs less than starting the worker. */
+const READER_MIN_FILES = 256;
 
 /**
- * The folders and files under `root`, sorted by name at each level, from the
- * folder listings alone (the file types readdir reports): the files' modes
- * and sizes come when they are read. Symbolic links and special files are
- * refused, as docs/FORMAT.md says.
+ * Whether the tree under `root` holds more than `limit` files: lists folders
+ * only until it knows. Errors are left to the walk that follows, which
+ * reports them in order.
  */
-export function walkTree(root: string): WalkEntry[] {
-  const out: WalkEntry[] = [];
-  const visit = (abs: string, rel: string) => {
+function holdsMoreFilesThan(root: string, limit: number): boolean {
+  let files = 0;
+  const visit = (abs: string): boolean => {
     let names: Dirent[];
     try {
       names = readdirSync(abs, { withFileTypes: true });
-    } catch (e) {
-      return fail('io', `cannot read directory ${abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    } catch {
+      return false;
     }
-    names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const d of names) {
-      const childAbs = join(abs, d.name);
-      const childRel = rel ? `${rel}/${d.name}` : d.name;
-      const problem = pathProblem(childRel);
-      if (problem) fail('usage', `cannot commit ${childAbs}: ${problem}`);
-      if (d.isSymbolicLink()) fail('usage', `${childAbs} is a symbolic link; Netsync records regular files and folders only`);
       if (d.isDirectory()) {
-        out.push({ path: childRel, abs: childAbs, dir: true });
-        visit(childAbs, childRel);
-      } else if (d.isFile()) {
-        out.push({ path: childRel, abs: childAbs, dir: false });
-      } else {
-        fail('usage', `${childAbs} is not a regular file or folder`);
-      }
+        if (visit(join(abs, d.name))) return true;
+      } else if (++files > limit) return true;
     }
+    return false;
   };
-  let st: Stats;
-  try {
-    st = lstatSync(root);
-  } catch {
-    return fail('io', `cannot read ${root}: no such folder`);
-  }
-  if (!st.isDirectory()) fail('usage', `${root} is not a folder`);
-  visit(root, '');
-  return out;
+  return visit(root);
 }
 
 /** Streams a large file through the chunker in bounded memory; returns its file item's id and size. */
@@ -155,70 +134,107 @@ export function signCert(store: WriteStore, signer: Signer, manifest: Buffer, na
   return store.put(encodeCert(manifest, keyId, name, v, signature)).id;
 }
 
-/** Below this many files, reading them on this thread costs less than starting the reader. */
-const READER_MIN_FILES = 256;
-
 export async function commitDirectory(store: WriteStore, dir: string, opts: CommitOptions): Promise<CommitResult> {
   if (!isValidBranchName(opts.branch)) fail('usage', `"${opts.branch}" is not a valid branch name`);
-  const entries = walkTree(dir);
-  const files = entries.filter((e) => !e.dir);
-  const manifestEntries: ManifestEntry[] = entries.filter((e) => e.dir).map((e) => ({ path: e.path, type: EntryType.Dir }));
-  let bytes = 0;
-  // The reader puts each content after the inline file header: the batch holds whole items.
-  const reader = files.length >= READER_MIN_FILES ? await FileReader.start(INLINE_MAX, BATCH_BYTES, INLINE_FILE_HEADER) : null;
-  const read = (from: number) => {
-    const paths = files.slice(from, from + BATCH_FILES).map((f) => f.abs);
-    const batch = reader ? reader.read(paths) : readHere(paths, INLINE_MAX, BATCH_BYTES, INLINE_FILE_HEADER);
-    batch.catch(() => {}); // awaited in its turn; no unhandled rejection if the commit fails first
-    return batch;
-  };
+  let st: Stats;
   try {
-    // The next batch is read (in the worker) while this one is hashed and stored.
-    let from = 0;
-    let ahead = files.length > 0 ? read(0) : null;
-    while (ahead) {
-      const batch = await ahead;
-      const start = from;
-      from += batch.found.length;
-      ahead = from < files.length ? read(from) : null;
+    st = lstatSync(dir);
+  } catch {
+    return fail('io', `cannot read ${dir}: no such folder`);
+  }
+  if (!st.isDirectory()) fail('usage', `${dir} is not a folder`);
+  // The worker lists the tree and reads its files ahead of this thread, which
+  // checks each path as it comes and stores the files; folders are listed and checked
+  // in the order a walk meets them, so the first problem met is the one reported.
+  const options = { sep, firstFiles: FIRST_BATCH_FILES, batchFiles: BATCH_FILES, max: INLINE_MAX, budget: BATCH_BYTES, prefix: INLINE_FILE_HEADER };
+  const steps = holdsMoreFilesThan(dir, READER_MIN_FILES) ? await TreeReader.start(dir, options) : walkHere(dir, options);
+  const manifestEntries: ManifestEntry[] = [];
+  /** Files listed whose content has not come yet, oldest first. */
+  const unread: string[] = [];
+  let unreadHead = 0;
+  let files = 0;
+  let bytes = 0;
+  try {
+    // Two steps asked for ahead: the worker and this thread take about as long per step,
+    // and with one the faster waited for the slower's every hiccup.
+    const ahead: Promise<WalkStep>[] = [];
+    const ask = () => {
+      const step = steps.next();
+      step.catch(() => {}); // awaited in its turn; no unhandled rejection if the commit fails first
+      ahead.push(step);
+    };
+    ask();
+    ask();
+    for (let done = false; !done; ) {
+      const step: WalkStep = await ahead.shift()!;
+      done = step.done;
+      if (!done) ask();
+      const paths = step.paths === '' ? [] : step.paths.split('\0');
+      for (let i = 0; i < paths.length; i++) {
+        const rel = paths[i]!;
+        const problem = pathProblem(rel);
+        if (problem) fail('usage', `cannot commit ${join(dir, rel)}: ${problem}`);
+        switch (step.types[i]) {
+          case Listed.Dir:
+            manifestEntries.push({ path: rel, type: EntryType.Dir });
+            break;
+          case Listed.File:
+            unread.push(rel);
+            break;
+          case Listed.SymbolicLink:
+            return fail('usage', `${join(dir, rel)} is a symbolic link; Netsync records regular files and folders only`);
+          default:
+            return fail('usage', `${join(dir, rel)} is not a regular file or folder`);
+        }
+      }
+      if (step.failed) fail('io', `cannot read directory ${step.failed.abs}: ${step.failed.code}`);
+      const first = unreadHead;
+      unreadHead += step.found.length;
       const large: number[] = [];
       store.batch(() => {
         let at = 0;
-        for (let i = 0; i < batch.found.length; i++) {
-          const f = files[start + i]!;
-          switch (batch.found[i]) {
+        for (let i = 0; i < step.found.length; i++) {
+          const rel = unread[first + i]!;
+          switch (step.found[i]) {
             case Found.Small: {
-              const item = Buffer.from(batch.buffer, at, INLINE_FILE_HEADER.length + batch.sizes[i]!);
+              const item = Buffer.from(step.buffer, at, INLINE_FILE_HEADER.length + step.sizes[i]!);
               at += item.length;
-              manifestEntries.push({ path: f.path, type: fileType(batch.modes[i]!), file: store.put(item).id });
-              bytes += batch.sizes[i]!;
+              manifestEntries.push({ path: rel, type: fileType(step.modes[i]!), file: store.put(item).id });
+              bytes += step.sizes[i]!;
               break;
             }
             case Found.Large:
               large.push(i);
               break;
             case Found.Unreadable:
-              return fail('io', `cannot read ${f.abs}: ${batch.codes[i]}`);
+              return fail('io', `cannot read ${join(dir, rel)}: ${step.codes[i]}`);
             default:
-              return fail('usage', `${f.abs} changed while committing: it is now ${batch.codes[i]}`);
+              return fail('usage', `${join(dir, rel)} changed while committing: it is now ${step.codes[i]}`);
           }
         }
       });
       for (const i of large) {
-        const f = files[start + i]!;
-        const { id, size } = storeChunked(store, f.abs);
-        manifestEntries.push({ path: f.path, type: fileType(batch.modes[i]!), file: id });
+        const { id, size } = storeChunked(store, join(dir, unread[first + i]!));
+        manifestEntries.push({ path: unread[first + i]!, type: fileType(step.modes[i]!), file: id });
         bytes += size;
       }
-      opts.onProgress?.({ files: from, totalFiles: files.length, bytes });
+      files += step.found.length;
+      // The total is known once the walk is over.
+      opts.onProgress?.({ files, totalFiles: step.done ? files : null, bytes });
+      // Forget what has been stored (the list holds only what is still to come).
+      if (unreadHead > 4096) {
+        unread.splice(0, unreadHead);
+        unreadHead = 0;
+      }
     }
   } finally {
-    await reader?.close();
+    await steps.close();
   }
+  if (unreadHead !== unread.length) fail('io', `the walk of ${dir} ended with ${unread.length - unreadHead} files unread`);
   return store.batch(() => {
     const manifest = store.put(encodeManifest(manifestEntries)).id;
     const heads = store.branchId(opts.branch) === null ? [] : branchHeads(store, opts.branch);
-    const result = { manifest: toHex(manifest), files: files.length, bytes };
+    const result = { manifest: toHex(manifest), files, bytes };
     if (heads.length === 1 && heads[0]!.equals(manifest)) return { ...result, changed: false };
     store.put(encodeKey(opts.signer.name, opts.signer.pair.publicKey));
     const sign = (name: string, value: string) => signCert(store, opts.signer, manifest, name, value);

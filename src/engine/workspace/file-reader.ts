@@ -1,16 +1,18 @@
 /**
- * Reads the files of a commit: for each path its mode and size, and the
- * content of those small enough to be stored inline. A large commit does this
- * in a worker thread, one batch ahead of the thread that hashes, verifies and
- * stores: committing many small files is half system calls (open, fstat,
- * read, close) and half hashing and SQLite, and on two cores they overlap
- * (docs/PERFORMANCE.md has the figures). The worker only reads; it never
- * touches the database, and what it returns is checked on the main thread.
+ * Lists and reads the tree of a commit: its folders and files in order, for
+ * each file its mode and size, and the content of those small enough to be
+ * stored inline. A large commit does this in a worker thread, a step ahead
+ * of the thread that hashes, verifies and stores: committing many small
+ * files is half system calls (readdir, open, fstat, read, close) and half
+ * hashing and SQLite, and on two cores they overlap (docs/PERFORMANCE.md has
+ * the figures). The worker only lists and reads; it never touches the
+ * database, and what it returns is checked on the main thread.
  *
- * `readBatch` is the one implementation: a small commit calls it on its own
- * thread, and the worker runs the same function, given to it as source text
- * (no file to locate in the CLI bundle, the Electron build or the tests).
- * So it must stay self-contained: no imports, only its parameters.
+ * `walkAndRead` and `readBatch` are the one implementation: a small commit
+ * runs them on its own thread, and the worker runs the same functions, given
+ * to it as source text (no file to locate in the CLI bundle, the Electron
+ * build or the tests). So they must stay self-contained: no imports, only
+ * their parameters.
  */
 import * as fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
@@ -109,53 +111,177 @@ export function readBatch(io: Fs, paths: readonly string[], max: number, budget:
   return { found, modes, sizes, codes, buffer: out.buffer as ArrayBuffer };
 }
 
+/** What readdir says a listed path is. */
+export const enum Listed {
+  Dir = 0,
+  File = 1,
+  SymbolicLink = 2,
+  /** A FIFO, a socket, a device. */
+  Other = 3,
+}
+
+/** One step of a walk: what was listed since the step before, and the files read since. */
+export interface WalkStep extends BatchRead {
+  /** The paths listed, relative to the root and '/'-separated, in walk order, joined by '\0' ('' for none). */
+  paths: string;
+  types: Listed[];
+  /** A folder that could not be listed: the walk ends there. */
+  failed: { abs: string; code: string } | null;
+  /** The walk is over and every file listed has been read. */
+  done: boolean;
+}
+
+export interface WalkOptions {
+  /** The platform's path separator (the worker has no node:path). */
+  sep: string;
+  /** Files listed before the first step: few, so that the storing thread starts early. */
+  firstFiles: number;
+  /** Files listed before each later step. */
+  batchFiles: number;
+  max: number;
+  budget: number;
+  prefix: Uint8Array;
+}
+
+type WalkFs = Fs & Pick<typeof fs, 'readdirSync'>;
+
+/**
+ * Lists the tree under `root` depth first, each folder's names in sorted
+ * order (what a commit records), and reads its files as it goes: each step
+ * holds the paths listed since the last one and the contents read since
+ * (`read` stops at the byte budget; files listed but not read yet are read
+ * in the next step). Runs in the commit's worker, so listing a large tree
+ * overlaps with storing it, and on the calling thread for a small one. Like
+ * readBatch it must stay self-contained: it is given to the worker as source
+ * text, with readBatch as `read`.
+ */
+export function* walkAndRead(io: WalkFs, root: string, o: WalkOptions, read: typeof readBatch): Generator<WalkStep, void, void> {
+  let paths: string[] = [];
+  let types: number[] = [];
+  let unread: string[] = [];
+  let target = o.firstFiles;
+  const step = (failed: WalkStep['failed'], last: boolean): WalkStep => {
+    const r = unread.length > 0 ? read(io, unread, o.max, o.budget, o.prefix) : { found: [], modes: [], sizes: [], codes: [], buffer: new ArrayBuffer(0) };
+    unread = unread.slice(r.found.length);
+    const out: WalkStep = {
+      found: r.found,
+      modes: r.modes,
+      sizes: r.sizes,
+      codes: r.codes,
+      buffer: r.buffer,
+      paths: paths.join('\0'),
+      types,
+      failed,
+      done: failed !== null || (last && unread.length === 0),
+    };
+    paths = [];
+    types = [];
+    target = o.batchFiles;
+    return out;
+  };
+  type Frame = { abs: string; rel: string; names: fs.Dirent[]; next: number };
+  const frames: Frame[] = [];
+  const list = (abs: string, rel: string): string | null => {
+    try {
+      const names = io.readdirSync(abs, { withFileTypes: true });
+      names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      frames.push({ abs, rel, names, next: 0 });
+      return null;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code ?? String(e);
+    }
+  };
+  const rootFailure = list(root, '');
+  if (rootFailure !== null) {
+    yield step({ abs: root, code: rootFailure }, true);
+    return;
+  }
+  while (frames.length > 0) {
+    const top = frames[frames.length - 1]!;
+    if (top.next === top.names.length) {
+      frames.pop();
+      continue;
+    }
+    const d = top.names[top.next++]!;
+    const rel = top.rel ? `${top.rel}/${d.name}` : d.name;
+    const abs = top.abs + o.sep + d.name;
+    // 0 folder, 1 file, 2 symbolic link, 3 anything else (Listed; numbers, since this runs from source text).
+    const type = d.isDirectory() ? 0 : d.isFile() ? 1 : d.isSymbolicLink() ? 2 : 3;
+    paths.push(rel);
+    types.push(type);
+    if (type === 0) {
+      const failure = list(abs, rel);
+      if (failure !== null) {
+        yield step({ abs, code: failure }, true);
+        return;
+      }
+    } else if (type === 1) {
+      unread.push(abs);
+      if (unread.length >= target) yield step(null, false);
+    }
+  }
+  for (;;) {
+    const last = step(null, true);
+    yield last;
+    if (last.done) return;
+  }
+}
+
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const Found = { Small: 0, Large: 1, Unreadable: 2, NotAFile: 3 };
 const readBatch = ${readBatch.toString()};
-parentPort.on('message', ({ id, joined, max, budget, prefix }) => {
-  const r = readBatch(fs, joined.split('\\0'), max, budget, prefix);
-  parentPort.postMessage({ id, ...r }, [r.buffer]);
+const walkAndRead = ${walkAndRead.toString()};
+let walk = null;
+parentPort.on('message', (m) => {
+  if (m.root !== undefined) walk = walkAndRead(fs, m.root, m.options, readBatch);
+  const next = walk.next();
+  const step = next.done ? { found: [], modes: [], sizes: [], codes: [], buffer: new ArrayBuffer(0), paths: '', types: [], failed: null, done: true } : next.value;
+  parentPort.postMessage(step, [step.buffer]);
 });
 `;
 
-/** Reads batches in a worker thread; several may be asked for ahead, they come back in order. */
-export class FileReader {
+/**
+ * The steps of a walk, one at a time; `next` may be called again before the
+ * last step has come, and after the walk is over (it then gives an empty step
+ * that is `done`).
+ */
+export interface WalkSteps {
+  next(): Promise<WalkStep>;
+  close(): Promise<void>;
+}
+
+/** Walks and reads in a worker thread; steps come back in the order they were asked for. */
+export class TreeReader implements WalkSteps {
   private readonly worker: Worker;
-  private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (r: BatchRead) => void; reject: (e: Error) => void }>();
+  private readonly waiting: { resolve: (r: WalkStep) => void; reject: (e: Error) => void }[] = [];
   private failure: Error | null = null;
+  private started = false;
 
   /** Starts the worker (worker_threads is loaded here, not by every command that loads this module). */
-  static async start(max: number, budget: number, prefix: Uint8Array = new Uint8Array(0)): Promise<FileReader> {
+  static async start(root: string, options: WalkOptions): Promise<TreeReader> {
     const { Worker } = await import('node:worker_threads');
-    return new FileReader(new Worker(WORKER_SOURCE, { eval: true }), max, budget, prefix);
+    return new TreeReader(new Worker(WORKER_SOURCE, { eval: true }), root, options);
   }
 
   private constructor(
     worker: Worker,
-    private readonly max: number,
-    private readonly budget: number,
-    private readonly prefix: Uint8Array,
+    private readonly root: string,
+    private readonly options: WalkOptions,
   ) {
     this.worker = worker;
-    this.worker.on('message', (reply: BatchRead & { id: number }) => {
-      const waiter = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      waiter?.resolve(reply);
-    });
+    this.worker.on('message', (step: WalkStep) => this.waiting.shift()?.resolve(step));
     this.worker.on('error', (e) => this.abort(e));
     this.worker.on('exit', (code) => this.abort(new Error(`the file reader stopped (exit code ${code})`)));
   }
 
-  read(paths: readonly string[]): Promise<BatchRead> {
+  next(): Promise<WalkStep> {
     if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    const reply = new Promise<BatchRead>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    // One string: cloning 2,000 strings one by one cost more than reading the files.
-    this.worker.postMessage({ id, joined: paths.join('\0'), max: this.max, budget: this.budget, prefix: this.prefix });
-    return reply;
+    const step = new Promise<WalkStep>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    this.worker.postMessage(this.started ? {} : { root: this.root, options: this.options });
+    this.started = true;
+    return step;
   }
 
   async close(): Promise<void> {
@@ -165,12 +291,27 @@ export class FileReader {
 
   private abort(e: Error): void {
     this.failure ??= e;
-    for (const w of this.pending.values()) w.reject(e);
-    this.pending.clear();
+    for (const w of this.waiting) w.reject(e);
+    this.waiting.length = 0;
   }
 }
 
-/** Reads on the calling thread (a small commit: starting a worker would cost more). */
+/** What `next` gives once the walk is over (the worker says the same). */
+const OVER: WalkStep = Object.freeze({ found: [], modes: [], sizes: [], codes: [], buffer: new ArrayBuffer(0), paths: '', types: [], failed: null, done: true });
+
+/** Walks and reads on the calling thread (a small tree: starting a worker would cost more). */
+export function walkHere(root: string, options: WalkOptions): WalkSteps {
+  const walk = walkAndRead(fs, root, options, readBatch);
+  return {
+    next: () => {
+      const step = walk.next();
+      return Promise.resolve(step.done ? OVER : step.value);
+    },
+    close: async () => {},
+  };
+}
+
+/** Reads on the calling thread (the tests compare it with a walk's steps). */
 export function readHere(paths: readonly string[], max: number, budget: number, prefix?: Uint8Array): Promise<BatchRead> {
   return Promise.resolve(readBatch(fs, paths, max, budget, prefix));
 }
