@@ -13,6 +13,7 @@ import { EMPTY_NODE, type TrieNode } from '../index/trie-rules.js';
 import { Kind, type Item, KIND_NAMES, itemId } from '../items/format.js';
 import { INDEX_TABLES, MIGRATIONS, migrate } from './schema.js';
 import { Indexer } from './indexer.js';
+import { RecentItems } from './recent-items.js';
 import { verifyItem } from './verify.js';
 
 export interface StoredItem {
@@ -410,7 +411,7 @@ export interface PutResult {
   item: Item | null;
 }
 
-/** How many recently inserted items a WriteStore remembers the kind and size of (about 25 MB at most). */
+/** How many recently inserted items a WriteStore remembers the kind and size of (about 12 MB at most). */
 const RECENT_MAX = 1 << 18;
 
 export class WriteStore extends ReadStore {
@@ -425,7 +426,7 @@ export class WriteStore extends ReadStore {
    * inserted items enter, it is emptied when a batch rolls back (they are
    * gone), and when full it starts over.
    */
-  private readonly recent = new Map<string, number>();
+  private readonly recent = new RecentItems(RECENT_MAX);
 
   private constructor(db: Database.Database, path: string) {
     super(db, path);
@@ -477,15 +478,12 @@ export class WriteStore extends ReadStore {
     const size = 'size' in item ? item.size : bytes.length;
     if (this.insertItem.run(id, item.kind, size, bytes).changes === 0) return { id, inserted: false, item: null };
     this.indexer.indexItem(id, item);
-    if (this.recent.size >= RECENT_MAX) this.recent.clear();
-    this.recent.set(id.toString('latin1'), item.kind * 2 ** 32 + size);
+    this.recent.add(id, item.kind, size);
     return { id, inserted: true, item };
   }
 
   override meta(id: Uint8Array): { kind: Kind; size: number } | null {
-    const known = this.recent.get(Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1'));
-    if (known === undefined) return super.meta(id);
-    return { kind: Math.floor(known / 2 ** 32) as Kind, size: known % 2 ** 32 };
+    return (this.recent.get(id) as { kind: Kind; size: number } | null) ?? super.meta(id);
   }
 
   /**
