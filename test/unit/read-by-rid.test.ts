@@ -4,7 +4,7 @@
  * the items read by id, whatever the batch's size and repeats.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeInlineFile } from '../../src/engine/items/format.js';
+import { encodeInlineFile, encodeKey } from '../../src/engine/items/format.js';
 import { RID_BATCH, type WriteStore } from '../../src/engine/store/store.js';
 import { newStore } from '../helpers/store.js';
 
@@ -18,7 +18,11 @@ describe('getManyByRid', () => {
     const { store } = newStore();
     open.push(store);
     store.batch(() => {
-      for (let i = 0; i < 200; i++) store.put(encodeInlineFile(Buffer.from(`file ${i}`)));
+      for (let i = 0; i < 200; i++) {
+        // Sizes from 0 to ~3 KiB, and a key every 10 items: kinds and lengths differ from row to row.
+        store.put(encodeInlineFile(Buffer.alloc((i * 37) % 3000, `file ${i}`)));
+        if (i % 10 === 0) store.put(encodeKey(`key${i}@example.org`, Buffer.alloc(32, i)));
+      }
     });
     const rows = (store.db.prepare('SELECT rid, id FROM items ORDER BY rid').raw().all() as [number, Buffer][]).slice(0, 150);
     const rids = rows.map(([rid]) => rid);
@@ -32,6 +36,7 @@ describe('getManyByRid', () => {
     // A row number with no item is simply absent; repeats are returned once.
     const missing = store.getManyByRid([rids[0]!, 999_999, rids[0]!]);
     expect([...missing.keys()]).toEqual([rids[0]]);
+    expect(store.getManyByRid([999_998, 999_999]).size).toBe(0);
     expect(() => store.getManyByRid([])).toThrow();
     expect(() => store.getManyByRid(Array.from({ length: RID_BATCH + 1 }, (_, i) => rids[i]!))).toThrow();
   });
