@@ -16,7 +16,7 @@ import { runClientSession } from '../../src/engine/protocol/client.js';
 import type { Limits } from '../../src/engine/protocol/connection.js';
 import { branchFilter } from '../../src/engine/protocol/patterns.js';
 import { type ServerTuning, startServer } from '../../src/engine/protocol/server.js';
-import { credentialsFor } from '../../src/engine/security/certificate.js';
+import { type TlsCredentials, credentialsFor } from '../../src/engine/security/certificate.js';
 import { clientTlsOptions, serverTlsOptions } from '../../src/engine/security/tls.js';
 import type { SessionSummary } from '../../src/shared/sync.js';
 import { FrameDecoder, type Message, decodeMessage, encodeMessage } from '../../src/engine/protocol/frames.js';
@@ -235,7 +235,8 @@ function collectionFrom(items: Map<string, Item>, selects: (branch: string) => b
     }
   }
   for (const [id, item] of items) {
-    if (item.kind === Kind.Cert && manifests.has(toHex(item.manifest))) {
+    // Every cert on a selected manifest, but a `branch` cert only with the branch it names.
+    if (item.kind === Kind.Cert && manifests.has(toHex(item.manifest)) && (item.name !== 'branch' || selects(item.value.toString('utf8')))) {
       out.add(id);
       out.add(toHex(item.key));
     }
@@ -341,10 +342,13 @@ export class RawPeer {
   private readonly connected: Promise<void>;
   private listeners: (() => void)[] = [];
 
-  /** `socket`: speak over a connection accepted elsewhere (a fake server's side) instead of connecting to `port`. */
-  constructor(port: number, options: { timeoutMs?: number; tcp?: boolean; socket?: Socket } = {}) {
+  /**
+   * `socket`: speak over a connection accepted elsewhere (a fake server's side) instead of connecting to `port`.
+   * `credentials`: present this key in the TLS handshake (anonymous without).
+   */
+  constructor(port: number, options: { timeoutMs?: number; tcp?: boolean; socket?: Socket; credentials?: TlsCredentials } = {}) {
     const host = '127.0.0.1';
-    this.socket = options.socket ?? (options.tcp ? connectTcp({ host, port }) : connectTls({ host, port, ...clientTlsOptions(null) }));
+    this.socket = options.socket ?? (options.tcp ? connectTcp({ host, port }) : connectTls({ host, port, ...clientTlsOptions(options.credentials ?? null) }));
     this.socket.setNoDelay(true);
     this.connected = options.socket
       ? Promise.resolve()

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kind, decodeItem, encodeCert, encodeKey, itemId } from '../../src/engine/items/format.js';
 import type { RunningServer } from '../../src/engine/protocol/api.js';
 import { DEFAULT_LIMITS, type Limits } from '../../src/engine/protocol/connection.js';
-import { FrameType, type Message, Stage, encodeMessage } from '../../src/engine/protocol/frames.js';
+import { FrameType, type Message, PROTOCOL_VERSION, Stage, encodeMessage } from '../../src/engine/protocol/frames.js';
 import { ReadStore, type WriteStore } from '../../src/engine/store/store.js';
 import {
   RawPeer,
@@ -95,7 +95,7 @@ async function goodSync(): Promise<void> {
 function hello(overrides: Partial<Extract<Message, { type: FrameType.Hello }>['hello']> = {}): Message {
   return {
     type: FrameType.Hello,
-    hello: { minVersion: 1, maxVersion: 1, flags: 3, nonce: randomBytes(16), patterns: ['org.good.main'], slots: [], ...overrides },
+    hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: 3, nonce: randomBytes(16), patterns: ['org.good.main'], slots: [], ...overrides },
   };
 }
 
@@ -160,7 +160,7 @@ describe('hostile peers against a live server', () => {
   it('a HELLO with a version the server does not speak: ERROR version (2), close', async () => {
     const r = await alongsideGoodSync(async () => {
       const p = new RawPeer(server.port);
-      await p.send(hello({ minVersion: 2, maxVersion: 3 }));
+      await p.send(hello({ minVersion: PROTOCOL_VERSION + 1, maxVersion: PROTOCOL_VERSION + 2 }));
       return p.closed;
     });
     expect(errorOf(r)).toMatchObject({ code: 2 });
@@ -422,7 +422,7 @@ describe('bad items are refused, nothing bad is stored, the server keeps serving
 });
 
 describe('hostile servers against a client', () => {
-  const welcomeWith = (extra: string[]): Message => ({ type: FrameType.Welcome, welcome: { version: 1, flags: 0, refused: [], extra } });
+  const welcomeWith = (extra: string[]): Message => ({ type: FrameType.Welcome, welcome: { version: PROTOCOL_VERSION, flags: 0, refused: [], extra } });
 
   /** Runs a pull from an empty database against a scripted server; returns the client's error and what it sent. */
   async function pullFrom(script: (peer: RawPeer) => Promise<void>): Promise<{ error: Error | null; ms: number; sent: Message[]; db: string }> {

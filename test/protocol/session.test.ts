@@ -321,9 +321,10 @@ describe('a manifest on two branches, only one of them synced', () => {
    * A holds m on org.x (with alice's certs); B holds the same m (its files and
    * the manifest, none of A's certs) on org.y, by bob. Syncing org.y gives A
    * bob's org.y cert, and then A's org.y collection also holds A's own certs
-   * on m (a collection has every cert on its manifests): something B lacks,
-   * found only once the first transfer is done. The FINAL roots differ
-   * (docs/PROTOCOL.md §4.4) and a second sync finishes the job.
+   * on m (a collection has every cert on its manifests, but the `branch` certs
+   * naming other branches): something B lacks, found only once the first
+   * transfer is done. The FINAL roots differ (docs/PROTOCOL.md §4.4) and a
+   * second sync finishes the job.
    */
   it('the first session leaves different roots, so the client runs a second at once that reaches the union', async () => {
     const a = newDbPath('netsync-two-a-');
@@ -340,12 +341,14 @@ describe('a manifest on two branches, only one of them synced', () => {
     const server = await serve(a);
     const first = await client(b, server, ['org.y']);
     // Session 1 sends bob's key and his org.y cert; A's org.y collection then also holds
-    // alice's key and her date, author and org.x branch certs on m, which B lacks: the
-    // roots differ, and session 2 brings those 4.
+    // alice's key and her date and author certs on m, which B lacks: the roots differ, and
+    // session 2 brings those 3. Her org.x branch cert is not in org.y's collection: B,
+    // which asked for org.y only, never learns the name org.x.
     expect(first.sessions).toBe(2);
     expect(first.converged).toBe(true);
     expect(first.itemsSent).toBe(2);
-    expect(first.itemsReceived).toBe(4);
+    expect(first.itemsReceived).toBe(3);
+    expect(withStore(b, (s) => s.branches().map((br) => br.name))).toEqual(['org.y']);
     const ra = withStore(a, (s) => memberIds(s, 'org.y'));
     const rb = withStore(b, (s) => memberIds(s, 'org.y'));
     expect(sorted(rb)).toEqual(sorted(ra));

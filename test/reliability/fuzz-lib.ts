@@ -28,7 +28,7 @@ import {
 } from '../../src/engine/items/format.js';
 import type { ClientOptions } from '../../src/engine/protocol/api.js';
 import { runClientSession } from '../../src/engine/protocol/client.js';
-import { FrameDecoder, FrameType, MAX_FRAME, type Message, encodeMessage } from '../../src/engine/protocol/frames.js';
+import { FrameDecoder, FrameType, MAX_FRAME, type Message, PROTOCOL_VERSION, encodeMessage } from '../../src/engine/protocol/frames.js';
 import { RecordType, encodeMessage as encodeReconMessage } from '../../src/engine/recon/messages.js';
 import type { LocalServer } from '../../src/engine/protocol/server.js';
 import { clientTlsOptions } from '../../src/engine/security/tls.js';
@@ -277,11 +277,11 @@ function randomFrame(rnd: SeededRandom): { frame: Buffer; op: string } {
     case 4:
       m = {
         type: FrameType.Hello,
-        hello: { minVersion: rnd.int(3), maxVersion: rnd.int(3), flags: rnd.int(256), nonce: rnd.bytes(16), patterns: ['org.fuzz.*'], slots: [] },
+        hello: { minVersion: rnd.int(PROTOCOL_VERSION + 2), maxVersion: rnd.int(PROTOCOL_VERSION + 2), flags: rnd.int(256), nonce: rnd.bytes(16), patterns: ['org.fuzz.*'], slots: [] },
       };
       break;
     case 5:
-      m = { type: FrameType.Welcome, welcome: { version: 1, flags: rnd.int(2), refused: [], extra: ['org.fuzz.x'] } };
+      m = { type: FrameType.Welcome, welcome: { version: PROTOCOL_VERSION, flags: rnd.int(2), refused: [], extra: ['org.fuzz.x'] } };
       break;
     case 6:
       m = { type: FrameType.Error, code: rnd.int(256), message: 'x'.repeat(rnd.int(5000)) };

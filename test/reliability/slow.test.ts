@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeInlineFile } from '../../src/engine/items/format.js';
 import type { RunningServer, ServerEvent } from '../../src/engine/protocol/api.js';
 import { DEFAULT_LIMITS, type Limits } from '../../src/engine/protocol/connection.js';
-import { FrameType, type Message, encodeMessage } from '../../src/engine/protocol/frames.js';
+import { FrameType, type Message, PROTOCOL_VERSION, encodeMessage } from '../../src/engine/protocol/frames.js';
 import { clientTlsOptions } from '../../src/engine/security/tls.js';
 import {
   aliceSigner,
@@ -85,7 +85,7 @@ afterAll(async () => {
 });
 
 function hello(flags: number, patterns: string[]): Buffer {
-  const m: Message = { type: FrameType.Hello, hello: { minVersion: 1, maxVersion: 1, flags, nonce: randomBytes(16), patterns, slots: [] } };
+  const m: Message = { type: FrameType.Hello, hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags, nonce: randomBytes(16), patterns, slots: [] } };
   return encodeMessage(m);
 }
 

@@ -7,9 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/engine/hash.js';
 import { EMPTY_NODE } from '../../src/engine/index/trie-rules.js';
-import { Kind, decodeItem, encodeInlineFile, encodeKey, itemId } from '../../src/engine/items/format.js';
+import { Kind, certSignedBytes, decodeItem, encodeCert, encodeInlineFile, encodeKey, itemId } from '../../src/engine/items/format.js';
+import { signBytes } from '../../src/engine/keys/ed25519.js';
+import { credentialsFor } from '../../src/engine/security/certificate.js';
 import { NetsyncError } from '../../src/engine/errors.js';
-import { FrameType, HELLO_SENDS, type Message } from '../../src/engine/protocol/frames.js';
+import { FrameType, HELLO_SENDS, type Message, PROTOCOL_VERSION } from '../../src/engine/protocol/frames.js';
 import { ReadStore } from '../../src/engine/store/store.js';
 import { signCert } from '../../src/engine/workspace/commit.js';
 import { RawPeer, addBranchCerts, buildHistory, copyItems, memberIds, newDbPath, snapshotDb, sorted, withStore } from '../helpers/net.js';
@@ -33,13 +35,19 @@ let srv: SecureServer;
 let secretIds: Buffer[];
 let secretHashes: Buffer[];
 let aIds: Buffer[];
+/** A manifest the owner put into both a.x and b.y (the same tree committed to both), and its branch=b.y cert. */
+let shared: Buffer;
+let sharedB: Buffer;
 
 beforeAll(async () => {
   serverDb = newDbPath('netsync-sec-access-');
   withStore(serverDb, (s) => {
-    buildHistory(s, owner, 'a.x', { commits: 3, seed: 1 });
+    const a = buildHistory(s, owner, 'a.x', { commits: 3, seed: 1 });
     buildHistory(s, owner, 'b.y', { commits: 3, seed: 2 });
     buildHistory(s, owner, 'pub.x', { commits: 2, seed: 3 });
+    // Its branch=b.y cert is in b.y's collection only: a reader of a.x gets the manifest, not that name.
+    shared = a.manifests.at(-1)!;
+    [sharedB] = addBranchCerts(s, owner, [shared], 'b.y') as [Buffer];
   });
   const store = ReadStore.open(serverDb);
   const a = memberIds(store, 'a.x');
@@ -52,6 +60,7 @@ beforeAll(async () => {
     .map((r) => r.hash);
   store.close();
   expect(secretIds.length).toBeGreaterThan(10);
+  expect(secretIds.some((id) => id.equals(sharedB))).toBe(true); // a.x's collection does not hold it
   srv = await secureServer(serverDb, owner, basePermissions());
 });
 
@@ -80,6 +89,8 @@ describe('reading', () => {
     const received = Buffer.concat(cap.received);
     // Positive control: a.x's ids did cross, in the same stream the checks below search.
     expect(aIds.every((id) => contains(received, id.subarray(0, 8)))).toBe(true);
+    expect(snapshotDb(db).all.has(toHex(shared))).toBe(true); // the manifest a.x shares with b.y came
+    expect(snapshotDb(db).all.has(toHex(sharedB))).toBe(false); // its branch=b.y cert did not
     expectNothingOfB(received);
     expect(contains(received, Buffer.from('pub.x'))).toBe(false);
   });
@@ -173,18 +184,42 @@ describe('writing', () => {
     for (const id of added.ids) expect(after.branches.get('a.x')!.has(toHex(id))).toBe(true);
   });
 
-  it('a writer of a.* cannot put its manifest into b.y by pushing a branch=b.y cert through a.x', async () => {
+  it('a branch=b.y cert on a manifest of a.x is not in a.x\'s collection: a push of a.* never sends it', async () => {
     const db = newDbPath('netsync-sec-smuggle-');
     const h = withStore(db, (s) => buildHistory(s, writer, 'a.x', { commits: 4, seed: 12 }));
     const [smuggled] = withStore(db, (s) => addBranchCerts(s, writer, h.manifests.slice(-1), 'b.y'));
     const bBefore = snapshotDb(serverDb).branches.get('b.y');
-    const err = await secureClient({ db, port: srv.port, patterns: ['a.*'], direction: 'push' }, writer).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(NetsyncError);
-    expect((err as NetsyncError).code).toBe('permission');
-    expect((err as NetsyncError).message).toMatch(/refused cert .*branch "b\.y".*may not write/);
+    const s = await secureClient({ db, port: srv.port, patterns: ['a.*'], direction: 'push' }, writer);
+    expect(s.itemsSent).toBeGreaterThan(0); // a.x's history went
     const after = snapshotDb(serverDb);
+    expect(after.all.has(toHex(h.manifests.at(-1)!))).toBe(true);
     expect(after.all.has(toHex(smuggled!))).toBe(false);
     expect(after.branches.get('b.y')).toEqual(bBefore);
+  });
+
+  it('a writer of a.* cannot put a manifest into b.y by pushing a branch=b.y cert by hand through its a.x slot', async () => {
+    // The server holds the writer's manifest (a.x, from the test above or its own); a raw client
+    // offers a branch=b.y cert on it in the writable slot a.x and sends it when asked.
+    const store = ReadStore.open(serverDb);
+    const manifest = store.manifestsIn('a.x')[0]!;
+    store.close();
+    const keyItem = encodeKey(writer.name, writer.pair.publicKey);
+    const keyId = itemId(keyItem);
+    const value = Buffer.from('b.y');
+    const cert = encodeCert(manifest, keyId, 'branch', value, signBytes(writer.pair.seed, certSignedBytes(manifest, keyId, 'branch', value)));
+    const id = itemId(cert);
+    const peer = new RawPeer(srv.port, { credentials: await credentialsFor(writer.pair) });
+    const slots = [{ name: 'a.x', root: EMPTY_NODE.hash, count: 0 }];
+    await peer.send({ type: FrameType.Hello, hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: HELLO_SENDS, nonce: Buffer.alloc(16, 9), patterns: ['a.*'], slots } });
+    await peer.send({ type: FrameType.Offer, entries: [{ slot: 0, short: id.subarray(0, 8), kind: Kind.Cert, size: cert.length }] });
+    await peer.waitFor((m) => m.type === FrameType.Want);
+    await peer.send({ type: FrameType.Item, id, encoding: 0, data: cert });
+    const r = await peer.closed;
+    const last = r.frames.at(-1)!;
+    expect(last.type).toBe(FrameType.Error);
+    expect(last).toMatchObject({ code: 7 });
+    expect((last as { message: string }).message).toMatch(/refused cert .*branch "b\.y".*may not write/);
+    expect(snapshotDb(serverDb).all.has(toHex(id))).toBe(false);
   });
 
   it("a cert on a manifest of a branch the writer may not write is refused, without naming that branch", async () => {
@@ -221,7 +256,7 @@ describe('writing', () => {
     const peer = new RawPeer(srv.port);
     const hello: Message = {
       type: FrameType.Hello,
-      hello: { minVersion: 1, maxVersion: 1, flags: HELLO_SENDS, nonce: Buffer.alloc(16, 7), patterns: ['pub.*'], slots: [{ name: 'pub.x', root: EMPTY_NODE.hash, count: 0 }] },
+      hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: HELLO_SENDS, nonce: Buffer.alloc(16, 7), patterns: ['pub.*'], slots: [{ name: 'pub.x', root: EMPTY_NODE.hash, count: 0 }] },
     };
     await peer.send(hello);
     await peer.send({ type: FrameType.Offer, entries: [{ slot: 0, short: id.subarray(0, 8), kind: Kind.File, size: file.length - 2 }] });

@@ -20,7 +20,7 @@ function tables(db: Database.Database): string[] {
 }
 
 describe('migrations', () => {
-  it('a schema-1 database (items only) opens, is migrated to the current version, and rebuildIndex indexes its items', () => {
+  it('a schema-1 database (items only) opens, is migrated to the current version and indexed at once', () => {
     const path = join(tempDir(), 'old.db');
     const raw = new Database(path);
     expect(migrate(raw, path, 1)).toBe(0);
@@ -49,14 +49,50 @@ describe('migrations', () => {
       expect(schemaVersion(store.db)).toBe(SCHEMA_VERSION);
       for (const t of INDEX_TABLES) expect(tables(store.db)).toContain(t);
       expect(store.itemCount()).toBe(4);
-      expect(store.branches()).toEqual([]); // migration creates the index empty
-
-      const r = rebuildIndex(store);
-      expect(r).toEqual({ items: 4, branches: 1 });
+      expect(store.branches().map((b) => b.name)).toEqual(['org.example.old']);
       const root = store.root('org.example.old');
       expect(root.count).toBe(4);
       expect(root.hash).toEqual(referenceRoot(rows.map(([b]) => itemId(b))).hash);
       expect(store.certsOn(itemId(manifest)).map((c) => c.name)).toEqual(['branch']);
+      expect(checkDatabase(store).problems).toEqual([]);
+      // And again: the index rebuilt by hand is the one the opening made.
+      expect(rebuildIndex(store)).toEqual({ items: 4, branches: 1 });
+      expect(store.root('org.example.old')).toEqual(root);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('a schema-2 database, indexed when every branch cert joined every branch of its manifest, is indexed again by the rule of schema 3', () => {
+    const path = join(tempDir(), 'two.db');
+    const signer = fixedSigner();
+    const file = encodeInlineFile(Buffer.from('shared tree\n'));
+    const manifest = encodeManifest([{ path: 'a.txt', type: EntryType.File, file: itemId(file) }]);
+    const m = itemId(manifest);
+    const publicCert = signedCert(signer, m, 'branch', 'org.example.public');
+    const secretCert = signedCert(signer, m, 'branch', 'org.example.secret');
+    let store = WriteStore.open(path, { create: true });
+    store.batch(() => {
+      for (const bytes of [file, manifest, keyItemOf(signer), publicCert, secretCert]) store.put(bytes);
+    });
+    const members = (s: WriteStore, branch: string) =>
+      new Set(s.db.prepare<[number], Buffer>('SELECT id FROM members WHERE bid = ?').pluck().all(s.branchId(branch)!).map((b) => b.toString('hex')));
+    // The rule now: the public branch holds its own branch cert only.
+    expect(members(store, 'org.example.public').has(itemId(secretCert).toString('hex'))).toBe(false);
+    expect(members(store, 'org.example.public').has(itemId(publicCert).toString('hex'))).toBe(true);
+    const publicRoot = store.root('org.example.public');
+    // As schema 2 left it: the secret branch's cert in the public collection, and the version 2.
+    const bid = store.branchId('org.example.public')!;
+    store.db.prepare('INSERT INTO members (bid, id) VALUES (?, ?)').run(bid, itemId(secretCert));
+    store.db.pragma('user_version = 2');
+    store.close();
+
+    store = WriteStore.open(path);
+    try {
+      expect(schemaVersion(store.db)).toBe(SCHEMA_VERSION);
+      expect(members(store, 'org.example.public').has(itemId(secretCert).toString('hex'))).toBe(false);
+      expect(store.root('org.example.public')).toEqual(publicRoot);
+      expect(store.root('org.example.public').hash).toEqual(referenceRoot([file, manifest, keyItemOf(signer), publicCert].map((b) => itemId(b))).hash);
       expect(checkDatabase(store).problems).toEqual([]);
     } finally {
       store.close();

@@ -1,16 +1,19 @@
 /**
  * What a client may push (docs/SECURITY.md §Write permission). Collections
  * change only through certs: a `branch` cert adds its manifest's closure to
- * the branch it names, and every cert on a manifest joins every branch that
- * manifest is in (src/engine/store/indexer.ts). Files, chunks, manifests and
- * keys on their own join no collection. So the server:
+ * the branch it names (and joins that branch only), and every other cert on
+ * a manifest joins every branch that manifest is in
+ * (src/engine/store/indexer.ts). Files, chunks, manifests and keys on their
+ * own join no collection. So the server:
  *
  * 1. wants items only in slots the client may write (the Exchange's
  *    `mayReceiveSlot`), and refuses an item that arrives unasked;
- * 2. before storing a cert, checks every branch the cert would change: the
- *    branch a `branch` cert names, and every branch its manifest is already
- *    in. One it may not write refuses the cert (nothing of it is stored) and
- *    ends the session with a `permission` error.
+ * 2. before storing a cert, checks every branch the cert would change or
+ *    draw from: the branch a `branch` cert names, and every branch its
+ *    manifest is already in (a `branch` cert joins only the branch it names,
+ *    but it would copy a manifest of those branches into that one). One it
+ *    may not write refuses the cert (nothing of it is stored) and ends the
+ *    session with a `permission` error.
  *
  * Rule 2 is what stops a writer of `a.*` from putting a manifest into `b.*`
  * by pushing a `branch=b.x` cert through its writable `a.x` slot, and from

@@ -2,9 +2,13 @@
  * Keeps the derived tables (refs, certs, keys, branches, members) and the
  * tries in step with `items`.
  *
- * Collection membership (PRODUCT.md): a branch's collection holds the
- * manifests carrying a `branch` cert naming it, their files and the files'
- * chunks, every cert on those manifests and the keys that signed them.
+ * Collection membership (PRODUCT.md, refined in docs/FORMAT.md): a branch's
+ * collection holds the manifests carrying a `branch` cert naming it, their
+ * files and the files' chunks, the certs on those manifests and the keys
+ * that signed them; of the `branch` certs, only those naming this branch. A
+ * manifest put into a branch one may read and one one may not carries both
+ * names, and a reader of the first must not learn the second
+ * (docs/SECURITY.md).
  * References are always stored before what names them (verify.ts), so when a
  * `branch` cert arrives the whole closure of its manifest is already there.
  *
@@ -18,6 +22,18 @@ import { TrieWriter } from '../index/persistent-trie.js';
 import { EntryType, type Item, Kind, decodeItem, manifestFileIds } from '../items/format.js';
 
 type Cert = Extract<Item, { kind: Kind.Cert }>;
+
+interface CertOnManifest {
+  id: Buffer;
+  key: Buffer;
+  name: string;
+  value: Buffer;
+}
+
+/** Whether a cert on a manifest of `branch` is in that branch's collection: all are, but `branch` certs naming another branch. */
+function joinsBranch(cert: { name: string; value: Buffer }, branch: string): boolean {
+  return cert.name !== 'branch' || cert.value.toString('utf8') === branch;
+}
 
 /** New members of one branch held for its trie before they are applied within the transaction. */
 const PENDING_MAX = 131_072;
@@ -48,7 +64,7 @@ export class Indexer {
       ).pluck(),
       member: db.prepare<[number, Buffer]>(`INSERT OR IGNORE INTO ${t('members')} (bid, id) VALUES (?, ?)`),
       chunks: db.prepare<[Buffer], Buffer>(`SELECT child FROM ${t('refs')} WHERE parent = ?`).pluck(),
-      certsOn: db.prepare<[Buffer], { id: Buffer; key: Buffer }>(`SELECT id, key FROM ${t('certs')} WHERE manifest = ?`),
+      certsOn: db.prepare<[Buffer], CertOnManifest>(`SELECT id, key, name, value FROM ${t('certs')} WHERE manifest = ?`),
       // Items are always read from the live database, whichever index is built.
       data: db.prepare<[Buffer], Buffer>('SELECT data FROM main.items WHERE id = ?').pluck(),
     };
@@ -60,7 +76,12 @@ export class Indexer {
     if (item.kind === Kind.Manifest) this.lastManifest = { id, item };
     this.record(id, item);
     if (item.kind !== Kind.Cert) return;
-    if (item.name === 'branch') this.addManifest(this.ensureBranch(item.value.toString('utf8')), item.manifest);
+    if (item.name === 'branch') {
+      // Brings the manifest into the branch it names, this cert with it, and into no other.
+      const branch = item.value.toString('utf8');
+      this.addManifest(this.ensureBranch(branch), branch, item.manifest);
+      return;
+    }
     for (const bid of this.s.branchesOf.all(item.manifest)) {
       this.addMember(bid, id);
       this.addMember(bid, item.key);
@@ -113,13 +134,14 @@ export class Indexer {
   }
 
   /** Adds a manifest's whole closure to a branch's collection. */
-  private addManifest(bid: number, manifest: Buffer): void {
+  private addManifest(bid: number, branch: string, manifest: Buffer): void {
     // In key order: a B-tree takes sorted inserts several times faster (a
     // 100,000-file manifest's members in path order land all over the index).
     for (const id of sortIds(this.closure(manifest), true)) this.addMember(bid, id);
-    for (const { id, key } of this.s.certsOn.all(manifest)) {
-      this.addMember(bid, id);
-      this.addMember(bid, key);
+    for (const c of this.s.certsOn.all(manifest)) {
+      if (!joinsBranch(c, branch)) continue;
+      this.addMember(bid, c.id);
+      this.addMember(bid, c.key);
     }
   }
 
@@ -168,8 +190,8 @@ export class Indexer {
     }
     const t = (name: string) => `${this.schema}${name}`;
     const branchCerts = this.db
-      .prepare<[], { bid: number; manifest: Buffer }>(
-        `SELECT b.bid, c.manifest FROM ${t('certs')} c JOIN ${t('branches')} b ON b.name = CAST(c.value AS TEXT)
+      .prepare<[], { bid: number; name: string; manifest: Buffer }>(
+        `SELECT b.bid, b.name, c.manifest FROM ${t('certs')} c JOIN ${t('branches')} b ON b.name = CAST(c.value AS TEXT)
          WHERE c.name = 'branch' ORDER BY b.bid`,
       )
       .all();
@@ -181,18 +203,19 @@ export class Indexer {
     }
     const chunksOf = (file: Buffer) => (chunked.size === 0 ? [] : (chunked.get(file.toString('hex')) ?? []));
     const byBranch = new Map<number, Buffer[]>();
-    const closures = new Map<string, Buffer[]>();
-    for (const { bid, manifest } of branchCerts) {
+    // A manifest in several branches is decoded once; its certs are chosen per branch.
+    const closures = new Map<string, { items: Buffer[]; certs: CertOnManifest[] }>();
+    for (const { bid, name, manifest } of branchCerts) {
       let members = byBranch.get(bid);
       if (!members) byBranch.set(bid, (members = []));
       const key = manifest.toString('hex');
       let closure = closures.get(key);
       if (!closure) {
-        closure = this.closure(manifest, chunksOf);
-        for (const c of this.s.certsOn.all(manifest)) closure.push(c.id, c.key);
+        closure = { items: this.closure(manifest, chunksOf), certs: this.s.certsOn.all(manifest) };
         closures.set(key, closure);
       }
-      for (const id of closure) members.push(id);
+      for (const id of closure.items) members.push(id);
+      for (const c of closure.certs) if (joinsBranch(c, name)) members.push(c.id, c.key);
     }
     for (const [bid, members] of byBranch) {
       // Sorted once (numeric keys, see sortIds), repeats dropped (a key signs many certs,

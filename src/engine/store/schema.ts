@@ -57,7 +57,15 @@ export const MIGRATIONS: readonly string[] = [
      hash   BLOB NOT NULL,
      PRIMARY KEY (bid, depth, prefix)
    ) STRICT, WITHOUT ROWID;`,
+  // 3: a collection's \`branch\` certs are only those naming it (indexer.ts). The members
+  // and tries made by the rule before are dropped; WriteStore.open indexes every item
+  // again before it returns (INDEX_REBUILT_AT).
+  `DROP TABLE members;
+   DROP TABLE trie;`,
 ];
+
+/** Opening a database older than this rebuilds its index (the collection rule changed). */
+export const INDEX_REBUILT_AT = 3;
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 /** Tables `db rebuild-index` may drop and refill: never `items`. */

@@ -11,7 +11,8 @@ import { ID_BYTES, toHex } from '../hash.js';
 import { TrieReader } from '../index/persistent-trie.js';
 import { EMPTY_NODE, type TrieNode } from '../index/trie-rules.js';
 import { Kind, type Item, KIND_NAMES, itemId } from '../items/format.js';
-import { INDEX_TABLES, MIGRATIONS, migrate } from './schema.js';
+import { INDEX_REBUILT_AT, INDEX_TABLES, MIGRATIONS, migrate } from './schema.js';
+import { rebuildIndex } from './maintenance.js';
 import { Indexer } from './indexer.js';
 import { RecentItems } from './recent-items.js';
 import { verifyItem } from './verify.js';
@@ -453,25 +454,38 @@ export class WriteStore extends ReadStore {
 
   static override open(path: string, options: OpenOptions = {}): WriteStore {
     const db = openDatabase(path, false, options.create ?? false);
+    let found: number;
     try {
-      migrate(db, path);
+      found = migrate(db, path);
     } catch (e) {
       db.close();
       throw e;
     }
+    // A database older than the collection rule it was indexed by is indexed again, at once.
+    const reindex = found < INDEX_REBUILT_AT;
     const missing = missingIndexTables(db);
-    if (missing.length === 0) return new WriteStore(db, path);
-    if (!options.maintenance) refuseDamagedIndex(db, path, missing);
+    if (missing.length === 0 && !reindex) return new WriteStore(db, path);
+    if (!options.maintenance && !reindex) refuseDamagedIndex(db, path, missing);
     // Maintenance must work on a damaged index: the statements are prepared against stand-in
     // empty tables, rolled back at once, so `db check` still finds the tables missing and
     // `db rebuild-index` (which drops and recreates every index table) makes them anew.
+    let store: WriteStore;
     db.exec('BEGIN');
     try {
       db.exec(MIGRATIONS[1]!.replace(/CREATE (TABLE|INDEX) /g, 'CREATE $1 IF NOT EXISTS '));
-      return new WriteStore(db, path);
+      store = new WriteStore(db, path);
     } finally {
       db.exec('ROLLBACK');
     }
+    if (reindex) {
+      try {
+        rebuildIndex(store);
+      } catch (e) {
+        db.close();
+        throw e;
+      }
+    }
+    return store;
   }
 
   /**
