@@ -6,8 +6,8 @@
  * collection holds the manifests carrying a `branch` cert naming it, their
  * files and the files' chunks, the certs on those manifests and the keys
  * that signed them; of the `branch` certs, only those naming this branch. A
- * manifest put into a branch one may read and one one may not carries both
- * names, and a reader of the first must not learn the second
+ * manifest put into a branch a peer may read and one it may not carries both
+ * names, and the reader of the first must not learn the second
  * (docs/SECURITY.md).
  * References are always stored before what names them (verify.ts), so when a
  * `branch` cert arrives the whole closure of its manifest is already there.
