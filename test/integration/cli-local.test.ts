@@ -466,6 +466,19 @@ describe('corruption: the index is disposable, damaged items are named', () => {
     expect(compareTrees(tree, out)).toEqual([]);
   });
 
+  it('a database indexed by an older Netsync (schema 2) is indexed again by the first write command, which says so once', async () => {
+    const copy = copyDatabase('schema-2.db');
+    withDatabase(copy, (h) => h.pragma('user_version = 2'));
+    const first = await runCli(['--db', copy, 'db', 'check'], env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderrLines).toEqual([`netsync: ${copy} was indexed by an older Netsync; indexing it again, once (about 3 s per million items)`]);
+    expect(withDatabase(copy, (h) => h.pragma('user_version', { simple: true }))).toBe(3);
+    expectSuccess(await runCli(['--db', copy, 'db', 'check'], env));
+    const out = join(work, 'after-upgrade');
+    expectSuccess(await runCli(['--db', copy, 'checkout', BRANCH, out], env));
+    expect(compareTrees(tree, out)).toEqual([]);
+  });
+
   it('(d) a truncated database file gives a clear one-line error', async () => {
     const size = statSync(db).size;
     for (const [name, length] of [['half', Math.floor(size / 2)], ['header-only', 100], ['one-page', 4096]] as const) {

@@ -4,7 +4,7 @@
  */
 import { NetsyncError } from '../errors.js';
 import { defaultDatabasePath } from '../paths.js';
-import { truncation } from '../store/store.js';
+import { WriteStore, truncation } from '../store/store.js';
 import * as local from './local-commands.js';
 import type { Command } from './local-commands.js';
 import * as security from './security-commands.js';
@@ -86,6 +86,8 @@ function splitGlobal(argv: string[]): { db: string; rest: string[]; help: boolea
 
 export async function run(argv: string[], io: Output = terminalOutput()): Promise<number> {
   let dbPath = '';
+  WriteStore.beforeReindex = (path) =>
+    process.stderr.write(`netsync: ${path} was indexed by an older Netsync; indexing it again, once (about 3 s per million items)\n`);
   try {
     const { db, rest, help, version } = splitGlobal(argv);
     dbPath = db;
