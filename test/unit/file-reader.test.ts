@@ -5,6 +5,7 @@
  * goes through the worker checks out exactly the tree it read.
  */
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import { checkDatabase } from '../../src/engine/store/maintenance.js';
 import { WriteStore } from '../../src/engine/store/store.js';
 import { checkoutManifest } from '../../src/engine/workspace/checkout.js';
 import { commitDirectory } from '../../src/engine/workspace/commit.js';
-import { type BatchRead, Found, Listed, TreeReader, type WalkSteps, readHere, walkHere } from '../../src/engine/workspace/file-reader.js';
+import { type BatchRead, Found, Listed, TreeReader, type WalkSteps, readBatch, walkHere } from '../../src/engine/workspace/file-reader.js';
 import { pseudoRandomBytes } from '../helpers/random.js';
 import { fixedSigner } from '../helpers/store.js';
 import { tempDir } from '../helpers/temp.js';
@@ -46,11 +47,11 @@ describe('reading a batch', () => {
   symlinkSync(join(dir, 'exec'), join(dir, 'link'));
 
   it('every file byte for byte and in order; stops at the byte budget', async () => {
-    const all = await readHere(files.map((f) => f.abs), INLINE_MAX, 1 << 20);
+    const all = readBatch(fs, files.map((f) => f.abs), INLINE_MAX, 1 << 20);
     expect(all.found).toEqual(files.map(() => Found.Small));
     contents(all).forEach((c, i) => expect(c.equals(files[i]!.content)).toBe(true));
     // A budget of 1,000 bytes stops after the files that reach it (at least one file is read).
-    const some = await readHere(files.map((f) => f.abs), INLINE_MAX, 1000);
+    const some = readBatch(fs, files.map((f) => f.abs), INLINE_MAX, 1000);
     const sizes = files.map((f) => f.content.length);
     let expected = 0;
     for (let total = 0; expected < sizes.length && (total < 1000 || expected === 0); expected++) total += sizes[expected]!;
@@ -58,7 +59,7 @@ describe('reading a batch', () => {
   });
 
   it('a large file, a missing one, a folder and a symbolic link are told apart; modes come back', async () => {
-    const r = await readHere(['large', 'missing', 'folder', 'link', 'exec'].map((n) => join(dir, n)), 100, 1 << 20);
+    const r = readBatch(fs, ['large', 'missing', 'folder', 'link', 'exec'].map((n) => join(dir, n)), 100, 1 << 20);
     expect(r.found).toEqual([Found.Large, Found.Unreadable, Found.NotAFile, Found.NotAFile, Found.Small]);
     expect(r.sizes[0]).toBe(101);
     expect(r.codes[1]).toBe('ENOENT');

@@ -310,8 +310,3 @@ export function walkHere(root: string, options: WalkOptions): WalkSteps {
     close: async () => {},
   };
 }
-
-/** Reads on the calling thread (the tests compare it with a walk's steps). */
-export function readHere(paths: readonly string[], max: number, budget: number, prefix?: Uint8Array): Promise<BatchRead> {
-  return Promise.resolve(readBatch(fs, paths, max, budget, prefix));
-}
