@@ -1,12 +1,15 @@
 /**
- * Reading items by row number in batches (how a sender reads what it
- * serves): a batch returns exactly the rows asked for, each once, equal to
- * the items read by id, whatever the batch's size and repeats.
+ * How a sender reads what it offers and serves. Items by row number in
+ * batches: a batch returns exactly the rows asked for, each once, equal to
+ * the items read by id, whatever the batch's size and repeats. A branch's
+ * members with their row numbers, kinds and sizes, in pages: every member
+ * once, ascending, as the plain join gives them, whatever the page size.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeInlineFile, encodeKey } from '../../src/engine/items/format.js';
 import { RID_BATCH, type WriteStore } from '../../src/engine/store/store.js';
-import { newStore } from '../helpers/store.js';
+import { SeededRandom } from '../helpers/random.js';
+import { fixedSigner, newStore, putRandomRevision } from '../helpers/store.js';
 
 const open: WriteStore[] = [];
 afterEach(() => {
@@ -39,5 +42,25 @@ describe('getManyByRid', () => {
     expect(store.getManyByRid([999_998, 999_999]).size).toBe(0);
     expect(() => store.getManyByRid([])).toThrow();
     expect(() => store.getManyByRid(Array.from({ length: RID_BATCH + 1 }, (_, i) => rids[i]!))).toThrow();
+  });
+});
+
+describe('membersWithMeta', () => {
+  it('gives every member once, ascending, with the row number, kind and size the items table holds, across pages', () => {
+    const { store } = newStore();
+    open.push(store);
+    const signer = fixedSigner();
+    const rnd = new SeededRandom(5);
+    for (let r = 0; r < 12; r++) putRandomRevision(store, signer, 'org.example.meta', Array.from({ length: 20 }, () => rnd.bytes(rnd.between(0, 300))));
+    const bid = store.branchId('org.example.meta')!;
+    const expected = store.db
+      .prepare('SELECT m.id, i.rid, i.kind, i.size FROM members m JOIN items i ON i.id = m.id WHERE m.bid = ? ORDER BY m.id')
+      .all(bid) as { id: Buffer; rid: number; kind: number; size: number }[];
+    expect(expected.length).toBeGreaterThan(100);
+    for (const page of [1, 7, 64, 4096]) {
+      const got = [...store.membersWithMeta(bid, page)].map((m) => ({ id: Buffer.from(m.id), rid: m.rid, kind: m.kind, size: m.size }));
+      expect(got, `page ${page}`).toEqual(expected);
+    }
+    expect([...store.membersWithMeta(bid + 1000)]).toEqual([]);
   });
 });
