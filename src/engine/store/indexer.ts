@@ -21,8 +21,6 @@ import type Database from 'better-sqlite3';
 import { TrieWriter } from '../index/persistent-trie.js';
 import { EntryType, type Item, Kind, decodeItem, manifestFileIds } from '../items/format.js';
 
-type Cert = Extract<Item, { kind: Kind.Cert }>;
-
 interface CertOnManifest {
   id: Buffer;
   key: Buffer;
