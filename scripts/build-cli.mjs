@@ -34,4 +34,5 @@ await build({ ...common, entryPoints: ['src/engine/security/certificate-maker.ts
 await build({ ...common, plugins: [certificateMakerApart], entryPoints: ['src/engine/cli/entry.ts'], outfile: 'dist/netsync.cjs' });
 if (existsSync('bench/main.ts')) {
   await build({ ...common, plugins: [certificateMakerApart], entryPoints: ['bench/main.ts'], outfile: 'dist/bench.cjs' });
+  await build({ ...common, entryPoints: ['bench/peel-rate.ts'], outfile: 'dist/peel-rate.cjs' });
 }

@@ -50,8 +50,8 @@ const FIXTURES: Fixture[] = [
     message: {
       type: FrameType.Hello,
       hello: {
-        minVersion: 2,
-        maxVersion: 2,
+        minVersion: 3,
+        maxVersion: 3,
         flags: 3,
         nonce: Buffer.from(NONCE, 'hex'),
         patterns: ['org.a.*', '!org.a.secret*'],
@@ -62,8 +62,8 @@ const FIXTURES: Fixture[] = [
       '0000005e', //                           u32 length = 94 (type byte + 93 payload bytes)
       '01', //                                 type HELLO
       '4e53594e', //                           "NSYN"
-      '02', //                                 min_version 2
-      '02', //                                 max_version 2
+      '03', //                                 min_version 3
+      '03', //                                 max_version 3
       '03', //                                 flags SENDS | RECEIVES
       NONCE, //                                nonce, 16 bytes
       '02', //                                 varint n_patterns = 2
@@ -79,13 +79,13 @@ const FIXTURES: Fixture[] = [
     name: 'HELLO (pull dry run, no pattern, no slot)',
     message: {
       type: FrameType.Hello,
-      hello: { minVersion: 2, maxVersion: 2, flags: 2 | 4, nonce: Buffer.alloc(16, 0xff), patterns: [], slots: [] },
+      hello: { minVersion: 3, maxVersion: 3, flags: 2 | 4, nonce: Buffer.alloc(16, 0xff), patterns: [], slots: [] },
     },
     bytes: hex(
       '0000001a', //   length 26 = 1 + 4 + 3 + 16 + 1 + 1
       '01', //         HELLO
       '4e53594e', //   "NSYN"
-      '02', '02', //   versions 2..2
+      '03', '03', //   versions 3..3
       '06', //         flags RECEIVES | DRY_RUN
       rep('ff', 16), // nonce
       '00', //         n_patterns 0
@@ -94,12 +94,12 @@ const FIXTURES: Fixture[] = [
   },
   {
     name: 'WELCOME (one refused slot, one extra branch)',
-    message: { type: FrameType.Welcome, welcome: { version: 2, flags: 0, refused: [{ slot: 2, reason: 1 }], extra: ['org.b'] } },
+    message: { type: FrameType.Welcome, welcome: { version: 3, flags: 0, refused: [{ slot: 2, reason: 1 }], extra: ['org.b'] } },
     bytes: hex(
       '00000011', //         length 17
       '02', //               WELCOME
       '4e53594e', //         "NSYN"
-      '02', //               version 2
+      '03', //               version 3
       '00', //               flags: not in sync
       '01', //               varint n_refused 1
       '02', '01', //         slot 2, reason NOT_OFFERED
@@ -109,12 +109,12 @@ const FIXTURES: Fixture[] = [
   },
   {
     name: 'WELCOME (in sync)',
-    message: { type: FrameType.Welcome, welcome: { version: 2, flags: 1, refused: [], extra: [] } },
+    message: { type: FrameType.Welcome, welcome: { version: 3, flags: 1, refused: [], extra: [] } },
     bytes: hex(
       '00000009', // length 9
       '02', //       WELCOME
       '4e53594e', // "NSYN"
-      '02', //       version 2
+      '03', //       version 3
       '01', //       flags IN_SYNC
       '00', //       n_refused 0
       '00', //       n_extra 0

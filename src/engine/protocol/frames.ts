@@ -8,7 +8,7 @@ import { ID_BYTES } from '../hash.js';
 import { ITEM_MAX } from '../items/format.js';
 import { ERROR_CODES, type ProtocolErrorCode, WireReader, WireWriter, perr } from './wire.js';
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 export const MAGIC = Buffer.from('NSYN');
 /** The largest frame: one item of ITEM_MAX plus its header, with room to spare. */
 export const MAX_FRAME = ITEM_MAX + 1024;

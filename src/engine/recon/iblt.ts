@@ -4,17 +4,19 @@
  * and the helpers mapping short ids back to ids.
  *
  * Cells hold a signed count, the XOR of the keys and the XOR of their 32-bit
- * check values. k = 3, partitioned: subtable j (j = 0, 1, 2) is the cell range
- * [j*w, (j+1)*w) with w = cells / 3, and a key lands once in each subtable, so
- * it never lands twice in one cell. Positions and the check come from a keyed
+ * check values. k = 4, partitioned: subtable j (j = 0..3) is the cell range
+ * [j*w, (j+1)*w) with w = cells / 4, and a key lands once in each subtable, so
+ * it never lands twice in one cell. (k = 3 failed to peel 1.5% of the tables
+ * of 20-200 differences, two keys sharing all their cells; k = 4 at the same
+ * size fails 0.06-0.2%: docs/protocol-recon.md §6.) Positions and the check come from a keyed
  * 32-bit mix (murmur3's fmix32) of the key halves with a per-session salt: this
  * is hashing, not cryptography; the salt only stops a peer from precomputing
  * keys that collide in every cell. The exact functions are in
  * docs/protocol-recon.md so another implementation interoperates.
  */
-import { Reader, ReconError, Writer, readIbltCells, writeIbltCells, type IbltData } from './messages.js';
+import { IBLT_K, Reader, ReconError, Writer, readIbltCells, writeIbltCells, type IbltData } from './messages.js';
 
-export const IBLT_K = 3;
+export { IBLT_K };
 export const KEY_BYTES = 8;
 
 export function fmix32(x: number): number {
@@ -27,7 +29,7 @@ export function fmix32(x: number): number {
   return h >>> 0;
 }
 
-/** Hash function `i` (0..2 positions, 3 check) of the key (k0, k1) under salt (s0, s1). */
+/** Hash function `i` (0..3 positions, 4 check) of the key (k0, k1) under salt (s0, s1). */
 export function ibltHash(i: number, k0: number, k1: number, s0: number, s1: number): number {
   const h = fmix32((k0 ^ s0 ^ Math.imul(i + 1, 0x9e3779b9)) >>> 0);
   return fmix32((h ^ k1 ^ s1) >>> 0);
@@ -57,12 +59,12 @@ export class Iblt {
   private readonly d: IbltData;
 
   constructor(cells: number, salt: Uint8Array, data?: IbltData) {
-    if (!Number.isInteger(cells) || cells < 3 || cells % 3 !== 0) {
-      throw new ReconError(`iblt size ${cells} is not a positive multiple of 3`);
+    if (!Number.isInteger(cells) || cells < IBLT_K || cells % IBLT_K !== 0) {
+      throw new ReconError(`iblt size ${cells} is not a positive multiple of ${IBLT_K}`);
     }
     if (salt.length !== 8) throw new ReconError('iblt salt must be 8 bytes');
     this.cells = cells;
-    this.width = cells / 3;
+    this.width = cells / IBLT_K;
     this.s0 = u32be(salt, 0);
     this.s1 = u32be(salt, 4);
     this.d = data ?? { counts: new Int32Array(cells), keys: new Uint32Array(2 * cells), checks: new Uint32Array(cells) };
@@ -198,22 +200,22 @@ export class Iblt {
 
 // ---------------------------------------------------------------- sizing
 
-/** Largest acceptable chance that two differences share all three cells (which no peeling undoes). */
-const PAIR_FAILURE = 0.015;
+/** Largest acceptable chance that two differences share all four cells (which no peeling undoes). */
+const PAIR_FAILURE = 0.002;
 
 /**
  * Cells for a table expected to hold `diffs` differences. Two bounds: about
  * 1.5 cells per difference keeps large tables above the peeling threshold
- * (1.22 for k = 3), and each subtable must be wide enough that no two of the
- * differences land on the same three cells: P ~ C(d,2) / w^3, which dominates
- * for d below a few hundred. Measured failure rates are in
+ * (1.30 for k = 4), and each subtable must be wide enough that no two of the
+ * differences land on the same four cells: P ~ C(d,2) / w^4, which dominates
+ * for d below a hundred or so. Measured failure rates are in
  * docs/protocol-recon.md.
  */
 export function ibltCellsFor(diffs: number): number {
   const d = Math.max(0, diffs);
-  const linear = Math.ceil((1.5 * d + 9) / 3);
-  const pairs = Math.ceil(Math.cbrt((d * (d - 1)) / 2 / PAIR_FAILURE));
-  return 3 * Math.max(4, linear, pairs);
+  const linear = Math.ceil((1.5 * d + 8) / IBLT_K);
+  const pairs = Math.ceil(Math.sqrt(Math.sqrt((d * (d - 1)) / 2 / PAIR_FAILURE)));
+  return IBLT_K * Math.max(3, linear, pairs);
 }
 
 /** Fewer equal siblings than this leave the difference rate unknown: descend instead. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Iblt } from './iblt.js';
 import { MemoryTree } from './memory-tree.js';
 import {
+  RECON_VERSION,
   RecordType, ReconError, Writer, decodeMessage, encodeMessage,
   type ReconRecord,
 } from './messages.js';
@@ -11,7 +12,7 @@ import { makeIds, makePair, mulberry32 } from './simulate.js';
 const KEY = Buffer.alloc(32, 9);
 
 function sampleRecords(): ReconRecord[] {
-  const t = new Iblt(9, Buffer.alloc(8, 3));
+  const t = new Iblt(12, Buffer.alloc(8, 3));
   for (const id of makeIds(50, 'cells')) t.add(id);
   const present = Buffer.alloc(2);
   present[0] = 0b1010_0000;
@@ -23,14 +24,14 @@ function sampleRecords(): ReconRecord[] {
     { type: RecordType.Shorts, slot: 3, depth: 2, prefix: 0x5a, shorts },
     { type: RecordType.Empty, slot: 4, depth: 0, prefix: 0, span: 0, marked: null },
     { type: RecordType.Empty, slot: 5, depth: 1, prefix: 3, span: 2, marked: Buffer.alloc(32, 0x81) },
-    { type: RecordType.Plan, slot: 6, depth: 3, attempt: 0, prefixes: [5, 7, 4095], cells: 210 },
+    { type: RecordType.Plan, slot: 6, depth: 3, attempt: 0, prefixes: [5, 7, 4095], cells: 212 },
   ];
 }
 
 /** A message header followed by raw record bytes. */
 function raw(records: number, ...bytes: number[]): Buffer {
   const w = new Writer();
-  w.u8(1);
+  w.u8(RECON_VERSION);
   w.varint(records);
   for (const b of bytes) w.u8(b);
   return w.finish();
@@ -55,8 +56,8 @@ describe('message codec', () => {
   });
 
   it('encodes an empty message in two bytes', () => {
-    expect(encodeMessage([])).toEqual(Buffer.of(1, 0));
-    expect(decodeMessage(Buffer.of(1, 0))).toEqual([]);
+    expect(encodeMessage([])).toEqual(Buffer.of(2, 0));
+    expect(decodeMessage(Buffer.of(2, 0))).toEqual([]);
   });
 
   it('rejects every truncation and any trailing byte', () => {
@@ -80,21 +81,21 @@ describe('message codec', () => {
       out.push(x);
       return out;
     };
-    expect(() => decodeMessage(Buffer.from([1, ...big(2 ** 40)]))).toThrow(/exceeds limit/);
-    expect(() => decodeMessage(Buffer.from([1, ...big(70_000)]))).toThrow(/exceeds limit/);
-    expect(() => decodeMessage(Buffer.from([1, ...big(60_000)]))).toThrow(/truncated/);
+    expect(() => decodeMessage(Buffer.from([RECON_VERSION, ...big(2 ** 40)]))).toThrow(/exceeds limit/);
+    expect(() => decodeMessage(Buffer.from([RECON_VERSION, ...big(70_000)]))).toThrow(/exceeds limit/);
+    expect(() => decodeMessage(Buffer.from([RECON_VERSION, ...big(60_000)]))).toThrow(/truncated/);
     expect(() => decodeMessage(raw(1, RecordType.Shorts, 0, 0, 0, ...big(65_537)))).toThrow(/exceeds limit/);
     expect(() => decodeMessage(raw(1, RecordType.Shorts, 0, 0, 0, ...big(65_536)))).toThrow(/truncated/);
     expect(() => decodeMessage(raw(1, RecordType.Iblt, 0, 1, 0, 1, 0, ...big(4097)))).toThrow(/exceeds limit/);
     expect(() => decodeMessage(raw(1, RecordType.Iblt, 0, 1, 0, 1, 0, ...big(2 ** 30)))).toThrow(/exceeds limit/);
-    expect(() => decodeMessage(raw(1, RecordType.Iblt, 0, 1, 0, 1, 0, ...big(4095)))).toThrow(/truncated/);
+    expect(() => decodeMessage(raw(1, RecordType.Iblt, 0, 1, 0, 1, 0, ...big(4092)))).toThrow(/truncated/);
     expect(() => decodeMessage(raw(1, RecordType.Iblt, 0, 5, 0, ...big(2 ** 20)))).toThrow(/truncated|exceeds/);
     expect(() => decodeMessage(raw(1, RecordType.Root, ...big(2 ** 17)))).toThrow(/slot/);
   });
 
   it('rejects out-of-range fields', () => {
     const cases: [string, Buffer][] = [
-      ['version', Buffer.of(2, 0)],
+      ['version', Buffer.of(1, 0)], // version 1 hashed into 3 cells
       ['type', raw(1, 9, 0)],
       ['depth', raw(1, RecordType.Empty, 0, 13, 0, 0)],
       ['prefix', raw(1, RecordType.Empty, 0, 1, 16, 0)],
@@ -102,16 +103,16 @@ describe('message codec', () => {
       ['fps span 0', raw(1, RecordType.Fps, 0, 0, 0, 0x40)],
       ['fps width', raw(1, RecordType.Fps, 0, 0, 0, 0x21, 0, 0)],
       ['non-minimal varint', raw(1, RecordType.Empty, 0, 1, 0x81, 0x00, 0)],
-      ['attempt', raw(1, RecordType.Iblt, 0, 1, 2, 1, 0, 3)],
+      ['attempt', raw(1, RecordType.Iblt, 0, 1, 2, 1, 0, 4)],
       ['no nodes', raw(1, RecordType.Iblt, 0, 1, 0, 0)],
       ['node beyond depth', raw(1, RecordType.Iblt, 0, 1, 0, 2, 10, 10)],
       ['shorts outside node', raw(1, RecordType.Shorts, 0, 1, 1, 1, 0x20, 0, 0, 0, 0, 0, 0, 0)],
       ['shorts not ascending', raw(1, RecordType.Shorts, 0, 0, 0, 2, ...Array(8).fill(1), ...Array(8).fill(1))],
-      ['plan cells not a multiple of 3', raw(1, RecordType.Plan, 0, 1, 0, 1, 0, 4)],
+      ['plan cells not a multiple of 4', raw(1, RecordType.Plan, 0, 1, 0, 1, 0, 6)],
       ['plan without cells', raw(1, RecordType.Plan, 0, 1, 0, 1, 0, 0)],
       ['plan cells over the limit', raw(1, RecordType.Plan, 0, 1, 0, 1, 0, 0x83, 0x20)],
-      ['plan without nodes', raw(1, RecordType.Plan, 0, 1, 0, 0, 3)],
-      ['zigzag count too large', raw(1, RecordType.Iblt, 0, 0, 0, 1, 0, 3, 0xff, 0xff, 0xff, 0xff, 0x7f)],
+      ['plan without nodes', raw(1, RecordType.Plan, 0, 1, 0, 0, 4)],
+      ['zigzag count too large', raw(1, RecordType.Iblt, 0, 0, 0, 1, 0, 4, 0xff, 0xff, 0xff, 0xff, 0x7f)],
     ];
     for (const [what, msg] of cases) {
       expect(() => decodeMessage(msg), what).toThrow(ReconError);
@@ -190,7 +191,7 @@ describe('reconciler input checks', () => {
     expect(() => resp().step(encodeMessage([{ ...root[0]!, slot: 3 } as ReconRecord]))).toThrow(/out of range/);
     // A side that is done accepts no more messages.
     const same = new Reconciler({ role: 'responder', slots: [ta], sessionKey: KEY });
-    expect(same.step(first).reply).toEqual(Buffer.of(1, 0));
+    expect(same.step(first).reply).toEqual(Buffer.of(2, 0));
     expect(same.done).toBe(true);
     expect(() => same.step(first)).toThrow(/unexpected message/);
     expect(() => new Reconciler({ role: 'initiator', slots: [], sessionKey: Buffer.alloc(16) })).toThrow(/32 bytes/);

@@ -16,7 +16,10 @@ export class ReconError extends Error {
   }
 }
 
-export const RECON_VERSION = 1;
+/** 2: IBLTs hash each key into 4 cells (version 1 used 3). */
+export const RECON_VERSION = 2;
+/** Cells each key lands in: an IBLT's cell count is a multiple of this (docs/protocol-recon.md §6). */
+export const IBLT_K = 4;
 export const MAX_RECORDS = 65536;
 export const MAX_SLOTS = 65536;
 export const MAX_IBLT_CELLS = 4096;
@@ -259,7 +262,7 @@ export function writeIbltCells(w: Writer, cells: IbltData): void {
 
 export function readIbltCells(r: Reader): IbltData {
   const n = r.varint('iblt cell count', MAX_IBLT_CELLS);
-  if (n === 0 || n % 3 !== 0) throw new ReconError(`iblt cell count ${n} is not a positive multiple of 3`);
+  if (n === 0 || n % IBLT_K !== 0) throw new ReconError(`iblt cell count ${n} is not a positive multiple of ${IBLT_K}`);
   r.need(n * 13, 'iblt cells');
   const cells: IbltData = { counts: new Int32Array(n), keys: new Uint32Array(2 * n), checks: new Uint32Array(n) };
   for (let i = 0; i < n; i++) {
@@ -341,7 +344,7 @@ function readIblt(r: Reader, slot: number): IbltRecord {
 function readPlan(r: Reader, slot: number): PlanRecord {
   const nodes = readIbltNodes(r, 'plan');
   const cells = r.varint('plan cell count', MAX_IBLT_CELLS);
-  if (cells === 0 || cells % 3 !== 0) throw new ReconError(`plan: cell count ${cells} is not a positive multiple of 3`);
+  if (cells === 0 || cells % IBLT_K !== 0) throw new ReconError(`plan: cell count ${cells} is not a positive multiple of ${IBLT_K}`);
   return { type: RecordType.Plan, slot, ...nodes, cells };
 }
 

@@ -197,7 +197,7 @@ describe('plans (IBLTs built by both sides at once)', () => {
     const { pending, receiver, tree } = toFirstPlan();
     // A plan for a bigger table: built, never matched, so the IBLT is answered from fresh reads.
     const [first] = decodeMessage(pending.plan!) as PlanRecord[];
-    receiver.hint(encodeMessage([{ ...first!, cells: first!.cells + 3 }]));
+    receiver.hint(encodeMessage([{ ...first!, cells: first!.cells + 4 }]));
     const before = tree.idsRead;
     const out = receiver.step(pending.finish().reply!);
     expect(tree.idsRead).toBeGreaterThan(before);
@@ -215,7 +215,7 @@ describe('plans (IBLTs built by both sides at once)', () => {
     // three are built, the rest left for when (if ever) they arrive.
     const fresh = toFirstPlan({ maxEnumerate: 3 * oneTable + 1 });
     const before = fresh.tree.idsRead;
-    fresh.receiver.hint(encodeMessage(Array.from({ length: 40 }, (_, i) => ({ ...first!, cells: 3 * (i + 1) }))));
+    fresh.receiver.hint(encodeMessage(Array.from({ length: 40 }, (_, i) => ({ ...first!, cells: 4 * (i + 1) }))));
     expect(fresh.tree.idsRead - before).toBe(3 * oneTable);
   });
 

@@ -6,7 +6,7 @@
  * found are collected. `Reconciler` (reconciler.ts) holds the session around it.
  */
 import { LEAF_MAX, MAX_DEPTH, prefixOf } from '../index/trie-rules.js';
-import { Iblt, dedupeShorts, estimateDiffs, hasShort, ibltCellsFor } from './iblt.js';
+import { IBLT_K, Iblt, dedupeShorts, estimateDiffs, hasShort, ibltCellsFor } from './iblt.js';
 import { blockCount, findInBlock, idAt } from './id-block.js';
 import {
   MAX_FP_BYTES, MAX_IBLT_CELLS, MAX_SHORTS, ROOT_FP_BYTES, RecordType, ReconError, SHORT_BYTES,
@@ -313,7 +313,7 @@ export class StepRun {
     const flush = (): void => {
       if (group.length === 0) return;
       this.charge(ids);
-      const cells = Math.max(3, 3 * Math.round((ibltCellsFor(group.length * perNode) * this.policy.ibltScale) / 3));
+      const cells = Math.max(IBLT_K, IBLT_K * Math.round((ibltCellsFor(group.length * perNode) * this.policy.ibltScale) / IBLT_K));
       this.sendIblt(pool.slot, pool.depth, 0, group.map((n) => n.prefix), null, cells);
       group = [];
       ids = 0;
