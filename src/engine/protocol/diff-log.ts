@@ -19,9 +19,13 @@ export class DiffSideLog {
    * own state by id). Rows beyond the list limit count but are not kept, so
    * memory stays bounded on a first clone of millions of items.
    */
-  add(shortHex: string, kind: Kind, size: number, branch: string): void {
+  add(short: string | Buffer, kind: Kind, size: number, branch: string): void {
     const kindName = (KIND_NAMES[kind] ?? 'file') as ItemKindName;
-    if (this.items.size < this.listLimit) this.items.set(shortHex, { id: shortHex, kind: kindName, size, branches: [branch] });
+    if (this.items.size < this.listLimit) {
+      // A short id as hex, or its 8 bytes (made hex only when listed: a server lists nothing).
+      const hex = typeof short === 'string' ? short : short.toString('hex', 0, 8);
+      this.items.set(hex, { id: hex, kind: kindName, size, branches: [branch] });
+    }
     this.count++;
     this.bytes += size;
     const key = `${branch}\0${kindName}`;

@@ -26,7 +26,8 @@ import {
   type WantEntry,
 } from './frames.js';
 import type { ProgressTracker } from './progress.js';
-import { ShortIdSet } from './short-id-set.js';
+import { OfferedTable, ShortIdSet } from './short-id-set.js';
+import { u32be } from '../recon/iblt.js';
 import { ProtocolError, perr } from './wire.js';
 
 export interface Slot {
@@ -151,21 +152,14 @@ class Fifo<T> {
 interface Queued {
   id: Buffer | null;
   rid: number;
-  /** Hex, the same string the session's sets hold (no buffer per queued item). */
-  short: string;
+  /** The short id's two 32-bit halves (no buffer per queued item). */
+  hi: number;
+  lo: number;
   size: number;
 }
 
 /** Items read ahead by the pump in one statement: at most RID_BATCH, and at most this many bytes in all. */
 const READ_AHEAD_BYTES = 1 << 20;
-
-/** What we offered, as little as a WANT needs: no id buffer kept per item. */
-interface OfferedMeta {
-  slot: number;
-  rid: number;
-  kind: Kind;
-  size: number;
-}
 
 const OFFERED_META_MAX = 1 << 17;
 /** Offers of a whole slot go out in OFFER frames of this many records, one page per event-loop turn. */
@@ -191,7 +185,7 @@ export class Exchange {
    * spent a sixth of its time on those lookups). Bounded: past the limit, a
    * WANT looks its short id up as before.
    */
-  private readonly offeredMeta = new Map<string, OfferedMeta>();
+  private readonly offeredMeta = new OfferedTable();
   /** Whether our database held no item when the session began (see holds()). */
   private readonly emptyAtStart: boolean;
   /** True while offerAll is still offering (RECON_DONE waits for it). */
@@ -307,10 +301,9 @@ export class Exchange {
   private offerKnown(slot: number, id: Buffer, kind: Kind, size: number, rid = 0): void {
     if (this.o.slots[slot]?.refused) return;
     if (!this.offered.add(id)) return;
-    const hex = short(id);
-    if (rid > 0 && this.offeredMeta.size < OFFERED_META_MAX) this.offeredMeta.set(hex, { slot, rid, kind, size });
+    if (rid > 0 && this.offeredMeta.size < OFFERED_META_MAX) this.offeredMeta.set(id, slot, rid, kind, size);
     this.pendingOffers.push({ slot, short: id.subarray(0, SHORT_ID), kind, size });
-    if (this.o.slots[slot]!.readOnly) this.listUnwanted(hex, kind, size, slot);
+    if (this.o.slots[slot]!.readOnly) this.listUnwanted(short(id), kind, size, slot);
   }
 
   /** What the peer lacks in a slot it may not write: counted and listed as lacking, never sent. */
@@ -440,28 +433,28 @@ export class Exchange {
     for (const e of entries) {
       if (!this.checkSlot(e.slot)) continue;
       if (this.theyWant.has(e.short)) continue;
-      const hex = e.short.toString('hex');
       const bid = this.o.slots[e.slot]!.bid;
       // Only what is in the slot's collection is described or sent: nothing outside what was agreed
       // leaks. What we offered in this slot came from its collection; anything else is looked up.
-      const offered = this.offeredMeta.get(hex);
-      this.offeredMeta.delete(hex);
-      const meta = offered?.slot === e.slot ? offered : bid === null ? null : this.o.store.memberByShortId(bid, hex);
+      const offered = this.offeredMeta.take(e.short);
+      const meta = offered?.slot === e.slot ? offered : bid === null ? null : this.o.store.memberByShortId(bid, e.short.toString('hex'));
       if (meta === null || meta === 'ambiguous') continue;
       const id = 'id' in meta ? meta.id : null;
       if (this.o.slots[e.slot]!.readOnly) {
-        this.listUnwanted(hex, meta.kind, meta.size, e.slot);
+        this.listUnwanted(e.short.toString('hex'), meta.kind, meta.size, e.slot);
         continue;
       }
       this.theyWant.add(e.short);
-      if (!this.listedUnwanted.has(hex)) this.theyLack.add(hex, meta.kind, meta.size, this.o.slots[e.slot]!.name);
+      if (this.listedUnwanted.size === 0 || !this.listedUnwanted.has(e.short.toString('hex'))) {
+        this.theyLack.add(e.short, meta.kind, meta.size, this.o.slots[e.slot]!.name);
+      }
       if (this.offered.add(e.short)) {
         this.pendingOffers.push({ slot: e.slot, short: e.short, kind: meta.kind, size: meta.size });
       }
       if (!this.sending) continue;
       this.o.progress.sent.totalItems++;
       this.o.progress.sent.totalBytes += meta.size;
-      this.queue({ id, rid: meta.rid, short: hex, size: meta.size }, meta.kind);
+      this.queue({ id, rid: meta.rid, hi: u32be(e.short, 0), lo: u32be(e.short, 4), size: meta.size }, meta.kind);
     }
     this.flushControl();
     this.pump();
@@ -609,7 +602,7 @@ export class Exchange {
         const q = this.ready.shift()!;
         if (q.rid > 0 && !readAhead.has(q.rid)) readAhead = this.readAhead(q);
         const byRid = q.rid > 0 ? (readAhead.get(q.rid) ?? null) : null;
-        const matches = byRid !== null && (q.id ? byRid.id.equals(q.id) : short(byRid.id) === q.short);
+        const matches = byRid !== null && (q.id ? byRid.id.equals(q.id) : u32be(byRid.id, 0) === q.hi && u32be(byRid.id, 4) === q.lo);
         const stored = matches ? byRid : q.id ? this.o.store.get(q.id) : null;
         if (!stored) continue;
         const id = stored.id;
