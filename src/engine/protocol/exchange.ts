@@ -11,6 +11,7 @@ import type { SessionSummary } from '../../shared/sync.js';
 import { NetsyncError } from '../errors.js';
 import { toHex } from '../hash.js';
 import { INLINE_MAX, ITEM_MAX, Kind, decodeItem, itemId } from '../items/format.js';
+import { u32be } from '../recon/iblt.js';
 import type { ReconTree } from '../recon/tree.js';
 import { type MemberMeta, RID_BATCH, type StoredItem, type WriteStore } from '../store/store.js';
 import type { Connection } from './connection.js';
@@ -27,7 +28,6 @@ import {
 } from './frames.js';
 import type { ProgressTracker } from './progress.js';
 import { OfferedTable, ShortIdSet } from './short-id-set.js';
-import { u32be } from '../recon/iblt.js';
 import { ProtocolError, perr } from './wire.js';
 
 export interface Slot {

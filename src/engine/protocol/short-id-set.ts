@@ -8,6 +8,7 @@
  * no peer can aim ids at one probe chain.
  */
 import { randomBytes } from 'node:crypto';
+import type { Kind } from '../items/format.js';
 import { fmix32, u32be as u32 } from '../recon/iblt.js';
 
 const FIRST_CAPACITY = 1024; // a power of two
@@ -79,7 +80,7 @@ export class ShortIdSet {
 export interface OfferedMeta {
   slot: number;
   rid: number;
-  kind: number;
+  kind: Kind;
   size: number;
 }
 
@@ -104,7 +105,7 @@ export class OfferedTable {
   size = 0;
 
   /** Records the item; an id already present keeps its first entry. */
-  set(id: Uint8Array, slot: number, rid: number, kind: number, size: number): void {
+  set(id: Uint8Array, slot: number, rid: number, kind: Kind, size: number): void {
     const h = u32(id, 0);
     const l = u32(id, 4);
     if (this.find(h, l) >= 0) return;
@@ -117,7 +118,7 @@ export class OfferedTable {
   take(id: Uint8Array): OfferedMeta | null {
     let i = this.find(u32(id, 0), u32(id, 4));
     if (i < 0) return null;
-    const meta = { slot: this.slots[i]!, rid: this.rids[i]!, kind: this.kinds[i]!, size: this.sizes[i]! };
+    const meta: OfferedMeta = { slot: this.slots[i]!, rid: this.rids[i]!, kind: this.kinds[i]! as Kind, size: this.sizes[i]! };
     this.used[i] = 0;
     this.size--;
     // Backward shift: move later entries of the chain into the hole if their home is at or before it.
