@@ -88,8 +88,8 @@ export interface OfferedMeta {
  * Short ids mapped to what we offered of them (OfferedMeta), in typed arrays
  * with the same keyed open addressing as ShortIdSet: no hex string, object or
  * Map entry per item. A first clone's sender offers every item and is asked
- * for each one back; strings and Map entries for those were a tenth of its
- * CPU. Entries are taken out when wanted (backward-shift deletion keeps the
+ * for each one back; the strings and Map entries cost ~5% of its CPU (100k
+ * items: 1,613 -> 1,525 ms). Entries are taken out when wanted (backward-shift deletion keeps the
  * probe chains whole), so the table holds only what is offered and not yet
  * asked for.
  */
