@@ -93,6 +93,24 @@ const FIXTURES: Fixture[] = [
     ),
   },
   {
+    name: 'HELLO (pull into an empty database)',
+    message: {
+      type: FrameType.Hello,
+      hello: { minVersion: 3, maxVersion: 3, flags: 2 | 8, nonce: Buffer.alloc(16, 0x5a), patterns: ['org.*'], slots: [] },
+    },
+    bytes: hex(
+      '00000020', //         length 32 = 1 + 4 + 3 + 16 + 1 + 6 + 1
+      '01', //               HELLO
+      '4e53594e', //         "NSYN"
+      '03', '03', //         versions 3..3
+      '0a', //               flags RECEIVES | EMPTY
+      rep('5a', 16), //      nonce
+      '01', //               n_patterns 1
+      '05', '6f72672e2a', // string "org.*"
+      '00', //               n_slots 0
+    ),
+  },
+  {
     name: 'WELCOME (one refused slot, one extra branch)',
     message: { type: FrameType.Welcome, welcome: { version: 3, flags: 0, refused: [{ slot: 2, reason: 1 }], extra: ['org.b'] } },
     bytes: hex(
@@ -225,6 +243,16 @@ const FIXTURES: Fixture[] = [
     ),
   },
   {
+    name: 'WHOLE (slot 1, 300 members)',
+    message: { type: FrameType.Whole, slot: 1, count: 300 },
+    bytes: hex(
+      '00000004', // length 4
+      '0b', //       WHOLE
+      '01', //       varint slot 1
+      'ac02', //     varint count 300
+    ),
+  },
+  {
     name: 'ERROR too-large',
     message: { type: FrameType.Error, code: 3, message: 'too big' },
     bytes: hex(
@@ -249,7 +277,7 @@ describe('frames: byte-exact fixtures (docs/PROTOCOL.md §3)', () => {
   }
 
   it('every frame type of the table is covered', () => {
-    expect(new Set(FIXTURES.map((f) => f.message.type))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+    expect(new Set(FIXTURES.map((f) => f.message.type))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]));
   });
 });
 
@@ -365,7 +393,7 @@ describe('bounded decoding: truncation, trailing bytes, counts and lengths', () 
   }
 
   it('unknown frame types, stages and item encodings are malformed', () => {
-    for (const t of [0, 11, 42, 255]) expectProtocolError(() => decodeMessage(Buffer.of(t)), ['malformed']);
+    for (const t of [0, 12, 42, 255]) expectProtocolError(() => decodeMessage(Buffer.of(t)), ['malformed']);
     for (const s of [0, 4, 255]) expectProtocolError(() => decodeMessage(hex('07', s.toString(16).padStart(2, '0'))), ['malformed']);
     expectProtocolError(() => decodeMessage(hex('06', rep('00', 32), '02', 'aa')), ['malformed']);
   });

@@ -3,11 +3,21 @@
  * items already move (they go before further pages): the clone still ends with exactly the branch (RECON_DONE
  * waits for the last page), in more than one OFFER frame, and a peer that
  * goes away while pages are still being offered leaves the server serving.
+ * The clients hold one unrelated item: an empty database gets whole slots
+ * without offers instead (whole-slots.test.ts).
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { encodeInlineFile } from '../../src/engine/items/format.js';
 import type { RunningServer } from '../../src/engine/protocol/api.js';
 import { aliceSigner, memberIds, newDbPath, testClient, testServer, withStore } from '../helpers/net.js';
 import { putRevisions } from '../reliability/helpers.js';
+
+/** A client database that is not empty (one file of no branch), so whole branches are offered to it. */
+function notEmptyDb(prefix: string): string {
+  const path = newDbPath(prefix);
+  withStore(path, (s) => s.put(encodeInlineFile(Buffer.from('not part of any branch'))));
+  return path;
+}
 
 const servers: RunningServer[] = [];
 afterAll(async () => {
@@ -21,7 +31,7 @@ describe('whole-branch offers in pages', () => {
     expect(items).toBeGreaterThan(3 * 4096);
     const server = await testServer(serverDb);
     servers.push(server);
-    const clientDb = newDbPath('netsync-pages-c-');
+    const clientDb = notEmptyDb('netsync-pages-c-');
     // How many items the client knew it would receive when the first one arrived.
     let knownAtFirstItem = -1;
     const summary = await testClient({
@@ -48,7 +58,7 @@ describe('whole-branch offers in pages', () => {
     // offered: the server ends that session and serves the next client in full.
     const quitter = new AbortController();
     const cut = testClient({
-      db: newDbPath('netsync-pages-c2-'),
+      db: notEmptyDb('netsync-pages-c2-'),
       port: server.port,
       patterns: ['org.example.*'],
       direction: 'pull',
@@ -56,7 +66,7 @@ describe('whole-branch offers in pages', () => {
       onItems: () => quitter.abort(),
     });
     await expect(cut).rejects.toThrow();
-    const next = newDbPath('netsync-pages-c3-');
+    const next = notEmptyDb('netsync-pages-c3-');
     expect((await testClient({ db: next, port: server.port, patterns: ['org.example.*'], direction: 'pull' })).itemsReceived).toBe(items);
     expect(withStore(next, (s) => memberIds(s, 'org.example.big'))).toEqual(want);
   }, 120_000);

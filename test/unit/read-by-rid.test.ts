@@ -63,4 +63,31 @@ describe('membersWithMeta', () => {
     }
     expect([...store.membersWithMeta(bid + 1000)]).toEqual([]);
   });
+
+  it('with dataMax, gives the bytes of exactly the members no larger than it (a first clone reads them once)', () => {
+    const { store } = newStore();
+    open.push(store);
+    const rnd = new SeededRandom(6);
+    for (let r = 0; r < 6; r++) putRandomRevision(store, fixedSigner(), 'org.example.data', Array.from({ length: 30 }, () => rnd.bytes(rnd.between(0, 400))));
+    const bid = store.branchId('org.example.data')!;
+    const plain = [...store.membersWithMeta(bid)];
+    expect(plain.every((m) => m.data === null)).toBe(true);
+    for (const [page, dataMax] of [[1, 200], [13, 200], [4096, 0], [4096, 1 << 20]] as const) {
+      const got = [...store.membersWithMeta(bid, page, dataMax)];
+      expect(got.map((m) => m.id.toString('hex'))).toEqual(plain.map((m) => m.id.toString('hex')));
+      let withData = 0;
+      for (const m of got) {
+        const stored = store.get(m.id)!;
+        expect([m.rid, m.kind, m.size]).toEqual([plain.find((p) => p.id.equals(m.id))!.rid, stored.kind, stored.size]);
+        if (stored.data.length <= dataMax) {
+          expect(m.data?.equals(stored.data), `page ${page}, dataMax ${dataMax}`).toBe(true);
+          withData++;
+        } else expect(m.data).toBeNull();
+      }
+      // Some members of each kind of answer, except at the extremes.
+      if (dataMax === 200) expect(withData).toBeGreaterThan(0);
+      if (dataMax === 200) expect(withData).toBeLessThan(got.length);
+      if (dataMax === 1 << 20) expect(withData).toBe(got.length);
+    }
+  });
 });

@@ -25,6 +25,7 @@ import { Exchange, type Slot } from './exchange.js';
 import {
   FrameType,
   HELLO_DRY_RUN,
+  HELLO_EMPTY,
   HELLO_RECEIVES,
   HELLO_SENDS,
   type Message,
@@ -201,6 +202,8 @@ function runOnSocket(
     .filter((b) => selects(b.name))
     .map((b) => slotFor(store, b.name));
   const nonce = randomBytes(16);
+  // An empty database lacks everything: the server may send it whole slots without offers (HELLO EMPTY).
+  const askWhole = receives && !opts.dryRun && store.isEmpty();
   const recon = new Reconciler({ role: 'initiator', slots: slots.map((s) => s.tree), sessionKey: sessionKey(nonce) });
   let exchange: Exchange | null = null;
   let inSync = false;
@@ -262,6 +265,7 @@ function runOnSocket(
         finalCheck: sends && receives && !opts.dryRun,
         progress,
         listLimit: opts.listLimit ?? 1000,
+        askedWhole: askWhole,
       });
       // Having sent items, let the server close first: it does once it has verified and stored
       // them (or it sends ERROR bad-item), so a session that resolves has really delivered.
@@ -309,6 +313,7 @@ function runOnSocket(
     if (sends) flags |= HELLO_SENDS;
     if (receives) flags |= HELLO_RECEIVES;
     if (opts.dryRun) flags |= HELLO_DRY_RUN;
+    if (askWhole) flags |= HELLO_EMPTY;
     conn.send({
       type: FrameType.Hello,
       hello: {

@@ -10,7 +10,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { SessionSummary } from '../../shared/sync.js';
 import { NetsyncError } from '../errors.js';
 import { toHex } from '../hash.js';
-import { INLINE_MAX, ITEM_MAX, Kind, decodeItem, itemId } from '../items/format.js';
+import { INLINE_MAX, ITEM_MAX, type Item, Kind, decodeItem, itemId } from '../items/format.js';
 import { u32be } from '../recon/iblt.js';
 import type { ReconTree } from '../recon/tree.js';
 import { type MemberMeta, RID_BATCH, type StoredItem, type WriteStore } from '../store/store.js';
@@ -70,6 +70,11 @@ export interface ExchangeOptions {
    * with `permission`. Default: every slot.
    */
   mayReceiveSlot?: (slot: number) => boolean;
+  /**
+   * We told the peer that our database is empty (HELLO EMPTY): it may send
+   * whole slots without offers, each after a WHOLE frame (client only).
+   */
+  askedWhole?: boolean;
   /**
    * Runs in the storing transaction before each received item is stored: a
    * returned reason refuses the item (nothing of it is stored) and ends the
@@ -156,12 +161,33 @@ interface Queued {
   hi: number;
   lo: number;
   size: number;
+  /** Its bytes, when they were read with its listing (sendWhole): nothing is read again. */
+  data?: StoredItem;
+  /** Not an item: the WHOLE frame that starts a slot's items (sendWhole). */
+  whole?: { slot: number; count: number };
+}
+
+/** The order items go in (docs/PROTOCOL.md §4.3): at once, or after WANTS_DONE as chunked files, manifests, certs. */
+const enum SendClass {
+  Now,
+  Files,
+  Manifests,
+  Certs,
+}
+
+function sendClass(kind: Kind, size: number): SendClass {
+  if (kind === Kind.Key || kind === Kind.Chunk || (kind === Kind.File && size <= INLINE_MAX)) return SendClass.Now;
+  return kind === Kind.File ? SendClass.Files : kind === Kind.Manifest ? SendClass.Manifests : SendClass.Certs;
 }
 
 /** Items read ahead by the pump in one statement: at most RID_BATCH, and at most this many bytes in all. */
 const READ_AHEAD_BYTES = 1 << 20;
 
 const OFFERED_META_MAX = 1 << 17;
+/** sendWhole lists this many members, then lets the pump send them before it lists more. */
+export const WHOLE_PAGE = 1024;
+/** sendWhole reads the bytes of members up to this size with their listing (so at most WHOLE_PAGE x this at a time). */
+export const WHOLE_DATA_MAX = 8 << 10;
 /** Offers of a whole slot go out in OFFER frames of this many records, one page per event-loop turn. */
 const OFFER_PAGE = 4096;
 
@@ -190,7 +216,12 @@ export class Exchange {
   private readonly emptyAtStart: boolean;
   /** True while offerAll is still offering (RECON_DONE waits for it). */
   private offeringAll = false;
-  private received: { id: Buffer; data: Buffer; slot: number }[] = [];
+  /** True while sendWhole is still listing (ITEMS_DONE waits for it). */
+  private sendingWhole = false;
+  /** The slot of the last WHOLE frame received: unasked items that follow are its (askedWhole). */
+  private wholeSlot: number | null = null;
+  /** `whole`: sent unasked after WHOLE, so described (weLack) only once stored. */
+  private received: { id: Buffer; data: Buffer; slot: number; whole: boolean }[] = [];
   private receivedBytes = 0;
   /** A flush is scheduled (see RECEIVE_FLUSH_MS); lastFlush is when the last one stored anything. */
   private flushPending = false;
@@ -283,14 +314,59 @@ export class Exchange {
    * time, and a 100,000-item clone sent no item until the last offer was
    * out (a third of its time).
    */
-  private async roomForOffers(): Promise<void> {
+  private async roomForOffers(queued = OFFER_PAGE): Promise<void> {
     for (;;) {
       if (this.o.conn.closed) return;
       if (this.o.conn.congested) await this.o.conn.waitDrain();
       // The pump, resumed by the same drain, writes before this turn ends.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      if (!this.o.conn.congested && this.ready.length < OFFER_PAGE) return;
+      if (!this.o.conn.congested && this.ready.length < queued) return;
     }
+  }
+
+  /**
+   * Sends every item of the slots a peer with an empty database asked for
+   * (HELLO EMPTY), without offers: it holds nothing, so it would want all of
+   * them, and 100,000 offers and wants cost a first clone a tenth of its
+   * time (docs/PERFORMANCE.md). Slot by slot, a WHOLE frame first; within a
+   * slot in the order of §4.3, which needs no WANTS_DONE here: the peer
+   * wants nothing else. Small items are read with their listing, once, in id
+   * order, the order in which the receiver's indexes grow cheapest. Listing
+   * pauses while the socket is congested or a page is still queued, so
+   * memory stays bounded. An item of two slots goes once, with the first.
+   */
+  async sendWhole(slots: readonly { slot: number; members: Iterable<MemberMeta & { data: Buffer | null }> }[]): Promise<void> {
+    this.sendingWhole = true;
+    try {
+      for (const { slot, members } of slots) {
+        const name = this.o.slots[slot]!.name;
+        this.ready.push({ id: null, rid: 0, hi: 0, lo: 0, size: 0, whole: { slot, count: this.o.slots[slot]!.tree.node(0, 0).count } });
+        const later: Queued[][] = [[], [], [], []];
+        let listed = 0;
+        for (const m of members) {
+          if (!this.theyWant.add(m.id)) continue;
+          this.theyLack.add(m.id, m.kind, m.size, name);
+          this.o.progress.sent.totalItems++;
+          this.o.progress.sent.totalBytes += m.size;
+          const cls = sendClass(m.kind, m.size);
+          const data = m.data && cls === SendClass.Now ? { id: m.id, kind: m.kind, size: m.size, data: m.data } : undefined;
+          (cls === SendClass.Now ? this.ready : later[cls]!).push({ id: m.id, rid: m.rid, hi: 0, lo: 0, size: m.size, data });
+          if (++listed % WHOLE_PAGE !== 0) continue;
+          this.pump();
+          await this.roomForOffers(WHOLE_PAGE);
+          if (this.o.conn.closed) return;
+        }
+        for (const list of later) for (const q of list) this.ready.push(q);
+        this.pump();
+      }
+    } catch (e) {
+      if (e instanceof NetsyncError || e instanceof ProtocolError) throw e;
+      this.storeError = storeFailure(e);
+      return this.o.conn.fail('internal', this.storeError.message);
+    } finally {
+      this.sendingWhole = false;
+    }
+    this.pump();
   }
 
   private offerOwn(slot: number, id: Buffer): void {
@@ -368,6 +444,8 @@ export class Exchange {
         return this.onStage(m.stage);
       case FrameType.Final:
         return this.onFinal(m.roots);
+      case FrameType.Whole:
+        return this.onWhole(m.slot, m.count);
       default:
         perr('unexpected', `frame type ${m.type} is not allowed after the handshake`);
     }
@@ -461,36 +539,54 @@ export class Exchange {
   }
 
   private queue(q: Queued, kind: Kind): void {
-    if (kind === Kind.Key || kind === Kind.Chunk || (kind === Kind.File && q.size <= INLINE_MAX)) this.ready.push(q);
-    else if (kind === Kind.File) this.later.files.push(q);
-    else if (kind === Kind.Manifest) this.later.manifests.push(q);
+    const cls = sendClass(kind, q.size);
+    if (cls === SendClass.Now) this.ready.push(q);
+    else if (cls === SendClass.Files) this.later.files.push(q);
+    else if (cls === SendClass.Manifests) this.later.manifests.push(q);
     else this.later.certs.push(q);
   }
 
+  /** The peer's items that follow are those of a whole slot (we asked with HELLO EMPTY). */
+  private onWhole(slot: number, count: number): void {
+    if (!this.o.askedWhole || !this.receiving) perr('unexpected', 'WHOLE from a peer we did not tell that our database is empty');
+    if (!this.checkSlot(slot)) perr('unexpected', `WHOLE for slot ${slot}, which the server refused`);
+    this.wholeSlot = slot;
+    this.o.progress.received.totalItems += count;
+  }
+
   private onItem(id: Buffer, encoding: ItemEncoding, data: Buffer): void {
-    const hex = short(id);
-    const refusedSlot = this.notWritable.get(hex);
-    if (refusedSlot !== undefined && !this.wanted.has(hex)) {
-      perr('permission', `refused item ${hex}…: it is in branch "${this.o.slots[refusedSlot]!.name}", which you may not write`);
+    // After WHOLE, items come unasked: a first clone spends nothing on a hex id or a map per item.
+    let slot = this.wholeSlot;
+    let unasked = true;
+    if (this.wanted.size > 0 || slot === null) {
+      const hex = short(id);
+      const refusedSlot = this.notWritable.get(hex);
+      if (refusedSlot !== undefined && !this.wanted.has(hex)) {
+        perr('permission', `refused item ${hex}…: it is in branch "${this.o.slots[refusedSlot]!.name}", which you may not write`);
+      }
+      const w = this.wanted.get(hex);
+      if (w) {
+        slot = w.slot;
+        unasked = false;
+        this.wanted.delete(hex);
+      }
+      if (!this.receiving || slot === null) perr('unexpected', `received item ${hex}… that was not asked for`);
     }
-    const w = this.wanted.get(hex);
-    if (!this.receiving || !w) perr('unexpected', `received item ${hex}… that was not asked for`);
     let bytes = data;
     if (encoding === ItemEncoding.DeflateRaw) {
       try {
         bytes = inflateRawSync(data, { maxOutputLength: ITEM_MAX });
       } catch (e) {
-        perr('malformed', `item ${hex}… does not decompress: ${(e as Error).message}`);
+        perr('malformed', `item ${short(id)}… does not decompress: ${(e as Error).message}`);
       }
     }
-    this.wanted.delete(hex);
-    this.received.push({ id, data: bytes, slot: w.slot });
+    this.received.push({ id, data: bytes, slot, whole: unasked });
     this.receivedBytes += bytes.length;
     this.o.progress.received.items++;
     this.o.progress.received.bytes += data.length;
     this.o.progress.emit();
     if (this.received.length >= RECEIVE_BATCH_ITEMS || this.receivedBytes >= RECEIVE_BATCH_BYTES) this.flushReceived();
-    else if (this.wanted.size === 0) {
+    else if (this.wanted.size === 0 && this.wholeSlot === null) {
       // Everything asked for is here: store it as soon as this read is handled.
       this.flushPending = true;
       setImmediate(() => this.flushPending && this.flushReceived());
@@ -522,7 +618,11 @@ export class Exchange {
           refused = this.o.refuseReceived?.(item.id, item.data, item.slot) ?? null;
           if (refused) break;
           try {
-            if (this.o.store.put(item.data, item.id).inserted) this.anythingMoved = true;
+            const put = this.o.store.put(item.data, item.id);
+            if (put.inserted) {
+              this.anythingMoved = true;
+              if (item.whole) this.describeWhole(item.id, put.item!, item.data.length, item.slot);
+            }
             stored.push(item.id);
           } catch (e) {
             if (!(e instanceof NetsyncError)) throw e;
@@ -548,6 +648,12 @@ export class Exchange {
     }
   }
 
+  /** An item of a whole slot, stored: what we lacked, known only now (no OFFER described it). */
+  private describeWhole(id: Buffer, item: Item, length: number, slot: number): void {
+    const size = 'size' in item ? item.size : length;
+    this.weLack.add(id, item.kind, size, this.o.slots[slot]!.name);
+  }
+
   private onStage(stage: Stage): void {
     if (stage === Stage.ReconDone) {
       this.peerReconDone = true;
@@ -563,6 +669,12 @@ export class Exchange {
     } else {
       if (!this.sentWantsDone) perr('unexpected', 'ITEMS_DONE before our WANTS_DONE');
       this.peerItemsDone = true;
+      if (this.wholeSlot !== null) {
+        // A WHOLE counts a slot's members, some of which may have come with an earlier slot, and
+        // says nothing of bytes: now that everything due has arrived, the totals are what came.
+        this.o.progress.received.totalItems = this.o.progress.received.items;
+        this.o.progress.received.totalBytes = this.o.progress.received.bytes;
+      }
       this.flushReceived();
       this.maybeItemsDone();
       this.maybeFinish();
@@ -600,10 +712,17 @@ export class Exchange {
           corked = true;
         }
         const q = this.ready.shift()!;
-        if (q.rid > 0 && !readAhead.has(q.rid)) readAhead = this.readAhead(q);
-        const byRid = q.rid > 0 ? (readAhead.get(q.rid) ?? null) : null;
-        const matches = byRid !== null && (q.id ? byRid.id.equals(q.id) : u32be(byRid.id, 0) === q.hi && u32be(byRid.id, 4) === q.lo);
-        const stored = matches ? byRid : q.id ? this.o.store.get(q.id) : null;
+        if (q.whole) {
+          this.o.conn.send({ type: FrameType.Whole, slot: q.whole.slot, count: q.whole.count });
+          continue;
+        }
+        let stored = q.data ?? null;
+        if (!stored) {
+          if (q.rid > 0 && !readAhead.has(q.rid)) readAhead = this.readAhead(q);
+          const byRid = q.rid > 0 ? (readAhead.get(q.rid) ?? null) : null;
+          const matches = byRid !== null && (q.id ? byRid.id.equals(q.id) : u32be(byRid.id, 0) === q.hi && u32be(byRid.id, 4) === q.lo);
+          stored = matches ? byRid : q.id ? this.o.store.get(q.id) : null;
+        }
         if (!stored) continue;
         const id = stored.id;
         if (this.withhold(id, stored.data)) continue;
@@ -634,7 +753,7 @@ export class Exchange {
     for (let i = 0; rids.length < RID_BATCH && i < 4 * RID_BATCH; i++) {
       const q = this.ready.peek(i);
       if (!q) break;
-      if (q.rid <= 0) continue;
+      if (q.rid <= 0 || q.data) continue;
       if (bytes + q.size > READ_AHEAD_BYTES) break;
       bytes += q.size;
       rids.push(q.rid);
@@ -649,7 +768,7 @@ export class Exchange {
    * one damaged item costs the peer that item and what names it, not the rest.
    */
   private maybeItemsDone(): void {
-    if (!this.peerWantsDone || this.ready.length > 0 || this.pumping || this.sentItemsDone || this.o.conn.closed) return;
+    if (!this.peerWantsDone || this.sendingWhole || this.ready.length > 0 || this.pumping || this.sentItemsDone || this.o.conn.closed) return;
     if (this.withheld.size > 0) {
       if (!this.peerItemsDone) return;
       this.flushReceived();

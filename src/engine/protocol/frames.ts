@@ -1,5 +1,5 @@
 /**
- * Frames and messages of the Netsync wire protocol, version 1
+ * Frames and messages of the Netsync wire protocol, version 3
  * (docs/PROTOCOL.md is the normative text; keep them in step).
  *
  * frame = u32be length (of what follows) || u8 type || payload
@@ -30,6 +30,7 @@ export const enum FrameType {
   Final = 8,
   Error = 9,
   ReconPlan = 10,
+  Whole = 11,
 }
 
 export const enum Stage {
@@ -41,6 +42,12 @@ export const enum Stage {
 export const HELLO_SENDS = 1;
 export const HELLO_RECEIVES = 2;
 export const HELLO_DRY_RUN = 4;
+/**
+ * The client's database holds no item (and it receives, not a dry run): the
+ * server sends every item of the slots it adds without OFFERs, each slot's
+ * items after a WHOLE frame (docs/PROTOCOL.md §4.6).
+ */
+export const HELLO_EMPTY = 8;
 export const WELCOME_IN_SYNC = 1;
 
 export interface SlotAnnounce {
@@ -104,6 +111,7 @@ export type Message =
   | { type: FrameType.Item; id: Buffer; encoding: ItemEncoding; data: Buffer }
   | { type: FrameType.Stage; stage: Stage }
   | { type: FrameType.Final; roots: Buffer[] }
+  | { type: FrameType.Whole; slot: number; count: number }
   | { type: FrameType.Error; code: number; message: string };
 
 // ---------------------------------------------------------------- encoding
@@ -171,6 +179,9 @@ export function encodeMessage(m: Message): Buffer {
     case FrameType.Final:
       w.varint(m.roots.length);
       for (const r of m.roots) w.bytes(r);
+      break;
+    case FrameType.Whole:
+      w.varint(m.slot).varint(m.count);
       break;
     case FrameType.Error:
       w.u8(m.code).string(utf8Prefix(m.message, 1000));
@@ -270,6 +281,8 @@ function decodeBody(type: number, r: WireReader): Message {
       for (let i = r.count(ID_BYTES, MAX_SLOTS); i > 0; i--) roots.push(r.bytes(ID_BYTES));
       return { type, roots };
     }
+    case FrameType.Whole:
+      return { type, slot: r.varint(), count: r.varint() };
     case FrameType.Error:
       return { type, code: r.u8(), message: r.string(4096) };
     default:

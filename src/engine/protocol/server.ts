@@ -24,8 +24,8 @@ import { Reconciler } from '../recon/reconciler.js';
 import { WriteStore } from '../store/store.js';
 import type { RunningServer, ServerOptions, ServerStats } from './api.js';
 import { Connection, DEFAULT_LIMITS, type Limits } from './connection.js';
-import { Exchange } from './exchange.js';
-import { FrameType, HELLO_DRY_RUN, HELLO_RECEIVES, HELLO_SENDS, type Hello, type Message, PROTOCOL_VERSION, RefuseReason, WELCOME_IN_SYNC } from './frames.js';
+import { Exchange, WHOLE_DATA_MAX, WHOLE_PAGE } from './exchange.js';
+import { FrameType, HELLO_DRY_RUN, HELLO_EMPTY, HELLO_RECEIVES, HELLO_SENDS, type Hello, type Message, PROTOCOL_VERSION, RefuseReason, WELCOME_IN_SYNC } from './frames.js';
 import { type BranchFilter, branchFilter } from './patterns.js';
 import { ProgressTracker } from './progress.js';
 import { sessionKey, slotFor } from './slots.js';
@@ -220,8 +220,13 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
       refuseReceived: (id, data) => pushRefusal(store, access, id, data),
     });
     entry.exchange = exchange;
-    const whole = slots.slice(hello.slots.length).map((s, i) => ({ slot: hello.slots.length + i, members: store.membersWithMeta(s.bid!) }));
-    if (whole.length > 0) exchange.offerAll(whole).catch((e: Error) => conn.fail('internal', e.message));
+    // The extra slots: the client has none of their items. One whose database is empty and that
+    // receives gets them without offers (sendWhole, docs/PROTOCOL.md §4.6); others get offers.
+    const sendWhole = (hello.flags & (HELLO_EMPTY | HELLO_RECEIVES | HELLO_DRY_RUN)) === (HELLO_EMPTY | HELLO_RECEIVES);
+    const whole = slots
+      .slice(hello.slots.length)
+      .map((s, i) => ({ slot: hello.slots.length + i, members: sendWhole ? store.membersWithMeta(s.bid!, WHOLE_PAGE, WHOLE_DATA_MAX) : store.membersWithMeta(s.bid!) }));
+    if (whole.length > 0) (sendWhole ? exchange.sendWhole(whole) : exchange.offerAll(whole)).catch((e: Error) => conn.fail('internal', e.message));
     exchange.whenDone.then(() => conn.end());
   }
 
