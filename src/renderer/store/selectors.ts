@@ -58,7 +58,7 @@ export interface TransferStats {
   rate: number;
   /** Milliseconds left at the current rate, when it can be told. */
   etaMs: number | null;
-  /** 0..1 of the bytes known to be due, both ways. */
+  /** 0..1 of the bytes known to be due, both ways (of the items, while a way's bytes are not known). */
   fraction: number;
   elapsedMs: number;
   roundTrips: number;
@@ -72,9 +72,12 @@ export function transferStats(t: Transfer): TransferStats {
   const zero = { items: 0, totalItems: 0, bytes: 0, totalBytes: 0 };
   const sent = p?.sent ?? zero;
   const received = p?.received ?? zero;
-  const due = sent.totalBytes + received.totalBytes;
-  const moved = sent.bytes + received.bytes;
-  const remaining = Math.max(0, due - moved);
+  // A way whose byte total is not known (a first clone's WHOLE counts items only) is measured
+  // in items: then both are, and no ETA is told.
+  const byItems = [sent, received].some((w) => w.totalBytes === 0 && w.totalItems > 0);
+  const due = byItems ? sent.totalItems + received.totalItems : sent.totalBytes + received.totalBytes;
+  const moved = byItems ? sent.items + received.items : sent.bytes + received.bytes;
+  const remaining = byItems ? 0 : Math.max(0, due - moved);
   const running = !t.finished;
   const elapsedMs = done?.ms ?? p?.elapsedMs ?? 0;
   // While running: the engine's rate over the last second; once finished: the session's average.

@@ -34,6 +34,14 @@ describe('transfers slice', () => {
     expect(store.getState().transfers.byId.s1!.missed).toBe(2); // 1 and 2 were missed before 3 arrived
   });
 
+  it('measures a way whose byte total is unknown (a first clone) in items, without an ETA', () => {
+    const store = createAppStore(fakeClient().client);
+    applyEvent(store, { type: 'session-started', session });
+    const p = progress(1, { elapsedMs: 500, received: { items: 250, bytes: 256_000, totalItems: 1000, totalBytes: 0 }, rate: 4000 });
+    applyEvent(store, { type: 'session-progress', sessionId: 's1', peerId: 'p1', progress: p });
+    expect(transferStats(store.getState().transfers.byId.s1!)).toMatchObject({ fraction: 0.25, etaMs: null, rate: 4000 });
+  });
+
   it('keeps a bounded throughput history and derives rate and ETA', () => {
     const store = createAppStore(fakeClient().client);
     applyEvent(store, { type: 'session-started', session });

@@ -12,7 +12,8 @@ function Way({ label, t }: { label: string; t: { items: number; totalItems: numb
       <div className="way-head">
         <span>{label}</span>
         <span className="mono">
-          {formatCount(t.items)} / {formatCount(t.totalItems)} items · {formatBytes(t.bytes)} / {formatBytes(t.totalBytes)}
+          {formatCount(t.items)} / {formatCount(t.totalItems)} items · {formatBytes(t.bytes)}
+          {t.totalBytes > 0 || t.totalItems === 0 ? ` / ${formatBytes(t.totalBytes)}` : ''}
         </span>
       </div>
       <progress max={1} value={Math.min(1, fraction)} aria-label={`${label}: ${Math.round(fraction * 100)}%`} />
