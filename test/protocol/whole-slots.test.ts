@@ -255,6 +255,18 @@ describe('hostile servers and whole slots', () => {
     }
   });
 
+  it('WHOLE sent to a server (only a server sends it): unexpected, and the server serves on', async () => {
+    const peer = new RawPeer(server.port);
+    const nonce = Buffer.alloc(16, 3);
+    await peer.send({ type: FrameType.Hello, hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: 1, nonce, patterns: ['org.example.*'], slots: [] } });
+    await peer.send({ type: FrameType.Recon, payload: new Reconciler({ role: 'initiator', slots: [], sessionKey: sessionKey(nonce) }).initiate() });
+    await peer.send({ type: FrameType.Whole, slot: 0, count: 1 });
+    const { frames } = await peer.closed;
+    expect(frames.at(-1)).toMatchObject({ type: FrameType.Error, code: 5 });
+    const db = newDbPath('netsync-whole-after-');
+    expect((await testClient({ db, port: server.port, patterns: ['org.example.*'], direction: 'pull' })).itemsReceived).toBe(union(...members.values()).size);
+  });
+
   it('WHOLE for a slot that does not exist: malformed', async () => {
     const fake = await startFakeServer(async (peer) => {
       await peer.waitFor((m) => m.type === FrameType.Hello);
