@@ -292,7 +292,7 @@ export class Exchange {
           this.offerKnown(slot, m.id, m.kind, m.size, m.rid);
           if (this.pendingOffers.length < OFFER_PAGE) continue;
           this.flushControl();
-          await this.roomForOffers();
+          await this.roomForMore();
           if (this.o.conn.closed) return;
         }
       }
@@ -308,13 +308,13 @@ export class Exchange {
   }
 
   /**
-   * Waits until another page of offers may go out: the socket has room, and
-   * the items already wanted have gone first. Offers and items share one
-   * socket; when both waited for the same drain, the offers took it every
-   * time, and a 100,000-item clone sent no item until the last offer was
-   * out (a third of its time).
+   * Waits until another page of offers (or of a whole slot's listing) may
+   * go out: the socket has room, and fewer than `queued` items wait to be
+   * sent. Offers and items share one socket; when both waited for the same
+   * drain, the offers took it every time, and a 100,000-item clone sent no
+   * item until the last offer was out (a third of its time).
    */
-  private async roomForOffers(queued = OFFER_PAGE): Promise<void> {
+  private async roomForMore(queued = OFFER_PAGE): Promise<void> {
     for (;;) {
       if (this.o.conn.closed) return;
       if (this.o.conn.congested) await this.o.conn.waitDrain();
@@ -353,7 +353,7 @@ export class Exchange {
           (cls === SendClass.Now ? this.ready : later[cls]!).push({ id: m.id, rid: m.rid, hi: 0, lo: 0, size: m.size, data });
           if (++listed % WHOLE_PAGE !== 0) continue;
           this.pump();
-          await this.roomForOffers(WHOLE_PAGE);
+          await this.roomForMore(WHOLE_PAGE);
           if (this.o.conn.closed) return;
         }
         for (const list of later) for (const q of list) this.ready.push(q);
