@@ -298,13 +298,18 @@ export class Exchange {
       }
       this.flushControl();
     } catch (e) {
-      if (e instanceof NetsyncError || e instanceof ProtocolError) throw e;
-      this.storeError = storeFailure(e);
-      return this.o.conn.fail('internal', this.storeError.message);
+      return this.readFailed(e);
     } finally {
       this.offeringAll = false;
     }
     this.maybeReconDone();
+  }
+
+  /** Our database failed while listing a whole slot: the session ends (`internal`), the reason is kept. */
+  private readFailed(e: unknown): void {
+    if (e instanceof NetsyncError || e instanceof ProtocolError) throw e;
+    this.storeError = storeFailure(e);
+    this.o.conn.fail('internal', this.storeError.message);
   }
 
   /**
@@ -360,9 +365,7 @@ export class Exchange {
         this.pump();
       }
     } catch (e) {
-      if (e instanceof NetsyncError || e instanceof ProtocolError) throw e;
-      this.storeError = storeFailure(e);
-      return this.o.conn.fail('internal', this.storeError.message);
+      return this.readFailed(e);
     } finally {
       this.sendingWhole = false;
     }
