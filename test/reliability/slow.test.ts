@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeInlineFile } from '../../src/engine/items/format.js';
 import type { RunningServer, ServerEvent } from '../../src/engine/protocol/api.js';
 import { DEFAULT_LIMITS, type Limits } from '../../src/engine/protocol/connection.js';
-import { FrameType, type Message, PROTOCOL_VERSION, encodeMessage } from '../../src/engine/protocol/frames.js';
+import { FrameType, HELLO_EMPTY, HELLO_RECEIVES, type Message, PROTOCOL_VERSION, encodeMessage } from '../../src/engine/protocol/frames.js';
 import { clientTlsOptions } from '../../src/engine/security/tls.js';
 import {
   aliceSigner,
@@ -156,18 +156,22 @@ async function trickling(): Promise<Shed> {
   return { what: 'sends a frame 160 bytes/s', ms: await closed, bound: LIMITS.frameGraceMs + SLACK_MS };
 }
 
-/** Asks for every big file (24 MiB), then never reads: the server must give up on it, not buffer it all. */
-async function nonReader(): Promise<{ shed: Shed; remote: string }> {
+/**
+ * Asks for every big file (24 MiB), then never reads: the server must give up on it, not buffer it all.
+ * The first says its database is empty (HELLO EMPTY: the whole branch comes without offers), the others WANT.
+ */
+async function nonReader(_: unknown, n: number): Promise<{ shed: Shed; remote: string }> {
   const { socket, started, ready } = tls();
   await ready; // no 'data' listener, no resume(): nothing is ever read
   const remote = `${socket.localAddress}:${socket.localPort}`;
-  socket.write(hello(2, ['org.slow.big'])); // RECEIVES; org.slow.big becomes the server's extra slot 0
-  socket.write(encodeMessage({ type: FrameType.Want, entries: bigFiles.map((id) => ({ slot: 0, short: id.subarray(0, 8) })) }));
+  const empty = n === 0;
+  socket.write(hello(empty ? HELLO_RECEIVES | HELLO_EMPTY : HELLO_RECEIVES, ['org.slow.big'])); // org.slow.big becomes the server's extra slot 0
+  if (!empty) socket.write(encodeMessage({ type: FrameType.Want, entries: bigFiles.map((id) => ({ slot: 0, short: id.subarray(0, 8) })) }));
   const bound = LIMITS.writeStallMs + SLACK_MS + 1000; // the stall starts once the socket buffers are full
   const ended = await waitUntil(() => events.some((e) => e.type === 'session-end' && e.remote === remote), bound + 5000, 20);
   const ms = ended ? Date.now() - started : Infinity;
   socket.destroy();
-  return { shed: { what: 'asks for 24 MiB, never reads', ms, bound }, remote };
+  return { shed: { what: `asks for 24 MiB${empty ? ' (EMPTY)' : ''}, never reads`, ms, bound }, remote };
 }
 
 async function goodClient(n: number): Promise<number> {
