@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/engine/hash.js';
 import { KIND_NAMES, type Kind, encodeInlineFile, itemId } from '../../src/engine/items/format.js';
 import type { RunningServer } from '../../src/engine/protocol/api.js';
-import { FrameType, HELLO_EMPTY, HELLO_RECEIVES, type Message, PROTOCOL_VERSION, Stage } from '../../src/engine/protocol/frames.js';
+import { FrameType, HELLO_EMPTY, HELLO_RECEIVES, type Message, PROTOCOL_VERSION, Stage, WELCOME_EMPTY } from '../../src/engine/protocol/frames.js';
 import { sessionKey } from '../../src/engine/protocol/slots.js';
 import { Reconciler } from '../../src/engine/recon/reconciler.js';
 import type { ProgressEvent } from '../../src/shared/sync.js';
@@ -25,6 +25,7 @@ import {
   checkClean,
   memberIds,
   newDbPath,
+  serverConfig,
   sorted,
   startFakeServer,
   testClient,
@@ -198,6 +199,67 @@ describe('a first clone end to end', () => {
     expect(summary.converged).toBe(true);
     expect(summary.itemsSent).toBe(0);
     for (const b of BRANCHES) expect(withStore(db, (s) => sorted(memberIds(s, b)))).toEqual(sorted(members.get(b)!));
+  });
+});
+
+describe('a first push to an empty server', () => {
+  it('goes whole (WELCOME EMPTY): the server gets exactly the branches, in 1 round trip, without offers', async () => {
+    const empty = newDbPath('netsync-whole-push-s-');
+    withStore(empty, () => undefined);
+    const target = await testServer(empty);
+    try {
+      const summary = await testClient({ db: serverDb, port: target.port, patterns: ['org.example.*'], direction: 'push' });
+      const all = union(...members.values());
+      expect(summary.itemsSent).toBe(all.size);
+      expect(summary.theyLack.count).toBe(all.size);
+      expect(summary.roundTrips).toBe(1);
+      // Offers would be ~12 bytes an item; the reconciliation and WHOLE frames are a few hundred.
+      expect(summary.reconBytesSent).toBeLessThan(1000);
+      for (const b of BRANCHES) expect(withStore(empty, (s) => sorted(memberIds(s, b)))).toEqual(sorted(members.get(b)!));
+      expect(checkClean(empty)).toEqual([]);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('sends nothing whole that the client may not write, and a WHOLE for such a slot is refused (permission)', async () => {
+    const empty = newDbPath('netsync-whole-push-ro-');
+    withStore(empty, () => undefined);
+    // Anyone may read both branches; only org.example.a may be written.
+    const target = await testServer(empty, [], {}, serverConfig('read * org.example.*\nwrite * org.example.a\nread anonymous org.example.*\nwrite anonymous org.example.a\n'));
+    try {
+      const outcome = await testClient({ db: serverDb, port: target.port, patterns: ['org.example.*'], direction: 'push' }).then(
+        (summary) => summary.refused,
+        (e: Error) => e.message,
+      );
+      expect(outcome).toEqual([{ branch: 'org.example.b', reason: 'read-only' }]);
+      expect(withStore(empty, (s) => sorted(memberIds(s, 'org.example.a')))).toEqual(sorted(members.get('org.example.a')!));
+      expect(withStore(empty, (s) => s.branchId('org.example.b'))).toBeNull();
+
+      // A hand-made client that sends the read-only slot whole anyway: permission, nothing of it stored.
+      const fresh = newDbPath('netsync-whole-push-ro2-');
+      withStore(fresh, () => undefined);
+      const other = await testServer(fresh, [], {}, serverConfig('read anonymous org.example.*\nwrite anonymous org.example.a\n'));
+      try {
+        const peer = new RawPeer(other.port);
+        const nonce = Buffer.alloc(16, 4);
+        const slots = BRANCHES.map((name) => withStore(serverDb, (s) => ({ name, ...s.root(name) })));
+        await peer.send({
+          type: FrameType.Hello,
+          hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: 1, nonce, patterns: ['org.example.*'], slots: slots.map((r) => ({ name: r.name, root: r.hash, count: r.count })) },
+        });
+        const w = await peer.waitFor((m) => m.type === FrameType.Welcome);
+        expect(w.type === FrameType.Welcome && w.welcome.flags & WELCOME_EMPTY).toBe(WELCOME_EMPTY);
+        await peer.send({ type: FrameType.Whole, slot: 1, count: 1 });
+        const { frames } = await peer.closed;
+        expect(frames.at(-1)).toMatchObject({ type: FrameType.Error, code: 7 });
+        expect(withStore(fresh, (s) => s.itemCount())).toBe(0);
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await target.close();
+    }
   });
 });
 

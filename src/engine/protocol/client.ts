@@ -21,7 +21,7 @@ import { ALPN, clientTlsOptions } from '../security/tls.js';
 import { WriteStore } from '../store/store.js';
 import type { ClientOptions } from './api.js';
 import { Connection, DEFAULT_LIMITS, type Limits } from './connection.js';
-import { Exchange, type Slot } from './exchange.js';
+import { Exchange, type Slot, WHOLE_DATA_MAX, WHOLE_PAGE } from './exchange.js';
 import {
   FrameType,
   HELLO_DRY_RUN,
@@ -31,6 +31,7 @@ import {
   type Message,
   PROTOCOL_VERSION,
   RefuseReason,
+  WELCOME_EMPTY,
   WELCOME_IN_SYNC,
   type Welcome,
 } from './frames.js';
@@ -273,6 +274,11 @@ function runOnSocket(
         if (progress.sent.items === 0) conn.end();
       });
       exchange.reconOutput({ reply: null, have: [], need: [] });
+      // The server holds nothing: our slots go whole, without offers (docs/PROTOCOL.md §4.6).
+      if (w.flags & WELCOME_EMPTY && sends && !opts.dryRun) {
+        const whole = slots.flatMap((s, slot) => (s.refused || s.readOnly || s.bid === null ? [] : [{ slot, members: store.membersWithMeta(s.bid, WHOLE_PAGE, WHOLE_DATA_MAX) }]));
+        exchange.sendWhole(whole).catch((e: Error) => conn.fail('internal', e.message));
+      }
     };
 
     const onMessage = (m: Message) => {

@@ -71,8 +71,8 @@ export interface ExchangeOptions {
    */
   mayReceiveSlot?: (slot: number) => boolean;
   /**
-   * We told the peer that our database is empty (HELLO EMPTY): it may send
-   * whole slots without offers, each after a WHOLE frame (client only).
+   * We told the peer that our database is empty (HELLO or WELCOME EMPTY): it
+   * may send whole slots without offers, each after a WHOLE frame.
    */
   askedWhole?: boolean;
   /**
@@ -218,6 +218,8 @@ export class Exchange {
   private offeringAll = false;
   /** True while sendWhole is still listing (ITEMS_DONE waits for it). */
   private sendingWhole = false;
+  /** Slots sent whole: the reconciliation's `have` for them (everything) is not offered. */
+  private readonly sentWhole = new Set<number>();
   /** The slot of the last WHOLE frame received: unasked items that follow are its (askedWhole). */
   private wholeSlot: number | null = null;
   /** `whole`: sent unasked after WHOLE, so described (weLack) only once stored. */
@@ -330,8 +332,8 @@ export class Exchange {
   }
 
   /**
-   * Sends every item of the slots a peer with an empty database asked for
-   * (HELLO EMPTY), without offers: it holds nothing, so it would want all of
+   * Sends every item of these slots to a peer whose database is empty
+   * (HELLO or WELCOME EMPTY), without offers: it holds nothing, so it would want all of
    * them, and 100,000 offers and wants cost a first clone a tenth of its
    * time (docs/PERFORMANCE.md). Slot by slot, a WHOLE frame first; within a
    * slot in the order of §4.3, which needs no WANTS_DONE here: the peer
@@ -342,6 +344,7 @@ export class Exchange {
    */
   async sendWhole(slots: readonly { slot: number; members: Iterable<MemberMeta & { data: Buffer | null }> }[]): Promise<void> {
     this.sendingWhole = true;
+    for (const { slot } of slots) this.sentWhole.add(slot);
     try {
       for (const { slot, members } of slots) {
         const name = this.o.slots[slot]!.name;
@@ -378,7 +381,7 @@ export class Exchange {
   }
 
   private offerKnown(slot: number, id: Buffer, kind: Kind, size: number, rid = 0): void {
-    if (this.o.slots[slot]?.refused) return;
+    if (this.o.slots[slot]?.refused || this.sentWhole.has(slot)) return;
     if (!this.offered.add(id)) return;
     if (rid > 0 && this.offeredMeta.size < OFFERED_META_MAX) this.offeredMeta.set(id, slot, rid, kind, size);
     this.pendingOffers.push({ slot, short: id.subarray(0, SHORT_ID), kind, size });
@@ -549,10 +552,13 @@ export class Exchange {
     else this.later.certs.push(q);
   }
 
-  /** The peer's items that follow are those of a whole slot (we asked with HELLO EMPTY). */
+  /** The peer's items that follow are those of a whole slot (we said our database is empty). */
   private onWhole(slot: number, count: number): void {
     if (!this.o.askedWhole || !this.receiving) perr('unexpected', 'WHOLE from a peer we did not tell that our database is empty');
     if (!this.checkSlot(slot)) perr('unexpected', `WHOLE for slot ${slot}, which the server refused`);
+    if (this.o.mayReceiveSlot && !this.o.mayReceiveSlot(slot)) {
+      perr('permission', `refused the items of branch "${this.o.slots[slot]!.name}", which you may not write`);
+    }
     this.wholeSlot = slot;
     this.o.progress.received.totalItems += count;
   }

@@ -49,6 +49,12 @@ export const HELLO_DRY_RUN = 4;
  */
 export const HELLO_EMPTY = 8;
 export const WELCOME_IN_SYNC = 1;
+/**
+ * The server's database holds no item (sent only to a client that SENDS, is
+ * not a dry run and may write a slot): the client sends its slots whole,
+ * each after a WHOLE frame, without offers (docs/PROTOCOL.md §4.6).
+ */
+export const WELCOME_EMPTY = 2;
 
 export interface SlotAnnounce {
   name: string;

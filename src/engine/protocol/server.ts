@@ -25,7 +25,7 @@ import { WriteStore } from '../store/store.js';
 import type { RunningServer, ServerOptions, ServerStats } from './api.js';
 import { Connection, DEFAULT_LIMITS, type Limits } from './connection.js';
 import { Exchange, WHOLE_DATA_MAX, WHOLE_PAGE } from './exchange.js';
-import { FrameType, HELLO_DRY_RUN, HELLO_EMPTY, HELLO_RECEIVES, HELLO_SENDS, type Hello, type Message, PROTOCOL_VERSION, RefuseReason, WELCOME_IN_SYNC } from './frames.js';
+import { FrameType, HELLO_DRY_RUN, HELLO_EMPTY, HELLO_RECEIVES, HELLO_SENDS, type Hello, type Message, PROTOCOL_VERSION, RefuseReason, WELCOME_EMPTY, WELCOME_IN_SYNC } from './frames.js';
 import { type BranchFilter, branchFilter } from './patterns.js';
 import { ProgressTracker } from './progress.js';
 import { sessionKey, slotFor } from './slots.js';
@@ -198,9 +198,13 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
           !s.refused && !access.mayWrite(s.name) && !s.tree.node(0, 0).hash.equals(hello.slots[slot]!.root) ? [{ slot, reason: RefuseReason.ReadOnly }] : [],
         )
       : [];
+    // An empty database lacks everything a client pushes: it may send whole slots instead of
+    // offers. Said only to a client that may write here (it tells that nothing is stored).
+    const emptyHere =
+      !inSync && clientSends && (hello.flags & HELLO_DRY_RUN) === 0 && slots.some((s) => !s.refused && access.mayWrite(s.name)) && store.isEmpty();
     conn.send({
       type: FrameType.Welcome,
-      welcome: { version: PROTOCOL_VERSION, flags: inSync ? WELCOME_IN_SYNC : 0, refused: [...refused, ...readOnly], extra },
+      welcome: { version: PROTOCOL_VERSION, flags: (inSync ? WELCOME_IN_SYNC : 0) | (emptyHere ? WELCOME_EMPTY : 0), refused: [...refused, ...readOnly], extra },
     });
     if (inSync) return conn.end();
     const recon = new Reconciler({ role: 'responder', slots: slots.map((s) => s.tree), sessionKey: sessionKey(hello.nonce) });
@@ -217,6 +221,7 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
       progress,
       listLimit: 0,
       mayReceiveSlot: (slot) => access.mayWrite(slots[slot]!.name),
+      askedWhole: emptyHere,
       refuseReceived: (id, data) => pushRefusal(store, access, id, data),
     });
     entry.exchange = exchange;
