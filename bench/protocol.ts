@@ -216,6 +216,11 @@ async function firstClone(
   env: NodeJS.ProcessEnv,
   runs = 1,
 ): Promise<Row> {
+  return cloneOf(work, label, cloneSource(work, manifests, filesPerManifest, fileBytes), 'bench.clone', env, runs);
+}
+
+/** The database a first clone pulls from (and a first push pushes): branch bench.clone, made once and cached. */
+function cloneSource(work: string, manifests: number, filesPerManifest: number, fileBytes: number): string {
   const source = join(work, `clone-${manifests}x${filesPerManifest}x${fileBytes}.db`);
   if (!existsSync(source)) {
     const tmp = freshDb(`${source}.tmp`);
@@ -226,7 +231,7 @@ async function firstClone(
     copyDb(tmp, source);
     for (const suffix of ['', '-wal', '-shm']) rmSync(tmp + suffix, { force: true });
   }
-  return cloneOf(work, label, source, 'bench.clone', env, runs);
+  return source;
 }
 
 /**
@@ -265,6 +270,30 @@ async function cloneOf(work: string, label: string, source: string, branch: stri
   };
 }
 
+/** A first push: `source`'s branch into a server whose database is empty (WELCOME EMPTY: whole slots). */
+async function firstPush(work: string, label: string, manifests: number, env: NodeJS.ProcessEnv): Promise<Row> {
+  const source = cloneSource(work, manifests, 1000, 1024);
+  const a = freshDb(join(work, 'push-server.db'));
+  const b = copyDb(source, join(work, 'push-client.db'));
+  const server = await serve(a, env);
+  const run = await client(b, 'push', server.port, 'bench.clone', EXTRA_CA ? withoutExtraCa(env) : env);
+  const { maxRssMiB } = await server.stop();
+  rmSync(a, { force: true });
+  const items = run.json.itemsSent!;
+  return {
+    bench: `first push: ${label}${EXTRA_CA ? ` (without ${EXTRA_CA})` : ''}`,
+    items,
+    ms: Math.round(run.ms),
+    itemsPerSec: Math.round((items * 1000) / run.ms),
+    MBps: run.json.bytesSent! / 1e6 / (run.ms / 1000),
+    roundTrips: run.json.roundTrips!,
+    reconBytes: reconBytes(run.json),
+    totalBytes: run.json.bytesSent! + run.json.bytesReceived!,
+    clientRssMiB: run.maxRssMiB,
+    serverRssMiB: maxRssMiB,
+  };
+}
+
 export function cases(work: string, quick: boolean, huge = false): { name: string; run: () => Promise<Row> }[] {
   const manifests = quick ? 100 : 1000;
   // One identity for both processes: a server's own key may read and write
@@ -292,6 +321,7 @@ export function cases(work: string, quick: boolean, huge = false): { name: strin
       ];
     }),
     { name: 'clone-100k', run: () => firstClone(work, `${quick ? 10 : 100}k items of 1 KiB`, quick ? 10 : 100, 1000, 1024, env, quick ? 1 : 3) },
+    { name: 'push-100k', run: () => firstPush(work, `${quick ? 10 : 100}k items of 1 KiB into an empty server`, quick ? 10 : 100, env) },
     // Memory per item moved, at scale: the 1,005,001-item collection (16-byte files) into an empty database.
     { name: 'clone-1m', run: () => cloneOf(work, `${manifests * 1000}+ items of 16 B (the up-to-date collection)`, bigDatabase(work, manifests), 'bench.big', env) },
     { name: 'clone-1g', run: () => firstClone(work, `${bigManifests * 100} MiB in 1 MiB items`, bigManifests, 100, 1 << 20, env) },
