@@ -49,6 +49,8 @@ export interface ReconStepper {
   begin(msg: Buffer): { plan: Buffer | null; finish(): ReconOutput };
   /** The peer's plan for its next message: build our side of its IBLTs now. */
   hint(msg: Buffer): void;
+  /** We send this slot whole: do not list what the peer lacks in it. */
+  sendsWhole(slot: number): void;
   readonly done: boolean;
 }
 
@@ -344,7 +346,10 @@ export class Exchange {
    */
   async sendWhole(slots: readonly { slot: number; members: Iterable<MemberMeta & { data: Buffer | null }> }[]): Promise<void> {
     this.sendingWhole = true;
-    for (const { slot } of slots) this.sentWhole.add(slot);
+    for (const { slot } of slots) {
+      this.sentWhole.add(slot);
+      this.o.recon.sendsWhole(slot);
+    }
     try {
       for (const { slot, members } of slots) {
         const name = this.o.slots[slot]!.name;

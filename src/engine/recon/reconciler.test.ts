@@ -235,6 +235,19 @@ describe('plans (IBLTs built by both sides at once)', () => {
   });
 });
 
+describe('slots sent whole', () => {
+  it('lists nothing as have in a slot the initiator sends whole, and the other slots as before', () => {
+    const mine = [makeIds(3000, 'whole-0'), makeIds(500, 'whole-1')];
+    const plain = simulate(mine, [[], []]);
+    expect(verify(plain, mine, [[], []])).toEqual([]);
+    const whole = simulate(mine, [[], []], { initiatorSendsWhole: [0] });
+    expect(whole.aHave.filter((h) => h.slot === 0)).toEqual([]);
+    expect(whole.aHave.filter((h) => h.slot === 1).map((h) => h.id.toString('hex')).sort()).toEqual(mine[1]!.map((id) => id.toString('hex')).sort());
+    expect(whole.bNeed).toEqual([]);
+    expect(whole.rounds).toBe(plain.rounds);
+  });
+});
+
 describe('termination', () => {
   it('ends with a null reply and both sides done', () => {
     const { a, b } = makePair('term', 2000, 3, 3);

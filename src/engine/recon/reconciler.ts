@@ -122,6 +122,7 @@ export class Reconciler {
   /** Tables built from the peer's plan for its next message; `planned` once a plan arrived for it. */
   private prebuilt: Prebuilt | null = null;
   private planned = false;
+  private readonly unlisted = new Set<number>();
 
   constructor(opts: ReconOptions) {
     if (opts.sessionKey.length !== 32) throw new ReconError('session key must be 32 bytes');
@@ -194,9 +195,18 @@ export class Reconciler {
     this.prebuilt = prebuildIblts(this.context(), plans);
   }
 
+  /**
+   * This side sends the slot's items whole (docs/PROTOCOL.md §4.6): from now
+   * on, what the peer lacks there is not listed in `have` (a first push of a
+   * million items would list them all, only for the list to be dropped).
+   */
+  sendsWhole(slot: number): void {
+    this.unlisted.add(slot);
+  }
+
   private context(): StepContext {
     if (this.workLimit < 0) this.workLimit = WORK_BASE + WORK_PER_ID * this.slots.reduce((n, t) => n + t.node(0, 0).count, 0);
-    return { slots: this.slots, policy: this.policy, fp: (h, n) => this.fp(h, n), salt: (a) => this.salt(a), work: this.workLimit };
+    return { slots: this.slots, policy: this.policy, fp: (h, n) => this.fp(h, n), salt: (a) => this.salt(a), work: this.workLimit, unlisted: this.unlisted };
   }
 
   /** Structural rules the codec cannot check: slots exist, roots open the session, once each. */

@@ -17,6 +17,8 @@ export interface SimOptions {
   maxHops?: number;
   /** Send each reply's plan ahead of it, as the session layer does (default true). */
   plans?: boolean;
+  /** Slots the initiator sends whole (Reconciler.sendsWhole): its `have` lists nothing there. */
+  initiatorSendsWhole?: number[];
 }
 
 export interface SimResult {
@@ -55,6 +57,7 @@ export function simulateTrees(a: ReconTree[], b: ReconTree[], opts: SimOptions =
     new Reconciler({ role: 'initiator', slots: a, sessionKey, policy: opts.policy }),
     new Reconciler({ role: 'responder', slots: b, sessionKey, policy: { ...opts.policy, ...opts.responderPolicy } }),
   ] as const;
+  for (const slot of opts.initiatorSendsWhole ?? []) sides[0].sendsWhole(slot);
   const res: SimResult = { rounds: 0, hops: 0, bytes: 0, planBytes: 0, knownAfter: 0, sizes: [], aHave: [], bHave: [], aNeed: [], bNeed: [] };
   let msg: Buffer | null = sides[0].initiate();
   let to = 1;

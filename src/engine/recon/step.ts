@@ -52,6 +52,8 @@ export interface StepContext {
   work: number;
   /** Tables built ahead from the peer's plan (prebuildIblts), used by the IBLT records they match. */
   prebuilt?: Prebuilt | null;
+  /** Slots whose items this side sends whole (docs/PROTOCOL.md §4.6): what the peer lacks there is not listed in `have`. */
+  unlisted?: ReadonlySet<number>;
 }
 
 /** Own ids and table for one announced IBLT, built while the peer built its own. */
@@ -159,6 +161,7 @@ export class StepRun {
   }
 
   private haveAll(slot: number, depth: number, prefix: number, count = this.tree(slot).node(depth, prefix).count): void {
+    if (this.ctx.unlisted?.has(slot)) return;
     this.charge(count + 1);
     const block = this.tree(slot).idBlock(depth, prefix);
     for (let i = 0; i < blockCount(block); i++) this.have.push({ slot, id: idAt(block, i) });
