@@ -14,7 +14,6 @@ import { type Row, median, runChild } from './util.js';
 
 const CLI = resolve('bin/netsync.cjs'); // what a user runs
 const RSS = resolve('bench/rss-report.cjs');
-let nextPort = 47_100 + Math.floor(Math.random() * 500);
 
 /** Node's options for a child: -r the RSS reporter, and --cpu-prof into $NETSYNC_BENCH_PROFILE when set. */
 function nodeArgs(): string[] {
@@ -28,15 +27,21 @@ interface Server {
 }
 
 async function serve(db: string, env: NodeJS.ProcessEnv): Promise<Server> {
-  const port = nextPort++;
-  const child = spawn(process.execPath, [...nodeArgs(), CLI, '--db', db, 'serve', '--bind', `127.0.0.1:${port}`], {
+  // Port 0: the system picks a free one and the server says which. A fixed port in the
+  // ephemeral range was once taken by some outgoing connection ("address in use").
+  const child = spawn(process.execPath, [...nodeArgs(), CLI, '--db', db, 'serve', '--bind', '127.0.0.1:0'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  await new Promise<void>((ok, fail) => {
-    child.stdout.on('data', (d: Buffer) => d.toString().includes('serving') && ok());
+  let stdout = '';
+  const port = await new Promise<number>((ok, fail) => {
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+      const m = /serving .* on 127\.0\.0\.1:(\d+)/.exec(stdout);
+      if (m) ok(Number(m[1]));
+    });
     child.on('exit', (code) => fail(new Error(`server exited ${code}: ${stderr}`)));
   });
   return {
