@@ -347,6 +347,17 @@ describe('FrameDecoder', () => {
     }
   });
 
+  it('gives the frames within one chunk as views of it, not copies (a transfer decodes ~100 items per TLS record)', () => {
+    const d = new FrameDecoder();
+    const out = d.push(stream);
+    expect(out.map((b) => b.toString('hex'))).toEqual(bodies);
+    for (const body of out) expect(body.buffer).toBe(stream.buffer);
+    // An ITEM's id and bytes are views too.
+    const item = out.map(decodeMessage).find((m) => m.type === FrameType.Item) as Extract<Message, { type: FrameType.Item }>;
+    expect(item.data.buffer).toBe(stream.buffer);
+    expect(item.id.buffer).toBe(stream.buffer);
+  });
+
   it('refuses a 0xFFFFFFFF length at once, before any further byte arrives', () => {
     const d = new FrameDecoder();
     expect(d.push(hex('ffff'))).toEqual([]);

@@ -223,6 +223,13 @@ function magic(r: WireReader): void {
 export function decodeMessage(body: Buffer): Message {
   if (body.length === 0) perr('malformed', 'empty frame');
   const type = body[0]!;
+  // Nearly every frame of a transfer is an ITEM: read in place, without a reader (a short
+  // one takes the general path below, which says what is missing).
+  if (type === FrameType.Item && body.length >= 2 + ID_BYTES) {
+    const encoding = body[1 + ID_BYTES]!;
+    if (encoding !== ItemEncoding.Raw && encoding !== ItemEncoding.DeflateRaw) perr('malformed', `unknown item encoding ${encoding}`);
+    return { type, id: body.subarray(1, 1 + ID_BYTES), encoding, data: body.subarray(2 + ID_BYTES) };
+  }
   const r = new WireReader(body.subarray(1), `frame type ${type}`);
   const m = decodeBody(type, r);
   r.end();
@@ -302,24 +309,37 @@ function decodeBody(type: number, r: WireReader): Message {
  * forged 4 GB length costs the peer its session, not our memory.
  */
 export class FrameDecoder {
+  /** Bytes received and not yet returned: `chunks[0]` from `offset` on, then the others whole. */
   private chunks: Buffer[] = [];
+  private offset = 0;
   private buffered = 0;
 
   constructor(private readonly maxFrame = MAX_FRAME) {}
 
+  /**
+   * The frames completed by `chunk`, as views of the received bytes: a frame
+   * within one chunk (nearly all of them: a TLS record holds ~16 KB) is
+   * neither copied nor cut off the rest, a frame across chunks is joined.
+   */
   push(chunk: Buffer): Buffer[] {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     const out: Buffer[] = [];
-    for (;;) {
-      if (this.buffered < 4) break;
-      const head = this.peek(4);
-      const length = head.readUInt32BE(0);
+    while (this.buffered >= 4) {
+      let head = this.chunks[0]!;
+      if (head.length - this.offset < 4) head = this.join();
+      const length = head.readUInt32BE(this.offset);
       if (length === 0) perr('malformed', 'zero-length frame');
       if (length > this.maxFrame) perr('too-large', `frame of ${length} bytes exceeds the ${this.maxFrame}-byte limit`);
       if (this.buffered < 4 + length) break;
-      const all = this.take(4 + length);
-      out.push(all.subarray(4));
+      if (head.length - this.offset < 4 + length) head = this.join();
+      out.push(head.subarray(this.offset + 4, this.offset + 4 + length));
+      this.offset += 4 + length;
+      this.buffered -= 4 + length;
+      if (this.offset === head.length) {
+        this.chunks.shift();
+        this.offset = 0;
+      }
     }
     return out;
   }
@@ -329,19 +349,11 @@ export class FrameDecoder {
     return this.buffered;
   }
 
-  private peek(n: number): Buffer {
-    if (this.chunks[0]!.length >= n) return this.chunks[0]!;
-    const joined = Buffer.concat(this.chunks);
+  /** Makes everything buffered one chunk (a frame, or its length, spans chunks). */
+  private join(): Buffer {
+    const joined = Buffer.concat([this.chunks[0]!.subarray(this.offset), ...this.chunks.slice(1)], this.buffered);
     this.chunks = [joined];
+    this.offset = 0;
     return joined;
-  }
-
-  private take(n: number): Buffer {
-    const joined = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    const out = joined.subarray(0, n);
-    const rest = joined.subarray(n);
-    this.chunks = rest.length ? [rest] : [];
-    this.buffered = rest.length;
-    return out;
   }
 }
