@@ -62,7 +62,7 @@ export function ceiling(work: string, n: number, size = KIB): Row {
  * clone receives, and it is the faster order (1.23-1.32 s against
  * 1.31-1.42 s in alternating runs), so the reference is the stricter one.
  */
-export function ingest(work: string, manifests: number, filesPerManifest = 1000, fileBytes = KIB): Row {
+export function ingest(work: string, manifests: number, filesPerManifest = 1000, fileBytes = KIB, runs = RUNS): Row {
   const path = join(work, 'ingest.db');
   const signer = benchSigner();
   const keyItem = encodeKey(signer.name, signer.pair.publicKey);
@@ -89,7 +89,7 @@ export function ingest(work: string, manifests: number, filesPerManifest = 1000,
   files.sort((a, b) => Buffer.compare(byId.get(a)!, byId.get(b)!));
   const all = [keyItem, ...files, ...manifestItems, ...certs];
   const ms = median(
-    Array.from({ length: RUNS }, () => {
+    Array.from({ length: runs }, () => {
       for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
       const store = WriteStore.open(path, { create: true });
       return time(() => {
@@ -99,7 +99,7 @@ export function ingest(work: string, manifests: number, filesPerManifest = 1000,
     }),
   );
   return {
-    bench: `ingest: put ${all.length} items (${files.length} files of ${fileBytes} B) from memory, in a clone's order (median of ${RUNS})`,
+    bench: `ingest: put ${all.length} items (${files.length} files of ${fileBytes} B) from memory, in a clone's order (${runs > 1 ? `median of ${runs}` : 'once'})`,
     items: all.length,
     ms: Math.round(ms),
     itemsPerSec: Math.round((all.length * 1000) / ms),
