@@ -6,7 +6,7 @@
  */
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Connection, DEFAULT_LIMITS, type Limits } from '../../src/engine/protocol/connection.js';
+import { BURST_BYTES, Connection, DEFAULT_LIMITS, type Limits } from '../../src/engine/protocol/connection.js';
 import { FrameType, type Message, encodeMessage } from '../../src/engine/protocol/frames.js';
 import { sleep } from '../helpers/net.js';
 
@@ -109,5 +109,34 @@ describe('Connection: other limits', () => {
     clearInterval(keepAlive);
     expect(c.code).toBe('timeout');
     expect(c.message).toMatch(/not read/);
+  });
+});
+
+describe('Connection: corked writes', () => {
+  const item = (n: number): Message => ({ type: FrameType.Item, id: Buffer.alloc(32, n), encoding: 0, data: Buffer.alloc(1026, n) });
+
+  it('writes what is sent while corked in whole BURST_BYTES buffers (full TLS records), the rest at uncork, in order', () => {
+    const h = harness({ handshakeMs: 5000, idleMs: 5000 });
+    const sent = Array.from({ length: 150 }, (_, i) => item(i)); // 150 x 1,064 bytes: two full buffers and a part
+    h.conn.cork();
+    for (const m of sent) h.conn.send(m);
+    expect(h.written.map((w) => w.length)).toEqual([BURST_BYTES, BURST_BYTES]);
+    h.conn.uncork();
+    expect(h.written.map((w) => w.length)).toEqual([BURST_BYTES, BURST_BYTES, 150 * 1064 - 2 * BURST_BYTES]);
+    expect(Buffer.concat(h.written).equals(Buffer.concat(sent.map(encodeMessage)))).toBe(true);
+    // Uncorked, each frame is written as it is sent.
+    h.conn.send(item(7));
+    expect(h.written).toHaveLength(4);
+    h.conn.destroy();
+  });
+
+  it('writes what was staged before an ERROR frame when the session fails while corked', () => {
+    const h = harness({ handshakeMs: 5000, idleMs: 5000 });
+    h.conn.cork();
+    h.conn.send(item(1));
+    expect(h.written).toHaveLength(0);
+    h.conn.fail('internal', 'our database failed');
+    expect(h.written[0]!.equals(encodeMessage(item(1)))).toBe(true);
+    expect(h.written[1]![4]).toBe(FrameType.Error);
   });
 });

@@ -109,13 +109,6 @@ const RECEIVE_FLUSH_MS = 20;
  * nothing more is wanted: 100 certs then take one transaction, not two.
  */
 const RECEIVE_FIRST_MS = 2;
-/**
- * Bytes written per corked burst (Connection.cork): TLS seals a burst into
- * full 16 KB records, and a small session's items (100 certs: 19 KB) leave in
- * one write, so the receiver reads them together and stores them in one
- * transaction instead of two.
- */
-const CORK_BYTES = 64 << 10;
 const RECEIVE_BATCH_BYTES = 16 << 20;
 const COMPRESS_MIN = 512;
 const SAMPLE = 4096;
@@ -713,15 +706,9 @@ export class Exchange {
     if (this.pumping) return;
     this.pumping = true;
     let corked = false;
-    let burst = 0; // bytes written since cork()
     let readAhead = new Map<number, StoredItem>();
     try {
       while (this.ready.length > 0 && !this.o.conn.closed) {
-        if (corked && (burst >= CORK_BYTES || this.o.conn.congested)) {
-          this.o.conn.uncork();
-          corked = false;
-          burst = 0;
-        }
         if (this.o.conn.congested) {
           await this.o.conn.waitDrain();
           continue;
@@ -747,7 +734,6 @@ export class Exchange {
         if (this.withhold(id, stored.data)) continue;
         const { encoding, data } = this.encoder.encode(stored.kind, stored.data);
         this.o.conn.send({ type: FrameType.Item, id, encoding, data });
-        burst += data.length;
         this.o.progress.itemSent(id);
         this.anythingMoved = true;
         this.o.progress.sent.items++;
