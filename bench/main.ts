@@ -111,9 +111,13 @@ async function main(): Promise<void> {
   writeFileSync(join('bench-results', 'latest.json'), JSON.stringify(out, null, 2) + '\n');
   console.log(`machine: ${JSON.stringify(out.machine)}`);
   printTable(rows);
-  if (ratios.length > 0) {
+  const paired = byCase.get('clone-ratio');
+  if (ratios.length > 0 || paired?.appPercent !== undefined) {
     console.log('\nfirst clone against the ingest of the same items (goal: at least 80%):');
     for (const r of ratios) console.log(`  ${r.pair}: ${r.ingestMs} / ${r.cloneMs} ms = ${r.percent}%`);
+    if (paired?.appPercent !== undefined) {
+      console.log(`  in pairs back to back (clone-ratio): the app ${paired.appPercent}% (${paired.appRange}), the command ${paired.commandPercent}% (${paired.commandRange}), the strictest ${paired.strictestPercent}% (${paired.strictestRange})`);
+    }
   }
   console.log('\nJSON: bench-results/latest.json');
 }

@@ -10,7 +10,7 @@ import { KeyStore } from '../src/engine/keys/keystore.js';
 import { runClientSession } from '../src/engine/protocol/client.js';
 import type { SessionSummary } from '../src/shared/sync.js';
 import { WriteStore } from '../src/engine/store/store.js';
-import { bigDatabase } from './foundation.js';
+import { bigDatabase, ingestItems, timeIngest } from './foundation.js';
 import { addTags, benchSigner, populate } from './populate.js';
 import { type Row, median, peakRssMiB, runChild } from './util.js';
 
@@ -299,20 +299,8 @@ async function warmClone(work: string, label: string, source: string, branch: st
   const done: { ms: number; summary: SessionSummary }[] = [];
   const server = await serve(copyDb(source, join(work, 'clone-server.db')), env);
   for (let i = 0; i <= runs; i++) {
-    const b = freshDb(join(work, 'clone-client.db'));
-    const t0 = process.hrtime.bigint();
-    const summary = await runClientSession({
-      db: b,
-      host: '127.0.0.1',
-      port: server.port,
-      patterns: [branch],
-      direction: 'pull',
-      dryRun: false,
-      configDir: env.NETSYNC_CONFIG_DIR,
-    });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    for (const suffix of ['', '-wal', '-shm']) rmSync(b + suffix, { force: true });
-    if (i > 0) done.push({ ms, summary });
+    const run = await cloneInProcess(work, server.port, branch, env);
+    if (i > 0) done.push(run);
   }
   const { maxRssMiB } = await server.stop();
   const run = done.sort((x, y) => x.ms - y.ms)[Math.floor(runs / 2)]!;
@@ -328,6 +316,75 @@ async function warmClone(work: string, label: string, source: string, branch: st
     totalBytes: s.bytesSent + s.bytesReceived,
     clientRssMiB: peakRssMiB(),
     serverRssMiB: maxRssMiB,
+  };
+}
+
+/** One first clone by the engine's client in this process, into a new empty database: its time and summary. */
+async function cloneInProcess(work: string, port: number, branch: string, env: NodeJS.ProcessEnv): Promise<{ ms: number; summary: SessionSummary }> {
+  const b = freshDb(join(work, 'clone-client.db'));
+  const t0 = process.hrtime.bigint();
+  const summary = await runClientSession({
+    db: b,
+    host: '127.0.0.1',
+    port,
+    patterns: [branch],
+    direction: 'pull',
+    dryRun: false,
+    configDir: env.NETSYNC_CONFIG_DIR,
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  for (const suffix of ['', '-wal', '-shm']) rmSync(b + suffix, { force: true });
+  return { ms, summary };
+}
+
+/**
+ * The first clone's share of the ingest's throughput, measured in pairs run
+ * back to back: this VM's speed drifts by up to 40% within an hour, and
+ * rows of one run taken minutes apart carry that drift into their ratio.
+ * `pairs` times, each pairing of `cloneRatios` (bench/main.ts) as an ingest
+ * then a clone, adjacent in time: the app's (an ingest and a clone in this
+ * process, which lives on) and the command's (an ingest in a fresh process,
+ * then `netsync pull` in a fresh process; and the strictest, that command
+ * against the ingest in this process). One server that has served
+ * before; the first clone and ingest of this process are not timed. The
+ * median ratio of the pairs, and their range.
+ */
+async function pairedRatios(work: string, manifests: number, env: NodeJS.ProcessEnv, pairs: number): Promise<Row> {
+  const source = cloneSource(work, manifests, 1000, 1024);
+  const server = await serve(copyDb(source, join(work, 'clone-server.db')), env);
+  const { all } = ingestItems(manifests);
+  const ingestDb = join(work, 'ingest-paired.db');
+  await cloneInProcess(work, server.port, 'bench.clone', env);
+  timeIngest(ingestDb, all);
+  const app: number[] = [];
+  const command: number[] = [];
+  const strictest: number[] = [];
+  const commandEnv = EXTRA_CA ? withoutExtraCa(env) : env;
+  for (let i = 0; i < pairs; i++) {
+    const ingestMs = timeIngest(ingestDb, all);
+    app.push(ingestMs / (await cloneInProcess(work, server.port, 'bench.clone', env)).ms);
+    const cold = await runChild(process.execPath, ['--expose-gc', process.argv[1]!, '--case', 'ingest-once', ...(manifests < 100 ? ['--quick'] : [])]);
+    const coldRow = /BENCH_ROW (.*)/.exec(cold.stdout);
+    if (!coldRow) throw new Error(`ingest-once failed: ${cold.stderr}`);
+    const b = freshDb(join(work, 'clone-client.db'));
+    const run = await client(b, 'pull', server.port, 'bench.clone', commandEnv);
+    for (const suffix of ['', '-wal', '-shm']) rmSync(b + suffix, { force: true });
+    command.push((JSON.parse(coldRow[1]!) as Row).ms as number / run.ms);
+    strictest.push(ingestMs / run.ms);
+  }
+  await server.stop();
+  for (const suffix of ['', '-wal', '-shm']) rmSync(ingestDb + suffix, { force: true });
+  const pct = (xs: number[]) => Math.round(100 * median(xs));
+  const range = (xs: number[]) => `${Math.round(100 * Math.min(...xs))}-${Math.round(100 * Math.max(...xs))}%`;
+  return {
+    bench: `first clone / ingest of the same items, in ${pairs} pairs back to back (median; range)`,
+    items: all.length,
+    appPercent: pct(app),
+    appRange: range(app),
+    commandPercent: pct(command),
+    commandRange: range(command),
+    strictestPercent: pct(strictest),
+    strictestRange: range(strictest),
   };
 }
 
@@ -386,6 +443,7 @@ export function cases(work: string, quick: boolean, huge = false): { name: strin
       name: 'clone-100k-warm',
       run: () => warmClone(work, `${quick ? 10 : 100}k items of 1 KiB`, cloneSource(work, quick ? 10 : 100, 1000, 1024), 'bench.clone', env, quick ? 1 : 3),
     },
+    { name: 'clone-ratio', run: () => pairedRatios(work, quick ? 10 : 100, env, quick ? 1 : 5) },
     { name: 'push-100k', run: () => firstPush(work, `${quick ? 10 : 100}k items of 1 KiB into an empty server`, quick ? 10 : 100, env) },
     // Memory per item moved, at scale: the 1,005,001-item collection (16-byte files) into an empty database.
     { name: 'clone-1m', run: () => cloneOf(work, `${manifests * 1000}+ items of 16 B (the up-to-date collection)`, bigDatabase(work, manifests), 'bench.big', env) },
