@@ -48,7 +48,14 @@ export function ceiling(work: string, n: number, size = KIB): Row {
       }).ms;
     }),
   );
-  return { bench: `ceiling: sha256 + sqlite insert, ${n} x ${size} B (median of ${RUNS})`, items: n, ms: Math.round(ms), itemsPerSec: Math.round((n * 1000) / ms), MBps: (n * size) / 1e6 / (ms / 1000), peakRssMiB: peakRssMiB() };
+  return {
+    bench: `ceiling: sha256 + sqlite insert, ${n} x ${size} B (median of ${RUNS})`,
+    items: n,
+    ms: Math.round(ms),
+    itemsPerSec: Math.round((n * 1000) / ms),
+    MBps: (n * size) / 1e6 / (ms / 1000),
+    peakRssMiB: peakRssMiB(),
+  };
 }
 
 /**
@@ -94,7 +101,12 @@ export function ingestItems(manifests: number, filesPerManifest = 1000, fileByte
     const manifest = encodeManifest(entries);
     manifestItems.push(manifest);
     const mid = itemId(manifest);
-    for (const [name, value] of [['date', '2026-01-01T00:00:00.000Z'], ['author', signer.name], ['changelog', `bench commit ${i}`], ['branch', 'bench.ingest']] as const) {
+    for (const [name, value] of [
+      ['date', '2026-01-01T00:00:00.000Z'],
+      ['author', signer.name],
+      ['changelog', `bench commit ${i}`],
+      ['branch', 'bench.ingest'],
+    ] as const) {
       const v = Buffer.from(value);
       certs.push(encodeCert(mid, keyId, name, v, signBytes(signer.pair.seed, certSignedBytes(mid, keyId, name, v))));
     }
@@ -145,7 +157,14 @@ export function ceilingFromFiles(work: string, n: number, size = KIB): Row {
     }
     db.close();
   });
-  return { bench: `ceiling: read + sha256 + sqlite insert, ${n} files x ${size} B`, items: n, ms: Math.round(ms), itemsPerSec: Math.round((n * 1000) / ms), MBps: (n * size) / 1e6 / (ms / 1000), peakRssMiB: peakRssMiB() };
+  return {
+    bench: `ceiling: read + sha256 + sqlite insert, ${n} files x ${size} B`,
+    items: n,
+    ms: Math.round(ms),
+    itemsPerSec: Math.round((n * 1000) / ms),
+    MBps: (n * size) / 1e6 / (ms / 1000),
+    peakRssMiB: peakRssMiB(),
+  };
 }
 
 export async function commitFiles(work: string, n: number, size = KIB): Promise<Row> {
@@ -201,7 +220,13 @@ export function rebuild(work: string, manifests: number): Row {
   const store = WriteStore.open(path);
   const { value, ms } = time(() => rebuildIndex(store));
   store.close();
-  return { bench: `rebuild index of ${value.items} items`, items: value.items, ms: Math.round(ms), itemsPerSec: Math.round((value.items * 1000) / ms), peakRssMiB: peakRssMiB() };
+  return {
+    bench: `rebuild index of ${value.items} items`,
+    items: value.items,
+    ms: Math.round(ms),
+    itemsPerSec: Math.round((value.items * 1000) / ms),
+    peakRssMiB: peakRssMiB(),
+  };
 }
 
 export function rootRead(work: string, manifests: number): Row {
@@ -215,5 +240,11 @@ export function rootRead(work: string, manifests: number): Row {
   }
   store.close();
   samples.sort((a, b) => a - b);
-  return { bench: `read the root of a ${count}-item collection`, items: count, medianUs: median(samples), p99Us: samples[Math.floor(samples.length * 0.99)]!, peakRssMiB: peakRssMiB() };
+  return {
+    bench: `read the root of a ${count}-item collection`,
+    items: count,
+    medianUs: median(samples),
+    p99Us: samples[Math.floor(samples.length * 0.99)]!,
+    peakRssMiB: peakRssMiB(),
+  };
 }

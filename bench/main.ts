@@ -116,7 +116,9 @@ async function main(): Promise<void> {
     console.log('\nfirst clone against the ingest of the same items (goal: at least 80%):');
     for (const r of ratios) console.log(`  ${r.pair}: ${r.ingestMs} / ${r.cloneMs} ms = ${r.percent}%`);
     if (paired?.appPercent !== undefined) {
-      console.log(`  in pairs back to back (clone-ratio): the app ${paired.appPercent}% (${paired.appRange}), the command ${paired.commandPercent}% (${paired.commandRange}), the strictest ${paired.strictestPercent}% (${paired.strictestRange})`);
+      console.log(
+        `  in pairs back to back (clone-ratio): the app ${paired.appPercent}% (${paired.appRange}), the command ${paired.commandPercent}% (${paired.commandRange}), the strictest ${paired.strictestPercent}% (${paired.strictestRange})`,
+      );
     }
   }
   console.log('\nJSON: bench-results/latest.json');

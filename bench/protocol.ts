@@ -369,7 +369,7 @@ async function pairedRatios(work: string, manifests: number, env: NodeJS.Process
     const b = freshDb(join(work, 'clone-client.db'));
     const run = await client(b, 'pull', server.port, 'bench.clone', commandEnv);
     for (const suffix of ['', '-wal', '-shm']) rmSync(b + suffix, { force: true });
-    command.push((JSON.parse(coldRow[1]!) as Row).ms as number / run.ms);
+    command.push(((JSON.parse(coldRow[1]!) as Row).ms as number) / run.ms);
     strictest.push(ingestMs / run.ms);
   }
   await server.stop();
@@ -446,7 +446,10 @@ export function cases(work: string, quick: boolean, huge = false): { name: strin
     { name: 'clone-ratio', run: () => pairedRatios(work, quick ? 10 : 100, env, quick ? 1 : 5) },
     { name: 'push-100k', run: () => firstPush(work, `${quick ? 10 : 100}k items of 1 KiB into an empty server`, quick ? 10 : 100, env) },
     // Memory per item moved, at scale: the 1,005,001-item collection (16-byte files) into an empty database.
-    { name: 'clone-1m', run: () => cloneOf(work, `${manifests * 1000}+ items of 16 B (the up-to-date collection)`, bigDatabase(work, manifests), 'bench.big', env) },
+    {
+      name: 'clone-1m',
+      run: () => cloneOf(work, `${manifests * 1000}+ items of 16 B (the up-to-date collection)`, bigDatabase(work, manifests), 'bench.big', env),
+    },
     { name: 'clone-1g', run: () => firstClone(work, `${bigManifests * 100} MiB in 1 MiB items`, bigManifests, 100, 1 << 20, env) },
   ];
 }

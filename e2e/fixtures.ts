@@ -35,7 +35,13 @@ export function peerWorkspace(ws: Workspace, name: string): Workspace {
  * no run touches the user's own files or sees an earlier run's.
  */
 function childEnv(ws: Workspace): NodeJS.ProcessEnv {
-  return { ...process.env, NETSYNC_CONFIG_DIR: ws.configDir, HOME: ws.path('home'), XDG_CONFIG_HOME: ws.path('home/.config'), XDG_DATA_HOME: ws.path('home/.local/share') };
+  return {
+    ...process.env,
+    NETSYNC_CONFIG_DIR: ws.configDir,
+    HOME: ws.path('home'),
+    XDG_CONFIG_HOME: ws.path('home/.config'),
+    XDG_DATA_HOME: ws.path('home/.local/share'),
+  };
 }
 
 /** `netsync ...args` with this workspace's config folder; throws with the CLI's stderr on failure. */
@@ -67,9 +73,18 @@ export function makeDemoDatabase(ws: Workspace, name = 'a', branch = 'org.exampl
   cli(ws, ['--db', db, 'db', 'init']);
   cli(ws, ['--db', db, 'key', 'generate', key]);
   // The README names the branch, so two demo databases share some files (as real ones do) but not all.
-  const first = writeTree(ws, `${name}-v1`, { README: `Netsync demo: ${branch}\n`, 'docs/guide.txt': 'How to sync.\n', 'src/main.c': 'int main(void) { return 0; }\n' });
+  const first = writeTree(ws, `${name}-v1`, {
+    README: `Netsync demo: ${branch}\n`,
+    'docs/guide.txt': 'How to sync.\n',
+    'src/main.c': 'int main(void) { return 0; }\n',
+  });
   cli(ws, ['--db', db, 'commit', first, '--branch', branch, '--message', 'First import', '--key', key]);
-  const second = writeTree(ws, `${name}-v2`, { README: 'Netsync demo, second edition\n', 'docs/guide.txt': 'How to sync.\n', 'docs/faq.txt': 'Why?\n', 'src/main.c': 'int main(void) { return 0; }\n' });
+  const second = writeTree(ws, `${name}-v2`, {
+    README: 'Netsync demo, second edition\n',
+    'docs/guide.txt': 'How to sync.\n',
+    'docs/faq.txt': 'Why?\n',
+    'src/main.c': 'int main(void) { return 0; }\n',
+  });
   cli(ws, ['--db', db, 'commit', second, '--branch', branch, '--message', 'Add the FAQ', '--key', key]);
   return { db, branch, key };
 }

@@ -62,7 +62,8 @@ function instrument(): void {
 }
 
 const readFigures = (page: Page) => page.evaluate(() => (window as unknown as { __bench: PageFigures }).__bench);
-const reset = (page: Page) => page.evaluate(() => Object.assign((window as unknown as { __bench: PageFigures }).__bench, { samples: [], eventTiming: [], longTasks: [] }));
+const reset = (page: Page) =>
+  page.evaluate(() => Object.assign((window as unknown as { __bench: PageFigures }).__bench, { samples: [], eventTiming: [], longTasks: [] }));
 
 function percentile(xs: number[], p: number): number | null {
   if (xs.length === 0) return null;
@@ -124,7 +125,14 @@ async function servedPeer(workspace: Workspace, name: string, branch: string) {
   const store = WriteStore.open(theirs.db);
   let items: number;
   try {
-    items = populate(store, { branch, manifests: MANIFESTS, filesPerManifest: FILES_PER_MANIFEST, fileBytes: FILE_BYTES, signer: benchSigner(), content: () => randomBytes(FILE_BYTES) });
+    items = populate(store, {
+      branch,
+      manifests: MANIFESTS,
+      filesPerManifest: FILES_PER_MANIFEST,
+      fileBytes: FILE_BYTES,
+      signer: benchSigner(),
+      content: () => randomBytes(FILE_BYTES),
+    });
   } finally {
     store.close();
   }
@@ -170,7 +178,12 @@ async function scrollDiffDuringSync(app: Page, address: string, items: number): 
   return {
     rows: [
       summarise('idle: keyboard scroll of the diff list', idle, { items: 0, syncMs: 0, inputs: 30 }),
-      summarise(`sync of ${arrived.toLocaleString('en-US')} items, diff screen: keyboard scroll of its list`, during, { items: arrived, syncMs, inputs, ...load }),
+      summarise(`sync of ${arrived.toLocaleString('en-US')} items, diff screen: keyboard scroll of its list`, during, {
+        items: arrived,
+        syncMs,
+        inputs,
+        ...load,
+      }),
     ],
     moved,
   };

@@ -42,7 +42,10 @@ test('trust in content: a signer whose key you have not chosen to trust is marke
   cli(bob, ['--db', demo.db, 'commit', tree, '--branch', demo.branch, '--message', 'From bob', '--key', 'bob@example.org']);
 
   await app.getByTestId('nav-collection').click();
-  await app.getByTestId('branch-list').getByRole('button', { name: new RegExp(demo.branch.replace(/\./g, '\\.')) }).click();
+  await app
+    .getByTestId('branch-list')
+    .getByRole('button', { name: new RegExp(demo.branch.replace(/\./g, '\\.')) })
+    .click();
   const entries = app.getByTestId('log').getByTestId('log-entry');
   await expect(entries).toHaveCount(3);
   await expect(entries.first()).toContainText('From bob');
@@ -121,7 +124,10 @@ test('generating a key in the Identity screen', async ({ app, demo }, testInfo) 
   await expect(app.getByTestId('key-error')).toHaveText(/^A private key named "bob@example\.org" already exists/);
 
   // Someone else's public key, as `netsync key export` prints it.
-  const bob = (await app.getByTestId('key-row').filter({ hasText: 'bob@example.org' }).getByTestId('key-export').inputValue()).replace('bob@example.org', 'dave@example.org');
+  const bob = (await app.getByTestId('key-row').filter({ hasText: 'bob@example.org' }).getByTestId('key-export').inputValue()).replace(
+    'bob@example.org',
+    'dave@example.org',
+  );
   await app.getByTestId('import-text').fill(bob);
   await app.getByTestId('import-submit').click();
   await expect(app.getByTestId('key-imported')).toContainText('Imported dave@example.org');
@@ -162,7 +168,9 @@ test('serving from the Server screen, with its permissions edited there', async 
   await app.getByTestId('permissions-save').click();
   await expect(app.getByTestId('permissions-saved')).toContainText('Saved 3 rules; they apply from the next session');
   await expect(problems).toBeHidden();
-  expect(readFileSync(join(workspace.configDir, 'permissions'), 'utf8')).toBe(`read * org.example.*\nread ${owner} org.example.*\nwrite anonymous org.example.public.*\n`);
+  expect(readFileSync(join(workspace.configDir, 'permissions'), 'utf8')).toBe(
+    `read * org.example.*\nread ${owner} org.example.*\nwrite anonymous org.example.public.*\n`,
+  );
   await app.evaluate(() => window.scrollTo(0, 0));
   await snap(app, 'server', (n) => testInfo.outputPath(n));
   await app.getByTestId('server-toggle').click();

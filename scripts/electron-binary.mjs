@@ -10,7 +10,11 @@ export function electronBinary(root = process.cwd()) {
   const pkg = join(root, 'node_modules', 'electron');
   const pathFile = join(pkg, 'path.txt');
   if (!existsSync(pathFile)) {
-    return { ok: false, reason: "Electron's binary is not installed here (node_modules/electron/path.txt is missing; `node node_modules/electron/install.js` fetches it where the internet is reachable)" };
+    return {
+      ok: false,
+      reason:
+        "Electron's binary is not installed here (node_modules/electron/path.txt is missing; `node node_modules/electron/install.js` fetches it where the internet is reachable)",
+    };
   }
   const exe = join(pkg, 'dist', readFileSync(pathFile, 'utf8').trim());
   if (!existsSync(exe)) return { ok: false, reason: `Electron's binary is not installed here (${exe} is missing)` };

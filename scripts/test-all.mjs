@@ -38,7 +38,7 @@ step('vitest', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json',
 if (existsSync(vitestReport)) {
   const r = JSON.parse(readFileSync(vitestReport, 'utf8'));
   totals.passed += r.numPassedTests ?? 0;
-  totals.failed += (r.numFailedTests ?? 0);
+  totals.failed += r.numFailedTests ?? 0;
   totals.skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   if (r.numFailedTestSuites) totals.failed += 0; // suite failures already fail the step
 } else {

@@ -27,7 +27,9 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 function main(): void {
-  const api = createServiceWorkerClient(() => createServiceWorker({ workerData: { defaultDatabase: process.env.NETSYNC_DB, configDir: process.env.NETSYNC_CONFIG_DIR } }));
+  const api = createServiceWorkerClient(() =>
+    createServiceWorker({ workerData: { defaultDatabase: process.env.NETSYNC_DB, configDir: process.env.NETSYNC_CONFIG_DIR } }),
+  );
   let win: BrowserWindow | null = null;
   let quitting = false;
   let serving = false;
@@ -47,7 +49,10 @@ function main(): void {
     // The tray cannot ask for a passphrase: the window can (Server screen, Start serving).
     const locked = !r.ok && r.error.code === 'key-locked';
     if (locked) showWindow();
-    tray.render({ busy: false, ...(r.ok ? {} : { error: locked ? 'the key is locked; start serving from the window to enter its passphrase' : r.error.message }) });
+    tray.render({
+      busy: false,
+      ...(r.ok ? {} : { error: locked ? 'the key is locked; start serving from the window to enter its passphrase' : r.error.message }),
+    });
   };
 
   const tray = new TrayService(() => electronTray(appIcon), {

@@ -18,7 +18,12 @@ function labels(menu: TrayMenuItem[] | undefined): string[] {
 }
 
 function actions() {
-  return { startServing: vi.fn<() => void>(), stopServing: vi.fn<() => void>(), openWindow: vi.fn<() => void>(), quit: vi.fn<() => void>() } satisfies TrayActions;
+  return {
+    startServing: vi.fn<() => void>(),
+    stopServing: vi.fn<() => void>(),
+    openWindow: vi.fn<() => void>(),
+    quit: vi.fn<() => void>(),
+  } satisfies TrayActions;
 }
 
 describe('TrayService', () => {

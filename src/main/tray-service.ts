@@ -26,9 +26,7 @@ export interface TrayActions {
   quit(): void;
 }
 
-export type TrayMenuItem =
-  | { type: 'normal'; id: string; label: string; enabled: boolean; click?: () => void }
-  | { type: 'separator'; id: string };
+export type TrayMenuItem = { type: 'normal'; id: string; label: string; enabled: boolean; click?: () => void } | { type: 'separator'; id: string };
 
 /** What the service needs from a tray; Electron's Tray + Menu implement it in electron-tray.ts. */
 export interface TrayBackend {

@@ -56,7 +56,9 @@ export function hardenSession(devServerUrl: string | undefined): void {
   if (devServerUrl) {
     ses.webRequest.onHeadersReceived({ urls: [`${devServerUrl}/*`] }, (details, callback) => {
       // Vite's dev client needs its own WebSocket and inline React refresh preamble.
-      const devCsp = contentSecurityPolicy([devServerUrl.replace(/^http/, 'ws')]).replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+      const devCsp = contentSecurityPolicy([devServerUrl.replace(/^http/, 'ws')])
+        .replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+        .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
       callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [devCsp] } });
     });
   }

@@ -22,9 +22,17 @@ const address = string({ min: 1, max: 300, check: (s) => (parseAddress(s) ? null
 const bind = string({ min: 1, max: 300, check: (s) => (parseAddress(s, undefined, true) ? null : 'is not HOST:PORT') });
 const keyName = string({ min: 1, max: 255, pattern: /^[A-Za-z0-9][A-Za-z0-9@._+-]*$/, expect: 'a key name (letters, digits, @ . _ + -)' });
 const passphrase = string({ min: 1, max: 1024 });
-const identityChoice = union('{ kind: "key", name } or { kind: "anonymous" }', object({ kind: oneOf('key'), name: keyName }), object({ kind: oneOf('anonymous') }));
+const identityChoice = union(
+  '{ kind: "key", name } or { kind: "anonymous" }',
+  object({ kind: oneOf('key'), name: keyName }),
+  object({ kind: oneOf('anonymous') }),
+);
 /** 64 hex digits, grouped or not (spaces, ':' or '-' between them), as fingerprints are shown and pasted. */
-const fingerprint = string({ min: 64, max: 200, check: (s) => (/^[0-9a-fA-F]{64}$/.test(s.replace(/[\s:-]/g, '')) ? null : 'is not a fingerprint (64 hex digits)') });
+const fingerprint = string({
+  min: 64,
+  max: 200,
+  check: (s) => (/^[0-9a-fA-F]{64}$/.test(s.replace(/[\s:-]/g, '')) ? null : 'is not a fingerprint (64 hex digits)'),
+});
 /** A key item's id, as certs name their signer and `listKeys` gives it. */
 const keyId = string({ min: 1, max: 200, check: (s) => (/^[0-9a-fA-F]{64}$/.test(s) ? null : 'is not a key id (64 hex digits)') });
 const publicKeyText = string({ min: 1, max: 2000 });

@@ -30,7 +30,11 @@ function target(file: string, spec: string): string {
 }
 
 function violations(dir: string, forbidden: (t: string) => boolean): string[] {
-  return sources(dir).flatMap((f) => imports(f).filter((s) => forbidden(target(f, s))).map((s) => `${relative(SRC, f)} imports ${s}`));
+  return sources(dir).flatMap((f) =>
+    imports(f)
+      .filter((s) => forbidden(target(f, s)))
+      .map((s) => `${relative(SRC, f)} imports ${s}`),
+  );
 }
 
 const under = (t: string, ...folders: string[]) => folders.some((d) => t === `src/${d}` || t.startsWith(`src/${d}/`));

@@ -40,7 +40,9 @@ export function string(rules: StringRules = {}): Schema<string> {
 }
 
 export function integer(min: number, max: number): Schema<number> {
-  return schema((v, what) => (Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? null : `${what} must be a whole number from ${min} to ${max}`));
+  return schema((v, what) =>
+    Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? null : `${what} must be a whole number from ${min} to ${max}`,
+  );
 }
 
 export function boolean(): Schema<boolean> {

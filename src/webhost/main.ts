@@ -22,7 +22,13 @@ async function main(): Promise<void> {
   let values: { db?: string; port?: string; 'config-dir'?: string; static?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
-      options: { db: { type: 'string' }, port: { type: 'string' }, 'config-dir': { type: 'string' }, static: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        db: { type: 'string' },
+        port: { type: 'string' },
+        'config-dir': { type: 'string' },
+        static: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }));
   } catch (e) {

@@ -106,7 +106,10 @@ describe('the web host', () => {
     const ws = await connect(host.port);
     if (typeof ws === 'number') throw new Error(`refused with ${ws}`);
     expect(ws.protocol).toBe(WS_PROTOCOL);
-    expect(await call(ws, { id: 1, method: 'log', args: ['org.example'] })).toEqual({ id: 1, result: { ok: true, value: { method: 'log', args: ['org.example'] } } });
+    expect(await call(ws, { id: 1, method: 'log', args: ['org.example'] })).toEqual({
+      id: 1,
+      result: { ok: true, value: { method: 'log', args: ['org.example'] } },
+    });
     expect(await call(ws, { id: 2, method: 'log', args: [] })).toMatchObject({ id: 2, result: { ok: false, error: { code: 'bad-request' } } });
     expect(await call(ws, { id: 3, method: 'eval', args: [] })).toMatchObject({ id: 3, result: { ok: false, error: { code: 'bad-request' } } });
     expect(await call(ws, { id: 4, method: 'stopServer', args: [] })).toEqual({ id: 4, result: { ok: false, error: { code: 'boom', message: 'It broke.' } } });

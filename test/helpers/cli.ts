@@ -109,7 +109,8 @@ export function ensureCliBuilt(): void {
       break;
     } catch {
       if (Date.now() > deadline) throw new Error(`could not take ${lock}; remove it if no build is running`);
-      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 120_000) rmdirSync(lock); // left by a killed run
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 120_000)
+        rmdirSync(lock); // left by a killed run
       else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
     }
   }
@@ -125,8 +126,11 @@ export function ensureCliBuilt(): void {
 function bundleIsFresh(): boolean {
   if (!existsSync(BUNDLE)) return false;
   const built = statSync(BUNDLE).mtimeMs;
-  return newestMtime(join(PROJECT_ROOT, 'src', 'engine')) <= built && newestMtime(join(PROJECT_ROOT, 'src', 'shared')) <= built
-    && statSync(join(PROJECT_ROOT, 'scripts', 'build-cli.mjs')).mtimeMs <= built;
+  return (
+    newestMtime(join(PROJECT_ROOT, 'src', 'engine')) <= built &&
+    newestMtime(join(PROJECT_ROOT, 'src', 'shared')) <= built &&
+    statSync(join(PROJECT_ROOT, 'scripts', 'build-cli.mjs')).mtimeMs <= built
+  );
 }
 
 function newestMtime(dir: string): number {

@@ -163,10 +163,7 @@ export function testServer(db: string, patterns: string[] = [], tuning: ServerTu
  * folder (so the server's key is pinned on first use, whatever ran on that
  * port before). Defaults: sync, not a dry run, the whole diff listed.
  */
-export function testClient(
-  opts: Partial<ClientOptions> & { db: string; port: number; patterns: string[] },
-  limits?: Limits,
-): Promise<SessionSummary> {
+export function testClient(opts: Partial<ClientOptions> & { db: string; port: number; patterns: string[] }, limits?: Limits): Promise<SessionSummary> {
   return runClientSession(
     {
       host: '127.0.0.1',

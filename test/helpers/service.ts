@@ -34,7 +34,12 @@ export function progress(seq: number, phase: ProgressEvent['phase']): ProgressEv
 
 /** `n` diff rows of 10 bytes, spread over `branches` in turn. */
 export function diffRows(n: number, branches: string[]): DiffItem[] {
-  return Array.from({ length: n }, (_, i) => ({ id: i.toString(16).padStart(16, '0'), kind: 'file' as const, size: 10, branches: [branches[i % branches.length]!] }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: i.toString(16).padStart(16, '0'),
+    kind: 'file' as const,
+    size: 10,
+    branches: [branches[i % branches.length]!],
+  }));
 }
 
 export function setupService(engine: ServiceOptions['engine'] = {}, extra: Omit<ServiceOptions, 'engine'> = {}) {

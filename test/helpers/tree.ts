@@ -12,12 +12,7 @@ import { dirname, join } from 'node:path';
  * mode; `{ dir: true }` a folder (parents of any path are created anyway, so
  * this is for empty folders); `{ symlink: target }` a symbolic link.
  */
-export type TreeEntry =
-  | string
-  | Uint8Array
-  | { content: string | Uint8Array; mode?: number }
-  | { dir: true; mode?: number }
-  | { symlink: string };
+export type TreeEntry = string | Uint8Array | { content: string | Uint8Array; mode?: number } | { dir: true; mode?: number } | { symlink: string };
 
 export type TreeSpec = Record<string, TreeEntry>;
 
@@ -108,7 +103,7 @@ export function compareTrees(expectedRoot: string, actualRoot: string, options: 
     else if (x.sha256 !== y.sha256) problems.push(`${path}: content differs (${x.size} vs ${y.size} bytes)`);
     if (x.type === 'file' && y.type === 'file') {
       if (modes === 'all' && x.mode !== y.mode) problems.push(`${path}: mode ${octal(x.mode)} became ${octal(y.mode)}`);
-      if (modes === 'exec' && (x.mode & 0o111) !== 0 !== ((y.mode & 0o111) !== 0)) {
+      if (modes === 'exec' && ((x.mode & 0o111) !== 0) !== ((y.mode & 0o111) !== 0)) {
         problems.push(`${path}: executable bit ${octal(x.mode)} became ${octal(y.mode)}`);
       }
     }

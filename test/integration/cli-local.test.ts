@@ -200,10 +200,9 @@ describe('commit and checkout', () => {
   });
 
   it('show of a cert and of a key', async () => {
-    const d = withDatabase(db, (h) =>
-      h
-        .prepare<[string], { id: Buffer; key: Buffer }>("SELECT id, key FROM certs WHERE name = 'branch' AND value = CAST(? AS BLOB)")
-        .get(BRANCH)!,
+    const d = withDatabase(
+      db,
+      (h) => h.prepare<[string], { id: Buffer; key: Buffer }>("SELECT id, key FROM certs WHERE name = 'branch' AND value = CAST(? AS BLOB)").get(BRANCH)!,
     );
     const cert = await cli(['show', d.id.toString('hex')]);
     expectSuccess(cert);
@@ -382,7 +381,7 @@ describe('errors: a non-zero exit and exactly one line on stderr', () => {
     makeTree(dir, { 'real.txt': 'real', 'sub/link': { symlink: '../real.txt' } });
     expectFailure(await cli(['commit', dir, '--branch', 'org.example.symlink']), 2, /sub\/link is a symbolic link/);
     const dangling = join(work, 'with-dangling');
-    makeTree(dangling, { 'real.txt': 'real', 'dead': { symlink: 'nowhere' } });
+    makeTree(dangling, { 'real.txt': 'real', dead: { symlink: 'nowhere' } });
     expectFailure(await cli(['commit', dangling, '--branch', 'org.example.symlink']), 2, /symbolic link/);
     expect((await cli(['branches'])).stdout).not.toContain('org.example.symlink');
   });
@@ -481,7 +480,11 @@ describe('corruption: the index is disposable, damaged items are named', () => {
 
   it('(d) a truncated database file gives a clear one-line error', async () => {
     const size = statSync(db).size;
-    for (const [name, length] of [['half', Math.floor(size / 2)], ['header-only', 100], ['one-page', 4096]] as const) {
+    for (const [name, length] of [
+      ['half', Math.floor(size / 2)],
+      ['header-only', 100],
+      ['one-page', 4096],
+    ] as const) {
       const copy = copyDatabase(`truncated-${name}.db`);
       for (const suffix of ['-wal', '-shm']) if (existsSync(copy + suffix)) truncateSync(copy + suffix, 0);
       truncateSync(copy, length);

@@ -71,7 +71,7 @@ beforeAll(async () => {
     'bin/run.sh': { content: '#!/bin/sh\necho run\n', mode: 0o755 },
     'data/big.bin': pseudoRandomBytes((1 << 20) + 123_457, 'cli-net/big'), // chunked
     'data/empty': '',
-    'emptydir': { dir: true },
+    emptydir: { dir: true },
   });
   treeB = join(root, 'tree-b');
   mkdirSync(join(treeB, 'docs'), { recursive: true });

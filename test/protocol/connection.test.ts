@@ -34,10 +34,14 @@ function harness(limits: Partial<Limits>, opts: { reads?: boolean } = {}): Harne
   const started = Date.now();
   let resolveClosed!: (v: { code: string | null; message: string | null; ms: number }) => void;
   const closed = new Promise<{ code: string | null; message: string | null; ms: number }>((r) => (resolveClosed = r));
-  const conn = new Connection(stream, { ...DEFAULT_LIMITS, ...limits }, {
-    onMessage: (m) => messages.push(m),
-    onClose: (e) => resolveClosed({ code: e?.code ?? null, message: e?.message ?? null, ms: Date.now() - started }),
-  });
+  const conn = new Connection(
+    stream,
+    { ...DEFAULT_LIMITS, ...limits },
+    {
+      onMessage: (m) => messages.push(m),
+      onClose: (e) => resolveClosed({ code: e?.code ?? null, message: e?.message ?? null, ms: Date.now() - started }),
+    },
+  );
   return { stream, conn, messages, closed, written };
 }
 

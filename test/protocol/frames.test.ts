@@ -5,16 +5,7 @@
  * lengths beyond limits, and a seeded fuzz that only ever sees ProtocolError.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  FrameDecoder,
-  FrameType,
-  ItemEncoding,
-  MAX_FRAME,
-  type Message,
-  Stage,
-  decodeMessage,
-  encodeMessage,
-} from '../../src/engine/protocol/frames.js';
+import { FrameDecoder, FrameType, ItemEncoding, MAX_FRAME, type Message, Stage, decodeMessage, encodeMessage } from '../../src/engine/protocol/frames.js';
 import { ProtocolError, WireReader, WireWriter } from '../../src/engine/protocol/wire.js';
 import { SeededRandom } from '../helpers/random.js';
 
@@ -67,10 +58,13 @@ const FIXTURES: Fixture[] = [
       '03', //                                 flags SENDS | RECEIVES
       NONCE, //                                nonce, 16 bytes
       '02', //                                 varint n_patterns = 2
-      '07', '6f72672e612e2a', //               string "org.a.*"
-      '0e', '216f72672e612e7365637265742a', // string "!org.a.secret*"
+      '07',
+      '6f72672e612e2a', //               string "org.a.*"
+      '0e',
+      '216f72672e612e7365637265742a', // string "!org.a.secret*"
       '01', //                                 varint n_slots = 1
-      '0a', '6f72672e612e6d61696e', //         string branch "org.a.main"
+      '0a',
+      '6f72672e612e6d61696e', //         string branch "org.a.main"
       ROOT_AA, //                              id root
       'ac02', //                               varint count 300 = 0b10_0101100: 0x2c|0x80, 0x02
     ),
@@ -85,7 +79,8 @@ const FIXTURES: Fixture[] = [
       '0000001a', //   length 26 = 1 + 4 + 3 + 16 + 1 + 1
       '01', //         HELLO
       '4e53594e', //   "NSYN"
-      '03', '03', //   versions 3..3
+      '03',
+      '03', //   versions 3..3
       '06', //         flags RECEIVES | DRY_RUN
       rep('ff', 16), // nonce
       '00', //         n_patterns 0
@@ -102,11 +97,13 @@ const FIXTURES: Fixture[] = [
       '00000020', //         length 32 = 1 + 4 + 3 + 16 + 1 + 6 + 1
       '01', //               HELLO
       '4e53594e', //         "NSYN"
-      '03', '03', //         versions 3..3
+      '03',
+      '03', //         versions 3..3
       '0a', //               flags RECEIVES | EMPTY
       rep('5a', 16), //      nonce
       '01', //               n_patterns 1
-      '05', '6f72672e2a', // string "org.*"
+      '05',
+      '6f72672e2a', // string "org.*"
       '00', //               n_slots 0
     ),
   },
@@ -120,9 +117,11 @@ const FIXTURES: Fixture[] = [
       '03', //               version 3
       '00', //               flags: not in sync
       '01', //               varint n_refused 1
-      '02', '01', //         slot 2, reason NOT_OFFERED
+      '02',
+      '01', //         slot 2, reason NOT_OFFERED
       '01', //               varint n_extra 1
-      '05', '6f72672e62', // string "org.b"
+      '05',
+      '6f72672e62', // string "org.b"
     ),
   },
   {
@@ -154,10 +153,16 @@ const FIXTURES: Fixture[] = [
     bytes: hex(
       '0000000e', // length 14
       '0a', //       RECON_PLAN
-      '01', '01', // reconciliation message version 1, 1 record
-      '06', '00', // PLAN, slot 0
-      '03', '00', // depth 3, attempt 0
-      '03', '05', '01', 'f71f', // 3 nodes: prefixes 5, 7 (gap 1), 4095 (gap 4087)
+      '01',
+      '01', // reconciliation message version 1, 1 record
+      '06',
+      '00', // PLAN, slot 0
+      '03',
+      '00', // depth 3, attempt 0
+      '03',
+      '05',
+      '01',
+      'f71f', // 3 nodes: prefixes 5, 7 (gap 1), 4095 (gap 4087)
       'd201', //     210 cells
     ),
     opaqueFrom: 0, // the payload is the reconciliation layer's (src/engine/recon/messages.test.ts)
@@ -212,7 +217,9 @@ const FIXTURES: Fixture[] = [
       '06', //          ITEM
       rep('11', 32), // id (the codec does not check it; the store does)
       '00', //          encoding raw
-      '01', '00', '68690a', // data: kind file, inline layout, "hi\n"
+      '01',
+      '00',
+      '68690a', // data: kind file, inline layout, "hi\n"
     ),
     opaqueFrom: 33,
   },
@@ -259,7 +266,8 @@ const FIXTURES: Fixture[] = [
       '0000000a', //       length 10
       '09', //             ERROR
       '03', //             code 3 too-large
-      '07', '746f6f20626967', // string "too big"
+      '07',
+      '746f6f20626967', // string "too big"
     ),
   },
 ];

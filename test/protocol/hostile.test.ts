@@ -95,7 +95,15 @@ async function goodSync(): Promise<void> {
 function hello(overrides: Partial<Extract<Message, { type: FrameType.Hello }>['hello']> = {}): Message {
   return {
     type: FrameType.Hello,
-    hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: 3, nonce: randomBytes(16), patterns: ['org.good.main'], slots: [], ...overrides },
+    hello: {
+      minVersion: PROTOCOL_VERSION,
+      maxVersion: PROTOCOL_VERSION,
+      flags: 3,
+      nonce: randomBytes(16),
+      patterns: ['org.good.main'],
+      slots: [],
+      ...overrides,
+    },
   };
 }
 
@@ -244,13 +252,19 @@ describe('hostile peers against a live server', () => {
     }
   });
 
-  it('a WANT for an item outside the session\'s collections is ignored: nothing of it leaks', async () => {
+  it("a WANT for an item outside the session's collections is ignored: nothing of it leaks", async () => {
     const hiddenShort = hiddenFile.subarray(0, 8);
     const r = await alongsideGoodSync(async () => {
       const p = new RawPeer(server.port);
       await p.send(hello({ flags: 2 })); // RECEIVES; org.good.main is an extra slot (slot 0)
       await p.waitFor((m) => m.type === FrameType.Welcome);
-      await p.send({ type: FrameType.Want, entries: [{ slot: 0, short: goodFile.subarray(0, 8) }, { slot: 0, short: hiddenShort }] });
+      await p.send({
+        type: FrameType.Want,
+        entries: [
+          { slot: 0, short: goodFile.subarray(0, 8) },
+          { slot: 0, short: hiddenShort },
+        ],
+      });
       // Not allowed yet: ends the session, after the WANT before it was handled (the stream is ordered).
       await p.send({ type: FrameType.Stage, stage: Stage.WantsDone });
       return p.closed;
@@ -389,7 +403,13 @@ describe('bad items are refused, nothing bad is stored, the server keeps serving
       const branch = `org.evil.${what.length}`;
       const { db, bad } = make(branch);
       const push = testClient({ db, port: server.port, patterns: [branch], direction: 'push' });
-      const [outcome] = await Promise.all([push.then(() => 'resolved', (e: Error) => e.message), goodSync()]);
+      const [outcome] = await Promise.all([
+        push.then(
+          () => 'resolved',
+          (e: Error) => e.message,
+        ),
+        goodSync(),
+      ]);
       expect(outcome).toMatch(/bad item|does not verify|hash/);
       const rs = ReadStore.open(serverDb);
       try {

@@ -43,13 +43,17 @@ const rnd = new SeededRandom(0x1e7);
 
 /** Polls the item count of a database (through its own read handle) until it exceeds `n`. */
 async function waitForGrowth(db: string, n: number, timeoutMs = 20_000): Promise<boolean> {
-  return waitUntil(() => {
-    try {
-      return itemCount(db) > n;
-    } catch {
-      return false; // the writer may hold the file for a moment
-    }
-  }, timeoutMs, 2);
+  return waitUntil(
+    () => {
+      try {
+        return itemCount(db) > n;
+      } catch {
+        return false; // the writer may hold the file for a moment
+      }
+    },
+    timeoutMs,
+    2,
+  );
 }
 
 describe('a client killed in the middle of a transfer', () => {

@@ -63,7 +63,14 @@ describe('moved-item batches', () => {
     const server = await testServer(a);
     servers.push(server);
     const batches: ItemsBatch[] = [];
-    const summary = await testClient({ db: b, port: server.port, patterns: ['org.*'], direction: 'sync', dryRun: true, onItems: (batch) => batches.push(batch) });
+    const summary = await testClient({
+      db: b,
+      port: server.port,
+      patterns: ['org.*'],
+      direction: 'sync',
+      dryRun: true,
+      onItems: (batch) => batches.push(batch),
+    });
     expect(summary.weLack.count).toBeGreaterThan(0);
     expect(batches).toEqual([]);
   });

@@ -27,7 +27,17 @@ afterAll(async () => {
 describe('whole-branch offers in pages', () => {
   it('a first clone of ~12,000 items (three pages and more) gets exactly the branch', async () => {
     const serverDb = newDbPath('netsync-pages-s-');
-    const items = withStore(serverDb, (s) => putRevisions(s, aliceSigner(), 'org.example.big', Array.from({ length: 70 }, (_, i) => i), 200, 32, 5));
+    const items = withStore(serverDb, (s) =>
+      putRevisions(
+        s,
+        aliceSigner(),
+        'org.example.big',
+        Array.from({ length: 70 }, (_, i) => i),
+        200,
+        32,
+        5,
+      ),
+    );
     expect(items).toBeGreaterThan(3 * 4096);
     const server = await testServer(serverDb);
     servers.push(server);

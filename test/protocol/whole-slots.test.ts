@@ -70,7 +70,10 @@ async function rawPull(flags: number): Promise<Message[]> {
   const peer = new RawPeer(server.port);
   const nonce = Buffer.alloc(16, 9);
   const recon = new Reconciler({ role: 'initiator', slots: [], sessionKey: sessionKey(nonce) });
-  await peer.send({ type: FrameType.Hello, hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags, nonce, patterns: ['org.example.*'], slots: [] } });
+  await peer.send({
+    type: FrameType.Hello,
+    hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags, nonce, patterns: ['org.example.*'], slots: [] },
+  });
   await peer.send({ type: FrameType.Recon, payload: recon.initiate() });
   await peer.waitFor((m) => m.type === FrameType.Stage && m.stage === Stage.ReconDone, 10_000);
   await peer.send({ type: FrameType.Stage, stage: Stage.ReconDone });
@@ -226,7 +229,12 @@ describe('a first push to an empty server', () => {
     const empty = newDbPath('netsync-whole-push-ro-');
     withStore(empty, () => undefined);
     // Anyone may read both branches; only org.example.a may be written.
-    const target = await testServer(empty, [], {}, serverConfig('read * org.example.*\nwrite * org.example.a\nread anonymous org.example.*\nwrite anonymous org.example.a\n'));
+    const target = await testServer(
+      empty,
+      [],
+      {},
+      serverConfig('read * org.example.*\nwrite * org.example.a\nread anonymous org.example.*\nwrite anonymous org.example.a\n'),
+    );
     try {
       const outcome = await testClient({ db: serverDb, port: target.port, patterns: ['org.example.*'], direction: 'push' }).then(
         (summary) => summary.refused,
@@ -246,7 +254,14 @@ describe('a first push to an empty server', () => {
         const slots = BRANCHES.map((name) => withStore(serverDb, (s) => ({ name, ...s.root(name) })));
         await peer.send({
           type: FrameType.Hello,
-          hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: 1, nonce, patterns: ['org.example.*'], slots: slots.map((r) => ({ name: r.name, root: r.hash, count: r.count })) },
+          hello: {
+            minVersion: PROTOCOL_VERSION,
+            maxVersion: PROTOCOL_VERSION,
+            flags: 1,
+            nonce,
+            patterns: ['org.example.*'],
+            slots: slots.map((r) => ({ name: r.name, root: r.hash, count: r.count })),
+          },
         });
         const w = await peer.waitFor((m) => m.type === FrameType.Welcome);
         expect(w.type === FrameType.Welcome && w.welcome.flags & WELCOME_EMPTY).toBe(WELCOME_EMPTY);
@@ -320,7 +335,10 @@ describe('hostile servers and whole slots', () => {
   it('WHOLE sent to a server (only a server sends it): unexpected, and the server serves on', async () => {
     const peer = new RawPeer(server.port);
     const nonce = Buffer.alloc(16, 3);
-    await peer.send({ type: FrameType.Hello, hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: 1, nonce, patterns: ['org.example.*'], slots: [] } });
+    await peer.send({
+      type: FrameType.Hello,
+      hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: 1, nonce, patterns: ['org.example.*'], slots: [] },
+    });
     await peer.send({ type: FrameType.Recon, payload: new Reconciler({ role: 'initiator', slots: [], sessionKey: sessionKey(nonce) }).initiate() });
     await peer.send({ type: FrameType.Whole, slot: 0, count: 1 });
     const { frames } = await peer.closed;

@@ -22,17 +22,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/engine/hash.js';
 import { Kind, decodeItem } from '../../src/engine/items/format.js';
 import { ensureCliBuilt, runCli } from '../helpers/cli.js';
-import {
-  aliceSigner,
-  bobSigner,
-  bruteCollection,
-  checkClean,
-  newDbPath,
-  startServe,
-  testClient,
-  testServer,
-  withStore,
-} from '../helpers/net.js';
+import { aliceSigner, bobSigner, bruteCollection, checkClean, newDbPath, startServe, testClient, testServer, withStore } from '../helpers/net.js';
 import { tempDir } from '../helpers/temp.js';
 import { copyDb, itemIdSet, keyedConfig, membersOf, putRevisions, range, setEquals } from './helpers.js';
 
@@ -81,7 +71,9 @@ function pristineCopy(): string {
 }
 
 const errorLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l.startsWith('netsync:'));
-const withheldLine = new RegExp(`withheld 1 damaged item .*\\(${'X'}…: its stored bytes do not hash to its id\\) and 4 items that depend on it; everything else was sent; run "netsync db check"`);
+const withheldLine = new RegExp(
+  `withheld 1 damaged item .*\\(${'X'}…: its stored bytes do not hash to its id\\) and 4 items that depend on it; everything else was sent; run "netsync db check"`,
+);
 const withheldRe = () => new RegExp(withheldLine.source.replace('X', damagedFile.slice(0, 16)));
 
 describe('a damaged item: the sender re-hashes, withholds it and what depends on it, sends the rest', () => {
@@ -209,7 +201,9 @@ describe('a damaged index: nothing bad stored, nothing lost; rebuild-index, then
     withStore(serverDb, (s) => s.db.exec('DROP TABLE members'));
     const serve = await runCli(['--db', serverDb, 'serve', '--bind', '127.0.0.1:0'], { NETSYNC_CONFIG_DIR: config.dir }, { timeoutMs: 20_000 });
     expect(serve.code).toBe(1);
-    expect(errorLines(serve.stderr)).toEqual([expect.stringMatching(/index of .* is damaged \(table "members" missing\); regenerate it .*"netsync db rebuild-index"/)]);
+    expect(errorLines(serve.stderr)).toEqual([
+      expect.stringMatching(/index of .* is damaged \(table "members" missing\); regenerate it .*"netsync db rebuild-index"/),
+    ]);
 
     const clientDb = pristineCopy();
     withStore(clientDb, (s) => s.db.exec('DROP TABLE certs'));
@@ -217,7 +211,10 @@ describe('a damaged index: nothing bad stored, nothing lost; rebuild-index, then
     expect(sync.code).toBe(1);
     expect(errorLines(sync.stderr)).toEqual([expect.stringMatching(/table "certs" missing.*db rebuild-index/)]);
 
-    for (const [db, table] of [[serverDb, 'members'], [clientDb, 'certs']] as const) {
+    for (const [db, table] of [
+      [serverDb, 'members'],
+      [clientDb, 'certs'],
+    ] as const) {
       const check = await runCli(['--db', db, 'db', 'check']);
       expect(check.code).toBe(1);
       expect(check.stdout).toContain(`index: table "${table}" is missing (run "netsync db rebuild-index")`);
@@ -247,7 +244,10 @@ describe('a truncated database file', () => {
       const left = cut === 'half of it' ? Math.floor(size / 2) : size - 8192;
       truncateSync(db, left);
       const before = readFileSync(db);
-      for (const command of [['db', 'check'], ['db', 'rebuild-index']]) {
+      for (const command of [
+        ['db', 'check'],
+        ['db', 'rebuild-index'],
+      ]) {
         const r = await runCli(['--db', db, ...command], { NETSYNC_CONFIG_DIR: config.dir });
         expect(r.code, command.join(' ')).toBe(1);
         expect(errorLines(r.stderr), r.stderr).toHaveLength(1);

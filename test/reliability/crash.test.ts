@@ -159,7 +159,14 @@ async function killOnce(run: number, killServer: boolean, fraction: number): Pro
       const c = await client.exited;
       // The client either finished before the kill, or reports the loss on one line.
       if (c.code !== 0) {
-        expect(client.stderr().trim().split('\n').filter((l) => l.startsWith('netsync:')), where).toHaveLength(1);
+        expect(
+          client
+            .stderr()
+            .trim()
+            .split('\n')
+            .filter((l) => l.startsWith('netsync:')),
+          where,
+        ).toHaveLength(1);
       }
       interrupted = !alreadyDone && c.code !== 0;
       figures.serverKills++;

@@ -119,45 +119,53 @@ Module.prototype.require = function (id) {
 `;
 
 describe('a full disk', () => {
-  it.runIf(CAN_MOUNT)('a pull into a database on a nearly full file system (8 MiB tmpfs): one clear line, consistent, kept; with space, the next pull finishes', async () => {
-    const fs = mountTmpfs(8);
-    const db = join(fs, 'client.db');
-    const before = ownDb(db);
-    const r = await runCli(['--db', db, 'pull', `127.0.0.1:${serve.port}`, 'org.disk.*'], { NETSYNC_CONFIG_DIR: config.dir });
-    const now = expectCleanFailure(r, db, before, /disk is full/);
-    expect(now.size, 'some batches were stored before the disk filled').toBeGreaterThan(before.size);
+  it.runIf(CAN_MOUNT)(
+    'a pull into a database on a nearly full file system (8 MiB tmpfs): one clear line, consistent, kept; with space, the next pull finishes',
+    async () => {
+      const fs = mountTmpfs(8);
+      const db = join(fs, 'client.db');
+      const before = ownDb(db);
+      const r = await runCli(['--db', db, 'pull', `127.0.0.1:${serve.port}`, 'org.disk.*'], { NETSYNC_CONFIG_DIR: config.dir });
+      const now = expectCleanFailure(r, db, before, /disk is full/);
+      expect(now.size, 'some batches were stored before the disk filled').toBeGreaterThan(before.size);
 
-    remount(fs, 'size=64m');
-    const again = await runCli(['--db', db, 'pull', `127.0.0.1:${serve.port}`, 'org.disk.*', '--json'], { NETSYNC_CONFIG_DIR: config.dir });
-    expect(again.code, again.stderr).toBe(0);
-    expect(lastJsonLine(again.stdout).itemsReceived, 'exactly what was still missing').toBe([...bigIds].filter((id) => !now.has(id)).length);
-    expect(setEquals(itemIdSet(db), new Set([...before, ...bigIds]))).toBe(true);
-    expect(checkClean(db)).toEqual([]);
-  }, 60_000);
+      remount(fs, 'size=64m');
+      const again = await runCli(['--db', db, 'pull', `127.0.0.1:${serve.port}`, 'org.disk.*', '--json'], { NETSYNC_CONFIG_DIR: config.dir });
+      expect(again.code, again.stderr).toBe(0);
+      expect(lastJsonLine(again.stdout).itemsReceived, 'exactly what was still missing').toBe([...bigIds].filter((id) => !now.has(id)).length);
+      expect(setEquals(itemIdSet(db), new Set([...before, ...bigIds]))).toBe(true);
+      expect(checkClean(db)).toEqual([]);
+    },
+    60_000,
+  );
 
-  it.runIf(CAN_MOUNT)('a push into a server whose database is on a full file system: the pusher gets one clear line; the server keeps serving and stays consistent', async () => {
-    const fs = mountTmpfs(8);
-    const serverDb = join(fs, 'server.db');
-    const before = ownDb(serverDb);
-    const server = await startServe(serverDb, [], { NETSYNC_CONFIG_DIR: config.dir });
-    try {
-      const r = await runCli(['--db', bigDb, 'push', `127.0.0.1:${server.port}`, 'org.disk.*'], { NETSYNC_CONFIG_DIR: config.dir });
-      expect(r.code, r.stderr).toBe(1);
-      expect(errorLines(r.stderr)).toHaveLength(1);
-      expect(errorLines(r.stderr)[0]).toMatch(/server ended the session: cannot store .*disk is full/);
-      expect(server.child.exitCode, `the server died: ${server.stderr()}`).toBeNull();
-      expect(server.stderr()).toMatch(/ended: cannot store the items that arrived: the disk is full/);
-      // Still serving: a pull of what it holds works.
-      const reader = newDbPath('netsync-disk-reader-');
-      const pull = await runCli(['--db', reader, 'pull', `127.0.0.1:${server.port}`, 'org.disk.mine'], { NETSYNC_CONFIG_DIR: config.dir });
-      expect(pull.code, pull.stderr).toBe(0);
-      expect(setEquals(itemIdSet(reader), before)).toBe(true);
-    } finally {
-      expect((await server.stop()).code).toBe(0);
-    }
-    expect(missingFrom(before, itemIdSet(serverDb))).toEqual([]);
-    expect(checkClean(serverDb)).toEqual([]);
-  }, 60_000);
+  it.runIf(CAN_MOUNT)(
+    'a push into a server whose database is on a full file system: the pusher gets one clear line; the server keeps serving and stays consistent',
+    async () => {
+      const fs = mountTmpfs(8);
+      const serverDb = join(fs, 'server.db');
+      const before = ownDb(serverDb);
+      const server = await startServe(serverDb, [], { NETSYNC_CONFIG_DIR: config.dir });
+      try {
+        const r = await runCli(['--db', bigDb, 'push', `127.0.0.1:${server.port}`, 'org.disk.*'], { NETSYNC_CONFIG_DIR: config.dir });
+        expect(r.code, r.stderr).toBe(1);
+        expect(errorLines(r.stderr)).toHaveLength(1);
+        expect(errorLines(r.stderr)[0]).toMatch(/server ended the session: cannot store .*disk is full/);
+        expect(server.child.exitCode, `the server died: ${server.stderr()}`).toBeNull();
+        expect(server.stderr()).toMatch(/ended: cannot store the items that arrived: the disk is full/);
+        // Still serving: a pull of what it holds works.
+        const reader = newDbPath('netsync-disk-reader-');
+        const pull = await runCli(['--db', reader, 'pull', `127.0.0.1:${server.port}`, 'org.disk.mine'], { NETSYNC_CONFIG_DIR: config.dir });
+        expect(pull.code, pull.stderr).toBe(0);
+        expect(setEquals(itemIdSet(reader), before)).toBe(true);
+      } finally {
+        expect((await server.stop()).code).toBe(0);
+      }
+      expect(missingFrom(before, itemIdSet(serverDb))).toEqual([]);
+      expect(checkClean(serverDb)).toEqual([]);
+    },
+    60_000,
+  );
 
   it('the same failure injected into SQLite (a page limit in the child process, where mount is not needed): one clear line, consistent, kept', async () => {
     const dir = tempDir('netsync-disk-inject-');
@@ -179,7 +187,12 @@ describe('a full disk', () => {
 /** Runs the CLI as another user (root ignores file modes), with stdin closed. */
 function runAs(uid: number, args: string[], env: Record<string, string>): Promise<{ code: number; stderr: string; stdout: string }> {
   return new Promise((resolve) => {
-    const opts: SpawnOptions = { cwd: PROJECT_ROOT, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'], ...(uid !== process.getuid?.() ? { uid, gid: uid } : {}) };
+    const opts: SpawnOptions = {
+      cwd: PROJECT_ROOT,
+      env: cliEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(uid !== process.getuid?.() ? { uid, gid: uid } : {}),
+    };
     const child = spawn(process.execPath, [CLI_BIN, ...args], opts);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -222,39 +235,55 @@ async function serveAs(uid: number, db: string, configDir: string): Promise<{ ch
 }
 
 describe('a read-only database', () => {
-  it.runIf(CAN_MOUNT)('on a read-only file system: every command says so in one line; nothing changes', async () => {
-    const fs = mountTmpfs(8);
-    const db = join(fs, 'client.db');
-    const before = ownDb(db);
-    const server = `127.0.0.1:${serve.port}`;
-    // As a cleanly closed database is found: no -wal or -shm beside it. Even reading needs to make them.
-    for (const f of [`${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
-    remount(fs, 'ro');
-    const bytes = readFileSync(db);
-    for (const args of [['pull', server, 'org.*'], ['sync', server, 'org.*'], ['push', server, 'org.nothing'], ['db', 'check'], ['db', 'rebuild-index'], ['branches'], ['serve', '--bind', '127.0.0.1:0']]) {
-      const r = await runCli(['--db', db, ...args], { NETSYNC_CONFIG_DIR: config.dir }, { timeoutMs: 20_000 });
-      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(1);
-      expect(errorLines(r.stderr), args.join(' ')).toEqual([expect.stringMatching(/read-only file system/)]);
-    }
-    // Left behind by an earlier reader, -wal and -shm let it be read; what would write still fails in one line.
-    remount(fs, 'rw');
-    itemIdSet(db);
-    remount(fs, 'ro');
-    for (const args of [['pull', server, 'org.*'], ['sync', server, 'org.*'], ['db', 'rebuild-index']]) {
-      const r = await runCli(['--db', db, ...args], { NETSYNC_CONFIG_DIR: config.dir }, { timeoutMs: 20_000 });
-      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(1);
-      expect(errorLines(r.stderr), args.join(' ')).toEqual([expect.stringMatching(/read-only/)]);
-      expect(r.stderr).not.toMatch(/\n\s+at /);
-    }
-    for (const args of [['branches'], ['db', 'check']]) {
-      const r = await runCli(['--db', db, ...args], { NETSYNC_CONFIG_DIR: config.dir }, { timeoutMs: 20_000 });
-      expect(r.code === 0 || (errorLines(r.stderr).length === 1 && /read-only/.test(r.stderr)), `${args.join(' ')}: ${r.stderr}`).toBe(true);
-    }
-    expect(readFileSync(db).equals(bytes)).toBe(true);
-    remount(fs, 'rw');
-    expect(setEquals(itemIdSet(db), before)).toBe(true);
-    expect(checkClean(db)).toEqual([]);
-  }, 60_000);
+  it.runIf(CAN_MOUNT)(
+    'on a read-only file system: every command says so in one line; nothing changes',
+    async () => {
+      const fs = mountTmpfs(8);
+      const db = join(fs, 'client.db');
+      const before = ownDb(db);
+      const server = `127.0.0.1:${serve.port}`;
+      // As a cleanly closed database is found: no -wal or -shm beside it. Even reading needs to make them.
+      for (const f of [`${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+      remount(fs, 'ro');
+      const bytes = readFileSync(db);
+      for (const args of [
+        ['pull', server, 'org.*'],
+        ['sync', server, 'org.*'],
+        ['push', server, 'org.nothing'],
+        ['db', 'check'],
+        ['db', 'rebuild-index'],
+        ['branches'],
+        ['serve', '--bind', '127.0.0.1:0'],
+      ]) {
+        const r = await runCli(['--db', db, ...args], { NETSYNC_CONFIG_DIR: config.dir }, { timeoutMs: 20_000 });
+        expect(r.code, `${args[0]}: ${r.stderr}`).toBe(1);
+        expect(errorLines(r.stderr), args.join(' ')).toEqual([expect.stringMatching(/read-only file system/)]);
+      }
+      // Left behind by an earlier reader, -wal and -shm let it be read; what would write still fails in one line.
+      remount(fs, 'rw');
+      itemIdSet(db);
+      remount(fs, 'ro');
+      for (const args of [
+        ['pull', server, 'org.*'],
+        ['sync', server, 'org.*'],
+        ['db', 'rebuild-index'],
+      ]) {
+        const r = await runCli(['--db', db, ...args], { NETSYNC_CONFIG_DIR: config.dir }, { timeoutMs: 20_000 });
+        expect(r.code, `${args[0]}: ${r.stderr}`).toBe(1);
+        expect(errorLines(r.stderr), args.join(' ')).toEqual([expect.stringMatching(/read-only/)]);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      }
+      for (const args of [['branches'], ['db', 'check']]) {
+        const r = await runCli(['--db', db, ...args], { NETSYNC_CONFIG_DIR: config.dir }, { timeoutMs: 20_000 });
+        expect(r.code === 0 || (errorLines(r.stderr).length === 1 && /read-only/.test(r.stderr)), `${args.join(' ')}: ${r.stderr}`).toBe(true);
+      }
+      expect(readFileSync(db).equals(bytes)).toBe(true);
+      remount(fs, 'rw');
+      expect(setEquals(itemIdSet(db), before)).toBe(true);
+      expect(checkClean(db)).toEqual([]);
+    },
+    60_000,
+  );
 
   it('a database file of mode 0444 (a user who may not write it): reading works, a pull fails in one clear line, served by that user, a push into it fails in one clear line and the server keeps serving; nothing changes', async () => {
     const uid = IS_ROOT ? NOBODY : process.getuid!();

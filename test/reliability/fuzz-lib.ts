@@ -266,10 +266,16 @@ function randomFrame(rnd: SeededRandom): { frame: Buffer; op: string } {
       m = { type: FrameType.Stage, stage: rnd.between(1, 3) };
       break;
     case 1:
-      m = { type: FrameType.Offer, entries: Array.from({ length: rnd.between(0, 5) }, () => ({ slot: bigVarint(), short: short(), kind: rnd.int(256), size: bigVarint() })) };
+      m = {
+        type: FrameType.Offer,
+        entries: Array.from({ length: rnd.between(0, 5) }, () => ({ slot: bigVarint(), short: short(), kind: rnd.int(256), size: bigVarint() })),
+      };
       break;
     case 2:
-      m = { type: FrameType.Want, entries: Array.from({ length: rnd.between(0, 5) }, () => ({ slot: rnd.next() < 0.5 ? rnd.int(3) : bigVarint(), short: short() })) };
+      m = {
+        type: FrameType.Want,
+        entries: Array.from({ length: rnd.between(0, 5) }, () => ({ slot: rnd.next() < 0.5 ? rnd.int(3) : bigVarint(), short: short() })),
+      };
       break;
     case 3:
       m = { type: FrameType.Final, roots: Array.from({ length: rnd.between(0, 4) }, () => rnd.bytes(32)) };
@@ -277,7 +283,14 @@ function randomFrame(rnd: SeededRandom): { frame: Buffer; op: string } {
     case 4:
       m = {
         type: FrameType.Hello,
-        hello: { minVersion: rnd.int(PROTOCOL_VERSION + 2), maxVersion: rnd.int(PROTOCOL_VERSION + 2), flags: rnd.int(256), nonce: rnd.bytes(16), patterns: ['org.fuzz.*'], slots: [] },
+        hello: {
+          minVersion: rnd.int(PROTOCOL_VERSION + 2),
+          maxVersion: rnd.int(PROTOCOL_VERSION + 2),
+          flags: rnd.int(256),
+          nonce: rnd.bytes(16),
+          patterns: ['org.fuzz.*'],
+          slots: [],
+        },
       };
       break;
     case 5:
@@ -297,7 +310,14 @@ function randomFrame(rnd: SeededRandom): { frame: Buffer; op: string } {
       // announcing nodes and sizes that no IBLT will match; sometimes with a slot that does not exist.
       const depth = rnd.int(5);
       const prefixes = [...new Set(Array.from({ length: rnd.between(1, 6) }, () => rnd.int(16 ** depth)))].sort((a, b) => a - b);
-      const plan = { type: RecordType.Plan, slot: rnd.next() < 0.8 ? 0 : rnd.int(4), depth, attempt: rnd.int(2), prefixes, cells: 3 * rnd.between(1, 1365) } as const;
+      const plan = {
+        type: RecordType.Plan,
+        slot: rnd.next() < 0.8 ? 0 : rnd.int(4),
+        depth,
+        attempt: rnd.int(2),
+        prefixes,
+        cells: 3 * rnd.between(1, 1365),
+      } as const;
       m = { type: FrameType.ReconPlan, payload: encodeReconMessage(Array.from({ length: rnd.between(1, 3) }, () => plan)) };
       break;
     }
@@ -357,7 +377,10 @@ function freshItems(rnd: SeededRandom, signer: Signer): { offer: Buffer; items: 
     const v = Buffer.from(branch);
     all.push({ data: encodeCert(mid, keyId, 'branch', v, signBytes(keyObjectOf(signer), certSignedBytes(mid, keyId, 'branch', v))), kind: Kind.Cert });
   }
-  const offer = encodeMessage({ type: FrameType.Offer, entries: all.map((x) => ({ slot: 0, short: itemId(x.data).subarray(0, 8), kind: x.kind, size: x.data.length })) });
+  const offer = encodeMessage({
+    type: FrameType.Offer,
+    entries: all.map((x) => ({ slot: 0, short: itemId(x.data).subarray(0, 8), kind: x.kind, size: x.data.length })),
+  });
   return { offer, items: all.map((x) => itemFrame(itemId(x.data), x.data)) };
 }
 
@@ -580,7 +603,14 @@ function errorCollector(stream: Duplex): { codes: number[]; messages: string[] }
 }
 
 /** One case through `serveStream` over an in-memory stream; the client side ends after writing. */
-export async function streamCase(server: LocalServer, ends: SessionEnds, c: MutatedCase, remote: string, clientKey: Buffer | null, boundMs: number): Promise<CaseOutcome> {
+export async function streamCase(
+  server: LocalServer,
+  ends: SessionEnds,
+  c: MutatedCase,
+  remote: string,
+  clientKey: Buffer | null,
+  boundMs: number,
+): Promise<CaseOutcome> {
   const [ours, theirs] = duplexPair();
   const errors = errorCollector(ours);
   const started = Date.now();

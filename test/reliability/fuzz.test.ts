@@ -85,12 +85,7 @@ const LIMITS: Limits = { ...DEFAULT_LIMITS, handshakeMs: 2000, idleMs: 2000, fra
  * Who may do what: the server's own key (alice) everything; any other key
  * reads org.fuzz.* and writes two of its branches; anonymous only reads.
  */
-const PERMISSIONS = [
-  'read anonymous org.fuzz.* org.good.*',
-  'read * org.fuzz.* org.good.*',
-  'write * org.fuzz.push org.fuzz.side org.good.*',
-  '',
-].join('\n');
+const PERMISSIONS = ['read anonymous org.fuzz.* org.good.*', 'read * org.fuzz.* org.good.*', 'write * org.fuzz.push org.fuzz.side org.good.*', ''].join('\n');
 
 const alice = aliceSigner();
 const bob = bobSigner();
@@ -279,7 +274,10 @@ const figures = {
 
 afterAll(() => {
   if (figures.cases === 0) return;
-  const codes = [...figures.codes].sort((a, b) => a[0] - b[0]).map(([c, n]) => `${c === 0 ? 'none' : c}:${n}`).join(' ');
+  const codes = [...figures.codes]
+    .sort((a, b) => a[0] - b[0])
+    .map(([c, n]) => `${c === 0 ? 'none' : c}:${n}`)
+    .join(' ');
   console.log(
     `[reliability] fuzz: ${figures.cases} in-process cases in ${(figures.ms / 1000).toFixed(1)} s + ${figures.tlsCases} over TLS in ${(figures.tlsMs / 1000).toFixed(1)} s (seed ${SEED}); ` +
       `ERROR codes ${codes}; items stored by cases ${figures.stored} (all verified); ${figures.resets} resets; ` +
@@ -295,7 +293,14 @@ describe('the recorded traffic', () => {
     try {
       for (const c of corpora) {
         const before = itemCount(target.db);
-        const out = await streamCase(target.server, target.ends, { bytes: Buffer.concat(c.frames), pieces: [Buffer.concat(c.frames).length], ops: [] }, `replay:${c.name}`, alice.pair.publicKey, CASE_BOUND_MS);
+        const out = await streamCase(
+          target.server,
+          target.ends,
+          { bytes: Buffer.concat(c.frames), pieces: [Buffer.concat(c.frames).length], ops: [] },
+          `replay:${c.name}`,
+          alice.pair.publicKey,
+          CASE_BOUND_MS,
+        );
         expect(out.hung, c.name).toBe(false);
         expect(out.errorCodes, `${c.name}: ${out.errorMessages.join('; ')}`).toEqual([]);
         if (/^(push|sync|chunked)/.test(c.name)) expect(itemCount(target.db), c.name).toBeGreaterThan(before);
@@ -309,82 +314,97 @@ describe('the recorded traffic', () => {
 });
 
 describe('hostile input against a live server', () => {
-  it(`${CASES} mutated sessions in-process (seed ${SEED}): no crash, no internal error, no hang, nothing bad stored, bounded heap, good syncs succeed`, async () => {
-    const rnd = new SeededRandom(SEED);
-    const target = new FuzzTarget();
-    await target.start();
-    const findings: string[] = [];
-    const uncaught: unknown[] = [];
-    const onUncaught = (e: unknown) => uncaught.push(e);
-    process.on('uncaughtException', onUncaught);
-    process.on('unhandledRejection', onUncaught);
-    let good: Promise<number> | null = null;
-    let goodSettled = true;
-    let goodError: unknown = null;
-    const started = Date.now();
-    let current = -1;
-    try {
-      figures.heap.push(heapAfterGc());
-      for (let i = 0; i < CASES; i++) {
-        current = i;
-        if (i > 0 && i % BATCH === 0) {
-          const batch = i / BATCH;
-          expect(await waitUntil(() => target.server.stats().connected === 0, 5000), `open sessions after batch ${batch}`).toBe(true);
-          if (goodSettled) {
-            if (goodError) throw goodError;
-            const problems = checkClean(target.db);
-            expect(problems, `db check after batch ${batch} (cases ${i - BATCH}..${i - 1}, seed ${SEED})`).toEqual([]);
-            figures.stored += itemCount(target.db) - pristineItems;
-            await target.reset();
-            if (batch % 20 === 0) figures.heap.push(heapAfterGc());
-            if (batch % GOOD_EVERY_BATCHES === 1) {
-              goodSettled = false;
-              good = goodSync(target.server.port, target.db);
-              good.then(
-                (ms) => figures.goodSyncs.push(ms),
-                (e) => (goodError = e),
-              ).finally(() => (goodSettled = true));
+  it(
+    `${CASES} mutated sessions in-process (seed ${SEED}): no crash, no internal error, no hang, nothing bad stored, bounded heap, good syncs succeed`,
+    async () => {
+      const rnd = new SeededRandom(SEED);
+      const target = new FuzzTarget();
+      await target.start();
+      const findings: string[] = [];
+      const uncaught: unknown[] = [];
+      const onUncaught = (e: unknown) => uncaught.push(e);
+      process.on('uncaughtException', onUncaught);
+      process.on('unhandledRejection', onUncaught);
+      let good: Promise<number> | null = null;
+      let goodSettled = true;
+      let goodError: unknown = null;
+      const started = Date.now();
+      let current = -1;
+      try {
+        figures.heap.push(heapAfterGc());
+        for (let i = 0; i < CASES; i++) {
+          current = i;
+          if (i > 0 && i % BATCH === 0) {
+            const batch = i / BATCH;
+            expect(await waitUntil(() => target.server.stats().connected === 0, 5000), `open sessions after batch ${batch}`).toBe(true);
+            if (goodSettled) {
+              if (goodError) throw goodError;
+              const problems = checkClean(target.db);
+              expect(problems, `db check after batch ${batch} (cases ${i - BATCH}..${i - 1}, seed ${SEED})`).toEqual([]);
+              figures.stored += itemCount(target.db) - pristineItems;
+              await target.reset();
+              if (batch % 20 === 0) figures.heap.push(heapAfterGc());
+              if (batch % GOOD_EVERY_BATCHES === 1) {
+                goodSettled = false;
+                good = goodSync(target.server.port, target.db);
+                good
+                  .then(
+                    (ms) => figures.goodSyncs.push(ms),
+                    (e) => (goodError = e),
+                  )
+                  .finally(() => (goodSettled = true));
+              }
             }
           }
+          const corpus = chooseCorpus(rnd);
+          const key = chooseKey(rnd);
+          const c: MutatedCase = mutate(rnd, corpus, corpora, kit);
+          const out = await streamCase(target.server, target.ends, c, `fuzz:${i}`, keyOf(key), CASE_BOUND_MS);
+          figures.cases++;
+          figures.slowest = Math.max(figures.slowest, out.ms);
+          const code = out.errorCodes[0] ?? 0;
+          figures.codes.set(code, (figures.codes.get(code) ?? 0) + 1);
+          const problem = problemOf(out) ?? (uncaught.length ? `uncaught: ${String(uncaught.splice(0).join('; '))}` : null);
+          if (problem) {
+            const path = saveFinding({
+              seed: SEED,
+              caseIndex: i,
+              corpus: corpus.name,
+              ops: c.ops,
+              clientKey: key,
+              what: problem,
+              pieces: c.pieces,
+              bytesHex: c.bytes.toString('hex'),
+            });
+            findings.push(`case ${i} (${corpus.name}, ${c.ops.join(' ')}, ${key}): ${problem} -> ${path}`);
+            if (findings.length >= 5) break;
+          }
+          if (i % 16 === 0) await new Promise((r) => setImmediate(r)); // let the good sync's I/O run
         }
-        const corpus = chooseCorpus(rnd);
-        const key = chooseKey(rnd);
-        const c: MutatedCase = mutate(rnd, corpus, corpora, kit);
-        const out = await streamCase(target.server, target.ends, c, `fuzz:${i}`, keyOf(key), CASE_BOUND_MS);
-        figures.cases++;
-        figures.slowest = Math.max(figures.slowest, out.ms);
-        const code = out.errorCodes[0] ?? 0;
-        figures.codes.set(code, (figures.codes.get(code) ?? 0) + 1);
-        const problem = problemOf(out) ?? (uncaught.length ? `uncaught: ${String(uncaught.splice(0).join('; '))}` : null);
-        if (problem) {
-          const path = saveFinding({ seed: SEED, caseIndex: i, corpus: corpus.name, ops: c.ops, clientKey: key, what: problem, pieces: c.pieces, bytesHex: c.bytes.toString('hex') });
-          findings.push(`case ${i} (${corpus.name}, ${c.ops.join(' ')}, ${key}): ${problem} -> ${path}`);
-          if (findings.length >= 5) break;
-        }
-        if (i % 16 === 0) await new Promise((r) => setImmediate(r)); // let the good sync's I/O run
+        if (good) await good.catch(() => undefined);
+        if (goodError) throw goodError;
+        expect(await waitUntil(() => target.server.stats().connected === 0, 5000)).toBe(true);
+        expect(checkClean(target.db)).toEqual([]);
+        figures.stored += itemCount(target.db) - pristineItems;
+        figures.heap.push(heapAfterGc());
+      } catch (e) {
+        throw new Error(`fuzzing failed at case ${current} (seed ${SEED}): ${(e as Error).message}`, { cause: e });
+      } finally {
+        process.off('uncaughtException', onUncaught);
+        process.off('unhandledRejection', onUncaught);
+        figures.ms = Date.now() - started;
+        figures.resets = target.resets;
+        await target.server.close(0);
       }
-      if (good) await good.catch(() => undefined);
-      if (goodError) throw goodError;
-      expect(await waitUntil(() => target.server.stats().connected === 0, 5000)).toBe(true);
-      expect(checkClean(target.db)).toEqual([]);
-      figures.stored += itemCount(target.db) - pristineItems;
-      figures.heap.push(heapAfterGc());
-    } catch (e) {
-      throw new Error(`fuzzing failed at case ${current} (seed ${SEED}): ${(e as Error).message}`, { cause: e });
-    } finally {
-      process.off('uncaughtException', onUncaught);
-      process.off('unhandledRejection', onUncaught);
-      figures.ms = Date.now() - started;
-      figures.resets = target.resets;
-      await target.server.close(0);
-    }
-    expect(findings, `seed ${SEED}`).toEqual([]);
-    expect(uncaught).toEqual([]);
-    expect(figures.goodSyncs.length).toBeGreaterThanOrEqual(Math.min(3, Math.floor(CASES / BATCH / GOOD_EVERY_BATCHES)));
-    // The heap after GC does not grow with the number of cases (first sample after warm-up vs the last).
-    const warm = figures.heap[Math.min(1, figures.heap.length - 1)]!;
-    expect(figures.heap[figures.heap.length - 1]! - warm, `heap ${figures.heap.map(mib).join(' → ')}`).toBeLessThan(32 << 20);
-  }, Math.max(900_000, CASES * 3 + 120_000));
+      expect(findings, `seed ${SEED}`).toEqual([]);
+      expect(uncaught).toEqual([]);
+      expect(figures.goodSyncs.length).toBeGreaterThanOrEqual(Math.min(3, Math.floor(CASES / BATCH / GOOD_EVERY_BATCHES)));
+      // The heap after GC does not grow with the number of cases (first sample after warm-up vs the last).
+      const warm = figures.heap[Math.min(1, figures.heap.length - 1)]!;
+      expect(figures.heap[figures.heap.length - 1]! - warm, `heap ${figures.heap.map(mib).join(' → ')}`).toBeLessThan(32 << 20);
+    },
+    Math.max(900_000, CASES * 3 + 120_000),
+  );
 
   it(`${TLS_CASES} mutated sessions through real TLS 1.3 connections, as three different keys`, async () => {
     const rnd = new SeededRandom((SEED ^ 0x5eed) >>> 0);
@@ -401,7 +421,16 @@ describe('hostile input against a live server', () => {
         figures.tlsCases++;
         const problem = problemOf(out);
         if (problem) {
-          const path = saveFinding({ seed: (SEED ^ 0x5eed) >>> 0, caseIndex: i, corpus: corpus.name, ops: c.ops, clientKey: key, what: `over TLS: ${problem}`, pieces: c.pieces, bytesHex: c.bytes.toString('hex') });
+          const path = saveFinding({
+            seed: (SEED ^ 0x5eed) >>> 0,
+            caseIndex: i,
+            corpus: corpus.name,
+            ops: c.ops,
+            clientKey: key,
+            what: `over TLS: ${problem}`,
+            pieces: c.pieces,
+            bytesHex: c.bytes.toString('hex'),
+          });
           findings.push(`TLS case ${i}: ${problem} -> ${path}`);
         }
         if (i > 0 && i % 100 === 0) {
@@ -422,7 +451,11 @@ describe('hostile input against a live server', () => {
 
 describe('regression fixtures (cases the fuzzer once broke)', () => {
   const dir = FIXTURE_DIR;
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+    : [];
   it.runIf(files.length > 0)(`${files.length} saved cases replay without a crash, an internal error or a hang`, async () => {
     const target = new FuzzTarget();
     await target.start();

@@ -78,7 +78,15 @@ export function putRevision(store: WriteStore, signer: Signer, spec: RevisionSpe
 }
 
 /** Revisions `indices` of one branch; returns the number of new items. */
-export function putRevisions(store: WriteStore, signer: Signer, branch: string, indices: Iterable<number>, files: number, fileBytes: number, seed: number): number {
+export function putRevisions(
+  store: WriteStore,
+  signer: Signer,
+  branch: string,
+  indices: Iterable<number>,
+  files: number,
+  fileBytes: number,
+  seed: number,
+): number {
   let n = 0;
   for (const index of indices) n += putRevision(store, signer, { branch, index, files, fileBytes, seed });
   return n;

@@ -85,7 +85,10 @@ afterAll(async () => {
 });
 
 function hello(flags: number, patterns: string[]): Buffer {
-  const m: Message = { type: FrameType.Hello, hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags, nonce: randomBytes(16), patterns, slots: [] } };
+  const m: Message = {
+    type: FrameType.Hello,
+    hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags, nonce: randomBytes(16), patterns, slots: [] },
+  };
   return encodeMessage(m);
 }
 
@@ -144,7 +147,10 @@ async function trickling(): Promise<Shed> {
   const { socket, started, ready } = tls();
   socket.resume();
   await ready;
-  const frame = Buffer.concat([hello(3, ['org.slow.small']), encodeMessage({ type: FrameType.Want, entries: Array.from({ length: 200 }, () => ({ slot: 0, short: randomBytes(8) })) })]);
+  const frame = Buffer.concat([
+    hello(3, ['org.slow.small']),
+    encodeMessage({ type: FrameType.Want, entries: Array.from({ length: 200 }, () => ({ slot: 0, short: randomBytes(8) })) }),
+  ]);
   const closed = closedWithin(socket, started, LIMITS.frameGraceMs + SLACK_MS + 5000);
   let done = false;
   void closed.then(() => (done = true));
@@ -234,4 +240,3 @@ describe('slow and silent peers are shed by their limits while good clients fini
     }
   }, 60_000);
 });
-

@@ -95,7 +95,7 @@ describe('reading', () => {
     expect(contains(received, Buffer.from('pub.x'))).toBe(false);
   });
 
-  it('a reader that announces a b.y of its own gets it refused, learns nothing of the server\'s b.y, and gives nothing of its own', async () => {
+  it("a reader that announces a b.y of its own gets it refused, learns nothing of the server's b.y, and gives nothing of its own", async () => {
     const db = newDbPath('netsync-sec-reader2-');
     withStore(db, (s) => buildHistory(s, reader, 'b.y', { commits: 2, seed: 77 }));
     const serverBefore = snapshotDb(serverDb);
@@ -122,7 +122,7 @@ describe('reading', () => {
     expect(s2.refused).toEqual([{ branch: 'a.x', reason: 'no-permission' }]);
   });
 
-  it('a stranger\'s key reads nothing', async () => {
+  it("a stranger's key reads nothing", async () => {
     const db = newDbPath('netsync-sec-stranger-read-');
     const s = await secureClient({ db, port: srv.port, patterns: ['*'], direction: 'pull' }, stranger);
     expect(s.itemsReceived).toBe(0);
@@ -184,7 +184,7 @@ describe('writing', () => {
     for (const id of added.ids) expect(after.branches.get('a.x')!.has(toHex(id))).toBe(true);
   });
 
-  it('a branch=b.y cert on a manifest of a.x is not in a.x\'s collection: a push of a.* never sends it', async () => {
+  it("a branch=b.y cert on a manifest of a.x is not in a.x's collection: a push of a.* never sends it", async () => {
     const db = newDbPath('netsync-sec-smuggle-');
     const h = withStore(db, (s) => buildHistory(s, writer, 'a.x', { commits: 4, seed: 12 }));
     const [smuggled] = withStore(db, (s) => addBranchCerts(s, writer, h.manifests.slice(-1), 'b.y'));
@@ -210,7 +210,10 @@ describe('writing', () => {
     const id = itemId(cert);
     const peer = new RawPeer(srv.port, { credentials: await credentialsFor(writer.pair) });
     const slots = [{ name: 'a.x', root: EMPTY_NODE.hash, count: 0 }];
-    await peer.send({ type: FrameType.Hello, hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: HELLO_SENDS, nonce: Buffer.alloc(16, 9), patterns: ['a.*'], slots } });
+    await peer.send({
+      type: FrameType.Hello,
+      hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: HELLO_SENDS, nonce: Buffer.alloc(16, 9), patterns: ['a.*'], slots },
+    });
     await peer.send({ type: FrameType.Offer, entries: [{ slot: 0, short: id.subarray(0, 8), kind: Kind.Cert, size: cert.length }] });
     await peer.waitFor((m) => m.type === FrameType.Want);
     await peer.send({ type: FrameType.Item, id, encoding: 0, data: cert });
@@ -222,7 +225,7 @@ describe('writing', () => {
     expect(snapshotDb(serverDb).all.has(toHex(id))).toBe(false);
   });
 
-  it("a cert on a manifest of a branch the writer may not write is refused, without naming that branch", async () => {
+  it('a cert on a manifest of a branch the writer may not write is refused, without naming that branch', async () => {
     // The writer holds a manifest that is in the server's b.y (same content makes the same id) and certifies it into a.x:
     // its certs would join b.y's collection too, so the server refuses the cert.
     const store = ReadStore.open(serverDb);
@@ -256,7 +259,14 @@ describe('writing', () => {
     const peer = new RawPeer(srv.port);
     const hello: Message = {
       type: FrameType.Hello,
-      hello: { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: HELLO_SENDS, nonce: Buffer.alloc(16, 7), patterns: ['pub.*'], slots: [{ name: 'pub.x', root: EMPTY_NODE.hash, count: 0 }] },
+      hello: {
+        minVersion: PROTOCOL_VERSION,
+        maxVersion: PROTOCOL_VERSION,
+        flags: HELLO_SENDS,
+        nonce: Buffer.alloc(16, 7),
+        patterns: ['pub.*'],
+        slots: [{ name: 'pub.x', root: EMPTY_NODE.hash, count: 0 }],
+      },
     };
     await peer.send(hello);
     await peer.send({ type: FrameType.Offer, entries: [{ slot: 0, short: id.subarray(0, 8), kind: Kind.File, size: file.length - 2 }] });

@@ -89,11 +89,9 @@ describe('pinning server keys', () => {
   it('a new server the user does not accept is not pinned and gets nothing', async () => {
     const configDir = tempDir('netsync-sec-pins2-');
     const cap = newCapture();
-    const err = await secureClient(
-      { db: newDbPath(), port: a.port, patterns: ['*'], configDir, onNewServer: () => false },
-      alice,
-      cap,
-    ).catch((e: unknown) => e);
+    const err = await secureClient({ db: newDbPath(), port: a.port, patterns: ['*'], configDir, onNewServer: () => false }, alice, cap).catch(
+      (e: unknown) => e,
+    );
     expect((err as NetsyncError).code).toBe('key');
     expect((err as NetsyncError).message).toMatch(/not accepted/);
     expect(Buffer.concat(cap.sent).length).toBe(0);
@@ -120,7 +118,7 @@ describe('the handshake', () => {
     expect(await waitUntil(() => a.events.filter((e) => e.type === 'refused').length >= before + 2)).toBe(true);
   });
 
-  it("a client cannot present a key whose private half it does not hold", async () => {
+  it('a client cannot present a key whose private half it does not hold', async () => {
     const aliceCert = (await credentialsFor(alice.pair)).cert;
     const malloryKey = privateKeyObject(mallory.pair.seed).export({ format: 'pem', type: 'pkcs8' }) as string;
     // 1. node:tls (OpenSSL) will not even build a context that pairs alice's certificate with mallory's key.
@@ -144,8 +142,12 @@ describe('the handshake', () => {
 
     // 3. A certificate that names alice but holds mallory's key is mallory's: identity is the key, not a name.
     const subtle = webcrypto.subtle;
-    const priv = await subtle.importKey('pkcs8', privateKeyObject(mallory.pair.seed).export({ format: 'der', type: 'pkcs8' }), { name: 'Ed25519' }, false, ['sign']);
-    const pub = await subtle.importKey('spki', publicKeyObject(mallory.pair.publicKey).export({ format: 'der', type: 'spki' }), { name: 'Ed25519' }, true, ['verify']);
+    const priv = await subtle.importKey('pkcs8', privateKeyObject(mallory.pair.seed).export({ format: 'der', type: 'pkcs8' }), { name: 'Ed25519' }, false, [
+      'sign',
+    ]);
+    const pub = await subtle.importKey('spki', publicKeyObject(mallory.pair.publicKey).export({ format: 'der', type: 'spki' }), { name: 'Ed25519' }, true, [
+      'verify',
+    ]);
     x509.cryptoProvider.set(webcrypto as unknown as Crypto);
     const forged = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: '02',

@@ -62,7 +62,7 @@ beforeAll(async () => {
   ensureCliBuilt();
   root = tempDir('netsync-sec-cli-');
   const tree = join(root, 'tree');
-  makeTree(tree, { 'README': 'secure project\n', 'src/a.c': 'int a;\n' });
+  makeTree(tree, { README: 'secure project\n', 'src/a.c': 'int a;\n' });
   serverDb = join(root, 'server.db');
   aliceDb = join(root, 'alice.db');
   strangerDb = join(root, 'stranger.db');
@@ -166,8 +166,16 @@ describe('netsync security commands', () => {
   it('no private key appears in any command output, server log or database', async () => {
     for (const s of servers) outputs.push({ code: 0, stdout: s.stdout(), stderr: s.stderr(), stdoutLines: [], stderrLines: [] });
     const text = outputs.map((o) => o.stdout + o.stderr).join('\n');
-    const dbs = [serverDb, aliceDb, strangerDb].flatMap((d) => [d, `${d}-wal`]).filter(existsSync).map((f) => readFileSync(f));
-    for (const [who, name] of [['server', 'server@example.org'], ['server2', 'impostor@example.org'], ['alice', 'alice@example.org'], ['stranger', 'mallory@example.org']]) {
+    const dbs = [serverDb, aliceDb, strangerDb]
+      .flatMap((d) => [d, `${d}-wal`])
+      .filter(existsSync)
+      .map((f) => readFileSync(f));
+    for (const [who, name] of [
+      ['server', 'server@example.org'],
+      ['server2', 'impostor@example.org'],
+      ['alice', 'alice@example.org'],
+      ['stranger', 'mallory@example.org'],
+    ]) {
       const file = JSON.parse(readFileSync(join(cfg(who!), 'keys', `${name}.key`), 'utf8')) as { seed: string };
       const seed = Buffer.from(file.seed, 'hex');
       expect(seed.length).toBe(32);

@@ -136,7 +136,10 @@ export class Relay {
 export function secretForms(s: Signer): { binary: Buffer[]; text: string[] } {
   const der = privateKeyObject(s.pair.seed).export({ format: 'der', type: 'pkcs8' });
   const pem = privateKeyObject(s.pair.seed).export({ format: 'pem', type: 'pkcs8' }) as string;
-  const pemBody = pem.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
+  const pemBody = pem
+    .split('\n')
+    .filter((l) => l && !l.startsWith('-----'))
+    .join('');
   const seed = Buffer.from(s.pair.seed);
   return {
     binary: [seed, der, Buffer.from(seed.toString('hex')), Buffer.from(seed.toString('base64')), Buffer.from(pemBody)],

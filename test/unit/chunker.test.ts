@@ -15,9 +15,7 @@ import { pseudoRandomBytes, SeededRandom } from '../helpers/random.js';
 
 const SPEC = { min: 256 * 1024, avg: 1024 * 1024, max: 4 * 1024 * 1024, maskSmall: 0xfffff800, maskLarge: 0xffffe000 };
 
-const specGear: number[] = Array.from({ length: 256 }, (_, i) =>
-  createHash('sha256').update('netsync/gear/v1').update(Buffer.of(i)).digest().readUInt32BE(0),
-);
+const specGear: number[] = Array.from({ length: 256 }, (_, i) => createHash('sha256').update('netsync/gear/v1').update(Buffer.of(i)).digest().readUInt32BE(0));
 
 /** Chunk lengths of a whole input, by the specification's pseudo-code. */
 function specChunkLengths(data: Uint8Array): number[] {

@@ -47,11 +47,21 @@ describe('reading a batch', () => {
   symlinkSync(join(dir, 'exec'), join(dir, 'link'));
 
   it('every file byte for byte and in order; stops at the byte budget', async () => {
-    const all = readBatch(fs, files.map((f) => f.abs), INLINE_MAX, 1 << 20);
+    const all = readBatch(
+      fs,
+      files.map((f) => f.abs),
+      INLINE_MAX,
+      1 << 20,
+    );
     expect(all.found).toEqual(files.map(() => Found.Small));
     contents(all).forEach((c, i) => expect(c.equals(files[i]!.content)).toBe(true));
     // A budget of 1,000 bytes stops after the files that reach it (at least one file is read).
-    const some = readBatch(fs, files.map((f) => f.abs), INLINE_MAX, 1000);
+    const some = readBatch(
+      fs,
+      files.map((f) => f.abs),
+      INLINE_MAX,
+      1000,
+    );
     const sizes = files.map((f) => f.content.length);
     let expected = 0;
     for (let total = 0; expected < sizes.length && (total < 1000 || expected === 0); expected++) total += sizes[expected]!;
@@ -59,7 +69,12 @@ describe('reading a batch', () => {
   });
 
   it('a large file, a missing one, a folder and a symbolic link are told apart; modes come back', async () => {
-    const r = readBatch(fs, ['large', 'missing', 'folder', 'link', 'exec'].map((n) => join(dir, n)), 100, 1 << 20);
+    const r = readBatch(
+      fs,
+      ['large', 'missing', 'folder', 'link', 'exec'].map((n) => join(dir, n)),
+      100,
+      1 << 20,
+    );
     expect(r.found).toEqual([Found.Large, Found.Unreadable, Found.NotAFile, Found.NotAFile, Found.Small]);
     expect(r.sizes[0]).toBe(101);
     expect(r.codes[1]).toBe('ENOENT');
@@ -76,9 +91,21 @@ describe('walking a tree (in the worker and on this thread alike)', () => {
   const expectedTypes: Listed[] = [];
   const content = new Map<string, Buffer>();
   // Depth first, each folder's names sorted: b/ before b0 ('/' is not compared: names are).
-  const tree: [string, 'dir' | 'file' | 'link'][] = [['a', 'dir'], ['a/x', 'file'], ['a/y', 'dir'], ['a/y/z', 'file'], ['b', 'dir'], ['b0', 'file'], ['c', 'link']];
+  const tree: [string, 'dir' | 'file' | 'link'][] = [
+    ['a', 'dir'],
+    ['a/x', 'file'],
+    ['a/y', 'dir'],
+    ['a/y/z', 'file'],
+    ['b', 'dir'],
+    ['b0', 'file'],
+    ['c', 'link'],
+  ];
   for (let i = 0; i < 40; i++) tree.push([`d/f${String(i).padStart(2, '0')}`, 'file']);
-  tree.splice(tree.findIndex(([p]) => p === 'd/f00'), 0, ['d', 'dir']);
+  tree.splice(
+    tree.findIndex(([p]) => p === 'd/f00'),
+    0,
+    ['d', 'dir'],
+  );
   for (const [path, type] of tree) {
     const abs = join(root, path);
     if (type === 'dir') mkdirSync(abs);

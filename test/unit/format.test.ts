@@ -56,17 +56,30 @@ const FX = {
   chunkB: 'dc29dbe59573052becce0ccc79bc0f1356c7df765dc960eb0ddefe774c6eac25',
   chunked: {
     hex:
-      '0101' + '0000000000124f80' + '00000002' +
-      '649f01eff9c33faeb77f234e424c2bd307c0ce11ec48e178931298730eed56fd' + '000927c0' +
-      'dc29dbe59573052becce0ccc79bc0f1356c7df765dc960eb0ddefe774c6eac25' + '000927c0',
+      '0101' +
+      '0000000000124f80' +
+      '00000002' +
+      '649f01eff9c33faeb77f234e424c2bd307c0ce11ec48e178931298730eed56fd' +
+      '000927c0' +
+      'dc29dbe59573052becce0ccc79bc0f1356c7df765dc960eb0ddefe774c6eac25' +
+      '000927c0',
     id: 'd1bbd71cded0d92204702388bdfb0586eae8fab1d036166d46149177c3356e2a',
   },
   manifest: {
     hex:
-      '03' + '00000003' +
-      '0001' + '61' + '02' +
-      '000b' + '612f68656c6c6f2e747874' + '00' + '73dbaba4ae88c14ccdd3d8bb8802bd861c0eae4e29d66fcdc1b7f2a337ebd72d' +
-      '0006' + '72756e2e7368' + '01' + '47dc540c94ceb704a23875c11273e16bb0b8a87aed84de911f2133568115f254',
+      '03' +
+      '00000003' +
+      '0001' +
+      '61' +
+      '02' +
+      '000b' +
+      '612f68656c6c6f2e747874' +
+      '00' +
+      '73dbaba4ae88c14ccdd3d8bb8802bd861c0eae4e29d66fcdc1b7f2a337ebd72d' +
+      '0006' +
+      '72756e2e7368' +
+      '01' +
+      '47dc540c94ceb704a23875c11273e16bb0b8a87aed84de911f2133568115f254',
     id: '608aba08eba54cffde36a6013caadbca4902d375efe43742dd1029c71612cd28',
   },
   key: {
@@ -78,8 +91,10 @@ const FX = {
       '04' +
       '608aba08eba54cffde36a6013caadbca4902d375efe43742dd1029c71612cd28' +
       '73740f5163bde03cb0a0fa4cf97d6fdd3c6bc7b15d9cb3b18f50cf0acf1d2eb4' +
-      '06' + '6272616e6368' +
-      '00000010' + '6f72672e6578616d706c652e64656d6f' +
+      '06' +
+      '6272616e6368' +
+      '00000010' +
+      '6f72672e6578616d706c652e64656d6f' +
       '89d21ce0b451d32a90dd6033d6c7fcee144f1abc25f050e93a0e00dbaefdaef6' +
       '06ea0bde411831c30ce54c4e98c5227e986fb492193e70f083df7c5305f2110f',
     id: '819c0e2e042b960960be1655ce3b5d088099982e4f576ac366bf3773cc814477',
@@ -138,7 +153,10 @@ describe('encodings: byte-exact fixtures', () => {
     const chunked = decodeItem(fromHex(FX.chunked.hex));
     if (chunked.kind !== Kind.File || chunked.layout !== 'chunked') throw new Error('not a chunked file');
     expect(chunked.size).toBe(1_200_000);
-    expect(chunked.chunks.map((c) => [hex(c.id), c.length])).toEqual([[FX.chunkA, 600_000], [FX.chunkB, 600_000]]);
+    expect(chunked.chunks.map((c) => [hex(c.id), c.length])).toEqual([
+      [FX.chunkA, 600_000],
+      [FX.chunkB, 600_000],
+    ]);
     expect(hex(encodeChunkedFile(chunked.chunks))).toBe(FX.chunked.hex);
 
     const manifest = decodeItem(fromHex(FX.manifest.hex));
@@ -279,20 +297,77 @@ describe('decoding refuses', () => {
   });
 
   it('manifest paths out of order or duplicated', () => {
-    expectRefused(rawManifest([['b', 0], ['a', 0]]), 'bad-item', /ascending/);
-    expectRefused(rawManifest([['a', 0], ['a', 0]]), 'bad-item', /ascending/);
-    expectRefused(rawManifest([['a', 2], ['a', 0]]), 'bad-item', /ascending/);
+    expectRefused(
+      rawManifest([
+        ['b', 0],
+        ['a', 0],
+      ]),
+      'bad-item',
+      /ascending/,
+    );
+    expectRefused(
+      rawManifest([
+        ['a', 0],
+        ['a', 0],
+      ]),
+      'bad-item',
+      /ascending/,
+    );
+    expectRefused(
+      rawManifest([
+        ['a', 2],
+        ['a', 0],
+      ]),
+      'bad-item',
+      /ascending/,
+    );
     // Sorted by UTF-16 (JavaScript's default) instead of by bytes.
-    expectRefused(rawManifest([['\u{1F600}', 0], ['\uFF5E', 0]]), 'bad-item', /ascending/);
-    expect(() => decodeItem(rawManifest([['\uFF5E', 0], ['\u{1F600}', 0]]))).not.toThrow();
+    expectRefused(
+      rawManifest([
+        ['\u{1F600}', 0],
+        ['\uFF5E', 0],
+      ]),
+      'bad-item',
+      /ascending/,
+    );
+    expect(() =>
+      decodeItem(
+        rawManifest([
+          ['\uFF5E', 0],
+          ['\u{1F600}', 0],
+        ]),
+      ),
+    ).not.toThrow();
   });
 
   it('a manifest path without a directory entry for its parent', () => {
     expectRefused(rawManifest([['a/b', 0]]), 'bad-item', /no directory entry for "a"/);
-    expectRefused(rawManifest([['a', 2], ['a/b/c', 0]]), 'bad-item', /"a\/b"/);
+    expectRefused(
+      rawManifest([
+        ['a', 2],
+        ['a/b/c', 0],
+      ]),
+      'bad-item',
+      /"a\/b"/,
+    );
     // The parent must be a directory entry, not a file of that name.
-    expectRefused(rawManifest([['a', 0], ['a/b', 0]]), 'bad-item', /directory entry/);
-    expect(() => decodeItem(rawManifest([['a', 2], ['a/b', 2], ['a/b/c', 1]]))).not.toThrow();
+    expectRefused(
+      rawManifest([
+        ['a', 0],
+        ['a/b', 0],
+      ]),
+      'bad-item',
+      /directory entry/,
+    );
+    expect(() =>
+      decodeItem(
+        rawManifest([
+          ['a', 2],
+          ['a/b', 2],
+          ['a/b/c', 1],
+        ]),
+      ),
+    ).not.toThrow();
   });
 
   it('pathProblem refuses exactly the empty, "." and ".." components', () => {
@@ -308,8 +383,22 @@ describe('decoding refuses', () => {
 
   it('empty, "." and ".." components, NUL, and over-long paths', () => {
     for (const bad of ['..', '.', '', '/a', 'a/', 'a//b']) expectRefused(rawManifest([[bad, 0]]));
-    expectRefused(rawManifest([['a', 2], ['a/..', 0]]), 'bad-item', /component/);
-    expectRefused(rawManifest([['a', 2], ['a/.', 0]]), 'bad-item', /component/);
+    expectRefused(
+      rawManifest([
+        ['a', 2],
+        ['a/..', 0],
+      ]),
+      'bad-item',
+      /component/,
+    );
+    expectRefused(
+      rawManifest([
+        ['a', 2],
+        ['a/.', 0],
+      ]),
+      'bad-item',
+      /component/,
+    );
     expectRefused(rawManifest([['a\0b', 0]]), 'bad-item', /NUL/);
     expect(() => decodeItem(rawManifest([['x'.repeat(PATH_MAX), 0]]))).not.toThrow();
     expectRefused(rawManifest([['x'.repeat(PATH_MAX + 1), 0]]), 'bad-item', /longer/);
@@ -344,8 +433,7 @@ describe('decoding refuses', () => {
 
   it('a chunked file that should have been inline, or whose lengths do not add up', () => {
     const ref = (length: number) => Buffer.concat([ZERO_ID, u32(length)]);
-    const chunked = (size: bigint, refs: Buffer[], count = refs.length) =>
-      Buffer.concat([Buffer.of(Kind.File, 1), u64(size), u32(count), ...refs]);
+    const chunked = (size: bigint, refs: Buffer[], count = refs.length) => Buffer.concat([Buffer.of(Kind.File, 1), u64(size), u32(count), ...refs]);
     expectRefused(chunked(BigInt(INLINE_MAX), [ref(INLINE_MAX)]), 'bad-item', /must be inline/);
     expectRefused(chunked(10n, [ref(4), ref(6)]), 'bad-item', /must be inline/);
     expect(() => decodeItem(chunked(BigInt(INLINE_MAX + 1), [ref(INLINE_MAX + 1)]))).not.toThrow();
@@ -425,11 +513,16 @@ describe('decoding refuses', () => {
       // Whatever decodes is canonical: encoding it again gives the same bytes.
       const again =
         item.kind === Kind.File
-          ? item.layout === 'inline' ? encodeInlineFile(item.content) : encodeChunkedFile(item.chunks)
-          : item.kind === Kind.Chunk ? encodeChunk(item.content)
-          : item.kind === Kind.Manifest ? encodeManifest(item.entries)
-          : item.kind === Kind.Cert ? encodeCert(item.manifest, item.key, item.name, item.value, item.signature)
-          : encodeKey(item.name, item.publicKey);
+          ? item.layout === 'inline'
+            ? encodeInlineFile(item.content)
+            : encodeChunkedFile(item.chunks)
+          : item.kind === Kind.Chunk
+            ? encodeChunk(item.content)
+            : item.kind === Kind.Manifest
+              ? encodeManifest(item.entries)
+              : item.kind === Kind.Cert
+                ? encodeCert(item.manifest, item.key, item.name, item.value, item.signature)
+                : encodeKey(item.name, item.publicKey);
       expect(hex(again)).toBe(hex(mutated));
     }
     expect(accepted).toBeGreaterThan(0);

@@ -31,7 +31,10 @@ describe('getManyByRid', () => {
     const rids = rows.map(([rid]) => rid);
     const idOf = new Map(rows);
     for (const n of [1, 2, 17, RID_BATCH]) {
-      const asked = rids.filter((_, i) => i % 2 === 0).slice(0, n).reverse();
+      const asked = rids
+        .filter((_, i) => i % 2 === 0)
+        .slice(0, n)
+        .reverse();
       const got = store.getManyByRid(asked);
       expect([...got.keys()].sort((a, b) => a - b)).toEqual([...asked].sort((a, b) => a - b));
       for (const rid of asked) expect(got.get(rid)).toEqual(store.get(idOf.get(rid)!));
@@ -51,7 +54,13 @@ describe('membersWithMeta', () => {
     open.push(store);
     const signer = fixedSigner();
     const rnd = new SeededRandom(5);
-    for (let r = 0; r < 12; r++) putRandomRevision(store, signer, 'org.example.meta', Array.from({ length: 20 }, () => rnd.bytes(rnd.between(0, 300))));
+    for (let r = 0; r < 12; r++)
+      putRandomRevision(
+        store,
+        signer,
+        'org.example.meta',
+        Array.from({ length: 20 }, () => rnd.bytes(rnd.between(0, 300))),
+      );
     const bid = store.branchId('org.example.meta')!;
     const expected = store.db
       .prepare('SELECT m.id, i.rid, i.kind, i.size FROM members m JOIN items i ON i.id = m.id WHERE m.bid = ? ORDER BY m.id')
@@ -68,11 +77,22 @@ describe('membersWithMeta', () => {
     const { store } = newStore();
     open.push(store);
     const rnd = new SeededRandom(6);
-    for (let r = 0; r < 6; r++) putRandomRevision(store, fixedSigner(), 'org.example.data', Array.from({ length: 30 }, () => rnd.bytes(rnd.between(0, 400))));
+    for (let r = 0; r < 6; r++)
+      putRandomRevision(
+        store,
+        fixedSigner(),
+        'org.example.data',
+        Array.from({ length: 30 }, () => rnd.bytes(rnd.between(0, 400))),
+      );
     const bid = store.branchId('org.example.data')!;
     const plain = [...store.membersWithMeta(bid)];
     expect(plain.every((m) => m.data === null)).toBe(true);
-    for (const [page, dataMax] of [[1, 200], [13, 200], [4096, 0], [4096, 1 << 20]] as const) {
+    for (const [page, dataMax] of [
+      [1, 200],
+      [13, 200],
+      [4096, 0],
+      [4096, 1 << 20],
+    ] as const) {
       const got = [...store.membersWithMeta(bid, page, dataMax)];
       expect(got.map((m) => m.id.toString('hex'))).toEqual(plain.map((m) => m.id.toString('hex')));
       let withData = 0;

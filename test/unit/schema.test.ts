@@ -16,7 +16,10 @@ import { tempDir } from '../helpers/temp.js';
 import { referenceRoot } from '../helpers/trie-reference.js';
 
 function tables(db: Database.Database): string[] {
-  return db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r.name);
+  return db
+    .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    .all()
+    .map((r) => r.name);
 }
 
 describe('migrations', () => {
@@ -76,7 +79,13 @@ describe('migrations', () => {
       for (const bytes of [file, manifest, keyItemOf(signer), publicCert, secretCert]) store.put(bytes);
     });
     const members = (s: WriteStore, branch: string) =>
-      new Set(s.db.prepare<[number], Buffer>('SELECT id FROM members WHERE bid = ?').pluck().all(s.branchId(branch)!).map((b) => b.toString('hex')));
+      new Set(
+        s.db
+          .prepare<[number], Buffer>('SELECT id FROM members WHERE bid = ?')
+          .pluck()
+          .all(s.branchId(branch)!)
+          .map((b) => b.toString('hex')),
+      );
     // The rule now: the public branch holds its own branch cert only.
     expect(members(store, 'org.example.public').has(itemId(secretCert).toString('hex'))).toBe(false);
     expect(members(store, 'org.example.public').has(itemId(publicCert).toString('hex'))).toBe(true);

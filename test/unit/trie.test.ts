@@ -100,7 +100,10 @@ describe('trie: persistent index vs from-scratch reference', () => {
     const rng = new SeededRandom(16);
     const ids = randomIds(rng, 17);
     const store = freshStore();
-    insertRaw(store, ids.slice(0, 16).map((id) => [id]));
+    insertRaw(
+      store,
+      ids.slice(0, 16).map((id) => [id]),
+    );
     const sorted16 = ids.slice(0, 16).sort(Buffer.compare);
     expect([...trieRows(store, BID).keys()]).toEqual(['0:0']);
     expect(rootOf(store)).toEqual({ count: 16, hash: sha256(Buffer.of(0), ...sorted16) });
@@ -152,9 +155,12 @@ describe('trie: persistent index vs from-scratch reference', () => {
     expect(rootOf(store).hash.toString('hex')).toBe('280cca7c5b4dc8f2419c54294fbc68014c946ea237ef7f73f2848f1bcdc2689a');
     // Nibbles present at depth 1: 0 3 5 6 8 a b c d e f.
     const rows = trieRows(store, BID);
-    expect([...rows.keys()].filter((k) => k.startsWith('1:')).map((k) => Number(k.slice(2)).toString(16)).sort()).toEqual(
-      ['0', '3', '5', '6', '8', 'a', 'b', 'c', 'd', 'e', 'f'],
-    );
+    expect(
+      [...rows.keys()]
+        .filter((k) => k.startsWith('1:'))
+        .map((k) => Number(k.slice(2)).toString(16))
+        .sort(),
+    ).toEqual(['0', '3', '5', '6', '8', 'a', 'b', 'c', 'd', 'e', 'f']);
   });
 
   it('the empty trie has count 0 and the all-zero hash', () => {
@@ -176,7 +182,10 @@ describe('trie: kept by the store while items arrive', () => {
 
   function branchIds(store: WriteStore, branch: string): Buffer[] {
     const bid = store.branchId(branch)!;
-    return store.db.prepare<[number], { id: Buffer }>('SELECT id FROM members WHERE bid = ?').all(bid).map((r) => r.id);
+    return store.db
+      .prepare<[number], { id: Buffer }>('SELECT id FROM members WHERE bid = ?')
+      .all(bid)
+      .map((r) => r.id);
   }
 
   it('random batches and orders of commits give the same root as rebuildIndex and as the reference', () => {
@@ -233,7 +242,12 @@ describe('trie: kept by the store while items arrive', () => {
     const store = freshStore();
     const rng = new SeededRandom(9);
     // 140,000 files in one revision: its branch cert brings them all in one transaction.
-    const { files } = putRandomRevision(store, signer, BRANCH, Array.from({ length: 140_000 }, () => rng.bytes(8)));
+    const { files } = putRandomRevision(
+      store,
+      signer,
+      BRANCH,
+      Array.from({ length: 140_000 }, () => rng.bytes(8)),
+    );
     expect(store.root(BRANCH).count).toBeGreaterThan(140_000);
     expect(store.root(BRANCH).hash).toEqual(referenceRoot(branchIds(store, BRANCH)).hash);
     expect(branchIds(store, BRANCH).length).toBe(files.length + 3); // the manifest, the cert, the key

@@ -21,18 +21,7 @@ import {
 import { checkDatabase } from '../../src/engine/store/maintenance.js';
 import type { WriteStore } from '../../src/engine/store/store.js';
 import { INDEX_TABLES } from '../../src/engine/store/schema.js';
-import {
-  countRows,
-  fixedSigner,
-  keyIdOf,
-  keyItemOf,
-  newStore,
-  newStoreWithKey,
-  putCert,
-  putInlineFile,
-  putManifest,
-  signedCert,
-} from '../helpers/store.js';
+import { countRows, fixedSigner, keyIdOf, keyItemOf, newStore, newStoreWithKey, putCert, putInlineFile, putManifest, signedCert } from '../helpers/store.js';
 
 const open: WriteStore[] = [];
 afterEach(() => {
@@ -179,8 +168,18 @@ describe('verification', () => {
     expectRefusedPut(store, 'bad-item', () => store.put(encodeManifest([{ path: 'x', type: EntryType.File, file: chunkId }])), /as a file, but it is a chunk/);
     // A chunked file that misstates a chunk's length.
     const other = store.put(encodeChunk(Buffer.alloc(600_000, 4))).id;
-    expectRefusedPut(store, 'bad-item', () =>
-      store.put(encodeChunkedFile([{ id: chunkId, length: 600_001 }, { id: other, length: 599_999 }])), /length/);
+    expectRefusedPut(
+      store,
+      'bad-item',
+      () =>
+        store.put(
+          encodeChunkedFile([
+            { id: chunkId, length: 600_001 },
+            { id: other, length: 599_999 },
+          ]),
+        ),
+      /length/,
+    );
     // A cert on something that is not a manifest.
     const file = putInlineFile(store, 'f');
     expectRefusedPut(store, 'bad-item', () => store.put(signedCert(signer, file, 'branch', 'org.example.a')), /as a manifest/);

@@ -108,7 +108,11 @@ function storeExists(path: string): boolean {
 
 export const keyList: Command = (ctx, args) => {
   parse('key list', args, {}, { min: 0, max: 0, usage: 'key list' });
-  const priv = new Map(keyStore().list().map((k) => [toHex(itemId(encodeKey(k.name, k.publicKey))), k]));
+  const priv = new Map(
+    keyStore()
+      .list()
+      .map((k) => [toHex(itemId(encodeKey(k.name, k.publicKey))), k]),
+  );
   const rows = new Map<string, string>();
   for (const [id, k] of priv) rows.set(id, `${k.name} ${id} private${k.encrypted ? ' (passphrase)' : ''}`);
   if (storeExists(ctx.db)) {
@@ -189,7 +193,8 @@ export const log: Command = (ctx, args) => {
       if (e.changelog) ctx.io.out(`  ${e.changelog.split('\n').join('\n  ')}`);
       ctx.io.out('');
     }
-    if (untrustedSeen) ctx.io.out('UNTRUSTED: signed by a key you have not chosen to trust (valid signature, unknown signer); trust it with "netsync key trust NAME|ID"');
+    if (untrustedSeen)
+      ctx.io.out('UNTRUSTED: signed by a key you have not chosen to trust (valid signature, unknown signer); trust it with "netsync key trust NAME|ID"');
     return 0;
   } finally {
     store.close();

@@ -116,8 +116,12 @@ export async function run(argv: string[], io: Output = terminalOutput()): Promis
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOSPC') process.stderr.write('netsync: the disk is full; nothing partial was kept\n');
     else if (err.code === 'SQLITE_FULL') process.stderr.write('netsync: the disk is full; the database is unchanged by the failed step\n');
-    else if (String(err.code).startsWith('SQLITE_CORRUPT')) process.stderr.write(`netsync: ${(dbPath && truncation(dbPath)) || `the database ${dbPath} is damaged (${err.message}); run "netsync db check" to see what`}\n`);
-    else if (String(err.code).startsWith('SQLITE_READONLY')) process.stderr.write('netsync: the database is read-only (its file or folder cannot be written); nothing was changed\n');
+    else if (String(err.code).startsWith('SQLITE_CORRUPT'))
+      process.stderr.write(
+        `netsync: ${(dbPath && truncation(dbPath)) || `the database ${dbPath} is damaged (${err.message}); run "netsync db check" to see what`}\n`,
+      );
+    else if (String(err.code).startsWith('SQLITE_READONLY'))
+      process.stderr.write('netsync: the database is read-only (its file or folder cannot be written); nothing was changed\n');
     else process.stderr.write(`netsync: ${err.message ?? String(e)}\n`);
     if (process.env.NETSYNC_DEBUG) process.stderr.write(`${err.stack}\n`);
     return 1;

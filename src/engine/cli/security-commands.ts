@@ -39,7 +39,8 @@ function knownKeys(db: string): KnownKey[] {
 function resolveKey(candidates: KnownKey[], target: string): KnownKey {
   const byId = /^[0-9a-f]{8,64}$/i.test(target) ? candidates.filter((k) => toHex(k.id).startsWith(target.toLowerCase())) : [];
   const matches = byId.length > 0 ? byId : candidates.filter((k) => k.name === target);
-  if (matches.length === 0) fail('not-found', `no key named or with id "${target}" in the database or the config folder (import it first: "netsync key import FILE")`);
+  if (matches.length === 0)
+    fail('not-found', `no key named or with id "${target}" in the database or the config folder (import it first: "netsync key import FILE")`);
   if (matches.length > 1) {
     fail('usage', `several keys match "${target}" (${matches.map((k) => `${k.name} ${toHex(k.id)}`).join('; ')}); give the id`);
   }

@@ -10,16 +10,7 @@
 import type Database from 'better-sqlite3';
 import { EMPTY_BLOCK, blockCount, blockIds } from '../recon/id-block.js';
 import type { ReconTree } from '../recon/tree.js';
-import {
-  EMPTY_NODE,
-  FANOUT,
-  type TrieNode,
-  innerHash,
-  isLeaf,
-  leafHash,
-  nodeRange,
-  prefixOf,
-} from './trie-rules.js';
+import { EMPTY_NODE, FANOUT, type TrieNode, innerHash, isLeaf, leafHash, nodeRange, prefixOf } from './trie-rules.js';
 
 export interface TrieTables {
   members: string;

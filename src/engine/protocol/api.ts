@@ -69,7 +69,7 @@ export interface ServerOptions {
 
 export type ServerEvent =
   | { type: 'listening'; host: string; port: number }
-  | { type: 'session-start'; sessionId: string; remote: string; /** Fingerprint of the client's key, or 'anonymous'. */ client?: string }
+  | { type: 'session-start'; sessionId: string; remote: string /** Fingerprint of the client's key, or 'anonymous'. */; client?: string }
   /** A connection that never became a session: failed TLS handshake, unusable certificate. */
   | { type: 'refused'; remote: string; reason: string }
   /** The permissions file could not be read at a session start: that session gets the defaults (only the server's key may act). */

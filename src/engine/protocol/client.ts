@@ -276,7 +276,9 @@ function runOnSocket(
       exchange.reconOutput({ reply: null, have: [], need: [] });
       // The server holds nothing: our slots go whole, without offers (docs/PROTOCOL.md §4.6).
       if (w.flags & WELCOME_EMPTY && sends && !opts.dryRun) {
-        const whole = slots.flatMap((s, slot) => (s.refused || s.readOnly || s.bid === null ? [] : [{ slot, members: store.membersWithMeta(s.bid, WHOLE_PAGE, WHOLE_DATA_MAX) }]));
+        const whole = slots.flatMap((s, slot) =>
+          s.refused || s.readOnly || s.bid === null ? [] : [{ slot, members: store.membersWithMeta(s.bid, WHOLE_PAGE, WHOLE_DATA_MAX) }],
+        );
         exchange.sendWhole(whole).catch((e: Error) => conn.fail('internal', e.message));
       }
     };
@@ -303,7 +305,8 @@ function runOnSocket(
       progress.roundTrips = conn.roundTrips;
       if (opts.signal?.aborted) return reject(new NetsyncError('cancelled', 'cancelled; what arrived was kept'));
       if (exchange?.storeError) return reject(exchange.storeError); // our database could not store what arrived
-      if (serverError) return reject(new NetsyncError(serverRefused ? 'permission' : serverBadItem ? 'bad-item' : 'protocol', `the server ended the session: ${serverError}`));
+      if (serverError)
+        return reject(new NetsyncError(serverRefused ? 'permission' : serverBadItem ? 'bad-item' : 'protocol', `the server ended the session: ${serverError}`));
       if (error) return reject(new NetsyncError(error.code === 'timeout' || error.code === 'bad-item' ? error.code : 'protocol', error.message));
       if (inSync || exchange?.finished) {
         progress.setPhase('done');

@@ -16,16 +16,7 @@ import type { ReconTree } from '../recon/tree.js';
 import { type MemberMeta, RID_BATCH, type StoredItem, type WriteStore } from '../store/store.js';
 import type { Connection } from './connection.js';
 import { DiffSideLog } from './diff-log.js';
-import {
-  FrameType,
-  ItemEncoding,
-  MAX_RECORDS,
-  type Message,
-  type OfferEntry,
-  SHORT_ID,
-  Stage,
-  type WantEntry,
-} from './frames.js';
+import { FrameType, ItemEncoding, MAX_RECORDS, type Message, type OfferEntry, SHORT_ID, Stage, type WantEntry } from './frames.js';
 import type { ProgressTracker } from './progress.js';
 import { OfferedTable, ShortIdSet } from './short-id-set.js';
 import { ProtocolError, perr } from './wire.js';

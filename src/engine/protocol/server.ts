@@ -25,7 +25,19 @@ import { WriteStore } from '../store/store.js';
 import type { RunningServer, ServerOptions, ServerStats } from './api.js';
 import { Connection, DEFAULT_LIMITS, type Limits } from './connection.js';
 import { Exchange, WHOLE_DATA_MAX, WHOLE_PAGE } from './exchange.js';
-import { FrameType, HELLO_DRY_RUN, HELLO_EMPTY, HELLO_RECEIVES, HELLO_SENDS, type Hello, type Message, PROTOCOL_VERSION, RefuseReason, WELCOME_EMPTY, WELCOME_IN_SYNC } from './frames.js';
+import {
+  FrameType,
+  HELLO_DRY_RUN,
+  HELLO_EMPTY,
+  HELLO_RECEIVES,
+  HELLO_SENDS,
+  type Hello,
+  type Message,
+  PROTOCOL_VERSION,
+  RefuseReason,
+  WELCOME_EMPTY,
+  WELCOME_IN_SYNC,
+} from './frames.js';
 import { type BranchFilter, branchFilter } from './patterns.js';
 import { ProgressTracker } from './progress.js';
 import { sessionKey, slotFor } from './slots.js';
@@ -177,7 +189,8 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
     }
     // Reading is decided before anything else: a branch the client may not read
     // is refused whether or not the server has it, so the answer says nothing of its content.
-    const reason = (name: string) => (!ask.matches(name) || !offer.matches(name) ? RefuseReason.NotOffered : !access.mayRead(name) ? RefuseReason.NoPermission : null);
+    const reason = (name: string) =>
+      !ask.matches(name) || !offer.matches(name) ? RefuseReason.NotOffered : !access.mayRead(name) ? RefuseReason.NoPermission : null;
     const selects = (name: string) => reason(name) === null;
     const slots = hello.slots.map((s) => slotFor(store, s.name, !selects(s.name)));
     const refused = hello.slots.flatMap((s, slot) => {
@@ -185,11 +198,11 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
       return why === null ? [] : [{ slot, reason: why }];
     });
     const announced = new Set(hello.slots.map((s) => s.name));
-    const extra = store.branches().filter((b) => selects(b.name) && !announced.has(b.name)).map((b) => b.name);
-    const inSync =
-      refused.length === 0 &&
-      extra.length === 0 &&
-      slots.every((s, i) => s.tree.node(0, 0).hash.equals(hello.slots[i]!.root));
+    const extra = store
+      .branches()
+      .filter((b) => selects(b.name) && !announced.has(b.name))
+      .map((b) => b.name);
+    const inSync = refused.length === 0 && extra.length === 0 && slots.every((s, i) => s.tree.node(0, 0).hash.equals(hello.slots[i]!.root));
     // A client that sends learns which of its readable slots it may not write
     // (only where the roots differ: where they are equal there is nothing to push).
     const clientSends = (hello.flags & HELLO_SENDS) !== 0;
@@ -204,7 +217,12 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
       !inSync && clientSends && (hello.flags & HELLO_DRY_RUN) === 0 && slots.some((s) => !s.refused && access.mayWrite(s.name)) && store.isEmpty();
     conn.send({
       type: FrameType.Welcome,
-      welcome: { version: PROTOCOL_VERSION, flags: (inSync ? WELCOME_IN_SYNC : 0) | (emptyHere ? WELCOME_EMPTY : 0), refused: [...refused, ...readOnly], extra },
+      welcome: {
+        version: PROTOCOL_VERSION,
+        flags: (inSync ? WELCOME_IN_SYNC : 0) | (emptyHere ? WELCOME_EMPTY : 0),
+        refused: [...refused, ...readOnly],
+        extra,
+      },
     });
     if (inSync) return conn.end();
     const recon = new Reconciler({ role: 'responder', slots: slots.map((s) => s.tree), sessionKey: sessionKey(hello.nonce) });
@@ -228,9 +246,10 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
     // The extra slots: the client has none of their items. One whose database is empty and that
     // receives gets them without offers (sendWhole, docs/PROTOCOL.md §4.6); others get offers.
     const sendWhole = (hello.flags & (HELLO_EMPTY | HELLO_RECEIVES | HELLO_DRY_RUN)) === (HELLO_EMPTY | HELLO_RECEIVES);
-    const whole = slots
-      .slice(hello.slots.length)
-      .map((s, i) => ({ slot: hello.slots.length + i, members: sendWhole ? store.membersWithMeta(s.bid!, WHOLE_PAGE, WHOLE_DATA_MAX) : store.membersWithMeta(s.bid!) }));
+    const whole = slots.slice(hello.slots.length).map((s, i) => ({
+      slot: hello.slots.length + i,
+      members: sendWhole ? store.membersWithMeta(s.bid!, WHOLE_PAGE, WHOLE_DATA_MAX) : store.membersWithMeta(s.bid!),
+    }));
     if (whole.length > 0) (sendWhole ? exchange.sendWhole(whole) : exchange.offerAll(whole)).catch((e: Error) => conn.fail('internal', e.message));
     exchange.whenDone.then(() => conn.end());
   }

@@ -22,4 +22,3 @@ export function slotFor(store: ReadStore, name: string, refused = false): Slot {
 export function sessionKey(nonce: Buffer): Buffer {
   return sha256(Buffer.from('netsync/recon/v1\0'), nonce);
 }
-

@@ -5,16 +5,7 @@
  */
 import { Reader } from '../items/codec.js';
 
-export type ProtocolErrorCode =
-  | 'malformed'
-  | 'version'
-  | 'too-large'
-  | 'bad-item'
-  | 'unexpected'
-  | 'timeout'
-  | 'permission'
-  | 'shutdown'
-  | 'internal';
+export type ProtocolErrorCode = 'malformed' | 'version' | 'too-large' | 'bad-item' | 'unexpected' | 'timeout' | 'permission' | 'shutdown' | 'internal';
 
 /** Stable numeric codes for the ERROR frame (docs/PROTOCOL.md §Errors). */
 export const ERROR_CODES: Record<ProtocolErrorCode, number> = {

@@ -99,7 +99,12 @@ describe('MemoryTree', () => {
 
   it('keeps counts and ids consistent across levels', () => {
     const t = new MemoryTree(makeIds(5000, 'levels'));
-    for (const [depth, prefix] of [[0, 0], [1, 7], [2, 0xab], [3, 0x5f1]] as const) {
+    for (const [depth, prefix] of [
+      [0, 0],
+      [1, 7],
+      [2, 0xab],
+      [3, 0x5f1],
+    ] as const) {
       const node = t.node(depth, prefix);
       let sum = 0;
       for (let i = 0; i < 16; i++) sum += t.node(depth + 1, prefix * 16 + i).count;

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Iblt } from './iblt.js';
 import { MemoryTree } from './memory-tree.js';
-import {
-  RECON_VERSION,
-  RecordType, ReconError, Writer, decodeMessage, encodeMessage,
-  type ReconRecord,
-} from './messages.js';
+import { RECON_VERSION, RecordType, ReconError, Writer, decodeMessage, encodeMessage, type ReconRecord } from './messages.js';
 import { Reconciler } from './reconciler.js';
 import { makeIds, makePair, mulberry32 } from './simulate.js';
 

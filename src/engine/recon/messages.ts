@@ -288,7 +288,6 @@ function writeNode(w: Writer, depth: number, prefix: number): void {
   w.varint(prefix);
 }
 
-
 function readRoot(r: Reader, slot: number): RootRecord {
   const count = r.varint('root count');
   return { type: RecordType.Root, slot, count, fp: r.bytes(ROOT_FP_BYTES, 'root fingerprint') };
@@ -381,13 +380,26 @@ export function decodeMessage(msg: Buffer): ReconRecord[] {
     const type = r.u8('record type');
     const slot = r.varint('slot', MAX_SLOTS - 1);
     switch (type) {
-      case RecordType.Root: out.push(readRoot(r, slot)); break;
-      case RecordType.Fps: out.push(readFps(r, slot)); break;
-      case RecordType.Iblt: out.push(readIblt(r, slot)); break;
-      case RecordType.Shorts: out.push(readShorts(r, slot)); break;
-      case RecordType.Empty: out.push(readEmpty(r, slot)); break;
-      case RecordType.Plan: out.push(readPlan(r, slot)); break;
-      default: throw new ReconError(`unknown record type ${type}`);
+      case RecordType.Root:
+        out.push(readRoot(r, slot));
+        break;
+      case RecordType.Fps:
+        out.push(readFps(r, slot));
+        break;
+      case RecordType.Iblt:
+        out.push(readIblt(r, slot));
+        break;
+      case RecordType.Shorts:
+        out.push(readShorts(r, slot));
+        break;
+      case RecordType.Empty:
+        out.push(readEmpty(r, slot));
+        break;
+      case RecordType.Plan:
+        out.push(readPlan(r, slot));
+        break;
+      default:
+        throw new ReconError(`unknown record type ${type}`);
     }
   }
   r.end('message');

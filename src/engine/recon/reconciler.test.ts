@@ -58,7 +58,11 @@ describe('reconciliation outcome', () => {
 
   for (const d of [1, 10, 100, 1000, 10_000]) {
     it(`d=${d} one way and both ways in 20000`, () => {
-      for (const [onlyA, onlyB] of [[d, 0], [0, d], [Math.ceil(d / 2), Math.floor(d / 2)]] as const) {
+      for (const [onlyA, onlyB] of [
+        [d, 0],
+        [0, d],
+        [Math.ceil(d / 2), Math.floor(d / 2)],
+      ] as const) {
         const res = runPair(`d${d}`, 20_000, onlyA, onlyB);
         expect(res.hops).toBeLessThanOrEqual(d <= 100 ? 6 : 8);
       }
@@ -94,7 +98,11 @@ describe('reconciliation outcome', () => {
 
 describe('fallbacks', () => {
   it('recovers from IBLT peeling failures by retrying, then descending', () => {
-    for (const [shared, onlyA, onlyB] of [[20_000, 100, 100], [3000, 40, 0], [50_000, 1500, 1500]] as const) {
+    for (const [shared, onlyA, onlyB] of [
+      [20_000, 100, 100],
+      [3000, 40, 0],
+      [50_000, 1500, 1500],
+    ] as const) {
       const res = runPair('tiny-iblt', shared, onlyA, onlyB, { policy: { ibltScale: 0.25 } });
       expect(res.hops).toBeGreaterThan(4);
     }
@@ -242,7 +250,12 @@ describe('slots sent whole', () => {
     expect(verify(plain, mine, [[], []])).toEqual([]);
     const whole = simulate(mine, [[], []], { initiatorSendsWhole: [0] });
     expect(whole.aHave.filter((h) => h.slot === 0)).toEqual([]);
-    expect(whole.aHave.filter((h) => h.slot === 1).map((h) => h.id.toString('hex')).sort()).toEqual(mine[1]!.map((id) => id.toString('hex')).sort());
+    expect(
+      whole.aHave
+        .filter((h) => h.slot === 1)
+        .map((h) => h.id.toString('hex'))
+        .sort(),
+    ).toEqual(mine[1]!.map((id) => id.toString('hex')).sort());
     expect(whole.bNeed).toEqual([]);
     expect(whole.rounds).toBe(plain.rounds);
   });

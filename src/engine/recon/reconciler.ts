@@ -12,10 +12,7 @@
  * the side lacking it. The exchange ends when a message carries no requests.
  */
 import { createHash, hash as oneShot } from 'node:crypto';
-import {
-  ROOT_FP_BYTES, RecordType, ReconError, decodeMessage, encodeMessage, isRequest,
-  type ReconRecord, type RootRecord,
-} from './messages.js';
+import { ROOT_FP_BYTES, RecordType, ReconError, decodeMessage, encodeMessage, isRequest, type ReconRecord, type RootRecord } from './messages.js';
 import { type Prebuilt, type SlotId, type SlotShort, type StepContext, StepRun, prebuildIblts } from './step.js';
 import type { ReconTree } from './tree.js';
 

@@ -47,7 +47,11 @@ function asSlots(sets: Sets): Buffer[][] {
 
 /** `a` is the initiator. Each side is one set, or a list of sets (slots). */
 export function simulate(a: Sets, b: Sets, opts: SimOptions = {}): SimResult {
-  return simulateTrees(asSlots(a).map((s) => new MemoryTree(s)), asSlots(b).map((s) => new MemoryTree(s)), opts);
+  return simulateTrees(
+    asSlots(a).map((s) => new MemoryTree(s)),
+    asSlots(b).map((s) => new MemoryTree(s)),
+    opts,
+  );
 }
 
 export function simulateTrees(a: ReconTree[], b: ReconTree[], opts: SimOptions = {}): SimResult {

@@ -9,16 +9,36 @@ import { LEAF_MAX, MAX_DEPTH, prefixOf } from '../index/trie-rules.js';
 import { IBLT_K, Iblt, dedupeShorts, estimateDiffs, hasShort, ibltCellsFor } from './iblt.js';
 import { blockCount, findInBlock, idAt } from './id-block.js';
 import {
-  MAX_FP_BYTES, MAX_IBLT_CELLS, MAX_SHORTS, ROOT_FP_BYTES, RecordType, ReconError, SHORT_BYTES,
-  bitAt, bitmapBytes, setBit,
-  type EmptyRecord, type FpsRecord, type IbltData, type IbltRecord, type PlanRecord, type ReconRecord, type RootRecord,
+  MAX_FP_BYTES,
+  MAX_IBLT_CELLS,
+  MAX_SHORTS,
+  ROOT_FP_BYTES,
+  RecordType,
+  ReconError,
+  SHORT_BYTES,
+  bitAt,
+  bitmapBytes,
+  setBit,
+  type EmptyRecord,
+  type FpsRecord,
+  type IbltData,
+  type IbltRecord,
+  type PlanRecord,
+  type ReconRecord,
+  type RootRecord,
   type ShortsRecord,
 } from './messages.js';
 import type { ReconPolicy } from './reconciler.js';
 import type { ReconTree } from './tree.js';
 
-export interface SlotId { slot: number; id: Buffer }
-export interface SlotShort { slot: number; short: Buffer }
+export interface SlotId {
+  slot: number;
+  id: Buffer;
+}
+export interface SlotShort {
+  slot: number;
+  short: Buffer;
+}
 
 /**
  * A differing node pair shows equal fingerprints with probability 2^-8F. The
@@ -147,12 +167,18 @@ export class StepRun {
 
   handle(rec: ReconRecord): void {
     switch (rec.type) {
-      case RecordType.Root: return this.onRoot(rec);
-      case RecordType.Fps: return this.onFps(rec);
-      case RecordType.Iblt: return this.onIblt(rec);
-      case RecordType.Shorts: return this.onShorts(rec);
-      case RecordType.Empty: return this.onEmpty(rec);
-      case RecordType.Plan: throw new ReconError('a plan record is only allowed in a plan message');
+      case RecordType.Root:
+        return this.onRoot(rec);
+      case RecordType.Fps:
+        return this.onFps(rec);
+      case RecordType.Iblt:
+        return this.onIblt(rec);
+      case RecordType.Shorts:
+        return this.onShorts(rec);
+      case RecordType.Empty:
+        return this.onEmpty(rec);
+      case RecordType.Plan:
+        throw new ReconError('a plan record is only allowed in a plan message');
     }
   }
 
@@ -241,7 +267,10 @@ export class StepRun {
   private acceptPeel(rec: IbltRecord, ids: Buffer[], mine: Buffer[], theirs: Buffer[]): boolean {
     const have: SlotId[] = [];
     const need: SlotShort[] = [];
-    for (const [keys, isMine] of [[mine, true], [theirs, false]] as const) {
+    for (const [keys, isMine] of [
+      [mine, true],
+      [theirs, false],
+    ] as const) {
       for (const key of keys) {
         const node = binarySearch(rec.prefixes, prefixOf(key, rec.depth));
         if (node < 0) return false;
@@ -317,7 +346,14 @@ export class StepRun {
       if (group.length === 0) return;
       this.charge(ids);
       const cells = Math.max(IBLT_K, IBLT_K * Math.round((ibltCellsFor(group.length * perNode) * this.policy.ibltScale) / IBLT_K));
-      this.sendIblt(pool.slot, pool.depth, 0, group.map((n) => n.prefix), null, cells);
+      this.sendIblt(
+        pool.slot,
+        pool.depth,
+        0,
+        group.map((n) => n.prefix),
+        null,
+        cells,
+      );
       group = [];
       ids = 0;
     };
@@ -343,7 +379,12 @@ export class StepRun {
   /** The plan records announcing this reply's IBLTs (empty when it has none). */
   plans(): PlanRecord[] {
     return this.deferred.map(({ rec, cells }) => ({
-      type: RecordType.Plan, slot: rec.slot, depth: rec.depth, attempt: rec.attempt, prefixes: rec.prefixes, cells,
+      type: RecordType.Plan,
+      slot: rec.slot,
+      depth: rec.depth,
+      attempt: rec.attempt,
+      prefixes: rec.prefixes,
+      cells,
     }));
   }
 

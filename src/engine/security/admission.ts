@@ -37,7 +37,12 @@ export function pushRefusal(store: ReadStore, access: Access, id: Buffer, data: 
   }
   if (cert.kind !== Kind.Cert) return null;
   const named = cert.name === 'branch' ? cert.value.toString('utf8') : null;
-  const touched = new Set(store.certsOn(cert.manifest).filter((c) => c.name === 'branch').map((c) => c.value.toString('utf8')));
+  const touched = new Set(
+    store
+      .certsOn(cert.manifest)
+      .filter((c) => c.name === 'branch')
+      .map((c) => c.value.toString('utf8')),
+  );
   if (named !== null) touched.add(named);
   const denied = [...touched].filter((b) => !access.mayWrite(b));
   if (denied.length === 0) return null;

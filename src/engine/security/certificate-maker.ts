@@ -14,8 +14,12 @@ x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 export async function makeCertificate(pair: KeyPair): Promise<string> {
   const subtle = webcrypto.subtle;
-  const privateKey = await subtle.importKey('pkcs8', privateKeyObject(pair.seed).export({ format: 'der', type: 'pkcs8' }), { name: 'Ed25519' }, false, ['sign']);
-  const publicKey = await subtle.importKey('spki', publicKeyObject(pair.publicKey).export({ format: 'der', type: 'spki' }), { name: 'Ed25519' }, true, ['verify']);
+  const privateKey = await subtle.importKey('pkcs8', privateKeyObject(pair.seed).export({ format: 'der', type: 'pkcs8' }), { name: 'Ed25519' }, false, [
+    'sign',
+  ]);
+  const publicKey = await subtle.importKey('spki', publicKeyObject(pair.publicKey).export({ format: 'der', type: 'spki' }), { name: 'Ed25519' }, true, [
+    'verify',
+  ]);
   // A positive 16-byte serial derived from the key: the same key always makes the same certificate.
   const serial = Buffer.from(fingerprintHex(pair.publicKey).slice(0, 32), 'hex');
   serial[0]! &= 0x7f;

@@ -22,6 +22,9 @@ export function fingerprint(publicKey: Uint8Array): string {
 
 /** The canonical form of a fingerprint typed or pasted by someone, or null when it is not one. */
 export function parseFingerprint(text: string): string | null {
-  const compact = text.trim().replace(/[\s:-]/g, '').toLowerCase();
+  const compact = text
+    .trim()
+    .replace(/[\s:-]/g, '')
+    .toLowerCase();
   return /^[0-9a-f]{64}$/.test(compact) ? compact : null;
 }

@@ -100,8 +100,7 @@ export class Permissions {
   accessFor(clientKey: Buffer | null, serverKey: Buffer): Access {
     const client = clientKey ? fingerprintHex(clientKey) : null;
     const owner = clientKey !== null && clientKey.equals(serverKey);
-    const applies = (who: Who) =>
-      who.kind === 'anonymous' ? client === null : who.kind === 'any-key' ? client !== null : client === who.fingerprint;
+    const applies = (who: Who) => (who.kind === 'anonymous' ? client === null : who.kind === 'any-key' ? client !== null : client === who.fingerprint);
     const reads = this.rules.filter((r) => r.access === 'read' && applies(r.who)).map((r) => r.branches);
     const writes = this.rules.filter((r) => r.access === 'write' && applies(r.who)).map((r) => r.branches);
     const mayRead = (branch: string) => owner || reads.some((f) => f.matches(branch));

@@ -67,7 +67,9 @@ export function showItem(path: string, ref: string, trusted: SignerTrust): ItemV
             type: e.type === EntryType.Dir ? 'dir' : e.type === EntryType.Executable ? 'exec' : 'file',
             ...(e.file ? { file: toHex(e.file), size: store.meta(e.file)?.size ?? 0 } : {}),
           })),
-          certs: store.certsOn(found).map((c) => ({ name: c.name, value: c.value.toString('utf8'), signer: signer(c.key), signerKey: toHex(c.key), trusted: trusted(toHex(c.key)) })),
+          certs: store
+            .certsOn(found)
+            .map((c) => ({ name: c.name, value: c.value.toString('utf8'), signer: signer(c.key), signerKey: toHex(c.key), trusted: trusted(toHex(c.key)) })),
         };
       case Kind.File:
         return { kind: 'file', id, size: item.size, chunks: item.layout === 'chunked' ? item.chunks.length : 0 };
@@ -75,7 +77,16 @@ export function showItem(path: string, ref: string, trusted: SignerTrust): ItemV
         return { kind: 'chunk', id, size: item.size };
       case Kind.Cert: {
         const signerKey = toHex(item.key);
-        return { kind: 'cert', id, manifest: toHex(item.manifest), name: item.name, value: item.value.toString('utf8'), signer: signer(item.key), signerKey, trusted: trusted(signerKey) };
+        return {
+          kind: 'cert',
+          id,
+          manifest: toHex(item.manifest),
+          name: item.name,
+          value: item.value.toString('utf8'),
+          signer: signer(item.key),
+          signerKey,
+          trusted: trusted(signerKey),
+        };
       }
       case Kind.Key:
         return { kind: 'key', id, name: item.name, publicKey: item.publicKey.toString('base64') };

@@ -105,8 +105,14 @@ describe('trust in content through the service', () => {
 
   it('leaves the user’s own keys trusted and out of the list', async () => {
     const env = await setup();
-    expect(await env.service.trustKey(env.aliceId)).toEqual({ ok: true, value: { keyId: env.aliceId, name: 'alice@example.org', trusted: true, changed: false } });
-    expect(await env.service.untrustKey(env.aliceId)).toEqual({ ok: true, value: { keyId: env.aliceId, name: 'alice@example.org', trusted: true, changed: false } });
+    expect(await env.service.trustKey(env.aliceId)).toEqual({
+      ok: true,
+      value: { keyId: env.aliceId, name: 'alice@example.org', trusted: true, changed: false },
+    });
+    expect(await env.service.untrustKey(env.aliceId)).toEqual({
+      ok: true,
+      value: { keyId: env.aliceId, name: 'alice@example.org', trusted: true, changed: false },
+    });
     expect(existsSync(join(env.configDir, 'trusted_keys'))).toBe(false);
     expect(await trustInLog(env)).toEqual({ [env.aliceId]: true, [env.bobId]: false });
   });
@@ -126,7 +132,10 @@ describe('trust in content through the service', () => {
     expect(await env.service.untrustKey(unknown)).toMatchObject({ ok: false, error: { code: 'not-found' } });
     expect(existsSync(join(env.configDir, 'trusted_keys'))).toBe(false);
     // Hosts refuse it before the engine sees it.
-    expect(checkRequest('trustKey', ['xyz'])).toMatchObject({ ok: false, error: { code: 'bad-request', message: expect.stringMatching(/is not a key id \(64 hex digits\)/) } });
+    expect(checkRequest('trustKey', ['xyz'])).toMatchObject({
+      ok: false,
+      error: { code: 'bad-request', message: expect.stringMatching(/is not a key id \(64 hex digits\)/) },
+    });
     expect(checkRequest('untrustKey', [env.bobId])).toEqual({ ok: true, value: { method: 'untrustKey', args: [env.bobId] } });
   });
 });

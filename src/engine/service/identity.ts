@@ -47,7 +47,8 @@ export class Identities {
     try {
       pair = this.keys.unlock(name, passphrase);
     } catch (e) {
-      if (e instanceof NetsyncError && /wrong passphrase/.test(e.message)) refuse('bad-passphrase', `that is not the passphrase of key "${name}"`, { key: name });
+      if (e instanceof NetsyncError && /wrong passphrase/.test(e.message))
+        refuse('bad-passphrase', `that is not the passphrase of key "${name}"`, { key: name });
       throw e;
     }
     this.unlocked.set(name, pair);

@@ -37,7 +37,14 @@ export class PeerBook {
     const peers = this.load();
     const name = input.name.trim();
     if (peers.some((p) => p.name === name)) fail('usage', `a peer named "${name}" already exists`);
-    const peer: Peer = { id: randomBytes(8).toString('hex'), name, address: input.address.trim(), direction: 'sync', include: [...DEFAULT_INCLUDE], exclude: [] };
+    const peer: Peer = {
+      id: randomBytes(8).toString('hex'),
+      name,
+      address: input.address.trim(),
+      direction: 'sync',
+      include: [...DEFAULT_INCLUDE],
+      exclude: [],
+    };
     this.save([...peers, peer]);
     return structuredClone(peer);
   }

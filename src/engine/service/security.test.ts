@@ -50,11 +50,20 @@ describe('identity for sessions', () => {
     expect(await service.getIdentity()).toEqual({ ok: true, value: { active: null, chosen: false, unlocked: [] } });
 
     const refused = await service.sync(peerId);
-    expect(refused).toMatchObject({ ok: false, error: { code: 'identity-required', message: expect.stringMatching(/^Several keys exist \(alice@example\.org, bob@example\.org\); choose .* in Identity\.$/) } });
+    expect(refused).toMatchObject({
+      ok: false,
+      error: {
+        code: 'identity-required',
+        message: expect.stringMatching(/^Several keys exist \(alice@example\.org, bob@example\.org\); choose .* in Identity\.$/),
+      },
+    });
     expect(engine.seen).toHaveLength(0);
 
     expect(await service.setIdentity({ kind: 'key', name: 'carol@example.org' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
-    expect(await service.setIdentity({ kind: 'key', name: 'bob@example.org' })).toEqual({ ok: true, value: { active: { kind: 'key', name: 'bob@example.org' }, chosen: true, unlocked: [] } });
+    expect(await service.setIdentity({ kind: 'key', name: 'bob@example.org' })).toEqual({
+      ok: true,
+      value: { active: { kind: 'key', name: 'bob@example.org' }, chosen: true, unlocked: [] },
+    });
     expect(events.some((e) => e.type === 'identity-changed' && e.identity.active?.kind === 'key')).toBe(true);
     expect((await service.sync(peerId)).ok).toBe(true);
     const bob = new KeyStore(join(configDir, 'keys')).publicKey('bob@example.org');
@@ -89,7 +98,10 @@ describe('identity for sessions', () => {
     const pair = new KeyStore(join(configDir, 'keys')).generate('alice@example.org', 'correct horse');
 
     const locked = await service.sync(peerId);
-    expect(locked).toMatchObject({ ok: false, error: { code: 'key-locked', key: 'alice@example.org', message: expect.stringMatching(/^Key "alice@example\.org" is protected by a passphrase/) } });
+    expect(locked).toMatchObject({
+      ok: false,
+      error: { code: 'key-locked', key: 'alice@example.org', message: expect.stringMatching(/^Key "alice@example\.org" is protected by a passphrase/) },
+    });
     expect(engine.seen).toHaveLength(0);
 
     expect(await service.unlockKey('alice@example.org', 'wrong')).toMatchObject({ ok: false, error: { code: 'bad-passphrase', key: 'alice@example.org' } });
@@ -131,8 +143,14 @@ describe('identity for sessions', () => {
     const other = new KeyStore(join(setupService().configDir, 'keys')).generate('dave@example.org');
     const exported = `netsync-public-key-v1 dave@example.org ${other.publicKey.toString('base64')}`;
     const imported = await service.importKey(`  ${exported}\n`);
-    expect(imported).toMatchObject({ ok: true, value: { name: 'dave@example.org', hasPrivate: false, inDatabase: true, fingerprint: fingerprint(other.publicKey), exportText: exported } });
-    expect(await service.importKey('ssh-ed25519 AAAA')).toMatchObject({ ok: false, error: { code: 'usage', message: expect.stringMatching(/^The pasted text is not a Netsync public key/) } });
+    expect(imported).toMatchObject({
+      ok: true,
+      value: { name: 'dave@example.org', hasPrivate: false, inDatabase: true, fingerprint: fingerprint(other.publicKey), exportText: exported },
+    });
+    expect(await service.importKey('ssh-ed25519 AAAA')).toMatchObject({
+      ok: false,
+      error: { code: 'usage', message: expect.stringMatching(/^The pasted text is not a Netsync public key/) },
+    });
     const keys = await service.listKeys();
     expect(keys.ok && keys.value.map((k) => k.name)).toEqual(['dave@example.org']);
   });
@@ -176,7 +194,10 @@ describe('first contact with a server', () => {
     const peerId = await withPeer(service);
     const running = service.sync(peerId);
     await service.answerServerPrompt((await promptEvent(events)).id, false);
-    expect(await running).toEqual({ ok: false, error: { code: 'server-refused', message: 'You did not accept the key of 127.0.0.1:9999, so nothing was sent.' } });
+    expect(await running).toEqual({
+      ok: false,
+      error: { code: 'server-refused', message: 'You did not accept the key of 127.0.0.1:9999, so nothing was sent.' },
+    });
 
     events.length = 0;
     const timedOut = await service.sync(peerId);
@@ -252,7 +273,15 @@ describe('the missing-item list', () => {
     const { service } = setupService({
       runClientSession: async (opts) =>
         summary(opts, 0, {
-          weLack: { count: 100_000, bytes: 1_000_000, groups: [{ branch: 'org.a', kind: 'file', count: 50_000, bytes: 500_000 }, { branch: 'org.b', kind: 'file', count: 50_000, bytes: 500_000 }], items: rows },
+          weLack: {
+            count: 100_000,
+            bytes: 1_000_000,
+            groups: [
+              { branch: 'org.a', kind: 'file', count: 50_000, bytes: 500_000 },
+              { branch: 'org.b', kind: 'file', count: 50_000, bytes: 500_000 },
+            ],
+            items: rows,
+          },
         }),
     });
     const peerId = await withPeer(service);
@@ -309,7 +338,10 @@ describe('the server’s permissions file', () => {
     expect((await service.getPermissions()).ok && (await service.getPermissions())).toMatchObject({ value: { exists: false } });
 
     const good = await service.setPermissions('# team\nread * org.*\nwrite * org.example.*');
-    expect(good).toEqual({ ok: true, value: { path: join(configDir, 'permissions'), text: '# team\nread * org.*\nwrite * org.example.*\n', exists: true, rules: 2 } });
+    expect(good).toEqual({
+      ok: true,
+      value: { path: join(configDir, 'permissions'), text: '# team\nread * org.*\nwrite * org.example.*\n', exists: true, rules: 2 },
+    });
     expect(statSync(join(configDir, 'permissions')).mode & 0o777).toBe(0o600);
   });
 });

@@ -89,7 +89,11 @@ export class ServerHost {
         this.update({ ...s, host: e.host, port: e.port });
         return;
       case 'session-start':
-        this.update({ ...s, sessions: s.sessions + 1, connections: [...s.connections, { sessionId: e.sessionId, remote: e.remote, since: new Date().toISOString() }] });
+        this.update({
+          ...s,
+          sessions: s.sessions + 1,
+          connections: [...s.connections, { sessionId: e.sessionId, remote: e.remote, since: new Date().toISOString() }],
+        });
         return;
       case 'session-end':
         this.update({

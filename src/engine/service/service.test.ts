@@ -44,7 +44,11 @@ describe('NetsyncService', () => {
     expect(log.ok && log.value[0]).toMatchObject({ manifest: committed.manifest, changelog: 'first' });
     expect(log.ok && log.value[0]!.certs.every((c) => c.signer === 'alice@example.org')).toBe(true);
     const shown = await service.show(committed.manifest.slice(0, 12));
-    expect(shown.ok && shown.value.kind === 'manifest' && shown.value.entries.map((e) => `${e.type} ${e.path}`)).toEqual(['file README', 'dir docs', 'file docs/guide.txt']);
+    expect(shown.ok && shown.value.kind === 'manifest' && shown.value.entries.map((e) => `${e.type} ${e.path}`)).toEqual([
+      'file README',
+      'dir docs',
+      'file docs/guide.txt',
+    ]);
     expect(await service.log('org.nope')).toMatchObject({ ok: false, error: { code: 'not-found' } });
 
     const out = join(dir, 'out');
@@ -67,7 +71,9 @@ describe('NetsyncService', () => {
 
     const again = new NetsyncService({ configDir: join(dir, 'config') });
     const peers = await again.listPeers();
-    expect(peers.ok && peers.value).toEqual([expect.objectContaining({ name: 'lab', direction: 'pull', include: ['org.example.*'], exclude: ['org.example.secret*'] })]);
+    expect(peers.ok && peers.value).toEqual([
+      expect.objectContaining({ name: 'lab', direction: 'pull', include: ['org.example.*'], exclude: ['org.example.secret*'] }),
+    ]);
     expect(statSync(join(dir, 'config', 'peers.json')).mode & 0o777).toBe(0o600);
     expect((await again.removePeer(added.value.id)).ok).toBe(true);
     expect(await again.listPeers()).toEqual({ ok: true, value: [] });
@@ -91,7 +97,14 @@ describe('NetsyncService', () => {
 
     const r = await service.sync(peer.value.id);
     expect(r.ok).toBe(true);
-    expect(seen[0]).toMatchObject({ host: '127.0.0.1', port: 9999, direction: 'push', dryRun: false, patterns: ['*', '!secret*'], configDir: expect.stringMatching(/config$/) });
+    expect(seen[0]).toMatchObject({
+      host: '127.0.0.1',
+      port: 9999,
+      direction: 'push',
+      dryRun: false,
+      patterns: ['*', '!secret*'],
+      configDir: expect.stringMatching(/config$/),
+    });
     const types = events.map((e) => (e.type === 'peer-status' ? `peer:${e.state}` : e.type));
     expect(types).toEqual([
       'collection-changed',
@@ -109,12 +122,16 @@ describe('NetsyncService', () => {
     expect(peers.ok && peers.value[0]!.last).toMatchObject({ dryRun: false, itemsReceived: 3 });
   });
 
-  it('forwards batches of moved ids with what each took off the peer\'s latest diff, from that diff\'s own rows', async () => {
+  it("forwards batches of moved ids with what each took off the peer's latest diff, from that diff's own rows", async () => {
     const weLack = diffRows(6, ['org.a', 'org.b']);
     const theyLack = diffRows(3, ['org.a']).map((r) => ({ ...r, id: `f${r.id.slice(1)}`, kind: 'manifest' as const }));
     const { service, events } = setup({
       runClientSession: async (opts) => {
-        if (opts.dryRun) return summary(opts, 0, { weLack: { count: 6, bytes: 60, groups: [], items: weLack }, theyLack: { count: 3, bytes: 30, groups: [], items: theyLack } });
+        if (opts.dryRun)
+          return summary(opts, 0, {
+            weLack: { count: 6, bytes: 60, groups: [], items: weLack },
+            theyLack: { count: 3, bytes: 30, groups: [], items: theyLack },
+          });
         // Ids the diff never listed (the peer gained them since) are forwarded too, but take nothing off.
         opts.onItems?.({ seq: 1, sessionId: 'engine-1', received: [weLack[0]!.id, weLack[1]!.id, 'aaaaaaaaaaaaaaaa'], sent: [theyLack[2]!.id] });
         opts.onItems?.({ seq: 2, sessionId: 'engine-1', received: [weLack[2]!.id], sent: [] });
@@ -182,17 +199,28 @@ describe('NetsyncService', () => {
           opts.onEvent?.({ type: 'session-start', sessionId: 's1', remote: '10.1.1.1:5000' });
           opts.onEvent?.({ type: 'session-end', sessionId: 's1', remote: '10.1.1.1:5000', itemsSent: 4, itemsReceived: 2 });
         }, 1);
-        return { host: opts.host, port: 5555, stats: () => ({ connected: 0, sessions: 0, itemsSent: 0, itemsReceived: 0 }), close: async () => void (closed = true) };
+        return {
+          host: opts.host,
+          port: 5555,
+          stats: () => ({ connected: 0, sessions: 0, itemsSent: 0, itemsReceived: 0 }),
+          close: async () => void (closed = true),
+        };
       },
     });
     expect(await service.startServer({ bind: '127.0.0.1:0', patterns: [] })).toMatchObject({ ok: false, error: { code: 'db-missing' } });
     await service.openDatabase();
     // A server proves who it is with a key: none yet is a clear refusal, not a crash in the engine.
-    expect(await service.startServer({ bind: '127.0.0.1:0', patterns: [] })).toMatchObject({ ok: false, error: { code: 'key', message: expect.stringMatching(/needs a key.*Identity/) } });
+    expect(await service.startServer({ bind: '127.0.0.1:0', patterns: [] })).toMatchObject({
+      ok: false,
+      error: { code: 'key', message: expect.stringMatching(/needs a key.*Identity/) },
+    });
     const key = await service.generateKey('srv@example.org');
     if (!key.ok) throw new Error(key.error.message);
     const started = await service.startServer({ bind: '127.0.0.1:0', patterns: ['org.*'] });
-    expect(started).toMatchObject({ ok: true, value: { running: true, host: '127.0.0.1', port: 5555, patterns: ['org.*'], identity: { name: 'srv@example.org', fingerprint: key.value.fingerprint } } });
+    expect(started).toMatchObject({
+      ok: true,
+      value: { running: true, host: '127.0.0.1', port: 5555, patterns: ['org.*'], identity: { name: 'srv@example.org', fingerprint: key.value.fingerprint } },
+    });
     expect(await service.startServer({ bind: '127.0.0.1:0', patterns: [] })).toMatchObject({ ok: false, error: { code: 'busy' } });
     await new Promise((r) => setTimeout(r, 10));
     expect(await service.serverStatus()).toMatchObject({ ok: true, value: { sessions: 1, itemsSent: 4, itemsReceived: 2, connections: [] } });

@@ -52,7 +52,8 @@ export interface SessionRunnerOptions {
 /** Why nothing was sent when the user did not accept a new server's key. */
 function refusedByUser(outcome: PromptOutcome | null, address: string): ApiError | null {
   if (outcome === 'refused') return { code: 'server-refused', message: `You did not accept the key of ${address}, so nothing was sent.` };
-  if (outcome === 'timeout') return { code: 'server-refused', message: `Nobody confirmed the key of ${address} in time, so nothing was sent; connect again to be asked again.` };
+  if (outcome === 'timeout')
+    return { code: 'server-refused', message: `Nobody confirmed the key of ${address} in time, so nothing was sent; connect again to be asked again.` };
   return null;
 }
 
@@ -109,7 +110,13 @@ export class SessionRunner {
     const onItems = (items: ItemsBatch) => {
       lastItemsSeq = itemsSeqBase + items.seq;
       const diff = this.o.diffLists.taken(peer.id, items.received, items.sent);
-      this.o.emit({ type: 'session-items', sessionId: info.sessionId, peerId: peer.id, items: { ...items, sessionId: info.sessionId, seq: lastItemsSeq }, ...(diff ? { diff } : {}) });
+      this.o.emit({
+        type: 'session-items',
+        sessionId: info.sessionId,
+        peerId: peer.id,
+        items: { ...items, sessionId: info.sessionId, seq: lastItemsSeq },
+        ...(diff ? { diff } : {}),
+      });
     };
     const attempt = () =>
       this.o.runClientSession({

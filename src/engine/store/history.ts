@@ -87,10 +87,7 @@ export function resolveManifest(store: ReadStore, target: string): Buffer {
   if (store.branchId(target) !== null) {
     const heads = branchHeads(store, target);
     if (heads.length === 1) return heads[0]!;
-    fail(
-      'usage',
-      `branch "${target}" has ${heads.length} heads (${heads.map((h) => toHex(h).slice(0, 12)).join(', ')}); check out one of them by id`,
-    );
+    fail('usage', `branch "${target}" has ${heads.length} heads (${heads.map((h) => toHex(h).slice(0, 12)).join(', ')}); check out one of them by id`);
   }
   const found = /^[0-9a-f]{6,64}$/i.test(target) ? store.findByHexPrefix(target) : null;
   if (found === 'ambiguous') fail('usage', `"${target}" matches more than one item; give more digits`);

@@ -50,16 +50,16 @@ export class Indexer {
     const t = (name: string) => `${schema}${name}`;
     this.s = {
       ref: db.prepare<[Buffer, Buffer]>(`INSERT OR IGNORE INTO ${t('refs')} (parent, child) VALUES (?, ?)`),
-      cert: db.prepare<[Buffer, Buffer, Buffer, string, Buffer]>(
-        `INSERT OR IGNORE INTO ${t('certs')} (id, manifest, key, name, value) VALUES (?, ?, ?, ?, ?)`,
-      ),
+      cert: db.prepare<[Buffer, Buffer, Buffer, string, Buffer]>(`INSERT OR IGNORE INTO ${t('certs')} (id, manifest, key, name, value) VALUES (?, ?, ?, ?, ?)`),
       key: db.prepare<[Buffer, string, Buffer]>(`INSERT OR IGNORE INTO ${t('keys')} (id, name, public_key) VALUES (?, ?, ?)`),
       branchId: db.prepare<[string], { bid: number }>(`SELECT bid FROM ${t('branches')} WHERE name = ?`),
       newBranch: db.prepare<[string]>(`INSERT INTO ${t('branches')} (name) VALUES (?)`),
-      branchesOf: db.prepare<[Buffer], number>(
-        `SELECT b.bid FROM ${t('certs')} c JOIN ${t('branches')} b ON b.name = CAST(c.value AS TEXT)
+      branchesOf: db
+        .prepare<[Buffer], number>(
+          `SELECT b.bid FROM ${t('certs')} c JOIN ${t('branches')} b ON b.name = CAST(c.value AS TEXT)
          WHERE c.manifest = ? AND +c.name = 'branch'`, // '+': look certs up by manifest, never scan every branch cert
-      ).pluck(),
+        )
+        .pluck(),
       member: db.prepare<[number, Buffer]>(`INSERT OR IGNORE INTO ${t('members')} (bid, id) VALUES (?, ?)`),
       chunks: db.prepare<[Buffer], Buffer>(`SELECT child FROM ${t('refs')} WHERE parent = ?`).pluck(),
       certsOn: db.prepare<[Buffer], CertOnManifest>(`SELECT id, key, name, value FROM ${t('certs')} WHERE manifest = ?`),

@@ -84,7 +84,10 @@ const COMPARISONS: Record<string, (s: string) => string> = {
 function checkIndex(store: WriteStore, report: (p: string) => void): void {
   const db = store.db;
   const present = new Set(
-    db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name),
+    db
+      .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .all()
+      .map((r) => r.name),
   );
   const missing = INDEX_TABLES.filter((t) => !present.has(t));
   for (const t of missing) report(`index: table "${t}" is missing (run "netsync db rebuild-index")`);
@@ -98,9 +101,7 @@ function checkIndex(store: WriteStore, report: (p: string) => void): void {
       const extra = count(store, `${select('main.')} EXCEPT ${select('chk.')}`);
       const lacking = count(store, `${select('chk.')} EXCEPT ${select('main.')}`);
       if (extra + lacking > 0) {
-        report(
-          `index: table "${table}" differs from a fresh rebuild (${extra} stale or extra rows, ${lacking} missing); run "netsync db rebuild-index"`,
-        );
+        report(`index: table "${table}" differs from a fresh rebuild (${extra} stale or extra rows, ${lacking} missing); run "netsync db rebuild-index"`);
       }
     }
   } finally {

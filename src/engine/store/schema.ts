@@ -79,10 +79,7 @@ export function schemaVersion(db: Database.Database): number {
 export function migrate(db: Database.Database, path: string, upTo = SCHEMA_VERSION): number {
   const found = schemaVersion(db);
   if (found > SCHEMA_VERSION) {
-    fail(
-      'db-newer',
-      `${path} was written by a newer Netsync (schema ${found}; this version knows up to ${SCHEMA_VERSION}); upgrade Netsync to open it`,
-    );
+    fail('db-newer', `${path} was written by a newer Netsync (schema ${found}; this version knows up to ${SCHEMA_VERSION}); upgrade Netsync to open it`);
   }
   for (let v = found; v < upTo; v++) {
     db.transaction(() => {

@@ -79,7 +79,10 @@ function refuseDamagedIndex(db: Database.Database, path: string, missing: string
  * writes PATH-wal and PATH-shm beside the file, even to read.
  */
 function readOnlyPlace(path: string): string | null {
-  for (const [p, what] of [[path, 'the file'], [dirname(path), 'its folder']] as const) {
+  for (const [p, what] of [
+    [path, 'the file'],
+    [dirname(path), 'its folder'],
+  ] as const) {
     try {
       accessSync(p, constants.W_OK);
     } catch (e) {
@@ -205,9 +208,7 @@ export class ReadStore {
       branch: db.prepare<[string], { bid: number }>('SELECT bid FROM branches WHERE name = ?'),
       branches: db.prepare<[], { bid: number; name: string }>('SELECT bid, name FROM branches ORDER BY name'),
       certsOn: db.prepare<[Buffer], CertRow>('SELECT id, manifest, key, name, value FROM certs WHERE manifest = ? ORDER BY name, value'),
-      manifestsIn: db.prepare<[string], { manifest: Buffer }>(
-        "SELECT DISTINCT manifest FROM certs WHERE name = 'branch' AND value = CAST(? AS BLOB)",
-      ),
+      manifestsIn: db.prepare<[string], { manifest: Buffer }>("SELECT DISTINCT manifest FROM certs WHERE name = 'branch' AND value = CAST(? AS BLOB)"),
       key: db.prepare<[Buffer], { name: string; public_key: Buffer }>('SELECT name, public_key FROM keys WHERE id = ?'),
       keys: db.prepare<[], { id: Buffer; name: string; public_key: Buffer }>('SELECT id, name, public_key FROM keys ORDER BY name'),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM items'),
@@ -290,7 +291,12 @@ export class ReadStore {
     let at = 0;
     ridList.split(',').forEach((rid, i) => {
       const length = Number(l[i]);
-      out.set(Number(rid), { id: ids.subarray(i * ID_BYTES, (i + 1) * ID_BYTES), kind: Number(k[i]) as Kind, size: Number(z[i]), data: data.subarray(at, at + length) });
+      out.set(Number(rid), {
+        id: ids.subarray(i * ID_BYTES, (i + 1) * ID_BYTES),
+        kind: Number(k[i]) as Kind,
+        size: Number(z[i]),
+        data: data.subarray(at, at + length),
+      });
       at += length;
     });
     return out;

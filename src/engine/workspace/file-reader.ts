@@ -297,7 +297,17 @@ export class TreeReader implements WalkSteps {
 }
 
 /** What `next` gives once the walk is over (the worker says the same). */
-const OVER: WalkStep = Object.freeze({ found: [], modes: [], sizes: [], codes: [], buffer: new ArrayBuffer(0), paths: '', types: [], failed: null, done: true });
+const OVER: WalkStep = Object.freeze({
+  found: [],
+  modes: [],
+  sizes: [],
+  codes: [],
+  buffer: new ArrayBuffer(0),
+  paths: '',
+  types: [],
+  failed: null,
+  done: true,
+});
 
 /** Walks and reads on the calling thread (a small tree: starting a worker would cost more). */
 export function walkHere(root: string, options: WalkOptions): WalkSteps {

@@ -6,7 +6,8 @@ export function electronClient(bridge: NetsyncClient): NetsyncClient {
   for (const method of API_METHODS) {
     const call = bridge[method] as (...args: unknown[]) => Promise<Result<unknown>>;
     // An IPC failure (no handler, a crashed main process) becomes a Result like any other error.
-    client[method] = (...args) => call(...args).catch((e: unknown) => err('ipc', `Netsync's engine did not answer (${e instanceof Error ? e.message : String(e)}).`));
+    client[method] = (...args) =>
+      call(...args).catch((e: unknown) => err('ipc', `Netsync's engine did not answer (${e instanceof Error ? e.message : String(e)}).`));
   }
   return { ...(client as unknown as NetsyncClient), onEvent: (listener) => bridge.onEvent(listener) };
 }

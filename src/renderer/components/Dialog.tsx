@@ -7,7 +7,19 @@ import { type KeyboardEvent, type ReactNode, useEffect, useId, useRef } from 're
 
 const FOCUSABLE = 'button:not(:disabled), input:not(:disabled), textarea:not(:disabled), select:not(:disabled), [tabindex]:not([tabindex="-1"])';
 
-export function Dialog({ title, onCancel, children, testId, tone }: { title: string; onCancel: () => void; children: ReactNode; testId?: string; tone?: 'warn' }) {
+export function Dialog({
+  title,
+  onCancel,
+  children,
+  testId,
+  tone,
+}: {
+  title: string;
+  onCancel: () => void;
+  children: ReactNode;
+  testId?: string;
+  tone?: 'warn';
+}) {
   const ref = useRef<HTMLDivElement>(null);
   const titleId = useId();
   useEffect(() => {
@@ -23,7 +35,15 @@ export function Dialog({ title, onCancel, children, testId, tone }: { title: str
   };
   return (
     <div className="dialog-backdrop">
-      <div ref={ref} className={`dialog card${tone ? ` dialog-${tone}` : ''}`} role="dialog" aria-modal="true" aria-labelledby={titleId} onKeyDown={onKeyDown} data-testid={testId}>
+      <div
+        ref={ref}
+        className={`dialog card${tone ? ` dialog-${tone}` : ''}`}
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={titleId}
+        onKeyDown={onKeyDown}
+        data-testid={testId}
+      >
         <h2 id={titleId}>{title}</h2>
         {children}
       </div>

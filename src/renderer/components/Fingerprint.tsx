@@ -3,7 +3,11 @@
  * rows of 8 (or on one line, `inline`, inside a sentence).
  */
 export function Fingerprint({ value, testId, inline = false }: { value: string; testId?: string; inline?: boolean }) {
-  const groups = value.replace(/[\s:-]/g, '').toLowerCase().match(/.{1,4}/g) ?? [];
+  const groups =
+    value
+      .replace(/[\s:-]/g, '')
+      .toLowerCase()
+      .match(/.{1,4}/g) ?? [];
   if (inline) {
     return (
       <span className="mono" data-testid={testId}>

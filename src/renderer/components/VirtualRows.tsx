@@ -41,7 +41,13 @@ export function VirtualRows({ count, rowHeight, height, header, row, onRange, la
   for (let i = first; i <= last; i++) {
     const cells = row(i);
     rows.push(
-      <div key={i} role="row" aria-rowindex={i + 2} className={`vrow ${className}${cells ? '' : ' vrow-pending'}`} style={{ top: i * rowHeight, height: rowHeight }}>
+      <div
+        key={i}
+        role="row"
+        aria-rowindex={i + 2}
+        className={`vrow ${className}${cells ? '' : ' vrow-pending'}`}
+        style={{ top: i * rowHeight, height: rowHeight }}
+      >
         {cells ?? (
           <span role="cell" className="muted">
             …
@@ -57,7 +63,12 @@ export function VirtualRows({ count, rowHeight, height, header, row, onRange, la
           {header}
         </div>
       </div>
-      <div className="vbody" style={{ height: Math.min(height, Math.max(rowHeight, count * rowHeight)) }} tabIndex={0} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
+      <div
+        className="vbody"
+        style={{ height: Math.min(height, Math.max(rowHeight, count * rowHeight)) }}
+        tabIndex={0}
+        onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+      >
         <div role="rowgroup" className="vspace" style={{ height: count * rowHeight }}>
           {rows}
         </div>

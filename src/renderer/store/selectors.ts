@@ -135,7 +135,8 @@ export const selectPeer =
     s.peers.list.find((p) => p.id === peerId);
 
 /** The session the Transfers screen shows: the chosen one, else the newest. */
-export const selectShownTransferId = (s: AppState): string | null => (s.ui.transferId && s.transfers.byId[s.ui.transferId] ? s.ui.transferId : (s.transfers.order[0] ?? null));
+export const selectShownTransferId = (s: AppState): string | null =>
+  s.ui.transferId && s.transfers.byId[s.ui.transferId] ? s.ui.transferId : (s.transfers.order[0] ?? null);
 
 export interface Signer {
   /** The key item's id (hex). */

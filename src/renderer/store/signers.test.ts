@@ -10,15 +10,32 @@ const BOB = 'b0'.repeat(32);
 const M1 = '11'.repeat(32);
 const M2 = '22'.repeat(32);
 
-const cert = (name: string, signerKey: string, trusted: boolean): CertView => ({ name, value: 'x', signer: signerKey === ALICE ? 'alice' : 'bob', signerKey, trusted });
+const cert = (name: string, signerKey: string, trusted: boolean): CertView => ({
+  name,
+  value: 'x',
+  signer: signerKey === ALICE ? 'alice' : 'bob',
+  signerKey,
+  trusted,
+});
 const entry = (manifest: string, certs: CertView[]): LogEntry => ({ manifest, date: null, author: null, changelog: null, parents: [], certs });
-const key = (id: string, hasPrivate: boolean, trusted: boolean): KeyInfo => ({ name: id === ALICE ? 'alice' : 'bob', id, publicKey: '', hasPrivate, encrypted: false, inDatabase: true, fingerprint: '', exportText: '', trusted });
+const key = (id: string, hasPrivate: boolean, trusted: boolean): KeyInfo => ({
+  name: id === ALICE ? 'alice' : 'bob',
+  id,
+  publicKey: '',
+  hasPrivate,
+  encrypted: false,
+  inDatabase: true,
+  fingerprint: '',
+  exportText: '',
+  trusted,
+});
 
 /** A store showing a log by alice (own) and bob (untrusted), bob's manifest open, and both keys listed. */
 async function withLog(handlers: Parameters<typeof fakeClient>[0] = {}) {
   const fake = fakeClient({
     log: () => ok([entry(M2, [cert('branch', BOB, false), cert('date', BOB, false)]), entry(M1, [cert('branch', ALICE, true)])]),
-    show: (id) => ok({ kind: 'manifest', id, entries: [], certs: id === M2 ? [cert('branch', BOB, false), cert('date', BOB, false)] : [cert('branch', ALICE, true)] }),
+    show: (id) =>
+      ok({ kind: 'manifest', id, entries: [], certs: id === M2 ? [cert('branch', BOB, false), cert('date', BOB, false)] : [cert('branch', ALICE, true)] }),
     listKeys: () => ok([key(ALICE, true, true), key(BOB, false, false)]),
     getIdentity: () => ok({ active: null, chosen: false, unlocked: [] }),
     ...handlers,
@@ -62,7 +79,9 @@ describe('signers slice: trust in content', () => {
   });
 
   it('a refusal leaves every mark as it was and says why', async () => {
-    const { store } = await withLog({ trustKey: () => err('not-found', 'No key with id b0b0… is in this database or among your keys; import it in Identity first.') });
+    const { store } = await withLog({
+      trustKey: () => err('not-found', 'No key with id b0b0… is in this database or among your keys; import it in Identity first.'),
+    });
     expect(await store.getState().setKeyTrust(BOB, true)).toBe(false);
     expect(marks(store)).toEqual({ bobCerts: [false], aliceCerts: [true], bobKey: false });
     expect(store.getState().signers.error).toMatch(/^No key with id b0b0/);

@@ -63,8 +63,20 @@ describe('transfers slice', () => {
     const store = createAppStore(fakeClient().client);
     applyEvent(store, { type: 'session-started', session });
     applyEvent(store, { type: 'session-progress', sessionId: 's1', peerId: 'p1', progress: progress(1, { roundTrips: 0 }) });
-    applyEvent(store, { type: 'session-finished', sessionId: 's1', peerId: 'p1', summary: summary({ ms: 500, bytesSent: 1000, bytesReceived: 1000, roundTrips: 3 }) });
-    expect(transferStats(store.getState().transfers.byId.s1!)).toMatchObject({ phase: 'done', rate: 4000, roundTrips: 3, reconBytes: 220, elapsedMs: 500, fraction: 1 });
+    applyEvent(store, {
+      type: 'session-finished',
+      sessionId: 's1',
+      peerId: 'p1',
+      summary: summary({ ms: 500, bytesSent: 1000, bytesReceived: 1000, roundTrips: 3 }),
+    });
+    expect(transferStats(store.getState().transfers.byId.s1!)).toMatchObject({
+      phase: 'done',
+      rate: 4000,
+      roundTrips: 3,
+      reconBytes: 220,
+      elapsedMs: 500,
+      fraction: 1,
+    });
   });
 
   it('records progress for a session whose start it missed', () => {
@@ -135,7 +147,8 @@ describe('peers slice', () => {
 
   it('shows why a peer could not be added, and adds it otherwise', async () => {
     const { client } = fakeClient({
-      addPeer: (input) => ((input as { name: string }).name === 'dup' ? err('usage', 'A peer named "dup" already exists.') : ok({ ...peer, id: 'p2', name: 'new' })),
+      addPeer: (input) =>
+        (input as { name: string }).name === 'dup' ? err('usage', 'A peer named "dup" already exists.') : ok({ ...peer, id: 'p2', name: 'new' }),
     });
     const store = createAppStore(client);
     expect(await store.getState().addPeer({ name: 'dup', address: 'h' })).toBe(false);
@@ -160,7 +173,10 @@ describe('diff rows slice', () => {
   it('fetches a block once, keeps it under its session, side and branch, and shows a failure', async () => {
     let fail = false;
     const { client, calls } = fakeClient({
-      diffItems: (_s, _side, offset) => (fail ? err('not-found', 'The rows of that comparison are no longer kept; compare again.') : ok({ total: 450, offset, items: [{ id: String(offset), kind: 'file', size: 1, branches: ['a'] }] })),
+      diffItems: (_s, _side, offset) =>
+        fail
+          ? err('not-found', 'The rows of that comparison are no longer kept; compare again.')
+          : ok({ total: 450, offset, items: [{ id: String(offset), kind: 'file', size: 1, branches: ['a'] }] }),
     });
     const store = createAppStore(client);
     await Promise.all([store.getState().loadDiffBlock('s1', 'weLack', null, 2), store.getState().loadDiffBlock('s1', 'weLack', null, 2)]);
@@ -172,7 +188,9 @@ describe('diff rows slice', () => {
 
     fail = true;
     await store.getState().loadDiffBlock('gone', 'theyLack', 'a', 0);
-    expect(rowList(store.getState().diffRows, rowListKey('gone', 'theyLack', 'a')).error).toBe('The rows of that comparison are no longer kept; compare again.');
+    expect(rowList(store.getState().diffRows, rowListKey('gone', 'theyLack', 'a')).error).toBe(
+      'The rows of that comparison are no longer kept; compare again.',
+    );
   });
 
   it('keeps only the newest lists', async () => {
@@ -197,7 +215,12 @@ describe('diff moves slice', () => {
       ],
       items: [row('w1', 'a'), row('w2', 'a'), row('w3', 'a'), row('w4', 'b')],
     },
-    theyLack: { count: 2, bytes: 20, groups: [{ branch: 'a', kind: 'manifest', count: 2, bytes: 20 }], items: [row('t1', 'a', 'manifest'), row('t2', 'a', 'manifest')] },
+    theyLack: {
+      count: 2,
+      bytes: 20,
+      groups: [{ branch: 'a', kind: 'manifest', count: 2, bytes: 20 }],
+      items: [row('t1', 'a', 'manifest'), row('t2', 'a', 'manifest')],
+    },
   });
   const sync = { sessionId: 's2', peerId: 'p1', direction: 'sync' as const, dryRun: false, startedAt: '2026-01-01T00:00:00Z' };
 
@@ -217,7 +240,14 @@ describe('diff moves slice', () => {
       sessionId: 's2',
       peerId: 'p1',
       items: { seq: 1, sessionId: 's2', received: ['w1', 'w4', 'zz'], sent: ['t2'] },
-      diff: { sessionId: 'd1', weLack: [{ branch: 'a', kind: 'file', count: 1, bytes: 10 }, { branch: 'b', kind: 'file', count: 1, bytes: 10 }], theyLack: [{ branch: 'a', kind: 'manifest', count: 1, bytes: 10 }] },
+      diff: {
+        sessionId: 'd1',
+        weLack: [
+          { branch: 'a', kind: 'file', count: 1, bytes: 10 },
+          { branch: 'b', kind: 'file', count: 1, bytes: 10 },
+        ],
+        theyLack: [{ branch: 'a', kind: 'manifest', count: 1, bytes: 10 }],
+      },
     });
     const first = store.getState().diffMoves.d1!;
     applyEvent(store, {
@@ -242,14 +272,23 @@ describe('diff moves slice', () => {
     // The rows still unticked are exactly what the counts say is left.
     expect(diff.weLack.items.filter((r) => !moves.weLack.ids.has(r.id))).toHaveLength(weLack.count);
     expect(remainingSide(diff.theyLack, moves.theyLack)).toMatchObject({ count: 1, groups: [{ count: 1, bytes: 10 }] });
-    expect(groupDiffByBranch(weLack).map((g) => [g.branch, g.count])).toEqual([['a', 1], ['b', 0]]);
+    expect(groupDiffByBranch(weLack).map((g) => [g.branch, g.count])).toEqual([
+      ['a', 1],
+      ['b', 0],
+    ]);
   });
 
   it('ignores batches that do not name the diff shown for the peer', async () => {
     const store = await withDiff();
     const before = store.getState().diffMoves;
     applyEvent(store, { type: 'session-items', sessionId: 's2', peerId: 'p1', items: { seq: 1, sessionId: 's2', received: ['w1'], sent: [] } });
-    applyEvent(store, { type: 'session-items', sessionId: 's2', peerId: 'p1', items: { seq: 2, sessionId: 's2', received: ['w1'], sent: [] }, diff: { sessionId: 'old', weLack: [], theyLack: [] } });
+    applyEvent(store, {
+      type: 'session-items',
+      sessionId: 's2',
+      peerId: 'p1',
+      items: { seq: 2, sessionId: 's2', received: ['w1'], sent: [] },
+      diff: { sessionId: 'old', weLack: [], theyLack: [] },
+    });
     expect(store.getState().diffMoves).toBe(before);
   });
 
@@ -261,7 +300,12 @@ describe('diff moves slice', () => {
     applyEvent(store, { type: 'session-finished', sessionId: 's3', peerId: 'p1', error: { code: 'cancelled', message: 'Cancelled.' } });
     expect(store.getState().diffMoves.d1!.stopped).toBe('peer-gone');
     applyEvent(store, { type: 'session-started', session: { ...sync, sessionId: 's4' } });
-    applyEvent(store, { type: 'session-finished', sessionId: 's4', peerId: 'p1', error: { code: 'protocol', message: 'The server closed the connection before the session finished.' } });
+    applyEvent(store, {
+      type: 'session-finished',
+      sessionId: 's4',
+      peerId: 'p1',
+      error: { code: 'protocol', message: 'The server closed the connection before the session finished.' },
+    });
     expect(store.getState().diffMoves.d1!.stopped).toBe('peer-gone');
     // A dry run that fails says nothing about the rows of a sync.
     applyEvent(store, { type: 'session-started', session: { ...sync, sessionId: 's5', dryRun: true } });
@@ -319,7 +363,14 @@ describe('server slice: permissions', () => {
     const file = { path: '/c/permissions', text: 'read * a\n', exists: true, rules: 1 };
     const { client } = fakeClient({
       getPermissions: () => ok(file),
-      setPermissions: () => ({ ok: false, error: { code: 'bad-permissions', message: 'The permissions were not saved: line 1: no branch pattern after who the rule is for.', lines: [{ line: 1, message: 'no branch pattern after who the rule is for' }] } }),
+      setPermissions: () => ({
+        ok: false,
+        error: {
+          code: 'bad-permissions',
+          message: 'The permissions were not saved: line 1: no branch pattern after who the rule is for.',
+          lines: [{ line: 1, message: 'no branch pattern after who the rule is for' }],
+        },
+      }),
     });
     const store = createAppStore(client);
     await store.getState().loadPermissions();
@@ -341,15 +392,34 @@ describe('peer verdict', () => {
     expect(verdict({})).toMatchObject({ label: 'Up to date', tone: 'ok', notes: [] });
     expect(verdict({ weLack: side(2), theyLack: side(1) })).toMatchObject({ label: 'Differs', notes: ['2 items to fetch, 1 item to send.'] });
     // A read-only push finds nothing to send (the server wants nothing) and is still not up to date.
-    expect(verdict({ dryRun: false, direction: 'push', refused: [{ branch: 'org.a', reason: 'read-only' }] })).toMatchObject({ label: 'Blocked', tone: 'blocked' });
-    expect(verdict({ dryRun: false, direction: 'push', weLack: side(4) })).toMatchObject({ label: 'Differs', notes: ['We lack 4 items they have: not fetched, as this peer is set to Push.'] });
+    expect(verdict({ dryRun: false, direction: 'push', refused: [{ branch: 'org.a', reason: 'read-only' }] })).toMatchObject({
+      label: 'Blocked',
+      tone: 'blocked',
+    });
+    expect(verdict({ dryRun: false, direction: 'push', weLack: side(4) })).toMatchObject({
+      label: 'Differs',
+      notes: ['We lack 4 items they have: not fetched, as this peer is set to Push.'],
+    });
     expect(verdict({ dryRun: false, weLack: side(4), theyLack: side(4) })).toMatchObject({ label: 'Up to date' });
     expect(verdict({ dryRun: false, converged: false })).toMatchObject({ label: 'Still differs' });
   });
 
   it('falls back on the remembered last session, and shows live states first', () => {
-    const last = { at: '2026-01-01T00:00:00Z', dryRun: false, direction: 'pull' as const, itemsSent: 0, itemsReceived: 3, bytesSent: 0, bytesReceived: 30, weLack: 3, theyLack: 2 };
-    expect(peerVerdict({ last }, { state: 'idle' }, undefined)).toMatchObject({ label: 'Differs', notes: ['They lack 2 items we have: not sent, as this peer is set to Pull.'] });
+    const last = {
+      at: '2026-01-01T00:00:00Z',
+      dryRun: false,
+      direction: 'pull' as const,
+      itemsSent: 0,
+      itemsReceived: 3,
+      bytesSent: 0,
+      bytesReceived: 30,
+      weLack: 3,
+      theyLack: 2,
+    };
+    expect(peerVerdict({ last }, { state: 'idle' }, undefined)).toMatchObject({
+      label: 'Differs',
+      notes: ['They lack 2 items we have: not sent, as this peer is set to Pull.'],
+    });
     expect(peerVerdict({ last: { ...last, weLack: undefined, theyLack: undefined } }, { state: 'idle' }, undefined)).toMatchObject({ label: 'Idle' });
     expect(peerVerdict({ last }, { state: 'refining' }, undefined)).toMatchObject({ label: 'Comparing index trees…', tone: 'running' });
     expect(peerVerdict({ last }, { state: 'error' }, undefined)).toMatchObject({ label: 'Failed' });
@@ -363,7 +433,16 @@ describe('peer verdict', () => {
     expect(peerVerdict({}, { state: 'error', error: { code: 'protocol', message: 'Gone.' } }, upToDate)).toMatchObject({ label: 'Failed' });
     expect(peerVerdict({}, { state: 'cancelled' }, upToDate)).toMatchObject({ label: 'Cancelled' });
     // After a restart only the remembered last session is left.
-    const last = { at: '2026-01-01T00:00:00Z', dryRun: false, direction: 'sync' as const, itemsSent: 0, itemsReceived: 3, bytesSent: 0, bytesReceived: 30, error: badItem };
+    const last = {
+      at: '2026-01-01T00:00:00Z',
+      dryRun: false,
+      direction: 'sync' as const,
+      itemsSent: 0,
+      itemsReceived: 3,
+      bytesSent: 0,
+      bytesReceived: 30,
+      error: badItem,
+    };
     expect(peerVerdict({ last }, { state: 'idle' }, undefined)).toMatchObject({ label: 'Blocked' });
     expect(peerVerdict({ last: { ...last, error: { code: 'protocol', message: 'Gone.' } } }, { state: 'idle' }, undefined)).toMatchObject({ label: 'Failed' });
   });

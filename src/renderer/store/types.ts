@@ -11,7 +11,16 @@ import type { TransfersSlice } from './slices/transfers.js';
 import type { TrustSlice } from './slices/trust.js';
 import type { UiSlice } from './slices/ui.js';
 
-export type AppState = CollectionSlice & PeersSlice & TransfersSlice & ServerSlice & IdentitySlice & TrustSlice & SignersSlice & DiffRowsSlice & DiffMovesSlice & UiSlice;
+export type AppState = CollectionSlice &
+  PeersSlice &
+  TransfersSlice &
+  ServerSlice &
+  IdentitySlice &
+  TrustSlice &
+  SignersSlice &
+  DiffRowsSlice &
+  DiffMovesSlice &
+  UiSlice;
 
 export type SliceCreator<T> = StateCreator<AppState, [], [], T>;
 

@@ -54,7 +54,15 @@ export function convergenceNote(converged: boolean | undefined, sessions: number
 }
 
 function fromSummary(s: SessionSummary): Outcome {
-  return { dryRun: s.dryRun, direction: s.direction, weLack: s.weLack.count, theyLack: s.theyLack.count, refused: s.refused ?? [], converged: s.converged, sessions: s.sessions };
+  return {
+    dryRun: s.dryRun,
+    direction: s.direction,
+    weLack: s.weLack.count,
+    theyLack: s.theyLack.count,
+    refused: s.refused ?? [],
+    converged: s.converged,
+    sessions: s.sessions,
+  };
 }
 
 function fromLast(l: LastSession): Outcome | null {
@@ -71,7 +79,13 @@ const RUNNING: Partial<Record<PeerLive['state'], string>> = {
 /** A session that ended early: what it left blocked, and why. */
 function ended(state: 'error' | 'cancelled', error: ApiError | undefined): PeerVerdict {
   if (error?.code === 'bad-item') {
-    return { tone: 'blocked', label: 'Blocked', notes: ['The peer sent an item that failed verification, so the session ended: what had not moved yet will not move until that item is repaired on the peer.'] };
+    return {
+      tone: 'blocked',
+      label: 'Blocked',
+      notes: [
+        'The peer sent an item that failed verification, so the session ended: what had not moved yet will not move until that item is repaired on the peer.',
+      ],
+    };
   }
   if (state === 'cancelled') return { tone: 'cancelled', label: 'Cancelled', notes: [] };
   return { tone: 'error', label: 'Failed', notes: [] };

@@ -23,7 +23,19 @@ export function fakeClient(handlers: Handlers = {}) {
 
 export function progress(seq: number, over: Partial<ProgressEvent> = {}): ProgressEvent {
   const t = { items: 0, bytes: 0, totalItems: 0, totalBytes: 0 };
-  return { seq, sessionId: 'engine', phase: 'transferring', sent: t, received: t, reconBytesSent: 0, reconBytesReceived: 0, roundTrips: 1, rate: 0, elapsedMs: seq * 100, ...over };
+  return {
+    seq,
+    sessionId: 'engine',
+    phase: 'transferring',
+    sent: t,
+    received: t,
+    reconBytesSent: 0,
+    reconBytesReceived: 0,
+    roundTrips: 1,
+    rate: 0,
+    elapsedMs: seq * 100,
+    ...over,
+  };
 }
 
 export function summary(over: Partial<SessionSummary> = {}): SessionSummary {

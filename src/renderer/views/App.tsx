@@ -30,7 +30,14 @@ function Nav() {
   return (
     <nav className="nav" aria-label="Screens">
       {SCREENS.map((s) => (
-        <button key={s.id} type="button" className="nav-item" aria-current={screen === s.id ? 'page' : undefined} onClick={() => navigate(s.id)} data-testid={`nav-${s.id}`}>
+        <button
+          key={s.id}
+          type="button"
+          className="nav-item"
+          aria-current={screen === s.id ? 'page' : undefined}
+          onClick={() => navigate(s.id)}
+          data-testid={`nav-${s.id}`}
+        >
           {s.label}
           {s.id === 'transfers' && running > 0 ? <span className="pill">{running}</span> : null}
           {s.id === 'server' && serving ? <span className="dot dot-on" aria-label="serving" /> : null}
@@ -106,7 +113,11 @@ export function App() {
           <DatabaseLine />
         </aside>
         <main className="content">
-          {!connected ? <p className="banner" role="status">The connection to Netsync's engine is down; retrying…</p> : null}
+          {!connected ? (
+            <p className="banner" role="status">
+              The connection to Netsync's engine is down; retrying…
+            </p>
+          ) : null}
           <ErrorLine message={bootError} />
           <TrustNote />
           <Current />

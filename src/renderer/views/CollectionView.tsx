@@ -19,7 +19,13 @@ function Branches() {
       <ul className="list" data-testid="branch-list">
         {branches.map((b) => (
           <li key={b.name}>
-            <button type="button" className="list-item" aria-current={b.name === selected ? 'true' : undefined} onClick={() => void selectBranch(b.name)} data-testid="branch-item">
+            <button
+              type="button"
+              className="list-item"
+              aria-current={b.name === selected ? 'true' : undefined}
+              onClick={() => void selectBranch(b.name)}
+              data-testid="branch-item"
+            >
               <span className="mono">{b.name}</span>
               <span className="muted small">{plural(b.items, 'item')}</span>
             </button>
@@ -48,7 +54,11 @@ function SignedBy({ entry }: { entry: LogEntry }) {
 }
 
 function Log() {
-  const { log, branch, selected } = useAppShallow((s) => ({ log: s.collection.log, branch: s.collection.selectedBranch, selected: s.collection.selectedManifest }));
+  const { log, branch, selected } = useAppShallow((s) => ({
+    log: s.collection.log,
+    branch: s.collection.selectedBranch,
+    selected: s.collection.selectedManifest,
+  }));
   const selectManifest = useApp((s) => s.selectManifest);
   if (!branch) return null;
   return (
@@ -57,7 +67,13 @@ function Log() {
       <ol className="log" data-testid="log">
         {log.map((e) => (
           <li key={e.manifest}>
-            <button type="button" className="list-item log-entry" aria-current={e.manifest === selected ? 'true' : undefined} onClick={() => void selectManifest(e.manifest)} data-testid="log-entry">
+            <button
+              type="button"
+              className="list-item log-entry"
+              aria-current={e.manifest === selected ? 'true' : undefined}
+              onClick={() => void selectManifest(e.manifest)}
+              data-testid="log-entry"
+            >
               <span className="log-message">{e.changelog?.split('\n')[0] || 'No message'}</span>
               <span className="muted small">
                 <span className="mono">{shortId(e.manifest)}</span> · {formatDate(e.date)} · signed by <SignedBy entry={e} />

@@ -33,8 +33,9 @@ function ServerPromptDialog({ prompt }: { prompt: ServerPrompt }) {
         <Fingerprint value={prompt.fingerprint} testId="confirm-server-fingerprint" />
       </p>
       <p className="muted small">
-        Compare it with the one its owner reads in their Server screen (or from <span className="mono">netsync key fingerprint</span>). If you accept, it is pinned for{' '}
-        {prompt.address}, and a different key later is refused. Nothing is sent until you answer; with no answer, this refuses in {formatDuration(left * 1000)}.
+        Compare it with the one its owner reads in their Server screen (or from <span className="mono">netsync key fingerprint</span>). If you accept, it is
+        pinned for {prompt.address}, and a different key later is refused. Nothing is sent until you answer; with no answer, this refuses in{' '}
+        {formatDuration(left * 1000)}.
       </p>
       <div className="actions end">
         <button type="button" onClick={() => void answerPrompt(prompt.id, false)} data-testid="confirm-server-refuse">
@@ -66,7 +67,15 @@ function PassphraseDialog() {
         </p>
         <label>
           Passphrase
-          <input type="password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} autoComplete="current-password" required data-autofocus data-testid="passphrase-input" />
+          <input
+            type="password"
+            value={passphrase}
+            onChange={(e) => setPassphrase(e.target.value)}
+            autoComplete="current-password"
+            required
+            data-autofocus
+            data-testid="passphrase-input"
+          />
         </label>
         <ErrorLine message={prompt.error} testId="passphrase-error" />
         <div className="actions end">

@@ -137,7 +137,19 @@ function ItemList({ sessionId, sideName, side, branch, title, withStatus, moves,
   );
 }
 
-function Side({ title, sideName, summary, direction, testId }: { title: string; sideName: DiffSideName; summary: SessionSummary; direction: Direction; testId: string }) {
+function Side({
+  title,
+  sideName,
+  summary,
+  direction,
+  testId,
+}: {
+  title: string;
+  sideName: DiffSideName;
+  summary: SessionSummary;
+  direction: Direction;
+  testId: string;
+}) {
   const listed = summary[sideName];
   // Re-renders once per batch of moved items (at most every 100 ms), not per item.
   const diffMoves = useApp((s) => s.diffMoves[summary.sessionId]);
@@ -208,7 +220,12 @@ function Side({ title, sideName, summary, direction, testId }: { title: string; 
                     {refused ? <span className="badge warn">{REFUSED_SHORT[refused.reason]}</span> : null}
                   </td>
                   <td className="muted">
-                    {g.count === 0 ? 'all moved' : g.kinds.filter((k) => k.count > 0).map((k) => `${formatCount(k.count)} ${k.kind}`).join(', ')}
+                    {g.count === 0
+                      ? 'all moved'
+                      : g.kinds
+                          .filter((k) => k.count > 0)
+                          .map((k) => `${formatCount(k.count)} ${k.kind}`)
+                          .join(', ')}
                   </td>
                   <td className="num">{formatCount(g.count)}</td>
                   <td className="num">{formatBytes(g.bytes)}</td>
@@ -303,7 +320,8 @@ export function DiffView() {
           ) : null}
           {syncedSince ? (
             <p className="ok-line" role="status" data-testid="diff-synced-since">
-              A {syncedSince.direction} since this comparison moved {plural(syncedSince.itemsReceived, 'item')} in and {plural(syncedSince.itemsSent, 'item')} out
+              A {syncedSince.direction} since this comparison moved {plural(syncedSince.itemsReceived, 'item')} in and {plural(syncedSince.itemsSent, 'item')}{' '}
+              out
               {peer.last?.at ? ` (${formatDate(peer.last.at)})` : ''}; compare again to see what is left.
             </p>
           ) : null}

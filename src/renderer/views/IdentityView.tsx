@@ -24,7 +24,13 @@ function ActiveIdentity() {
   const option = (choice: IdentityChoice, label: string, detail: ReactNode, key?: KeyInfo) => (
     <div className="choice" key={choice.kind === 'key' ? choice.name : 'anonymous'} data-testid="identity-option">
       <label className="choice-label">
-        <input type="radio" name="identity" checked={sameChoice(active, choice)} onChange={() => void chooseIdentity(choice)} data-testid={`identity-${choice.kind === 'key' ? choice.name : 'anonymous'}`} />
+        <input
+          type="radio"
+          name="identity"
+          checked={sameChoice(active, choice)}
+          onChange={() => void chooseIdentity(choice)}
+          data-testid={`identity-${choice.kind === 'key' ? choice.name : 'anonymous'}`}
+        />
         <span className="choice-body">
           <span className="choice-title">
             {label}
@@ -46,7 +52,8 @@ function ActiveIdentity() {
         <h2>Who you are to servers</h2>
       </legend>
       <p className="muted small">
-        Syncs and diffs present this key; a server's permissions decide what it may read and write. The server you run from the Server screen proves it is this key too
+        Syncs and diffs present this key; a server's permissions decide what it may read and write. The server you run from the Server screen proves it is this
+        key too
         {active?.kind === 'anonymous' ? ' (or, with Anonymous chosen, your only key)' : ''}. Remembered across restarts.
       </p>
       {status && !active ? (
@@ -78,7 +85,14 @@ function ShareKey({ k }: { k: KeyInfo }) {
       <summary>Share</summary>
       <p className="small muted">Give this line to others (they import it here or with "netsync key import"), and read them the fingerprint to compare.</p>
       <div className="form-row">
-        <input className="grow mono" readOnly value={k.exportText} onFocus={(e) => e.currentTarget.select()} aria-label={`Public key of ${k.name}`} data-testid="key-export" />
+        <input
+          className="grow mono"
+          readOnly
+          value={k.exportText}
+          onFocus={(e) => e.currentTarget.select()}
+          aria-label={`Public key of ${k.name}`}
+          data-testid="key-export"
+        />
         <button type="button" onClick={() => void copy()}>
           {copied ? 'Copied' : 'Copy'}
         </button>
@@ -96,7 +110,13 @@ function KeyTrust({ k }: { k: KeyInfo }) {
       <SignerMark trusted={k.trusted} own={k.hasPrivate} />
       {k.hasPrivate ? null : (
         <div>
-          <button type="button" className={k.trusted ? 'quiet' : undefined} disabled={busy} onClick={() => void setKeyTrust(k.id, !k.trusted)} data-testid={k.trusted ? 'untrust-key' : 'trust-key'}>
+          <button
+            type="button"
+            className={k.trusted ? 'quiet' : undefined}
+            disabled={busy}
+            onClick={() => void setKeyTrust(k.id, !k.trusted)}
+            data-testid={k.trusted ? 'untrust-key' : 'trust-key'}
+          >
             {k.trusted ? 'Stop trusting' : 'Trust this key'}
           </button>
         </div>
@@ -208,7 +228,14 @@ function ImportKey() {
       <div className="form-row">
         <label className="grow">
           Their exported line
-          <input value={text} onChange={(e) => setText(e.target.value)} placeholder="netsync-public-key-v1 bob@example.org BASE64…" required className="mono" data-testid="import-text" />
+          <input
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            placeholder="netsync-public-key-v1 bob@example.org BASE64…"
+            required
+            className="mono"
+            data-testid="import-text"
+          />
         </label>
         <button type="submit" data-testid="import-submit">
           Import
@@ -229,7 +256,9 @@ export function IdentityView() {
     <section aria-labelledby="identity-title">
       <header className="screen-header">
         <h1 id="identity-title">Identity</h1>
-        <p className="muted">Keys sign what you commit and prove who you are to servers. Peers see the public half; the private half never leaves this machine.</p>
+        <p className="muted">
+          Keys sign what you commit and prove who you are to servers. Peers see the public half; the private half never leaves this machine.
+        </p>
       </header>
       <ActiveIdentity />
       <KeyList />

@@ -137,12 +137,20 @@ function PeerCard({ peer }: { peer: Peer }) {
       {peer.last && !live.error ? (
         <p className="muted small">
           Last {peer.last.dryRun ? 'diff' : peer.last.direction} {formatDate(peer.last.at)}
-          {peer.last.error ? ` failed: ${peer.last.error.message}` : `: ${plural(peer.last.itemsReceived, 'item')} in (${formatBytes(peer.last.bytesReceived)}), ${plural(peer.last.itemsSent, 'item')} out (${formatBytes(peer.last.bytesSent)})`}
+          {peer.last.error
+            ? ` failed: ${peer.last.error.message}`
+            : `: ${plural(peer.last.itemsReceived, 'item')} in (${formatBytes(peer.last.bytesReceived)}), ${plural(peer.last.itemsSent, 'item')} out (${formatBytes(peer.last.bytesSent)})`}
         </p>
       ) : null}
 
       <footer className="actions">
-        <button type="button" onClick={() => void diffPeer(peer.id)} disabled={busy} title="Reach the peer and count what differs, moving nothing" data-testid="peer-connect">
+        <button
+          type="button"
+          onClick={() => void diffPeer(peer.id)}
+          disabled={busy}
+          title="Reach the peer and count what differs, moving nothing"
+          data-testid="peer-connect"
+        >
           Connect
         </button>
         <button

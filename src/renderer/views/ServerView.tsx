@@ -46,8 +46,8 @@ function PermissionsEditor() {
       <h2 id="permissions-title">Permissions</h2>
       <p className="muted small">
         Rules only grant: <span className="mono">read|write WHO PATTERN…</span>, where WHO is a key fingerprint, <span className="mono">anonymous</span> or{' '}
-        <span className="mono">*</span> (any key); a pattern with <span className="mono">!</span> excludes. Writing also needs reading. This server's own key may do
-        everything; with no rule, nobody else may do anything. Read again at every session: a saved change applies to the next one.
+        <span className="mono">*</span> (any key); a pattern with <span className="mono">!</span> excludes. Writing also needs reading. This server's own key
+        may do everything; with no rule, nobody else may do anything. Read again at every session: a saved change applies to the next one.
       </p>
       <textarea
         ref={area}
@@ -98,7 +98,11 @@ function PermissionsEditor() {
 
 export function ServerView() {
   const { status, bind, patterns, busy, error } = useAppShallow((s) => s.server);
-  const { setServerForm, startServer, stopServer } = useAppShallow((s) => ({ setServerForm: s.setServerForm, startServer: s.startServer, stopServer: s.stopServer }));
+  const { setServerForm, startServer, stopServer } = useAppShallow((s) => ({
+    setServerForm: s.setServerForm,
+    startServer: s.startServer,
+    stopServer: s.stopServer,
+  }));
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void (status.running ? stopServer() : startServer());
@@ -117,11 +121,23 @@ export function ServerView() {
         <div className="form-row">
           <label>
             Listen on
-            <input value={bind} onChange={(e) => setServerForm({ bind: e.target.value })} disabled={status.running} placeholder="0.0.0.0:4691" data-testid="server-bind" />
+            <input
+              value={bind}
+              onChange={(e) => setServerForm({ bind: e.target.value })}
+              disabled={status.running}
+              placeholder="0.0.0.0:4691"
+              data-testid="server-bind"
+            />
           </label>
           <label className="grow">
             Branches offered (empty: all)
-            <input value={patterns} onChange={(e) => setServerForm({ patterns: e.target.value })} disabled={status.running} placeholder="org.example.*" data-testid="server-patterns" />
+            <input
+              value={patterns}
+              onChange={(e) => setServerForm({ patterns: e.target.value })}
+              disabled={status.running}
+              placeholder="org.example.*"
+              data-testid="server-patterns"
+            />
           </label>
           <button type="submit" className={status.running ? 'danger' : 'primary'} disabled={busy} data-testid="server-toggle">
             {status.running ? 'Stop serving' : 'Start serving'}

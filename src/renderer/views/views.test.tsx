@@ -46,7 +46,12 @@ describe('Peers screen', () => {
 
 describe('Diff screen', () => {
   const N = 100_000;
-  const rows = Array.from({ length: N }, (_, i) => ({ id: i.toString(16).padStart(16, '0'), kind: 'file' as const, size: 10, branches: [i % 2 ? 'org.b' : 'org.a'] }));
+  const rows = Array.from({ length: N }, (_, i) => ({
+    id: i.toString(16).padStart(16, '0'),
+    kind: 'file' as const,
+    size: 10,
+    branches: [i % 2 ? 'org.b' : 'org.a'],
+  }));
   const bigDiff = summary({
     sessionId: 'sess-1',
     weLack: {
@@ -71,7 +76,9 @@ describe('Diff screen', () => {
     await act(async () => fireEvent.click(screen.getByTestId('peer-diff')));
     expect(screen.getByRole('heading', { name: 'Diff with lab' })).toBeTruthy();
     const weLack = screen.getByTestId('diff-we-lack');
-    const groupRow = within(weLack).getAllByRole('row').find((r) => r.textContent?.startsWith('org.a'));
+    const groupRow = within(weLack)
+      .getAllByRole('row')
+      .find((r) => r.textContent?.startsWith('org.a'));
     expect(groupRow?.textContent).toBe('org.a50,000 file50,000488 KiB');
 
     const list = screen.getByTestId('weLack-items');
@@ -110,10 +117,16 @@ describe('Diff screen', () => {
       theyLack: { count: 0, bytes: 0, groups: [], items: [] },
       refused: [{ branch: 'org.ro', reason: 'read-only' }],
     });
-    const { store } = renderApp({ listPeers: () => ok([{ ...peer, direction: 'push' }]), diff: () => ok(diff), diffItems: () => ok({ total: 3, offset: 0, items: few }) });
+    const { store } = renderApp({
+      listPeers: () => ok([{ ...peer, direction: 'push' }]),
+      diff: () => ok(diff),
+      diffItems: () => ok({ total: 3, offset: 0, items: few }),
+    });
     await act(() => store.getState().loadPeers());
     await act(async () => fireEvent.click(screen.getByTestId('peer-diff')));
-    expect(screen.getByTestId('diff-blocked').textContent).toBe('This identity may read but not write branch org.ro on the server: what they lack there is not sent.');
+    expect(screen.getByTestId('diff-blocked').textContent).toBe(
+      'This identity may read but not write branch org.ro on the server: what they lack there is not sent.',
+    );
     expect(screen.getByTestId('weLack-direction').textContent).toBe('Not fetched: this peer is set to Push.');
     expect(within(screen.getByTestId('weLack-items')).getAllByText('direction is off')).toHaveLength(3);
 
@@ -129,7 +142,15 @@ describe('Diff screen', () => {
     const few = rows.slice(0, 4);
     const diff = summary({
       sessionId: 'sess-3',
-      weLack: { count: 4, bytes: 40, groups: [{ branch: 'org.a', kind: 'file', count: 2, bytes: 20 }, { branch: 'org.b', kind: 'file', count: 2, bytes: 20 }], items: few },
+      weLack: {
+        count: 4,
+        bytes: 40,
+        groups: [
+          { branch: 'org.a', kind: 'file', count: 2, bytes: 20 },
+          { branch: 'org.b', kind: 'file', count: 2, bytes: 20 },
+        ],
+        items: few,
+      },
       theyLack: { count: 0, bytes: 0, groups: [], items: [] },
     });
     const { store, emit } = renderApp({ listPeers: () => ok([peer]), diff: () => ok(diff), diffItems: () => ok({ total: 4, offset: 0, items: few }) });
@@ -145,14 +166,28 @@ describe('Diff screen', () => {
         sessionId: 'sync-1',
         peerId: 'p1',
         items: { seq: 1, sessionId: 'sync-1', received: [few[0]!.id, few[1]!.id], sent: [] },
-        diff: { sessionId: 'sess-3', weLack: [{ branch: 'org.a', kind: 'file', count: 1, bytes: 10 }, { branch: 'org.b', kind: 'file', count: 1, bytes: 10 }], theyLack: [] },
+        diff: {
+          sessionId: 'sess-3',
+          weLack: [
+            { branch: 'org.a', kind: 'file', count: 1, bytes: 10 },
+            { branch: 'org.b', kind: 'file', count: 1, bytes: 10 },
+          ],
+          theyLack: [],
+        },
       });
     });
-    const statuses = () => within(screen.getByTestId('weLack-items')).getAllByRole('row').slice(1).map((r) => r.lastElementChild?.textContent);
+    const statuses = () =>
+      within(screen.getByTestId('weLack-items'))
+        .getAllByRole('row')
+        .slice(1)
+        .map((r) => r.lastElementChild?.textContent);
     expect(statuses()).toEqual(['moved', 'moved', '', '']);
     expect(within(weLack).getByTestId('weLack-moved').textContent).toBe('2 items (20 B) arrived since this comparison');
     expect(weLack.querySelector('.big')?.textContent).toBe('2 items · 20 B');
-    const groupRow = (branch: string) => within(weLack).getAllByRole('row').find((r) => r.textContent?.startsWith(branch))?.textContent;
+    const groupRow = (branch: string) =>
+      within(weLack)
+        .getAllByRole('row')
+        .find((r) => r.textContent?.startsWith(branch))?.textContent;
     expect(groupRow('org.a')).toBe('org.a1 file110 B');
 
     act(() => emit({ type: 'session-finished', sessionId: 'sync-1', peerId: 'p1', error: { code: 'bad-item', message: 'Refused a bad item from the peer.' } }));
@@ -169,12 +204,21 @@ describe('Diff screen', () => {
     result = summary({ dryRun: false, converged: false, sessions: 3 });
     await act(async () => fireEvent.click(screen.getByTestId('peer-sync')));
     expect(screen.getByTestId('peer-state').textContent).toBe('Still differs');
-    expect(screen.getByTestId('peer-notes').textContent).toBe('The two sides still differed after 3 sessions (is someone writing to either database?); sync again.');
+    expect(screen.getByTestId('peer-notes').textContent).toBe(
+      'The two sides still differed after 3 sessions (is someone writing to either database?); sync again.',
+    );
   });
 });
 
 describe('first contact and keys', () => {
-  const prompt = { id: 'q1', peerId: 'p1', peerName: 'lab', address: '127.0.0.1:1', fingerprint: '3f2a9b01'.repeat(8), expiresAt: new Date(Date.now() + 120_000).toISOString() };
+  const prompt = {
+    id: 'q1',
+    peerId: 'p1',
+    peerName: 'lab',
+    address: '127.0.0.1:1',
+    fingerprint: '3f2a9b01'.repeat(8),
+    expiresAt: new Date(Date.now() + 120_000).toISOString(),
+  };
 
   it('shows the server’s fingerprint, grouped, and answers Accept; the app behind is inert meanwhile', async () => {
     const { calls, emit } = renderApp({ answerServerPrompt: () => ok(true) });
@@ -207,7 +251,10 @@ describe('first contact and keys', () => {
     const { calls, store } = renderApp({
       listPeers: () => ok([peer]),
       sync: () => (unlocked ? ok(summary({ dryRun: false })) : err('key-locked', 'Key "alice" is protected by a passphrase.')),
-      unlockKey: (_name, pass) => (pass === 'right' ? ((unlocked = true), ok({ active: { kind: 'key', name: 'alice' }, chosen: true, unlocked: ['alice'] })) : err('bad-passphrase', 'That is not the passphrase of key "alice".')),
+      unlockKey: (_name, pass) =>
+        pass === 'right'
+          ? ((unlocked = true), ok({ active: { kind: 'key', name: 'alice' }, chosen: true, unlocked: ['alice'] }))
+          : err('bad-passphrase', 'That is not the passphrase of key "alice".'),
     });
     await act(() => store.getState().loadPeers());
     await act(async () => fireEvent.click(screen.getByTestId('peer-sync')));
@@ -226,7 +273,10 @@ describe('first contact and keys', () => {
   });
 
   it('opens the passphrase prompt by itself when a sync is refused for a locked key', async () => {
-    const { store } = renderApp({ listPeers: () => ok([peer]), sync: () => ({ ok: false, error: { code: 'key-locked', message: 'Key "alice" is locked.', key: 'alice' } }) });
+    const { store } = renderApp({
+      listPeers: () => ok([peer]),
+      sync: () => ({ ok: false, error: { code: 'key-locked', message: 'Key "alice" is locked.', key: 'alice' } }),
+    });
     await act(() => store.getState().loadPeers());
     await act(async () => fireEvent.click(screen.getByTestId('peer-sync')));
     expect(screen.getByRole('dialog', { name: 'Unlock key alice' })).toBeTruthy();
@@ -241,7 +291,17 @@ describe('first contact and keys', () => {
     let trusted = false;
     const { calls, store } = renderApp({
       listPeers: () => ok([peer]),
-      diff: () => (trusted ? ok(summary()) : { ok: false, error: { code: 'server-key-changed', message: 'The server at 127.0.0.1:1 presented a different key.', serverKey: { address: '127.0.0.1:1', pinned, presented } } }),
+      diff: () =>
+        trusted
+          ? ok(summary())
+          : {
+              ok: false,
+              error: {
+                code: 'server-key-changed',
+                message: 'The server at 127.0.0.1:1 presented a different key.',
+                serverKey: { address: '127.0.0.1:1', pinned, presented },
+              },
+            },
       trustServer: () => ((trusted = true), ok({ address: '127.0.0.1:1', fingerprint: presented, replaced: pinned })),
     });
     await act(() => store.getState().loadPeers());
@@ -295,7 +355,14 @@ describe('Server screen: permissions', () => {
       getPermissions: () => ok(saved),
       setPermissions: (text) =>
         String(text).includes('raed')
-          ? { ok: false, error: { code: 'bad-permissions', message: 'The permissions were not saved: line 2: a rule starts with "read" or "write", not "raed".', lines: [{ line: 2, message: 'a rule starts with "read" or "write", not "raed"' }] } }
+          ? {
+              ok: false,
+              error: {
+                code: 'bad-permissions',
+                message: 'The permissions were not saved: line 2: a rule starts with "read" or "write", not "raed".',
+                lines: [{ line: 2, message: 'a rule starts with "read" or "write", not "raed"' }],
+              },
+            }
           : ((saved = { path: '/c/permissions', text: String(text), exists: true, rules: 1 }), ok(saved)),
     });
     await act(async () => store.getState().navigate('server'));
@@ -320,10 +387,37 @@ describe('Collection screen', () => {
   it('lists branches, opens the log with its signer and shows the manifest tree', async () => {
     const m = 'ab'.repeat(32);
     const { store } = renderApp({
-      getStatus: () => ok({ database: { path: '/d.db', items: 5, branches: 1 }, configDir: '/c', server: { running: false, patterns: [], connections: [], sessions: 0, itemsSent: 0, itemsReceived: 0 }, sessions: [], version: '0' }),
+      getStatus: () =>
+        ok({
+          database: { path: '/d.db', items: 5, branches: 1 },
+          configDir: '/c',
+          server: { running: false, patterns: [], connections: [], sessions: 0, itemsSent: 0, itemsReceived: 0 },
+          sessions: [],
+          version: '0',
+        }),
       listBranches: () => ok([{ name: 'org.example.demo', items: 5, root: '00' }]),
-      log: () => ok([{ manifest: m, date: '2026-01-01T00:00:00Z', author: 'alice', changelog: 'First import', parents: [], certs: [{ name: 'branch', value: 'org.example.demo', signer: 'alice@example.org', signerKey: '11', trusted: true }] }]),
-      show: () => ok({ kind: 'manifest', id: m, certs: [], entries: [{ path: 'docs', type: 'dir' }, { path: 'docs/guide.txt', type: 'file', file: 'cd', size: 6 }, { path: 'README', type: 'file', file: 'ef', size: 3 }] }),
+      log: () =>
+        ok([
+          {
+            manifest: m,
+            date: '2026-01-01T00:00:00Z',
+            author: 'alice',
+            changelog: 'First import',
+            parents: [],
+            certs: [{ name: 'branch', value: 'org.example.demo', signer: 'alice@example.org', signerKey: '11', trusted: true }],
+          },
+        ]),
+      show: () =>
+        ok({
+          kind: 'manifest',
+          id: m,
+          certs: [],
+          entries: [
+            { path: 'docs', type: 'dir' },
+            { path: 'docs/guide.txt', type: 'file', file: 'cd', size: 6 },
+            { path: 'README', type: 'file', file: 'ef', size: 3 },
+          ],
+        }),
     });
     act(() => store.getState().navigate('collection'));
     await act(() => store.getState().refreshCollection());

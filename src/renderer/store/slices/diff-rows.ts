@@ -63,7 +63,9 @@ export const createDiffRowsSlice =
         const r = await api.diffItems(sessionId, side, block * DIFF_BLOCK, DIFF_BLOCK, branch ?? undefined);
         update(key, (l) => {
           const { [block]: _done, ...loading } = l.loading;
-          return r.ok ? { ...l, total: r.value.total, blocks: { ...l.blocks, [block]: r.value.items }, loading, error: null } : { ...l, loading, error: r.error.message };
+          return r.ok
+            ? { ...l, total: r.value.total, blocks: { ...l.blocks, [block]: r.value.items }, loading, error: null }
+            : { ...l, loading, error: r.error.message };
         });
       },
     };

@@ -44,7 +44,8 @@ export const createIdentitySlice =
   (api: NetsyncApi): SliceCreator<IdentitySlice> =>
   (set, get) => {
     const patch = (p: Partial<IdentityState>) => set((s) => ({ identity: { ...s.identity, ...p } }));
-    const patchUnlock = (p: Partial<UnlockPrompt>) => set((s) => (s.identity.unlock ? { identity: { ...s.identity, unlock: { ...s.identity.unlock, ...p } } } : s));
+    const patchUnlock = (p: Partial<UnlockPrompt>) =>
+      set((s) => (s.identity.unlock ? { identity: { ...s.identity, unlock: { ...s.identity.unlock, ...p } } } : s));
 
     const retry = async (action: RetryAction | null) => {
       if (!action) return;

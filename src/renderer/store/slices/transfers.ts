@@ -44,7 +44,13 @@ const KEEP_SESSIONS = 20;
 
 function placeholder(sessionId: string, peerId: string): Transfer {
   // Progress for a session whose start we missed (the page reloaded mid-sync, say).
-  return { info: { sessionId, peerId, direction: 'sync', dryRun: false, startedAt: new Date().toISOString() }, last: null, missed: 0, samples: [], finished: null };
+  return {
+    info: { sessionId, peerId, direction: 'sync', dryRun: false, startedAt: new Date().toISOString() },
+    last: null,
+    missed: 0,
+    samples: [],
+    finished: null,
+  };
 }
 
 /** The next state of one transfer after `p`; the same object when `p` is stale or a duplicate. */

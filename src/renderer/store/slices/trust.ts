@@ -38,7 +38,8 @@ export const createTrustSlice =
         patch({ closedNote: null });
         const r = await api.answerServerPrompt(promptId, accept);
         if (!r.ok) patch({ error: r.error.message });
-        else if (!r.value) patch({ closedNote: 'That question had already closed (it timed out or was answered in another window); connect again to be asked again.' });
+        else if (!r.value)
+          patch({ closedNote: 'That question had already closed (it timed out or was answered in another window); connect again to be asked again.' });
       },
 
       async trustNewKey(peerId, change) {
