@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   const ratios = cloneRatios(byCase);
   const out = { machine: machine(), date: new Date().toISOString(), quick, rows, cloneRatios: ratios };
   mkdirSync('bench-results', { recursive: true });
-  writeFileSync(join('bench-results', 'latest.json'), JSON.stringify(out, null, 2) + '\n');
+  writeFileSync(join('bench-results', 'latest.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log(`machine: ${JSON.stringify(out.machine)}`);
   printTable(rows);
   const paired = byCase.get('clone-ratio');

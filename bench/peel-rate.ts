@@ -10,8 +10,8 @@
  * §10 has the figures.
  */
 import { randomBytes } from 'node:crypto';
-import { MemoryTree } from '../src/engine/recon/memory-tree.js';
-import { simulateTrees } from '../src/engine/recon/simulate.js';
+import { MemoryTree } from '../test/helpers/memory-tree.js';
+import { simulateTrees } from '../test/helpers/recon-sim.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const D = Number(process.argv[3] ?? 100);

@@ -173,7 +173,7 @@ interface Fixtures {
 }
 
 export const test = base.extend<Fixtures>({
-  // eslint-disable-next-line no-empty-pattern
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright requires the object pattern for fixtures without dependencies
   workspace: async ({}, use) => {
     const dir = mkdtempSync(join(tmpdir(), 'netsync-e2e-'));
     const configDir = join(dir, 'config');

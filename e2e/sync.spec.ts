@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { addPeer, cli, expect, makeDemoDatabase, peerWorkspace, snap, startServe, test } from './fixtures.js';
 
 /** The fingerprint `netsync key fingerprint` prints for the only key of a workspace: what a server's owner reads out. */

@@ -236,7 +236,7 @@ test('input to next paint while a 100,000-item sync streams in', async ({ app, w
     const rows = [...diff.rows, typing];
     const out = { machine: machine(), date: new Date().toISOString(), chromium: app.context().browser()?.version() ?? 'unknown', moved: diff.moved, rows };
     mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
-    writeFileSync(join(ROOT, 'bench-results', 'ui-responsiveness.json'), JSON.stringify(out, null, 2) + '\n');
+    writeFileSync(join(ROOT, 'bench-results', 'ui-responsiveness.json'), `${JSON.stringify(out, null, 2)}\n`);
     console.log(`machine: ${JSON.stringify(out.machine)}, chromium ${out.chromium}`);
     printTable(rows);
     console.log(`diff screen after the sync: ${diff.moved}\nJSON: bench-results/ui-responsiveness.json`);

@@ -26,7 +26,7 @@ export function serveRenderer(rendererDir: string): void {
     // No path may climb out of the renderer folder.
     if (!file.startsWith(root)) return new Response('Not found', { status: 404 });
     const response = await net.fetch(pathToFileURL(file).toString()).catch(() => null);
-    if (!response || !response.ok) return new Response('Not found', { status: 404 });
+    if (!response?.ok) return new Response('Not found', { status: 404 });
     const headers = new Headers(response.headers);
     headers.set('Content-Security-Policy', contentSecurityPolicy());
     headers.set('X-Content-Type-Options', 'nosniff');

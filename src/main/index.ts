@@ -3,7 +3,7 @@
  * thread (NetsyncService); this process only wires it to the window (IPC),
  * the tray and the app's lifecycle.
  */
-import { BrowserWindow, app, ipcMain } from 'electron';
+import { type BrowserWindow, app, ipcMain } from 'electron';
 import { fileURLToPath } from 'node:url';
 import appIcon from '../../build/icon-256.png?asset';
 import createServiceWorker from '../engine/service/worker?nodeWorker';

@@ -6,5 +6,3 @@ declare global {
     netsync?: NetsyncClient;
   }
 }
-
-export {};

@@ -13,7 +13,7 @@ const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
 
 /** Null when `text` is not an address; `allowPortZero` for binds that let the OS pick. */
 export function parseAddress(text: string, defaultPort = DEFAULT_SYNC_PORT, allowPortZero = false): HostPort | null {
-  const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text) ?? /^([^:\[\]]+)(?::(\d{1,5}))?$/.exec(text);
+  const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text) ?? /^([^:[\]]+)(?::(\d{1,5}))?$/.exec(text);
   if (!m) return null;
   const host = m[1]!;
   const bracketed = text.startsWith('[');

@@ -17,6 +17,7 @@ const id = string({ min: 1, max: 128, pattern: /^[A-Za-z0-9_-]+$/, expect: 'an i
 const itemRef = string({ min: 6, max: 64, pattern: /^[0-9a-fA-F]+$/, expect: '6 to 64 hex digits' });
 const branch = string({ min: 1, max: 255, pattern: /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/, expect: 'a branch name' });
 const target = string({ min: 1, max: 255, pattern: /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/, expect: 'a branch name or a manifest id' });
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const peerName = string({ min: 1, max: 64, check: (s) => (/[\u0000-\u001f]/.test(s) ? 'contains control characters' : null) });
 const address = string({ min: 1, max: 300, check: (s) => (parseAddress(s) ? null : 'is not HOST or HOST:PORT') });
 const bind = string({ min: 1, max: 300, check: (s) => (parseAddress(s, undefined, true) ? null : 'is not HOST:PORT') });

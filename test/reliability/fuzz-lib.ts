@@ -34,7 +34,7 @@ import type { LocalServer } from '../../src/engine/protocol/server.js';
 import { clientTlsOptions } from '../../src/engine/security/tls.js';
 import { credentialsFor } from '../../src/engine/security/certificate.js';
 import type { Signer } from '../../src/engine/workspace/commit.js';
-import { SeededRandom } from '../helpers/random.js';
+import type { SeededRandom } from '../helpers/random.js';
 
 // ------------------------------------------------------------------ an in-memory connection
 

@@ -10,7 +10,7 @@ import { EMPTY_NODE } from '../../src/engine/index/trie-rules.js';
 import { Kind, certSignedBytes, decodeItem, encodeCert, encodeInlineFile, encodeKey, itemId } from '../../src/engine/items/format.js';
 import { signBytes } from '../../src/engine/keys/ed25519.js';
 import { credentialsFor } from '../../src/engine/security/certificate.js';
-import { NetsyncError } from '../../src/engine/errors.js';
+import type { NetsyncError } from '../../src/engine/errors.js';
 import { FrameType, HELLO_SENDS, type Message, PROTOCOL_VERSION } from '../../src/engine/protocol/frames.js';
 import { ReadStore } from '../../src/engine/store/store.js';
 import { signCert } from '../../src/engine/workspace/commit.js';

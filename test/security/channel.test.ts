@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import { connect, createSecureContext } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetsyncError } from '../../src/engine/errors.js';
+import type { NetsyncError } from '../../src/engine/errors.js';
 import { privateKeyObject, publicKeyObject } from '../../src/engine/keys/ed25519.js';
 import { credentialsFor } from '../../src/engine/security/certificate.js';
 import { fingerprint, fingerprintHex } from '../../src/engine/security/fingerprint.js';

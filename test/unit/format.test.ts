@@ -502,7 +502,7 @@ describe('decoding refuses', () => {
             mutated = Buffer.concat([mutated.subarray(0, at), Buffer.of(rng.int(256)), mutated.subarray(at)]);
         }
       }
-      let item;
+      let item: ReturnType<typeof decodeItem>;
       try {
         item = decodeItem(mutated);
       } catch (e) {

@@ -35,7 +35,7 @@ describe('ShortIdSet', () => {
     expect(set.add(Buffer.alloc(32))).toBe(false); // a whole id: the same first 8 bytes
     const sameLow = Array.from({ length: 3000 }, (_, i) => Buffer.from([0, 0, i >> 8, i & 0xff, 1, 2, 3, 4]));
     const sameHigh = Array.from({ length: 3000 }, (_, i) => Buffer.from([9, 9, 9, 9, 0, 0, i >> 8, i & 0xff]));
-    for (const id of [...sameLow, ...sameHigh]) expect(set.add(id)).toBe(id.equals(zero) ? false : true);
+    for (const id of [...sameLow, ...sameHigh]) expect(set.add(id)).toBe(!id.equals(zero));
     for (const id of [...sameLow, ...sameHigh]) expect(set.has(id)).toBe(true);
     expect(set.has(Buffer.from([9, 9, 9, 9, 0, 0, 0xff, 0xff]))).toBe(false);
     expect(set.size).toBe(1 + 3000 + 3000);

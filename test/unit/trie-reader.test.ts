@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { MemoryTree } from '../../src/engine/recon/memory-tree.js';
+import { MemoryTree } from '../helpers/memory-tree.js';
 import { Reconciler } from '../../src/engine/recon/reconciler.js';
 import type { ReconTree } from '../../src/engine/recon/tree.js';
 import { EMPTY_TREE, sessionKey } from '../../src/engine/protocol/slots.js';

@@ -13,7 +13,7 @@ export function terminalOutput(): Output {
   let shown = false;
   let last = 0;
   return {
-    out: (line) => process.stdout.write(line + '\n'),
+    out: (line) => process.stdout.write(`${line}\n`),
     progress(line) {
       if (!tty) return;
       const now = Date.now();

@@ -48,7 +48,7 @@ export class KeyStore {
     if (passphrase) body.sealed = seal(pair.seed, passphrase, aad(name, pair.publicKey));
     else body.seed = pair.seed.toString('hex');
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    writeFileSync(path, JSON.stringify(body, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+    writeFileSync(path, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     chmodSync(path, 0o600);
     return pair;
   }

@@ -2,7 +2,7 @@
  * The protocol engine's entry points, as used by the CLI and the desktop
  * service. Implemented in client.ts and server.ts.
  */
-import type { Direction, ItemsBatch, ProgressEvent, SessionSummary } from '../../shared/sync.js';
+import type { Direction, ItemsBatch, ProgressEvent } from '../../shared/sync.js';
 import type { KeyPair } from '../keys/ed25519.js';
 
 /**

@@ -256,7 +256,7 @@ export class StepRun {
       if (rec.attempt === 0 && retry <= MAX_IBLT_CELLS) return this.sendIblt(rec.slot, rec.depth, 1, rec.prefixes, ids, retry);
     }
     // Descending always makes progress: the nodes get smaller and the estimate sharper.
-    rec.prefixes.forEach((p, i) => this.descend(rec.slot, rec.depth, p, counts[i]!, this.policy.fpBytesHeavy));
+    for (let i = 0; i < rec.prefixes.length; i++) this.descend(rec.slot, rec.depth, rec.prefixes[i]!, counts[i]!, this.policy.fpBytesHeavy);
   }
 
   /**

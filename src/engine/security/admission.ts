@@ -29,7 +29,7 @@ import type { Access } from './permissions.js';
 /** Null when the item may be stored, else the one-line reason it is refused. Runs inside the storing transaction. */
 export function pushRefusal(store: ReadStore, access: Access, id: Buffer, data: Buffer): string | null {
   if (access.owner || data[0] !== Kind.Cert) return null;
-  let cert;
+  let cert: ReturnType<typeof decodeItem>;
   try {
     cert = decodeItem(data);
   } catch {

@@ -80,7 +80,7 @@ export class KnownServers {
 
   private write(pins: Map<string, string>): void {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    const body = '# Netsync: server keys pinned on first use (docs/SECURITY.md). HOST:PORT FINGERPRINT\n' + [...pins].map(([a, f]) => `${a} ${f}\n`).join('');
+    const body = `# Netsync: server keys pinned on first use (docs/SECURITY.md). HOST:PORT FINGERPRINT\n${[...pins].map(([a, f]) => `${a} ${f}\n`).join('')}`;
     // Write then rename: a crash never leaves a half-written pin file.
     const tmp = `${this.path}.${process.pid}.tmp`;
     writeFileSync(tmp, body, { mode: 0o600 });

@@ -99,7 +99,7 @@ export class Permissions {
    */
   accessFor(clientKey: Buffer | null, serverKey: Buffer): Access {
     const client = clientKey ? fingerprintHex(clientKey) : null;
-    const owner = clientKey !== null && clientKey.equals(serverKey);
+    const owner = clientKey?.equals(serverKey) === true;
     const applies = (who: Who) => (who.kind === 'anonymous' ? client === null : who.kind === 'any-key' ? client !== null : client === who.fingerprint);
     const reads = this.rules.filter((r) => r.access === 'read' && applies(r.who)).map((r) => r.branches);
     const writes = this.rules.filter((r) => r.access === 'write' && applies(r.who)).map((r) => r.branches);

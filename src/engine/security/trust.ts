@@ -68,7 +68,7 @@ export class TrustList {
 
   private write(all: Map<string, string>): void {
     mkdirSync(this.configDir, { recursive: true, mode: 0o700 });
-    const body = '# Netsync: keys whose signatures you trust (docs/SECURITY.md). KEY_ID NAME\n' + [...all].map(([id, n]) => `${id} ${n}\n`).join('');
+    const body = `# Netsync: keys whose signatures you trust (docs/SECURITY.md). KEY_ID NAME\n${[...all].map(([id, n]) => `${id} ${n}\n`).join('')}`;
     const tmp = `${this.path}.${process.pid}.tmp`;
     writeFileSync(tmp, body, { mode: 0o600 });
     renameSync(tmp, this.path);

@@ -37,7 +37,7 @@ export class Identities {
   choose(choice: IdentityChoice): IdentityStatus {
     if (choice.kind === 'key' && !this.keys.has(choice.name)) refuse('not-found', `there is no private key named "${choice.name}" on this machine`);
     const body: IdentityFile = { format: 'netsync-identity-v1', active: choice };
-    writePrivateFile(this.file, JSON.stringify(body, null, 2) + '\n');
+    writePrivateFile(this.file, `${JSON.stringify(body, null, 2)}\n`);
     return this.status();
   }
 

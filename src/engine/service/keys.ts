@@ -3,7 +3,7 @@ import type { KeyInfo } from '../../shared/api.js';
 import { toHex } from '../hash.js';
 import { encodeKey, itemId } from '../items/format.js';
 import type { KeyPair } from '../keys/ed25519.js';
-import { KeyStore } from '../keys/keystore.js';
+import type { KeyStore } from '../keys/keystore.js';
 import { formatPublicKey, parsePublicKey } from '../keys/public-key-text.js';
 import { fingerprint } from '../security/fingerprint.js';
 import { ReadStore, WriteStore } from '../store/store.js';

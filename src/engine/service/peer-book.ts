@@ -97,7 +97,7 @@ export class PeerBook {
 
   private save(peers: Peer[]): void {
     const body: PeerFile = { format: 'netsync-peers-v1', peers };
-    writePrivateFile(this.file, JSON.stringify(body, null, 2) + '\n');
+    writePrivateFile(this.file, `${JSON.stringify(body, null, 2)}\n`);
     this.peers = peers;
   }
 }

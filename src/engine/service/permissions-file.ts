@@ -26,13 +26,13 @@ export function readPermissions(configDir: string): PermissionsFile {
 /** Saves `text` when every line is right; otherwise refuses with every wrong line and writes nothing. */
 export function writePermissions(configDir: string, text: string): PermissionsFile {
   const problems = Permissions.problems(text);
-  if (problems.length > 0) refuse('bad-permissions', `the permissions were not saved: ${describe(problems)}`, { lines: problems });
+  if (problems.length > 0) refuse('bad-permissions', `the permissions were not saved: ${describeProblems(problems)}`, { lines: problems });
   const body = text === '' || text.endsWith('\n') ? text : `${text}\n`;
   writePrivateFile(permissionsPath(configDir), body);
   return readPermissions(configDir);
 }
 
-function describe(problems: LineProblem[]): string {
+function describeProblems(problems: LineProblem[]): string {
   const first = problems[0]!;
   const more = problems.length - 1;
   return `line ${first.line}: ${first.message}${more > 0 ? ` (and ${more} more line${more === 1 ? '' : 's'})` : ''}`;

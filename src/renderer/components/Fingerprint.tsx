@@ -18,6 +18,7 @@ export function Fingerprint({ value, testId, inline = false }: { value: string; 
   return (
     <span className="fingerprint" data-testid={testId}>
       {groups.map((g, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: the groups are fixed positions of one fingerprint
         <span key={i}>
           {g}
           {i < groups.length - 1 ? ' ' : ''}

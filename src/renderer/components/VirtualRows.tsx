@@ -66,6 +66,7 @@ export function VirtualRows({ count, rowHeight, height, header, row, onRange, la
       <div
         className="vbody"
         style={{ height: Math.min(height, Math.max(rowHeight, count * rowHeight)) }}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (axe: scrollable-region-focusable)
         tabIndex={0}
         onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
       >

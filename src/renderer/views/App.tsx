@@ -40,7 +40,7 @@ function Nav() {
         >
           {s.label}
           {s.id === 'transfers' && running > 0 ? <span className="pill">{running}</span> : null}
-          {s.id === 'server' && serving ? <span className="dot dot-on" aria-label="serving" /> : null}
+          {s.id === 'server' && serving ? <span className="dot dot-on" role="img" aria-label="serving" /> : null}
         </button>
       ))}
     </nav>
@@ -65,7 +65,8 @@ function DatabaseLine() {
 }
 
 function Current() {
-  switch (useApp((s) => s.ui.screen)) {
+  const screen = useApp((s) => s.ui.screen);
+  switch (screen) {
     case 'peers':
       return <PeersView />;
     case 'diff':

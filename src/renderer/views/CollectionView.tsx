@@ -183,6 +183,7 @@ function Manifest() {
         <table className="table">
           <tbody>
             {manifest.certs.map((c, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: a cert list never reorders; two certs may share name and value
               <tr key={i}>
                 <td className="mono">{c.name}</td>
                 <td>{c.value}</td>

@@ -3,7 +3,7 @@ import { type FormEvent, useEffect, useRef } from 'react';
 import { ErrorLine } from '../components/ErrorLine.js';
 import { Fingerprint } from '../components/Fingerprint.js';
 import { formatCount, formatDate } from '../format.js';
-import { useApp, useAppShallow } from '../store/context.js';
+import { useAppShallow } from '../store/context.js';
 
 const EXAMPLE = `# who may read and write which branches (one rule per line)
 read   anonymous  org.example.public.*

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { err, ok } from '../../shared/api.js';
-import type { DiffSide } from '../../shared/sync.js';
-import { fakeClient, progress, summary } from '../test/fake-client.js';
-import { applyEvent, connectEvents, createAppStore } from './app-store.js';
-import { groupDiffByBranch, remainingSide, throughput, transferStats } from './selectors.js';
-import { rowList, rowListKey } from './slices/diff-rows.js';
-import type { PeerLive } from './slices/peers.js';
-import { MAX_SAMPLES } from './slices/transfers.js';
-import { peerVerdict } from './verdict.js';
+import { err, ok } from '../../src/shared/api.js';
+import type { DiffSide } from '../../src/shared/sync.js';
+import { fakeClient, progress, summary } from './fake-client.js';
+import { applyEvent, connectEvents, createAppStore } from '../../src/renderer/store/app-store.js';
+import { groupDiffByBranch, remainingSide, throughput, transferStats } from '../../src/renderer/store/selectors.js';
+import { rowList, rowListKey } from '../../src/renderer/store/slices/diff-rows.js';
+import type { PeerLive } from '../../src/renderer/store/slices/peers.js';
+import { MAX_SAMPLES } from '../../src/renderer/store/slices/transfers.js';
+import { peerVerdict } from '../../src/renderer/store/verdict.js';
 
 const session = { sessionId: 's1', peerId: 'p1', direction: 'sync' as const, dryRun: false, startedAt: '2026-01-01T00:00:00Z' };
 

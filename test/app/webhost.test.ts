@@ -3,10 +3,10 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { tempDir } from '../../test/helpers/temp.js';
-import { type NetsyncClient, type NetsyncEvent, apiFromInvoker, err, ok } from '../shared/api.js';
-import { WS_PATH, WS_PROTOCOL, tokenProtocol } from '../shared/webhost.js';
-import { type WebHost, startWebHost } from './server.js';
+import { tempDir } from '../helpers/temp.js';
+import { type NetsyncClient, type NetsyncEvent, apiFromInvoker, err, ok } from '../../src/shared/api.js';
+import { WS_PATH, WS_PROTOCOL, tokenProtocol } from '../../src/shared/webhost.js';
+import { type WebHost, startWebHost } from '../../src/webhost/server.js';
 
 const TOKEN = 'a'.repeat(64);
 

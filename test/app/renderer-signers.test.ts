@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type CertView, type KeyInfo, type LogEntry, err, ok } from '../../shared/api.js';
-import { fakeClient } from '../test/fake-client.js';
-import { applyEvent, createAppStore } from './app-store.js';
-import { signersOf } from './selectors.js';
-import { markSigner } from './slices/signers.js';
+import { type CertView, type KeyInfo, type LogEntry, err, ok } from '../../src/shared/api.js';
+import { fakeClient } from './fake-client.js';
+import { applyEvent, createAppStore } from '../../src/renderer/store/app-store.js';
+import { signersOf } from '../../src/renderer/store/selectors.js';
+import { markSigner } from '../../src/renderer/store/slices/signers.js';
 
 const ALICE = 'a1'.repeat(32);
 const BOB = 'b0'.repeat(32);

@@ -6,16 +6,16 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { setupService } from '../../../test/helpers/service.js';
-import { checkRequest } from '../../shared/api-validate.js';
-import type { CertView } from '../../shared/api.js';
-import { toHex } from '../hash.js';
-import { encodeKey, itemId } from '../items/format.js';
-import type { KeyPair } from '../keys/ed25519.js';
-import { KeyStore } from '../keys/keystore.js';
-import { TrustList } from '../security/trust.js';
-import { ReadStore, WriteStore } from '../store/store.js';
-import { commitDirectory } from '../workspace/commit.js';
+import { setupService } from '../helpers/service.js';
+import { checkRequest } from '../../src/shared/api-validate.js';
+import type { CertView } from '../../src/shared/api.js';
+import { toHex } from '../../src/engine/hash.js';
+import { encodeKey, itemId } from '../../src/engine/items/format.js';
+import type { KeyPair } from '../../src/engine/keys/ed25519.js';
+import { KeyStore } from '../../src/engine/keys/keystore.js';
+import { TrustList } from '../../src/engine/security/trust.js';
+import { ReadStore, WriteStore } from '../../src/engine/store/store.js';
+import { commitDirectory } from '../../src/engine/workspace/commit.js';
 
 const BRANCH = 'org.example.demo';
 

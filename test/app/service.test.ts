@@ -1,13 +1,12 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { tempDir } from '../../../test/helpers/temp.js';
-import { diffRows, progress, setupService, summary } from '../../../test/helpers/service.js';
-import { KeyStore } from '../keys/keystore.js';
-import type { ClientOptions, RunningServer, ServerOptions } from '../protocol/api.js';
-import { WriteStore } from '../store/store.js';
-import { commitDirectory } from '../workspace/commit.js';
-import { NetsyncService, type ServiceOptions } from './service.js';
+import { diffRows, progress, setupService, summary } from '../helpers/service.js';
+import { KeyStore } from '../../src/engine/keys/keystore.js';
+import type { ClientOptions, RunningServer, ServerOptions } from '../../src/engine/protocol/api.js';
+import { WriteStore } from '../../src/engine/store/store.js';
+import { commitDirectory } from '../../src/engine/workspace/commit.js';
+import { NetsyncService, type ServiceOptions } from '../../src/engine/service/service.js';
 
 function setup(engine: ServiceOptions['engine'] = {}) {
   return setupService(engine);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Iblt, fmix32, ibltCellsFor, ibltHash } from './iblt.js';
-import { ReconError } from './messages.js';
-import { mulberry32 } from './simulate.js';
+import { Iblt, fmix32, ibltCellsFor, ibltHash } from '../../src/engine/recon/iblt.js';
+import { ReconError } from '../../src/engine/recon/messages.js';
+import { mulberry32 } from '../helpers/recon-sim.js';
 
 function randomKeys(n: number, rnd: () => number): Buffer[] {
   const out: Buffer[] = [];

@@ -1,11 +1,11 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { err, ok } from '../../shared/api.js';
-import { connectEvents, createAppStore } from '../store/app-store.js';
-import { StoreProvider } from '../store/context.js';
-import { fakeClient, summary } from '../test/fake-client.js';
-import { App } from './App.js';
+import { err, ok } from '../../src/shared/api.js';
+import { connectEvents, createAppStore } from '../../src/renderer/store/app-store.js';
+import { StoreProvider } from '../../src/renderer/store/context.js';
+import { fakeClient, summary } from './fake-client.js';
+import { App } from '../../src/renderer/views/App.js';
 
 afterEach(cleanup);
 

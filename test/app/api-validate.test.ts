@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseAddress } from './address.js';
-import { API_METHODS } from './api.js';
-import { argSchemas, checkArgs, checkRequest } from './api-validate.js';
+import { parseAddress } from '../../src/shared/address.js';
+import { API_METHODS } from '../../src/shared/api.js';
+import { argSchemas, checkArgs, checkRequest } from '../../src/shared/api-validate.js';
 
 describe('the API argument check', () => {
   it('has a schema for every call and no other', () => {

@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { MemoryTree } from './memory-tree.js';
-import { Reconciler, type ReconPolicy, type SlotId, type SlotShort } from './reconciler.js';
-import type { ReconTree } from './tree.js';
+import { Reconciler, type ReconPolicy, type SlotId, type SlotShort } from '../../src/engine/recon/reconciler.js';
+import type { ReconTree } from '../../src/engine/recon/tree.js';
 
 export interface SimOptions {
   sessionKey?: Buffer;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Iblt } from './iblt.js';
-import { MemoryTree } from './memory-tree.js';
-import { RECON_VERSION, RecordType, ReconError, Writer, decodeMessage, encodeMessage, type ReconRecord } from './messages.js';
-import { Reconciler } from './reconciler.js';
-import { makeIds, makePair, mulberry32 } from './simulate.js';
+import { Iblt } from '../../src/engine/recon/iblt.js';
+import { MemoryTree } from '../helpers/memory-tree.js';
+import { RECON_VERSION, RecordType, ReconError, Writer, decodeMessage, encodeMessage, type ReconRecord } from '../../src/engine/recon/messages.js';
+import { Reconciler } from '../../src/engine/recon/reconciler.js';
+import { makeIds, makePair, mulberry32 } from '../helpers/recon-sim.js';
 
 const KEY = Buffer.alloc(32, 9);
 

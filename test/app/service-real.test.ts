@@ -7,10 +7,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { setupService } from '../../../test/helpers/service.js';
-import { KeyStore } from '../keys/keystore.js';
-import { WriteStore } from '../store/store.js';
-import { commitDirectory } from '../workspace/commit.js';
+import { setupService } from '../helpers/service.js';
+import { KeyStore } from '../../src/engine/keys/keystore.js';
+import { WriteStore } from '../../src/engine/store/store.js';
+import { commitDirectory } from '../../src/engine/workspace/commit.js';
 
 async function commit(db: string, configDir: string, dir: string, key: string, files: Record<string, string>, branch = 'org.example.demo'): Promise<void> {
   mkdirSync(dir, { recursive: true });

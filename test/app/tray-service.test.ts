@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { type TrayActions, type TrayBackend, type TrayMenuItem, TrayService } from './tray-service.js';
+import { type TrayActions, type TrayBackend, type TrayMenuItem, TrayService } from '../../src/main/tray-service.js';
 
 function fakeTray() {
   const menus: TrayMenuItem[][] = [];

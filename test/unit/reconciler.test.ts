@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MemoryTree } from './memory-tree.js';
-import { type PlanRecord, RecordType, decodeMessage, encodeMessage } from './messages.js';
-import { Reconciler, estimateDiffs, fpWidthFor, type ReconPolicy } from './reconciler.js';
-import { makeIds, makePair, mulberry32, simulate, simulateTrees, verify, type SimOptions, type SimResult } from './simulate.js';
+import { MemoryTree } from '../helpers/memory-tree.js';
+import { type PlanRecord, RecordType, decodeMessage, encodeMessage } from '../../src/engine/recon/messages.js';
+import { Reconciler, estimateDiffs, fpWidthFor, type ReconPolicy } from '../../src/engine/recon/reconciler.js';
+import { makeIds, makePair, mulberry32, simulate, simulateTrees, verify, type SimOptions, type SimResult } from '../helpers/recon-sim.js';
 
 /** Runs a session and checks its outcome against the brute-force difference. */
 function run(a: Buffer[] | Buffer[][], b: Buffer[] | Buffer[][], opts: SimOptions = {}): SimResult {

@@ -5,13 +5,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { diffRows, progress, setupService, summary } from '../../../test/helpers/service.js';
-import type { NetsyncEvent, ServerPrompt } from '../../shared/api.js';
-import { KeyStore } from '../keys/keystore.js';
-import type { ClientOptions } from '../protocol/api.js';
-import { fingerprint, fingerprintHex } from '../security/fingerprint.js';
-import { KnownServers, ServerKeyChangedError } from '../security/known-servers.js';
-import { NetsyncService } from './service.js';
+import { diffRows, progress, setupService, summary } from '../helpers/service.js';
+import type { NetsyncEvent, ServerPrompt } from '../../src/shared/api.js';
+import { KeyStore } from '../../src/engine/keys/keystore.js';
+import type { ClientOptions } from '../../src/engine/protocol/api.js';
+import { fingerprint, fingerprintHex } from '../../src/engine/security/fingerprint.js';
+import { KnownServers, ServerKeyChangedError } from '../../src/engine/security/known-servers.js';
+import { NetsyncService } from '../../src/engine/service/service.js';
 
 /** A fake engine that records what it was asked and returns an empty summary. */
 function recordingEngine() {

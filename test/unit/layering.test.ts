@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const SRC = fileURLToPath(new URL('..', import.meta.url));
+const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 const NODE = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 const UI = ['react', 'react-dom', 'zustand'];
 

@@ -4,10 +4,10 @@
  * are a contiguous run of the sorted array, found by binary search over the
  * ids' top 48 bits (exact in a double), so asking for any node is cheap.
  */
-import { EMPTY_NODE, MAX_DEPTH, innerHash, isLeaf, leafHash, prefixOf, type TrieNode } from '../index/trie-rules.js';
-import { ID_BYTES } from '../hash.js';
-import { toBlock } from './id-block.js';
-import type { ReconTree } from './tree.js';
+import { EMPTY_NODE, MAX_DEPTH, innerHash, isLeaf, leafHash, prefixOf, type TrieNode } from '../../src/engine/index/trie-rules.js';
+import { ID_BYTES } from '../../src/engine/hash.js';
+import { toBlock } from '../../src/engine/recon/id-block.js';
+import type { ReconTree } from '../../src/engine/recon/tree.js';
 
 const TOP_BITS_SCALE = 16 ** MAX_DEPTH;
 
@@ -35,7 +35,7 @@ function sortOrder(list: Buffer[]): number[] {
   const scale = 2 ** indexBits;
   const shift = Math.max(0, 32 - (53 - indexBits));
   const packed = new Float64Array(list.length);
-  list.forEach((id, i) => (packed[i] = (id.readUInt32BE(0) >>> shift) * scale + i));
+  for (let i = 0; i < list.length; i++) packed[i] = (list[i]!.readUInt32BE(0) >>> shift) * scale + i;
   packed.sort();
   const order = Array.from(packed, (v) => v % scale);
   for (let lo = 0; lo < order.length; ) {
@@ -68,7 +68,7 @@ export class MemoryTree implements ReconTree {
     for (const i of sortOrder(list)) {
       const id = list[i]!;
       const last = this.sorted[this.sorted.length - 1];
-      if (last && last.equals(id)) continue;
+      if (last?.equals(id)) continue;
       this.sorted.push(id);
       this.keys.push(top48(id));
     }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { EMPTY_HASH, MAX_DEPTH, prefixOf } from '../index/trie-rules.js';
-import { MemoryTree, rootOf } from './memory-tree.js';
-import { makeIds, mulberry32 } from './simulate.js';
+import { EMPTY_HASH, MAX_DEPTH, prefixOf } from '../../src/engine/index/trie-rules.js';
+import { MemoryTree, rootOf } from '../helpers/memory-tree.js';
+import { makeIds, mulberry32 } from '../helpers/recon-sim.js';
 
 const sha = (...parts: Buffer[]): Buffer => {
   const h = createHash('sha256');
