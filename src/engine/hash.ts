@@ -36,3 +36,18 @@ export function fromHex(hex: string): Buffer | null {
 export function compareIds(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b);
 }
+
+/**
+ * murmur3's 32-bit finaliser: a fast, well-spread mix of 32 bits. Hashing,
+ * not cryptography: the IBLT's cell positions (docs/protocol-recon.md §6)
+ * and the salted positions of the engine's open-addressing tables use it.
+ */
+export function fmix32(x: number): number {
+  let h = x;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}

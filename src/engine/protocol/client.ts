@@ -28,6 +28,7 @@ import {
   HELLO_EMPTY,
   HELLO_RECEIVES,
   HELLO_SENDS,
+  MAX_SLOTS,
   type Message,
   PROTOCOL_VERSION,
   RefuseReason,
@@ -338,6 +339,6 @@ function runOnSocket(
       },
     });
     conn.send({ type: FrameType.Recon, payload: recon.initiate() });
-    if (slots.length > 4096) fail('usage', 'too many branches in one session (at most 4096)');
+    if (slots.length > MAX_SLOTS) fail('usage', `too many branches in one session (at most ${MAX_SLOTS})`);
   });
 }

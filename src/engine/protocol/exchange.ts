@@ -11,7 +11,7 @@ import type { SessionSummary } from '../../shared/sync.js';
 import { NetsyncError } from '../errors.js';
 import { toHex } from '../hash.js';
 import { INLINE_MAX, ITEM_MAX, type Item, Kind, decodeItem, itemId } from '../items/format.js';
-import { u32be } from '../recon/iblt.js';
+import { u32be } from '../codec.js';
 import type { ReconTree } from '../recon/tree.js';
 import { type MemberMeta, RID_BATCH, type StoredItem, type WriteStore } from '../store/store.js';
 import type { Connection } from './connection.js';

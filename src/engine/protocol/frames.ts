@@ -6,7 +6,9 @@
  */
 import { ID_BYTES } from '../hash.js';
 import { ITEM_MAX } from '../items/format.js';
-import { ERROR_CODES, type ProtocolErrorCode, WireReader, WireWriter, perr } from './wire.js';
+import { type Reader, Writer } from '../codec.js';
+import { MAX_SLOTS } from '../recon/messages.js';
+import { ERROR_CODES, type ProtocolErrorCode, perr, wireReader } from './wire.js';
 
 export const PROTOCOL_VERSION = 3;
 export const MAGIC = Buffer.from('NSYN');
@@ -15,7 +17,8 @@ export const MAX_FRAME = ITEM_MAX + 1024;
 export const MAX_RECON = 4 << 20;
 export const MAX_RECORDS = 65_536;
 export const MAX_PATTERNS = 64;
-export const MAX_SLOTS = 4096;
+/** Slots per session: the same limit as a reconciliation message's slot numbers (recon/messages.ts). */
+export { MAX_SLOTS };
 export const SHORT_ID = 8;
 export const NONCE_BYTES = 16;
 
@@ -145,7 +148,7 @@ function itemFrame(id: Buffer, encoding: ItemEncoding, data: Buffer): Buffer {
 
 export function encodeMessage(m: Message): Buffer {
   if (m.type === FrameType.Item && m.id.length === ID_BYTES) return itemFrame(m.id, m.encoding, m.data);
-  const w = new WireWriter();
+  const w = new Writer();
   switch (m.type) {
     case FrameType.Hello: {
       const h = m.hello;
@@ -215,7 +218,7 @@ export function errorMessage(code: ProtocolErrorCode, message: string): Message 
 
 // ---------------------------------------------------------------- decoding
 
-function magic(r: WireReader): void {
+function magic(r: Reader): void {
   if (!r.bytes(4).equals(MAGIC)) perr('malformed', 'not a Netsync peer (bad magic)');
 }
 
@@ -230,13 +233,13 @@ export function decodeMessage(body: Buffer): Message {
     if (encoding !== ItemEncoding.Raw && encoding !== ItemEncoding.DeflateRaw) perr('malformed', `unknown item encoding ${encoding}`);
     return { type, id: body.subarray(1, 1 + ID_BYTES), encoding, data: body.subarray(2 + ID_BYTES) };
   }
-  const r = new WireReader(body.subarray(1), `frame type ${type}`);
+  const r = wireReader(body.subarray(1), `frame type ${type}`);
   const m = decodeBody(type, r);
   r.end();
   return m;
 }
 
-function decodeBody(type: number, r: WireReader): Message {
+function decodeBody(type: number, r: Reader): Message {
   switch (type) {
     case FrameType.Hello: {
       magic(r);

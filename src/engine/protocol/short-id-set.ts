@@ -9,7 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Kind } from '../items/format.js';
-import { fmix32, u32be as u32 } from '../recon/iblt.js';
+import { u32be as u32 } from '../codec.js';
+import { fmix32 } from '../hash.js';
 
 const FIRST_CAPACITY = 1024; // a power of two
 

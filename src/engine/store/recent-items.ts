@@ -9,8 +9,8 @@
  * so that no peer can aim ids at one probe chain, as in ShortIdSet).
  */
 import { randomBytes } from 'node:crypto';
-import { ID_BYTES } from '../hash.js';
-import { fmix32, u32be as u32 } from '../recon/iblt.js';
+import { u32be as u32 } from '../codec.js';
+import { ID_BYTES, fmix32 } from '../hash.js';
 
 const FIRST_ENTRIES = 1024; // a power of two
 
