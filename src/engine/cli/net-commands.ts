@@ -1,6 +1,7 @@
 /** Network commands: serve, sync, push, pull, diff (docs/PROTOCOL.md), trust (docs/SECURITY.md). */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { type AddressUse, type HostPort, readAddress } from '../../shared/address.js';
 import type { Direction, DiffSide, SessionSummary } from '../../shared/sync.js';
 import { fail } from '../errors.js';
 import { configDir } from '../paths.js';
@@ -14,14 +15,11 @@ import { type OptionSpec, type Parsed, flag, parse, str } from './args.js';
 import { type Command, type Context, keyStore, loadSigner } from './local-commands.js';
 import { formatBytes } from './output.js';
 
-/** HOST, HOST:PORT, [V6], [V6]:PORT. */
-export function parseAddress(text: string, defaultHost: string): { host: string; port: number } {
-  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? /^([^:]*)(?::(\d+))?$/.exec(text);
-  if (!m) fail('usage', `"${text}" is not an address (HOST[:PORT] or [IPv6]:PORT)`);
-  const host = m[1] || defaultHost;
-  const port = m[2] === undefined ? DEFAULT_PORT : Number(m[2]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('usage', `"${m[2]}" is not a port number`);
-  return { host, port };
+/** An address typed on the command line (shared/address.ts); a usage error names what was typed. */
+function addressArg(text: string, use: AddressUse): HostPort {
+  const read = readAddress(text, use, DEFAULT_PORT);
+  if (!read.ok) fail('usage', `"${text}" is not an address: ${read.problem}`);
+  return read.address;
 }
 
 function hasKeys(): boolean {
@@ -40,7 +38,8 @@ export const serve: Command = async (ctx, args) => {
     { bind: { type: 'string' }, key: { type: 'string' }, permissions: { type: 'string' } },
     { min: 0, max: Infinity, usage: 'serve [--bind HOST:PORT] [--key NAME] [--permissions FILE] [PATTERN ...]' },
   );
-  const { host, port } = parseAddress(str(p, 'bind') ?? '', '::');
+  const bind = str(p, 'bind');
+  const { host, port } = bind === undefined ? { host: '::', port: DEFAULT_PORT } : addressArg(bind, 'bind');
   if (!str(p, 'key') && !hasKeys()) fail('key', 'a server needs a key to prove who it is; create one with "netsync key generate NAME"');
   const identity = await identityFor(str(p, 'key'));
   const permissionsFile = str(p, 'permissions') ?? join(configDir(), PERMISSIONS_FILE);
@@ -157,7 +156,7 @@ function session(direction: Direction, forceDryRun: boolean): Command {
       ? 'diff HOST[:PORT] PATTERN... [--key NAME | --anonymous]'
       : `${direction} HOST[:PORT] PATTERN... [--dry-run] [--json] [--key NAME | --anonymous]`;
     const p = parse(name, args, options, { min: 2, max: Infinity, usage });
-    const { host, port } = parseAddress(p.positionals[0]!, 'localhost');
+    const { host, port } = addressArg(p.positionals[0]!, 'connect');
     const dryRun = forceDryRun || flag(p, 'dry-run');
     const json = flag(p, 'json');
     const identity = await clientIdentity(p);
@@ -210,7 +209,7 @@ function session(direction: Direction, forceDryRun: boolean): Command {
 /** `trust HOST[:PORT] FINGERPRINT`: pin a server's key deliberately (first contact, or a key that changed). */
 export const trust: Command = (ctx, args) => {
   const p = parse('trust', args, {}, { min: 2, max: 17, usage: 'trust HOST[:PORT] FINGERPRINT' });
-  const { host, port } = parseAddress(p.positionals[0]!, 'localhost');
+  const { host, port } = addressArg(p.positionals[0]!, 'connect');
   const fp = parseFingerprint(p.positionals.slice(1).join(''));
   if (!fp) fail('usage', `trust: "${p.positionals.slice(1).join(' ')}" is not a fingerprint (64 hex digits, spaces allowed)`);
   const address = serverAddress(host, port);

@@ -2,6 +2,7 @@
  * The protocol engine's entry points, as used by the CLI and the desktop
  * service. Implemented in client.ts and server.ts.
  */
+import { DEFAULT_SYNC_PORT } from '../../shared/address.js';
 import type { Direction, ItemsBatch, ProgressEvent } from '../../shared/sync.js';
 import type { KeyPair } from '../keys/ed25519.js';
 
@@ -92,4 +93,5 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export const DEFAULT_PORT = 4691;
+/** monotone's registered port, kept by netsync: the one constant, shared with the app (shared/address.ts). */
+export const DEFAULT_PORT = DEFAULT_SYNC_PORT;
