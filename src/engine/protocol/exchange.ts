@@ -11,6 +11,7 @@ import type { SessionSummary } from '../../shared/sync.js';
 import { NetsyncError } from '../errors.js';
 import { toHex } from '../hash.js';
 import { INLINE_MAX, ITEM_MAX, type Item, Kind, decodeItem, itemId } from '../items/format.js';
+import { type NamedItem, namesOf } from '../items/names.js';
 import { u32be } from '../codec.js';
 import type { ReconTree } from '../recon/tree.js';
 import { type MemberMeta, RID_BATCH, type StoredItem, type WriteStore } from '../store/store.js';
@@ -788,21 +789,13 @@ export class Exchange {
       return true;
     }
     if (this.withheld.size === 0) return false;
-    let names: Buffer[];
+    let names: NamedItem[];
     try {
-      const item = decodeItem(data);
-      names =
-        item.kind === Kind.Manifest
-          ? item.entries.flatMap((e) => (e.file ? [e.file] : []))
-          : item.kind === Kind.File && item.layout === 'chunked'
-            ? item.chunks.map((c) => c.id)
-            : item.kind === Kind.Cert
-              ? [item.manifest, item.key]
-              : [];
+      names = namesOf(decodeItem(data));
     } catch {
       names = [];
     }
-    if (!names.some((n) => this.withheld.has(toHex(n)))) return false;
+    if (!names.some((n) => this.withheld.has(toHex(n.id)))) return false;
     this.withheld.set(toHex(id), false);
     return true;
   }

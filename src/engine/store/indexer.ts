@@ -19,7 +19,8 @@
  */
 import type Database from 'better-sqlite3';
 import { TrieWriter } from '../index/persistent-trie.js';
-import { EntryType, type Item, Kind, decodeItem, manifestFileIds } from '../items/format.js';
+import { type Item, Kind, decodeItem, manifestFileIds } from '../items/format.js';
+import { namesOf } from '../items/names.js';
 
 interface CertOnManifest {
   id: Buffer;
@@ -117,7 +118,7 @@ export class Indexer {
     let files: Buffer[];
     if (last) {
       if (last.kind !== Kind.Manifest) return [];
-      files = last.entries.flatMap((e) => (e.type === EntryType.Dir ? [] : [e.file!]));
+      files = namesOf(last).map((n) => n.id);
     } else {
       const bytes = this.s.data.get(manifest)!;
       if (bytes[0] !== Kind.Manifest) return [];
