@@ -5,6 +5,7 @@
 import { NetsyncError } from '../errors.js';
 import { defaultDatabasePath } from '../paths.js';
 import { WriteStore, truncation } from '../store/store.js';
+import { describeSystemError } from '../system-errors.js';
 import * as local from './local-commands.js';
 import type { Command } from './local-commands.js';
 import * as security from './security-commands.js';
@@ -84,6 +85,13 @@ function splitGlobal(argv: string[]): { db: string; rest: string[]; help: boolea
   return { db, rest, help, version };
 }
 
+/** A system error (disk, database, network) as one line; a damaged database names its repair. */
+function systemErrorLine(e: unknown, dbPath: string): string | null {
+  const problem = describeSystemError(e, { database: dbPath || undefined });
+  if (problem?.code !== 'db-corrupt') return problem?.text ?? null;
+  return (dbPath && truncation(dbPath)) || `${problem.text}; run "netsync db check" to see what`;
+}
+
 export async function run(argv: string[], io: Output = terminalOutput()): Promise<number> {
   let dbPath = '';
   WriteStore.beforeReindex = (path) =>
@@ -114,15 +122,7 @@ export async function run(argv: string[], io: Output = terminalOutput()): Promis
       return e.code === 'usage' ? 2 : 1;
     }
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOSPC') process.stderr.write('netsync: the disk is full; nothing partial was kept\n');
-    else if (err.code === 'SQLITE_FULL') process.stderr.write('netsync: the disk is full; the database is unchanged by the failed step\n');
-    else if (String(err.code).startsWith('SQLITE_CORRUPT'))
-      process.stderr.write(
-        `netsync: ${(dbPath && truncation(dbPath)) || `the database ${dbPath} is damaged (${err.message}); run "netsync db check" to see what`}\n`,
-      );
-    else if (String(err.code).startsWith('SQLITE_READONLY'))
-      process.stderr.write('netsync: the database is read-only (its file or folder cannot be written); nothing was changed\n');
-    else process.stderr.write(`netsync: ${err.message ?? String(e)}\n`);
+    process.stderr.write(`netsync: ${systemErrorLine(e, dbPath) ?? err.message ?? String(e)}\n`);
     if (process.env.NETSYNC_DEBUG) process.stderr.write(`${err.stack}\n`);
     return 1;
   }

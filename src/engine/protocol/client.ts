@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { connect, type TLSSocket } from 'node:tls';
 import type { RefusedSlot, SessionSummary } from '../../shared/sync.js';
 import { NetsyncError, fail } from '../errors.js';
+import { describeSystemError } from '../system-errors.js';
 import { configDir as defaultConfigDir } from '../paths.js';
 import { Reconciler } from '../recon/reconciler.js';
 import { type TlsCredentials, credentialsFor, peerPublicKey } from '../security/certificate.js';
@@ -73,11 +74,10 @@ function openSecureSocket(host: string, port: number, credentials: TlsCredential
     socket.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       socket.destroy();
-      if (!connected) {
-        const why = e.code === 'ECONNREFUSED' ? 'connection refused' : e.code === 'ENOTFOUND' ? 'unknown host' : e.message;
-        return reject(new NetsyncError('io', `cannot connect to ${host}:${port}: ${why}`));
-      }
-      reject(new NetsyncError('protocol', `no secure connection with ${host}:${port} (is it a Netsync server of this version?): ${e.message}`));
+      const known = describeSystemError(e, { where: `${host}:${port}` });
+      if (!connected) return reject(new NetsyncError('io', known?.text ?? `cannot connect to ${host}:${port}: ${e.message}`));
+      const tls = known?.code === 'protocol' ? known.text : null;
+      reject(new NetsyncError('protocol', tls ?? `no secure connection with ${host}:${port} (is it a Netsync server of this version?): ${e.message}`));
     });
   });
 }

@@ -9,6 +9,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { SessionSummary } from '../../shared/sync.js';
 import { NetsyncError } from '../errors.js';
+import { describeSystemError } from '../system-errors.js';
 import { toHex } from '../hash.js';
 import { INLINE_MAX, ITEM_MAX, type Item, Kind, decodeItem, itemId } from '../items/format.js';
 import { type NamedItem, namesOf } from '../items/names.js';
@@ -880,13 +881,7 @@ export class Exchange {
 
 /** A one-line reason for a failure of our own database while storing received items. */
 function storeFailure(e: unknown): NetsyncError {
-  const code = (e as { code?: unknown }).code;
-  const why =
-    code === 'SQLITE_FULL' || code === 'ENOSPC'
-      ? 'the disk is full'
-      : typeof code === 'string' && code.startsWith('SQLITE_READONLY')
-        ? 'the database is read-only'
-        : (e as Error).message;
+  const why = describeSystemError(e)?.text ?? (e as Error).message;
   return new NetsyncError('io', `cannot store the items that arrived: ${why}; what was stored before is kept and the database is consistent`);
 }
 

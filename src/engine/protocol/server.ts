@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createServer, type Server } from 'node:tls';
 import { NetsyncError, fail } from '../errors.js';
+import { describeSystemError } from '../system-errors.js';
 import { configDir as defaultConfigDir } from '../paths.js';
 import { pushRefusal } from '../security/admission.js';
 import { credentialsFor, peerPublicKey } from '../security/certificate.js';
@@ -255,9 +256,10 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new NetsyncError('io', `cannot listen on ${opts.host}:${opts.port}: ${e.code === 'EADDRINUSE' ? 'address in use' : e.message}`)),
-    );
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const where = `${opts.host}:${opts.port}`;
+      reject(new NetsyncError('io', describeSystemError(e, { where })?.text ?? `cannot listen on ${where}: ${e.message}`));
+    });
     server.listen({ host: opts.host, port: opts.port, ipv6Only: false }, () => resolve());
   });
   const address = server.address();
