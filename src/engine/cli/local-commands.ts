@@ -10,11 +10,11 @@ import { configDir } from '../paths.js';
 import { TrustList } from '../security/trust.js';
 import { type LogEntry, branchLog, resolveManifest } from '../store/history.js';
 import { checkDatabase, rebuildIndex } from '../store/maintenance.js';
-import { ReadStore, WriteStore } from '../store/store.js';
+import { type OpenOptions, ReadStore, WriteStore } from '../store/store.js';
 import { checkoutManifest } from '../workspace/checkout.js';
 import { commitDirectory, type Signer } from '../workspace/commit.js';
 import { flag, parse, str } from './args.js';
-import { formatBytes, type Output } from './output.js';
+import { announceReindex, formatBytes, type Output } from './output.js';
 import { readPassphrase } from './passphrase.js';
 
 export interface Context {
@@ -26,6 +26,11 @@ export type Command = (ctx: Context, args: string[]) => Promise<number> | number
 
 export function keyStore(): KeyStore {
   return new KeyStore(join(configDir(), 'keys'));
+}
+
+/** The database, for writing; one an older Netsync indexed is indexed again, and the user told so first. */
+function openForWriting(ctx: Context, options: OpenOptions = {}): WriteStore {
+  return WriteStore.open(ctx.db, { ...options, onReindex: announceReindex });
 }
 
 export async function loadSigner(name: string | undefined): Promise<Signer> {
@@ -43,7 +48,7 @@ export async function loadSigner(name: string | undefined): Promise<Signer> {
 
 export const dbInit: Command = (ctx, args) => {
   parse('db init', args, {}, { min: 0, max: 0, usage: 'db init' });
-  const store = WriteStore.open(ctx.db, { create: true });
+  const store = openForWriting(ctx, { create: true });
   store.close();
   ctx.io.out(`database ready at ${ctx.db}`);
   return 0;
@@ -51,7 +56,7 @@ export const dbInit: Command = (ctx, args) => {
 
 export const dbCheck: Command = (ctx, args) => {
   parse('db check', args, {}, { min: 0, max: 0, usage: 'db check' });
-  const store = WriteStore.open(ctx.db, { maintenance: true });
+  const store = openForWriting(ctx, { maintenance: true });
   try {
     const report = checkDatabase(store, (n) => ctx.io.progress(`checking: ${n} items`));
     ctx.io.clearProgress();
@@ -66,7 +71,7 @@ export const dbCheck: Command = (ctx, args) => {
 
 export const dbRebuildIndex: Command = (ctx, args) => {
   parse('db rebuild-index', args, {}, { min: 0, max: 0, usage: 'db rebuild-index' });
-  const store = WriteStore.open(ctx.db, { maintenance: true });
+  const store = openForWriting(ctx, { maintenance: true });
   try {
     const r = rebuildIndex(store, (n) => ctx.io.progress(`indexing: ${n} items`));
     ctx.io.clearProgress();
@@ -89,7 +94,7 @@ export const keyGenerate: Command = async (ctx, args) => {
   const pair = keyStore().generate(name, passphrase);
   const keyItem = encodeKey(name, pair.publicKey);
   if (storeExists(ctx.db)) {
-    const store = WriteStore.open(ctx.db);
+    const store = openForWriting(ctx);
     store.put(keyItem);
     store.close();
   }
@@ -135,7 +140,7 @@ export const keyImport: Command = (ctx, args) => {
   const p = parse('key import', args, {}, { min: 1, max: 1, usage: 'key import FILE|-' });
   const file = p.positionals[0]!;
   const { name, publicKey } = parsePublicKey(readFileSync(file === '-' ? 0 : file, 'utf8'), file);
-  const store = WriteStore.open(ctx.db);
+  const store = openForWriting(ctx);
   const { id } = store.put(encodeKey(name, publicKey));
   store.close();
   ctx.io.out(`${name} ${toHex(id)}`);
@@ -151,7 +156,7 @@ export const commit: Command = async (ctx, args) => {
   );
   const branch = str(p, 'branch');
   if (!branch) fail('usage', 'commit: --branch is required; usage: netsync commit DIR --branch B');
-  const store = WriteStore.open(ctx.db);
+  const store = openForWriting(ctx);
   try {
     const signer = await loadSigner(str(p, 'key'));
     const r = await commitDirectory(store, p.positionals[0]!, {

@@ -4,7 +4,7 @@
  */
 import { NetsyncError } from '../errors.js';
 import { defaultDatabasePath } from '../paths.js';
-import { WriteStore, truncation } from '../store/store.js';
+import { truncation } from '../store/store.js';
 import { describeSystemError } from '../system-errors.js';
 import * as local from './local-commands.js';
 import type { Command } from './local-commands.js';
@@ -94,8 +94,6 @@ function systemErrorLine(e: unknown, dbPath: string): string | null {
 
 export async function run(argv: string[], io: Output = terminalOutput()): Promise<number> {
   let dbPath = '';
-  WriteStore.beforeReindex = (path) =>
-    process.stderr.write(`netsync: ${path} was indexed by an older Netsync; indexing it again, once (about 3 s per million items)\n`);
   try {
     const { db, rest, help, version } = splitGlobal(argv);
     dbPath = db;

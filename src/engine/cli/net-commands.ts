@@ -13,7 +13,7 @@ import { KnownServers, serverAddress } from '../security/known-servers.js';
 import { PERMISSIONS_FILE, Permissions } from '../security/permissions.js';
 import { type OptionSpec, type Parsed, flag, parse, str } from './args.js';
 import { type Command, type Context, keyStore, loadSigner } from './local-commands.js';
-import { formatBytes } from './output.js';
+import { announceReindex, formatBytes } from './output.js';
 
 /** An address typed on the command line (shared/address.ts); a usage error names what was typed. */
 function addressArg(text: string, use: AddressUse): HostPort {
@@ -52,6 +52,7 @@ export const serve: Command = async (ctx, args) => {
     patterns: p.positionals,
     identity,
     permissionsFile,
+    onReindex: announceReindex,
     onEvent: (e) => {
       if (e.type === 'session-end') {
         const what = `${e.remote}: sent ${e.itemsSent}, received ${e.itemsReceived} items`;
@@ -177,6 +178,7 @@ function session(direction: Direction, forceDryRun: boolean): Command {
       signal: controller.signal,
       listLimit: dryRun ? 200 : 0,
       exitsAfter: true,
+      onReindex: announceReindex,
       onProgress: (e) =>
         ctx.io.progress(
           `${e.phase}: received ${e.received.items}/${e.received.totalItems} items (${formatBytes(e.received.bytes)}), ` +

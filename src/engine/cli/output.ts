@@ -29,6 +29,11 @@ export function terminalOutput(): Output {
   };
 }
 
+/** Said once, before a database indexed by an older Netsync is indexed again (WriteStore.open's `onReindex`). */
+export function announceReindex(path: string): void {
+  process.stderr.write(`netsync: ${path} was indexed by an older Netsync; indexing it again, once (about 3 s per million items)\n`);
+}
+
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];

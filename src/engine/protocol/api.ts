@@ -51,6 +51,8 @@ export interface ClientOptions {
    * to a later checkpoint (ReadStore.closeAtExit).
    */
   exitsAfter?: boolean;
+  /** Told before a database indexed by an older Netsync is indexed again (OpenOptions.onReindex). */
+  onReindex?: (path: string) => void;
 }
 
 export interface ServerOptions {
@@ -66,6 +68,8 @@ export interface ServerOptions {
   permissionsFile?: string;
   /** Default: configDir() ($NETSYNC_CONFIG_DIR or the platform's). */
   configDir?: string;
+  /** Told before a database indexed by an older Netsync is indexed again (OpenOptions.onReindex). */
+  onReindex?: (path: string) => void;
 }
 
 export type ServerEvent =

@@ -144,7 +144,7 @@ export async function runClientSession(opts: ClientOptions, limits: Limits = DEF
 async function runSessionOnce(opts: ClientOptions, limits: Limits, hooks: ClientHooks, progress: ProgressTracker): Promise<SessionSummary> {
   const filter = branchFilter(opts.patterns);
   const config = opts.configDir ?? defaultConfigDir();
-  const store = WriteStore.open(opts.db);
+  const store = WriteStore.open(opts.db, { onReindex: opts.onReindex });
   let socket: TLSSocket | null = null;
   try {
     const identity = opts.identity === 'anonymous' ? null : (opts.identity ?? defaultIdentity(config));

@@ -18,7 +18,7 @@
  * each path checks the other.
  */
 import type Database from 'better-sqlite3';
-import { TrieWriter } from '../index/persistent-trie.js';
+import { TrieWriter } from './trie-table.js';
 import { type Item, Kind, decodeItem, manifestFileIds } from '../items/format.js';
 import { namesOf } from '../items/names.js';
 

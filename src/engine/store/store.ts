@@ -8,12 +8,13 @@ import { accessSync, closeSync, constants, existsSync, fstatSync, openSync, read
 import { dirname } from 'node:path';
 import { NetsyncError, fail } from '../errors.js';
 import { ID_BYTES, toHex } from '../hash.js';
-import { TrieReader } from '../index/persistent-trie.js';
+import { TrieReader } from './trie-table.js';
 import { EMPTY_NODE, type TrieNode } from '../index/trie-rules.js';
 import { Kind, type Item, KIND_NAMES, itemId } from '../items/format.js';
-import { INDEX_REBUILT_AT, INDEX_TABLES, MIGRATIONS, migrate } from './schema.js';
-import { rebuildIndex } from './maintenance.js';
+import { createIndexTables, missingIndexTables } from './index-tables.js';
 import { Indexer } from './indexer.js';
+import { rebuildIndex } from './maintenance.js';
+import { INDEX_REBUILT_AT, migrate } from './schema.js';
 import { RecentItems } from './recent-items.js';
 import { verifyItem } from './verify.js';
 
@@ -55,12 +56,12 @@ export interface OpenOptions {
    * missing (any other open refuses such a database, naming the repair).
    */
   maintenance?: boolean;
-}
-
-/** Index tables missing from the file: the index is damaged, the items may well be intact. */
-function missingIndexTables(db: Database.Database): string[] {
-  const present = new Set(db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all());
-  return INDEX_TABLES.filter((t) => !present.has(t));
+  /**
+   * Told before a database indexed by an older Netsync is indexed again,
+   * which takes a while on a large one (docs/PERFORMANCE.md, "Rebuild in
+   * bulk"): the command line says so on stderr; the engine writes nothing.
+   */
+  onReindex?: (path: string) => void;
 }
 
 function refuseDamagedIndex(db: Database.Database, path: string, missing: string[]): void {
@@ -196,6 +197,8 @@ const WAL_CHECKPOINT_PAGES = 8192;
 
 export class ReadStore {
   protected readonly stmts;
+  /** The statements of `pages`, by the select they page through: each prepared once. */
+  private readonly paged = new Map<string, Database.Statement>();
 
   protected constructor(
     readonly db: Database.Database,
@@ -214,6 +217,7 @@ export class ReadStore {
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM items'),
       anyItem: db.prepare<[], { one: number }>('SELECT 1 AS one FROM items LIMIT 1'),
       isMember: db.prepare<[number, Buffer], { one: number }>('SELECT 1 AS one FROM members WHERE bid = ? AND id = ?'),
+      membersAfter: db.prepare<[number, Buffer, number], Buffer>('SELECT id FROM members WHERE bid = ? AND id > ? ORDER BY id LIMIT ?').pluck(),
       memberRange: db.prepare<[number, Buffer, Buffer], MemberMeta>(
         'SELECT m.id, i.rid, i.kind, i.size FROM members m JOIN items i ON i.id = m.id WHERE m.bid = ? AND m.id >= ? AND m.id <= ? LIMIT 2',
       ),
@@ -403,13 +407,12 @@ export class ReadStore {
 
   /** Every member of a branch, ascending, read in pages (a first clone may hold millions). */
   *members(bid: number, page = 4096): IterableIterator<Buffer> {
-    const stmt = this.db.prepare<[number, Buffer, number], { id: Buffer }>('SELECT id FROM members WHERE bid = ? AND id > ? ORDER BY id LIMIT ?');
     let after: Buffer = Buffer.alloc(0);
     for (;;) {
-      const rows = stmt.all(bid, after, page);
-      if (rows.length === 0) return;
-      for (const r of rows) yield r.id;
-      after = rows[rows.length - 1]!.id;
+      const ids = this.stmts.membersAfter.all(bid, after, page);
+      if (ids.length === 0) return;
+      yield* ids;
+      after = ids[ids.length - 1]!;
     }
   }
 
@@ -442,8 +445,12 @@ export class ReadStore {
    * would lock the connection).
    */
   *pages<T>(select: string, pageSize = 512): IterableIterator<T> {
-    const where = /\bwhere\b/i.test(select) ? 'AND' : 'WHERE';
-    const stmt = this.db.prepare<[number, number], T & { rid: number }>(`${select} ${where} rid > ? ORDER BY rid LIMIT ?`);
+    let stmt = this.paged.get(select) as Database.Statement<[number, number], T & { rid: number }> | undefined;
+    if (!stmt) {
+      const where = /\bwhere\b/i.test(select) ? 'AND' : 'WHERE';
+      stmt = this.db.prepare<[number, number], T & { rid: number }>(`${select} ${where} rid > ? ORDER BY rid LIMIT ?`);
+      this.paged.set(select, stmt);
+    }
     let after = 0;
     for (;;) {
       const rows = stmt.all(after, pageSize);
@@ -488,13 +495,6 @@ export class WriteStore extends ReadStore {
     this.indexer = new Indexer(db);
   }
 
-  /**
-   * Told before an older database is indexed again on open, which takes
-   * ~3 s per million items: the command line says so on stderr (the engine
-   * itself writes nothing).
-   */
-  static beforeReindex: ((path: string) => void) | null = null;
-
   static override open(path: string, options: OpenOptions = {}): WriteStore {
     const db = openDatabase(path, false, options.create ?? false);
     let found: number;
@@ -515,13 +515,13 @@ export class WriteStore extends ReadStore {
     let store: WriteStore;
     db.exec('BEGIN');
     try {
-      db.exec(MIGRATIONS[1]!.replace(/CREATE (TABLE|INDEX) /g, 'CREATE $1 IF NOT EXISTS '));
+      createIndexTables(db, '', true);
       store = new WriteStore(db, path);
     } finally {
       db.exec('ROLLBACK');
     }
     if (reindex) {
-      if (found > 0) WriteStore.beforeReindex?.(path);
+      if (found > 0) options.onReindex?.(path);
       try {
         rebuildIndex(store);
       } catch (e) {
