@@ -6,12 +6,11 @@ import { NetsyncError } from '../errors.js';
 import { defaultDatabasePath } from '../paths.js';
 import { truncation } from '../store/store.js';
 import { describeSystemError } from '../system-errors.js';
+import { VERSION } from '../version.js';
 import * as local from './local-commands.js';
 import type { Command } from './local-commands.js';
 import * as security from './security-commands.js';
 import { terminalOutput, type Output } from './output.js';
-
-export const VERSION = '0.1.0';
 
 export const USAGE = `usage: netsync [--db PATH] COMMAND [ARGS]
 

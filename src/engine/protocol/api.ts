@@ -4,16 +4,9 @@
  */
 import { DEFAULT_SYNC_PORT } from '../../shared/address.js';
 import type { Direction, ItemsBatch, ProgressEvent } from '../../shared/sync.js';
-import type { KeyPair } from '../keys/ed25519.js';
+import type { Identity } from '../security/identity.js';
 
-/**
- * A peer's identity in the secure channel: its Ed25519 signing key
- * (docs/SECURITY.md). The private half is handed to node:tls and nothing else.
- */
-export interface Identity {
-  name: string;
-  keyPair: KeyPair;
-}
+export type { Identity };
 
 export interface ClientOptions {
   /** Path of the local database. */
@@ -32,9 +25,9 @@ export interface ClientOptions {
   /** How many diff items to list per side in the summary (counts and groups are always complete). */
   listLimit?: number;
   /**
-   * Who we are to the server. Default: the key named by $NETSYNC_KEY or the
-   * only key in `configDir` (a passphrase from $NETSYNC_PASSPHRASE), and
-   * anonymous when there is no key at all.
+   * Who we are to the server. Default: the only key in `configDir` (without
+   * a passphrase), and anonymous when there is no key at all; the command
+   * line chooses by --key or $NETSYNC_KEY itself.
    */
   identity?: Identity | 'anonymous';
   /** Where known_servers (the pins) live. Default: configDir() ($NETSYNC_CONFIG_DIR or the platform's). */
@@ -62,7 +55,7 @@ export interface ServerOptions {
   /** What the server offers; empty = every branch. */
   patterns: string[];
   onEvent?: (event: ServerEvent) => void;
-  /** The server's key. Default: the key named by $NETSYNC_KEY or the only key in `configDir`; a server needs one. */
+  /** The server's key. Default: the only key in `configDir` (without a passphrase); a server needs one. */
   identity?: Identity;
   /** Who may read and write what (docs/SECURITY.md). Default: `<configDir>/permissions`; re-read at every session start. */
   permissionsFile?: string;

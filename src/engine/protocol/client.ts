@@ -37,7 +37,7 @@ import {
   WELCOME_IN_SYNC,
   type Welcome,
 } from './frames.js';
-import { branchFilter } from './patterns.js';
+import { branchFilter } from '../security/patterns.js';
 import { ProgressTracker } from './progress.js';
 import { EMPTY_TREE, sessionKey, slotFor } from './slots.js';
 import { ERROR_CODES, type ProtocolError } from './wire.js';

@@ -39,7 +39,7 @@ import {
   WELCOME_EMPTY,
   WELCOME_IN_SYNC,
 } from './frames.js';
-import { type BranchFilter, branchFilter } from './patterns.js';
+import { type BranchFilter, branchFilter } from '../security/patterns.js';
 import { ProgressTracker } from './progress.js';
 import { sessionKey, slotFor } from './slots.js';
 import { ProtocolError } from './wire.js';
