@@ -253,7 +253,7 @@ function decodeManifest(r: Reader): Item {
 /**
  * The file ids a stored manifest names, read without validating it again: for
  * indexing items that were verified when they were stored (decoding a
- * manifest in full checks every path, a third of rebuilding an index).
+ * manifest in full checks every path again, the bulk of a rebuild's work).
  * Bytes that are not a manifest give no ids; truncated ones throw.
  */
 export function manifestFileIds(bytes: Buffer): Buffer[] {

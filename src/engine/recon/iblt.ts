@@ -6,9 +6,9 @@
  * Cells hold a signed count, the XOR of the keys and the XOR of their 32-bit
  * check values. k = 4, partitioned: subtable j (j = 0..3) is the cell range
  * [j*w, (j+1)*w) with w = cells / 4, and a key lands once in each subtable, so
- * it never lands twice in one cell. (With k = 3, 1.5% of the tables of 5-200
- * differences failed to peel, two keys sharing all their cells; k = 4 fails
- * 0.06-0.2%, docs/protocol-recon.md §6.) Positions and the check come from a
+ * it never lands twice in one cell. (With k = 3, two keys sharing all their
+ * cells left too many tables that could not be peeled; the rates measured
+ * for both are in docs/protocol-recon.md §6.) Positions and the check come from a
  * keyed 32-bit mix (murmur3's fmix32) of the key halves with a per-session
  * salt: this is hashing, not cryptography; the salt only stops a peer from
  * precomputing keys that collide in every cell. The exact functions are in

@@ -161,7 +161,8 @@ function openDatabase(path: string, readonly: boolean, create: boolean): Databas
       db.pragma('journal_mode = WAL');
       // Checkpoint every 32 MB of WAL instead of SQLite's 4 MB: each checkpoint
       // costs two fsyncs, and a bulk write (a commit, a clone) of 2,000-item
-      // batches paid them after almost every batch (100,000 files: 3.1 -> 2.7 s).
+      // batches paid them after almost every batch (docs/PERFORMANCE.md, "WAL
+      // checkpoint every 32 MB").
       db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     }
     db.pragma('synchronous = NORMAL');
@@ -186,8 +187,8 @@ const lingering = new Set<ReadStore>();
  * SQLite's page cache per connection: 32 MiB instead of its 2 MiB default.
  * A sync reads items and index nodes by id all over the file; with 2 MiB
  * almost every B-tree page came from the OS again (a system call each), and
- * serving a 100,000-item clone spent a third of its time there
- * (17,500 -> 21,800 items/s). Memory-mapping the file was as fast but counts
+ * serving a large clone spent much of its time there (docs/PERFORMANCE.md,
+ * "Page cache of 32 MiB"). Memory-mapping the file was as fast but counts
  * the whole mapped database in the process's RSS.
  */
 const CACHE_KIB = 32768;
@@ -258,9 +259,10 @@ export class ReadStore {
   /**
    * For a process about to exit (a command-line sync): keeps the connection
    * open until then instead of closing it. The last connection to close a
-   * database checkpoints its write-ahead log into the file and fsyncs it, and
-   * after a 100-item sync into a 1M-item database that is ~660 scattered pages
-   * and 20-25 ms, a sixth of the whole command. Left open, the log is as
+   * database checkpoints its write-ahead log into the file and fsyncs it:
+   * after a small sync into a large database, hundreds of scattered pages,
+   * a large share of the whole command (docs/PERFORMANCE.md, "No checkpoint
+   * at the end of a command-line sync"). Left open, the log is as
    * durable as the file (a crash leaves the same state), and the next
    * transaction past wal_autocheckpoint folds it in, writing a page changed
    * by several syncs once. better-sqlite3 does not close databases at exit;
@@ -276,11 +278,11 @@ export class ReadStore {
 
   /**
    * Up to RID_BATCH items by row number, in one statement: a sender reads
-   * every item it serves this way. One statement per item cost a third more
-   * (5.7 -> 4.2 us an item on a 150 MB database), and one row per item,
-   * with two Buffers of their own each, twice what one row of two blobs
-   * for the whole batch costs (~4 -> ~2.2 us an item); the items' ids and
-   * bytes are views into those two blobs.
+   * every item it serves this way. A statement costs a fixed amount beyond
+   * its row, and a row per item brings two Buffers of its own each; one row
+   * of two blobs for the whole batch does not (docs/PERFORMANCE.md, "Reading
+   * served items 64 at a time" and "Served items as one row per batch"):
+   * the items' ids and bytes are views into those two blobs.
    */
   getManyByRid(rids: readonly number[]): Map<number, StoredItem> {
     if (rids.length === 0 || rids.length > RID_BATCH) throw new Error(`getManyByRid: 1..${RID_BATCH} row numbers, not ${rids.length}`);
@@ -375,8 +377,9 @@ export class ReadStore {
   /**
    * Every member of a branch with its row number, kind and size, read in
    * pages (ascending from page to page; a first clone's offers). A page
-   * comes as one row, its ids views into one blob: a row and a Buffer of its
-   * own per member cost a third more (315 -> 230 ms for 100,000 members).
+   * comes as one row, its ids views into one blob, sparing a row and a
+   * Buffer per member (docs/PERFORMANCE.md, "Served items as one row per
+   * batch").
    *
    * With `dataMax` >= 0, a member whose encoding is at most that many bytes
    * comes with its bytes (`data`, else null): a first clone into an empty
