@@ -7,7 +7,7 @@
  * makes, whatever shape its old index had; `db rebuild-index` and `db check`
  * then agree with it, and keep the new column.
  */
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { createIndexTables } from '../../src/engine/store/index-tables.js';
@@ -15,7 +15,7 @@ import { checkDatabase, rebuildIndex } from '../../src/engine/store/maintenance.
 import type { Migration } from '../../src/engine/store/migrations.js';
 import { INDEX_REBUILT_AT, SCHEMA_VERSION, schemaVersion } from '../../src/engine/store/schema.js';
 import { WriteStore } from '../../src/engine/store/store.js';
-import { fixedSigner, putRandomRevision } from '../helpers/store.js';
+import { fixedSigner, indexShape, putRandomRevision } from '../helpers/store.js';
 import { tempDir } from '../helpers/temp.js';
 
 const { SCHEMA_4 } = vi.hoisted(() => ({
@@ -32,24 +32,22 @@ vi.mock('../../src/engine/store/migrations.js', async (importOriginal) => {
   return { ...real, MIGRATIONS: [...real.MIGRATIONS, SCHEMA_4] };
 });
 
-/** The index's part of the schema: each table's and index's SQL, by name. */
-function indexShape(db: Database.Database): Record<string, string> {
-  const rows = db
-    .prepare<[], { name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE name <> 'items' AND sql IS NOT NULL ORDER BY name")
-    .all();
-  return Object.fromEntries(rows.map((r) => [r.name, r.sql.replace(/\s+/g, ' ')]));
-}
-
 /** What createIndexTables makes, in a database of its own. */
-function currentShape(db: Database.Database): Record<string, string> {
-  const Ctor = db.constructor as new (path: string) => Database.Database;
-  const fresh = new Ctor(':memory:');
+function currentShape(): Record<string, string> {
+  const fresh = new Database(':memory:');
   try {
     createIndexTables(fresh);
     return indexShape(fresh);
   } finally {
     fresh.close();
   }
+}
+
+function itemColumns(db: Database.Database): string[] {
+  return db
+    .prepare<[], { name: string }>('PRAGMA table_info(items)')
+    .all()
+    .map((c) => c.name);
 }
 
 describe('rehearsal: the next migration is one function marked rebuildsIndex', () => {
@@ -74,20 +72,14 @@ describe('rehearsal: the next migration is one function marked rebuildsIndex', (
     try {
       expect(told).toEqual([path]);
       expect(schemaVersion(store.db)).toBe(4);
-      const columns = store.db.prepare<[], { name: string }>('PRAGMA table_info(items)').all();
-      expect(columns.map((c) => c.name)).toContain('enc');
-      expect(indexShape(store.db)).toEqual(currentShape(store.db));
+      expect(itemColumns(store.db)).toContain('enc');
+      expect(indexShape(store.db)).toEqual(currentShape());
       expect(store.root('org.example.next')).toEqual(root);
       expect(store.certsOn(manifest).map((c) => c.name)).toEqual(['branch']);
 
       expect(rebuildIndex(store)).toEqual({ items: 5, branches: 1 });
-      expect(indexShape(store.db)).toEqual(currentShape(store.db));
-      expect(
-        store.db
-          .prepare<[], { name: string }>('PRAGMA table_info(items)')
-          .all()
-          .map((c) => c.name),
-      ).toContain('enc');
+      expect(indexShape(store.db)).toEqual(currentShape());
+      expect(itemColumns(store.db)).toContain('enc');
       expect(store.root('org.example.next')).toEqual(root);
       expect(checkDatabase(store).problems).toEqual([]);
     } finally {
@@ -99,17 +91,11 @@ describe('rehearsal: the next migration is one function marked rebuildsIndex', (
     const path = join(tempDir(), 'fails.db');
     const store = WriteStore.open(path, { create: true });
     store.db.pragma('user_version = 3'); // with the column schema 4 adds there already: the step fails
-    expect(
-      store.db
-        .prepare<[], { name: string }>('PRAGMA table_info(items)')
-        .all()
-        .map((c) => c.name),
-    ).toContain('enc');
+    expect(itemColumns(store.db)).toContain('enc');
     const before = indexShape(store.db);
     store.close();
     expect(() => WriteStore.open(path)).toThrow(/duplicate column name: enc/);
-    const Ctor = store.db.constructor as new (path: string) => Database.Database;
-    const raw = new Ctor(path);
+    const raw = new Database(path);
     try {
       expect(schemaVersion(raw)).toBe(3);
       expect(indexShape(raw)).toEqual(before);

@@ -13,7 +13,7 @@ import { INDEX_TABLES, createIndexTables, missingIndexTables } from '../../src/e
 import { MIGRATIONS } from '../../src/engine/store/migrations.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from '../../src/engine/store/schema.js';
 import { ReadStore, WriteStore } from '../../src/engine/store/store.js';
-import { fixedSigner, keyItemOf, signedCert } from '../helpers/store.js';
+import { fixedSigner, indexShape, keyItemOf, signedCert } from '../helpers/store.js';
 import { tempDir } from '../helpers/temp.js';
 import { referenceRoot } from '../helpers/trie-reference.js';
 
@@ -147,14 +147,6 @@ describe('migrations', () => {
     again.close();
   });
 });
-
-/** The index's part of a schema ('main' or an attached one): each table's and index's SQL, by name. */
-function indexShape(db: Database.Database, schema = 'main'): Record<string, string> {
-  const rows = db
-    .prepare<[], { name: string; sql: string }>(`SELECT name, sql FROM ${schema}.sqlite_master WHERE name <> 'items' AND sql IS NOT NULL ORDER BY name`)
-    .all();
-  return Object.fromEntries(rows.map((r) => [r.name, r.sql.replace(/\s+/g, ' ')]));
-}
 
 describe('the index tables: one function for new databases, migrations, rebuilds and checks', () => {
   const fresh = new Database(':memory:');
