@@ -11,18 +11,88 @@ export type { DiffGroup, DiffItem, Direction, ItemsBatch, ProgressEvent, Refused
 // ------------------------------------------------------------------ results
 
 /**
+ * Every code an ApiError can carry: what logs, tests and the UI compare
+ * against (a typo fails type-checking). The engine's own codes
+ * (src/engine/errors.ts) reach the API through a total mapping in
+ * src/engine/service/errors.ts. A new code is one line here.
+ */
+export type ApiErrorCode =
+  // The call and the path to the engine
+  /** A call's name, arguments or WebSocket envelope failed the contract's check (api-validate.ts). */
+  | 'bad-request'
+  /** A call came from a page or frame that is not Netsync's own (the Electron host's sender check). */
+  | 'forbidden'
+  /** The engine's worker thread stopped while calls were in flight. */
+  | 'worker-stopped'
+  /** An Electron IPC call got no answer (no handler, a crashed main process). */
+  | 'ipc'
+  /** The page lost, or could not open, its connection to the web host. */
+  | 'disconnected'
+  /** A value the argument check let through is still wrong for the engine (a pattern, a folder that is not empty, an ambiguous id). */
+  | 'usage'
+  /** A session with that peer, or the server, is already running. */
+  | 'busy'
+  /** No such item, peer, key, comparison or file. */
+  | 'not-found'
+  /** The user, or a closing app, cancelled the session. */
+  | 'cancelled'
+  /** An unexpected failure inside the engine (a bug): the message carries the detail. */
+  | 'internal'
+  // The database
+  /** No database is open, or its file is missing. */
+  | 'db-missing'
+  /** The database was written by a newer Netsync. */
+  | 'db-newer'
+  /** The database contradicts itself (a missing chunk, an item of the wrong kind). */
+  | 'db-corrupt'
+  /** Reading or writing failed: a full disk, a cut connection. */
+  | 'io'
+  // Items
+  /** An item's bytes do not match its id or do not decode: it failed verification. */
+  | 'bad-item'
+  /** A cert's signature does not verify. */
+  | 'bad-signature'
+  /** An item names another item that is not there. */
+  | 'missing-reference'
+  /** An item, a frame or a list is over its stated limit. */
+  | 'too-large'
+  // Keys and identity
+  /** A key is missing, unusable or not accepted (a server without a key, a peer that presented none). */
+  | 'key'
+  /** The key needed is sealed with a passphrase: `key` names it (then `unlockKey`). */
+  | 'key-locked'
+  /** The passphrase given does not open the key (`key` names it). */
+  | 'bad-passphrase'
+  /** Several keys exist and none is chosen for sessions (then `setIdentity`). */
+  | 'identity-required'
+  // Peers and the network
+  /** The peer's address cannot be reached: nothing listens, or the name does not resolve. */
+  | 'unreachable'
+  /** The peer did not answer in time. */
+  | 'timeout'
+  /** The peer broke the protocol or ended the session early. */
+  | 'protocol'
+  /** Permissions refuse: the peer's refuse us, our server's file is unusable, or this user may not use an address or path. */
+  | 'permission'
+  /** The user refused a server's key on first contact, or nobody answered in time. */
+  | 'server-refused'
+  /** A pinned server presented another key: `serverKey` has both fingerprints (then, once checked with its owner, `trustServer`). */
+  | 'server-key-changed'
+  // Serving
+  /** Another program already listens on the address to serve on. */
+  | 'address-in-use'
+  /** The address to serve on is not one of this machine's. */
+  | 'address-unavailable'
+  /** A permissions text has wrong lines: `lines` lists every one; nothing was saved. */
+  | 'bad-permissions';
+
+/**
  * A stable code for logs and tests, and one clear sentence for the user.
- * A few codes carry the facts the UI needs to offer the way out:
- * - `key-locked`: `key` names the key whose passphrase is needed (then `unlockKey`);
- * - `server-key-changed`: `serverKey` has the address, the pinned and the presented
- *   fingerprints (then, once checked with the server's owner, `trustServer`);
- * - `bad-permissions`: `lines` lists every wrong line of a permissions file.
- * Other codes used by the service: `identity-required` (several keys, none
- * chosen), `server-refused` (the user refused a server's key on first contact),
- * `bad-passphrase`, `busy`, `db-missing`, `not-found`, `unreachable`, `cancelled`.
+ * A few codes carry the facts the UI needs to offer the way out (see
+ * ApiErrorCode): `key`, `serverKey`, `lines`.
  */
 export interface ApiError {
-  code: string;
+  code: ApiErrorCode;
   message: string;
   key?: string;
   serverKey?: ServerKeyChange;
@@ -49,7 +119,7 @@ export function ok<T>(value: T): Result<T> {
   return { ok: true, value };
 }
 
-export function err<T = never>(code: string, message: string): Result<T> {
+export function err<T = never>(code: ApiErrorCode, message: string): Result<T> {
   return { ok: false, error: { code, message } };
 }
 

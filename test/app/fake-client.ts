@@ -11,7 +11,7 @@ export function fakeClient(handlers: Handlers = {}) {
     ...apiFromInvoker(async (method, args) => {
       calls.push({ method, args });
       const h = handlers[method];
-      return h ? h(...args) : err('not-scripted', `No answer scripted for ${method}.`);
+      return h ? h(...args) : err('internal', `No answer scripted for ${method}.`);
     }),
     onEvent: (l) => {
       listeners.add(l);

@@ -14,7 +14,7 @@ const TOKEN = 'a'.repeat(64);
 function fakeApi() {
   const listeners = new Set<(e: NetsyncEvent) => void>();
   const api: NetsyncClient = {
-    ...apiFromInvoker(async (method, args) => (method === 'stopServer' ? err('boom', 'It broke.') : ok({ method, args }))),
+    ...apiFromInvoker(async (method, args) => (method === 'stopServer' ? err('internal', 'It broke.') : ok({ method, args }))),
     onEvent: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);
@@ -112,7 +112,10 @@ describe('the web host', () => {
     });
     expect(await call(ws, { id: 2, method: 'log', args: [] })).toMatchObject({ id: 2, result: { ok: false, error: { code: 'bad-request' } } });
     expect(await call(ws, { id: 3, method: 'eval', args: [] })).toMatchObject({ id: 3, result: { ok: false, error: { code: 'bad-request' } } });
-    expect(await call(ws, { id: 4, method: 'stopServer', args: [] })).toEqual({ id: 4, result: { ok: false, error: { code: 'boom', message: 'It broke.' } } });
+    expect(await call(ws, { id: 4, method: 'stopServer', args: [] })).toEqual({
+      id: 4,
+      result: { ok: false, error: { code: 'internal', message: 'It broke.' } },
+    });
     const event = new Promise((resolve) => ws.once('message', (d) => resolve(JSON.parse(d.toString()))));
     fake.emit({ type: 'collection-changed' });
     expect(await event).toEqual({ event: { type: 'collection-changed' } });
