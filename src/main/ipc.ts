@@ -4,8 +4,9 @@
  * validators, and only then hands the call to the engine's worker.
  */
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
+import { API_METHODS } from '../shared/api-calls.js';
 import { checkArgs } from '../shared/api-validate.js';
-import { API_METHODS, type ApiMethod, type NetsyncApi, type NetsyncEvent, type Result, err } from '../shared/api.js';
+import { type ApiMethod, type NetsyncApi, type NetsyncEvent, type Result, err } from '../shared/api.js';
 import { EVENT_CHANNEL, ipcChannel } from '../shared/ipc.js';
 
 export type SenderCheck = (event: IpcMainInvokeEvent) => boolean;

@@ -386,6 +386,11 @@ export interface TrustedServer {
 
 // ------------------------------------------------------------------ the calls
 
+/**
+ * A new call is one method here plus its argument schema (`argSchemas` in
+ * api-validate.ts, which the compiler holds to this interface); the list of
+ * calls, both hosts, the preload and the adapters follow from those two.
+ */
 export interface NetsyncApi {
   /** Opens (creating when missing) the database at `path`, or the host's default. */
   openDatabase(path?: string): Promise<Result<DatabaseStatus>>;
@@ -438,44 +443,6 @@ export type ApiMethod = keyof NetsyncApi;
 export type ApiArgs<M extends ApiMethod> = Parameters<NetsyncApi[M]>;
 export type ApiValue<M extends ApiMethod> = Awaited<ReturnType<NetsyncApi[M]>> extends Result<infer T> ? T : never;
 
-/** Every call, in one list: hosts register exactly these, adapters build exactly these. */
-export const API_METHODS = [
-  'openDatabase',
-  'getStatus',
-  'listBranches',
-  'log',
-  'show',
-  'checkout',
-  'listPeers',
-  'addPeer',
-  'updatePeer',
-  'removePeer',
-  'diff',
-  'sync',
-  'cancel',
-  'startServer',
-  'stopServer',
-  'serverStatus',
-  'listKeys',
-  'generateKey',
-  'importKey',
-  'getIdentity',
-  'setIdentity',
-  'unlockKey',
-  'answerServerPrompt',
-  'trustServer',
-  'trustKey',
-  'untrustKey',
-  'diffItems',
-  'getPermissions',
-  'setPermissions',
-] as const satisfies readonly ApiMethod[];
-
-// A compile-time check that the list above names every call of NetsyncApi.
-type MissingFromList = Exclude<ApiMethod, (typeof API_METHODS)[number]>;
-const listIsComplete: MissingFromList extends never ? true : never = true;
-void listIsComplete;
-
 // ------------------------------------------------------------------ events
 
 export type NetsyncEvent =
@@ -507,21 +474,4 @@ export type EventListener = (event: NetsyncEvent) => void;
 /** What a UI holds: the calls plus the event stream. */
 export interface NetsyncClient extends NetsyncApi {
   onEvent(listener: EventListener): () => void;
-}
-
-/**
- * Builds the named calls of NetsyncApi from one transport function; used by
- * adapters that speak a message protocol (WebSocket, worker thread).
- */
-export function apiFromInvoker(invoke: (method: ApiMethod, args: unknown[]) => Promise<Result<unknown>>): NetsyncApi {
-  const api: Partial<Record<ApiMethod, (...args: unknown[]) => Promise<Result<unknown>>>> = {};
-  for (const method of API_METHODS) api[method] = (...args: unknown[]) => invoke(method, trimTrailingUndefined(args));
-  return api as unknown as NetsyncApi;
-}
-
-/** JSON turns a trailing `undefined` argument into `null`; leave it out instead. */
-function trimTrailingUndefined(args: unknown[]): unknown[] {
-  let n = args.length;
-  while (n > 0 && args[n - 1] === undefined) n--;
-  return args.slice(0, n);
 }

@@ -1,6 +1,33 @@
 /** The contract's runtime pieces: the list of calls, the adapters built from it, the error codes, the web host's envelopes. */
 import { describe, expect, it } from 'vitest';
-import { type ApiError, err } from '../../src/shared/api.js';
+import { API_METHODS, apiFromInvoker } from '../../src/shared/api-calls.js';
+import { argSchemas } from '../../src/shared/api-validate.js';
+import { type ApiError, type ApiMethod, err } from '../../src/shared/api.js';
+
+describe('the list of calls', () => {
+  it('is the argument schemas, in their order, each call once', () => {
+    expect(API_METHODS).toEqual(Object.keys(argSchemas));
+    expect(new Set(API_METHODS).size).toBe(API_METHODS.length);
+    expect(API_METHODS).toContain('openDatabase');
+    expect(API_METHODS).toContain('setPermissions');
+  });
+
+  it('builds named calls that pass their own name and arguments, leaving out a trailing undefined', async () => {
+    const seen: { method: ApiMethod; args: unknown[] }[] = [];
+    const api = apiFromInvoker(async (method, args) => {
+      seen.push({ method, args });
+      return { ok: true, value: null };
+    });
+    await api.diffItems('s1', 'weLack', 0, 10, undefined);
+    await api.openDatabase(undefined);
+    await api.log('org.example.web');
+    expect(seen).toEqual([
+      { method: 'diffItems', args: ['s1', 'weLack', 0, 10] },
+      { method: 'openDatabase', args: [] },
+      { method: 'log', args: ['org.example.web'] },
+    ]);
+  });
+});
 
 describe('error codes', () => {
   it('are a closed list: a typo fails type-checking wherever a code is made or compared', () => {

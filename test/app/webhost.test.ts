@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { tempDir } from '../helpers/temp.js';
-import { type NetsyncClient, type NetsyncEvent, apiFromInvoker, err, ok } from '../../src/shared/api.js';
+import { apiFromInvoker } from '../../src/shared/api-calls.js';
+import { type NetsyncClient, type NetsyncEvent, err, ok } from '../../src/shared/api.js';
 import { WS_PATH, WS_PROTOCOL, tokenProtocol } from '../../src/shared/webhost.js';
 import { type WebHost, startWebHost } from '../../src/webhost/server.js';
 

@@ -4,7 +4,8 @@
  * with one sentence and the next call starts a fresh worker.
  */
 import type { Worker } from 'node:worker_threads';
-import { type ApiMethod, type EventListener, type NetsyncApi, type NetsyncClient, type Result, apiFromInvoker, err } from '../../shared/api.js';
+import { apiFromInvoker } from '../../shared/api-calls.js';
+import { type ApiMethod, type EventListener, type NetsyncApi, type NetsyncClient, type Result, err } from '../../shared/api.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
 export type WorkerFactory = () => Worker;

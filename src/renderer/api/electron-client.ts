@@ -1,5 +1,6 @@
 /** The renderer's adapter for Electron: `window.netsync`, exposed by the preload. */
-import { API_METHODS, type ApiMethod, type NetsyncClient, type Result, err } from '../../shared/api.js';
+import { API_METHODS } from '../../shared/api-calls.js';
+import { type ApiMethod, type NetsyncClient, type Result, err } from '../../shared/api.js';
 
 export function electronClient(bridge: NetsyncClient): NetsyncClient {
   const client: Partial<Record<ApiMethod, (...args: unknown[]) => Promise<Result<unknown>>>> = {};

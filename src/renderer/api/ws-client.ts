@@ -4,7 +4,8 @@
  * the socket is refused before any message without it. Calls made while the
  * socket is down fail with one sentence; the next call reconnects.
  */
-import { type ApiMethod, type EventListener, type NetsyncClient, type NetsyncEvent, type Result, apiFromInvoker, err } from '../../shared/api.js';
+import { apiFromInvoker } from '../../shared/api-calls.js';
+import { type ApiMethod, type EventListener, type NetsyncClient, type NetsyncEvent, type Result, err } from '../../shared/api.js';
 import { WS_PATH, WS_PROTOCOL, tokenProtocol } from '../../shared/webhost.js';
 
 const RETRY_MS = 2000;
