@@ -22,12 +22,8 @@ export type ApiErrorCode =
   | 'bad-request'
   /** A call came from a page or frame that is not Netsync's own (the Electron host's sender check). */
   | 'forbidden'
-  /** The engine's worker thread stopped while calls were in flight. */
-  | 'worker-stopped'
-  /** An Electron IPC call got no answer (no handler, a crashed main process). */
-  | 'ipc'
-  /** The page lost, or could not open, its connection to the web host. */
-  | 'disconnected'
+  /** The engine could not be reached: its worker stopped or did not start, the host failed to pass the call on, or the page lost its host. */
+  | 'engine-unavailable'
   /** A value the argument check let through is still wrong for the engine (a pattern, a folder that is not empty, an ambiguous id). */
   | 'usage'
   /** A session with that peer, or the server, is already running. */
@@ -121,6 +117,18 @@ export function ok<T>(value: T): Result<T> {
 
 export function err<T = never>(code: ApiErrorCode, message: string): Result<T> {
   return { ok: false, error: { code, message } };
+}
+
+const TRY_AGAIN = 'try again, and restart Netsync if it keeps failing';
+
+/**
+ * What every host and adapter answers when the engine cannot be reached:
+ * one sentence, what failed (with the `cause` when there is one), then what
+ * to do.
+ */
+export function engineUnavailable<T = never>(what: string, { cause, whatToDo = TRY_AGAIN }: { cause?: unknown; whatToDo?: string } = {}): Result<T> {
+  const why = cause === undefined ? '' : ` (${cause instanceof Error ? cause.message : String(cause)})`;
+  return err('engine-unavailable', `${what}${why}; ${whatToDo}.`);
 }
 
 // ------------------------------------------------------------------ values

@@ -9,7 +9,7 @@ import { type Server, createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { checkRequest } from '../shared/api-validate.js';
-import { type NetsyncClient, type NetsyncEvent, type Result, err } from '../shared/api.js';
+import { type NetsyncClient, type NetsyncEvent, type Result, engineUnavailable } from '../shared/api.js';
 import { contentSecurityPolicy } from '../shared/csp.js';
 import { WS_PATH, WS_PROTOCOL } from '../shared/webhost.js';
 import { checkHost, checkOptionalOrigin, checkUpgrade } from './guard.js';
@@ -107,7 +107,8 @@ async function answer(api: NetsyncClient, text: string | null): Promise<{ id: nu
   try {
     return { id: msg.id, result: await call.apply(api, request.value.args) };
   } catch (e) {
-    return { id: msg.id, result: err('internal', `The web host failed: ${(e as Error).message}.`) };
+    // The engine answers with Results; a throw means the way to it failed. Said as the desktop app says it.
+    return { id: msg.id, result: engineUnavailable("Netsync's engine could not take the call", { cause: e }) };
   }
 }
 

@@ -5,7 +5,7 @@
  * socket is down fail with one sentence; the next call reconnects.
  */
 import { apiFromInvoker } from '../../shared/api-calls.js';
-import { type ApiMethod, type EventListener, type NetsyncClient, type NetsyncEvent, type Result, err } from '../../shared/api.js';
+import { type ApiMethod, type EventListener, type NetsyncClient, type NetsyncEvent, type Result, engineUnavailable } from '../../shared/api.js';
 import { WS_PATH, WS_PROTOCOL, tokenProtocol } from '../../shared/webhost.js';
 
 const RETRY_MS = 2000;
@@ -34,7 +34,8 @@ export function createWsClient(options: WsClientOptions): NetsyncClient & { clos
   const lost = () => {
     socket = null;
     opened = null;
-    for (const resolve of pending.values()) resolve(err('disconnected', 'The connection to the Netsync web host was lost; is it still running?'));
+    const result = engineUnavailable('The connection to the Netsync web host was lost', { whatToDo: 'check that it still runs, then try again' });
+    for (const resolve of pending.values()) resolve(result);
     pending.clear();
     options.onConnection?.(false);
   };
@@ -80,7 +81,7 @@ export function createWsClient(options: WsClientOptions): NetsyncClient & { clos
     try {
       ws = await connect();
     } catch {
-      return err('disconnected', 'Cannot reach the Netsync web host; is it still running, and was the page opened from the link it printed?');
+      return engineUnavailable('Cannot reach the Netsync web host', { whatToDo: 'check that it runs, and open this page from the link it printed' });
     }
     const id = nextId++;
     return new Promise((resolve) => {
