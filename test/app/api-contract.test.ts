@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { API_METHODS, apiFromInvoker } from '../../src/shared/api-calls.js';
 import { argSchemas } from '../../src/shared/api-validate.js';
 import { type ApiError, type ApiMethod, err } from '../../src/shared/api.js';
+import { readWsHostMessage } from '../../src/shared/webhost.js';
 
 describe('the list of calls', () => {
   it('is the argument schemas, in their order, each call once', () => {
@@ -37,5 +38,13 @@ describe('error codes', () => {
     expect(typo).toBe(false);
     // @ts-expect-error nor can err() make a code that is not in the list
     expect(err('boom', 'It broke.')).toEqual({ ok: false, error: { code: 'boom', message: 'It broke.' } });
+  });
+});
+
+describe("the web host's messages, as the page reads them", () => {
+  it('takes responses and events, and nothing else', () => {
+    expect(readWsHostMessage('{"id":3,"result":{"ok":true,"value":1}}')).toEqual({ id: 3, result: { ok: true, value: 1 } });
+    expect(readWsHostMessage('{"event":{"type":"collection-changed"}}')).toEqual({ event: { type: 'collection-changed' } });
+    for (const junk of ['', 'null', '42', '"x"', '{"id":"3","result":{}}', '{"id":3}', '{"event":null}']) expect(readWsHostMessage(junk)).toBeNull();
   });
 });

@@ -122,4 +122,25 @@ describe('the web host', () => {
     expect(await event).toEqual({ event: { type: 'collection-changed' } });
     ws.close();
   });
+
+  it('checks every request envelope as it checks arguments, and answers none without a usable id', async () => {
+    const ws = await connect(host.port);
+    if (typeof ws === 'number') throw new Error(`refused with ${ws}`);
+    expect(await call(ws, { id: 1, method: 'log', args: ['main'], admin: true })).toMatchObject({
+      id: 1,
+      result: { ok: false, error: { code: 'bad-request', message: 'Refused a message: the request has an unknown field "admin".' } },
+    });
+    expect(await call(ws, { id: 2, method: 'log' })).toMatchObject({
+      id: 2,
+      result: { ok: false, error: { code: 'bad-request', message: expect.stringMatching(/args must be a list/) } },
+    });
+    expect(await call(ws, { id: 3, method: ['log'], args: ['main'] })).toMatchObject({ id: 3, result: { ok: false, error: { code: 'bad-request' } } });
+    // Nobody to answer: no id, an id the page never uses, not JSON, binary. The next real request gets the first answer.
+    const junk = [{ method: 'log', args: ['main'] }, { id: 0, method: 'log', args: ['main'] }, { id: 1.5, method: 'log', args: ['main'] }, 'not json', 'null'];
+    for (const message of junk) ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+    ws.send(Buffer.from(JSON.stringify({ id: 4, method: 'log', args: ['main'] })), { binary: true });
+    const answer = { id: 5, result: { ok: true, value: { method: 'log', args: ['main'] } } };
+    expect(await call(ws, { id: 5, method: 'log', args: ['main'] })).toEqual(answer);
+    ws.close();
+  });
 });

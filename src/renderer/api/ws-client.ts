@@ -5,12 +5,10 @@
  * socket is down fail with one sentence; the next call reconnects.
  */
 import { apiFromInvoker } from '../../shared/api-calls.js';
-import { type ApiMethod, type EventListener, type NetsyncClient, type NetsyncEvent, type Result, engineUnavailable } from '../../shared/api.js';
-import { WS_PATH, WS_PROTOCOL, tokenProtocol } from '../../shared/webhost.js';
+import { type ApiMethod, type EventListener, type NetsyncClient, type Result, engineUnavailable } from '../../shared/api.js';
+import { WS_PATH, WS_PROTOCOL, type WsRequest, readWsHostMessage, tokenProtocol } from '../../shared/webhost.js';
 
 const RETRY_MS = 2000;
-
-type ServerMessage = { id: number; result: Result<unknown> } | { event: NetsyncEvent };
 
 export interface WsClientOptions {
   /** ws://host:port of the web host; the path is added here. */
@@ -58,12 +56,8 @@ export function createWsClient(options: WsClientOptions): NetsyncClient & { clos
         if (!closedByUs && listeners.size > 0) setTimeout(() => void connect().catch(() => undefined), RETRY_MS);
       };
       ws.onmessage = (m) => {
-        let msg: ServerMessage;
-        try {
-          msg = JSON.parse(String(m.data)) as ServerMessage;
-        } catch {
-          return;
-        }
+        const msg = readWsHostMessage(String(m.data));
+        if (!msg) return;
         if ('event' in msg) {
           for (const l of listeners) l(msg.event);
           return;
@@ -86,7 +80,7 @@ export function createWsClient(options: WsClientOptions): NetsyncClient & { clos
     const id = nextId++;
     return new Promise((resolve) => {
       pending.set(id, resolve);
-      ws.send(JSON.stringify({ id, method, args }));
+      ws.send(JSON.stringify({ id, method, args } satisfies WsRequest));
     });
   };
 
