@@ -68,7 +68,7 @@ export type ApiErrorCode =
   | 'timeout'
   /** The peer broke the protocol or ended the session early. */
   | 'protocol'
-  /** Permissions refuse: the peer's refuse us, our server's file is unusable, or this user may not use an address or path. */
+  /** Refused by permissions: the peer's file does not let us, our server's file is unusable, or this user may not use an address or path. */
   | 'permission'
   /** The user refused a server's key on first contact, or nobody answered in time. */
   | 'server-refused'
