@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { err, ok } from '../../src/shared/api.js';
+import { type ApiError, err, ok } from '../../src/shared/api.js';
 import type { DiffSide } from '../../src/shared/sync.js';
 import { fakeClient, progress, summary } from './fake-client.js';
 import { applyEvent, connectEvents, createAppStore } from '../../src/renderer/store/app-store.js';
@@ -428,7 +428,7 @@ describe('peer verdict', () => {
   it('never reads "Up to date" after a sync that ended early with something left to move', () => {
     const upToDate = summary({ dryRun: false });
     expect(peerVerdict({}, { state: 'done' }, upToDate)).toMatchObject({ label: 'Up to date' });
-    const badItem = { code: 'bad-item', message: 'Refused a bad item from the peer.' };
+    const badItem: ApiError = { code: 'bad-item', message: 'Refused a bad item from the peer.' };
     expect(peerVerdict({}, { state: 'error', error: badItem }, upToDate)).toMatchObject({ label: 'Blocked', tone: 'blocked' });
     expect(peerVerdict({}, { state: 'error', error: { code: 'protocol', message: 'Gone.' } }, upToDate)).toMatchObject({ label: 'Failed' });
     expect(peerVerdict({}, { state: 'cancelled' }, upToDate)).toMatchObject({ label: 'Cancelled' });

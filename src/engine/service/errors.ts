@@ -2,8 +2,8 @@
  * Every exception that reaches the service boundary becomes an ApiError:
  * a stable code for logs and tests, one sentence for the user.
  */
-import type { ApiError, Result } from '../../shared/api.js';
-import { NetsyncError } from '../errors.js';
+import type { ApiError, ApiErrorCode, Result } from '../../shared/api.js';
+import { type ErrorCode, NetsyncError } from '../errors.js';
 import { formatFingerprint } from '../security/fingerprint.js';
 import { ServerKeyChangedError } from '../security/known-servers.js';
 
@@ -11,12 +11,37 @@ import { ServerKeyChangedError } from '../security/known-servers.js';
 export type ErrorFacts = Pick<ApiError, 'key' | 'serverKey' | 'lines'>;
 
 /**
+ * Each engine code as the API says it. A Record, so the compiler refuses an
+ * engine code added without its API code here (and an API code that does
+ * not exist).
+ */
+const API_CODE_OF: Record<ErrorCode, ApiErrorCode> = {
+  'bad-item': 'bad-item',
+  'bad-signature': 'bad-signature',
+  'missing-reference': 'missing-reference',
+  'too-large': 'too-large',
+  'db-newer': 'db-newer',
+  'db-missing': 'db-missing',
+  'db-corrupt': 'db-corrupt',
+  'db-unwritable': 'io',
+  'not-found': 'not-found',
+  usage: 'usage',
+  io: 'io',
+  key: 'key',
+  protocol: 'protocol',
+  unreachable: 'unreachable',
+  timeout: 'timeout',
+  permission: 'permission',
+  cancelled: 'cancelled',
+};
+
+/**
  * A refusal of the service's own ('busy' and the like), for codes the
  * engine's ErrorCode does not have.
  */
 export class ServiceError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     readonly facts: ErrorFacts = {},
   ) {
@@ -25,7 +50,7 @@ export class ServiceError extends Error {
   }
 }
 
-export function refuse(code: string, message: string, facts?: ErrorFacts): never {
+export function refuse(code: ApiErrorCode, message: string, facts?: ErrorFacts): never {
   throw new ServiceError(code, message, facts);
 }
 
@@ -52,7 +77,7 @@ export function sentence(text: string): string {
   return /[.!?]$/.test(first) ? first : `${first}.`;
 }
 
-const SYSTEM_ERRORS: Record<string, (where: string) => [code: string, message: string]> = {
+const SYSTEM_ERRORS: Record<string, (where: string) => [code: ApiErrorCode, message: string]> = {
   ECONNREFUSED: (w) => ['unreachable', `nothing is listening at ${w}; is the peer's server running?`],
   ENOTFOUND: (w) => ['unreachable', `the host name of ${w} could not be found`],
   EAI_AGAIN: (w) => ['unreachable', `the host name of ${w} could not be looked up`],
@@ -72,7 +97,7 @@ const SYSTEM_ERRORS: Record<string, (where: string) => [code: string, message: s
 export function toApiError(e: unknown, where = 'the target'): ApiError {
   if (e instanceof ServerKeyChangedError) return serverKeyChanged(e);
   if (e instanceof ServiceError) return { code: e.code, message: sentence(e.message), ...e.facts };
-  if (e instanceof NetsyncError) return { code: e.code, message: sentence(e.message) };
+  if (e instanceof NetsyncError) return { code: API_CODE_OF[e.code], message: sentence(e.message) };
   const error = e as (Error & { code?: unknown }) | undefined;
   if (error?.name === 'AbortError') return { code: 'cancelled', message: 'Cancelled.' };
   const known = typeof error?.code === 'string' ? SYSTEM_ERRORS[error.code] : undefined;
