@@ -148,6 +148,8 @@ describe('usage errors: one line with the value typed, a suggestion when a name 
     expectUsageError(await cli('pul', 'h', 'p'), /^netsync: unknown command "pul" \(did you mean "pull"\?\); "netsync help" lists the commands$/);
     expectUsageError(await cli('db', 'inti'), /unknown command "db inti" \(did you mean "db init"\?\); "netsync help db"/);
     expectUsageError(await cli('key', 'lst'), /unknown command "key lst" \(did you mean "key list"\?\)/);
+    expectUsageError(await cli('check'), /unknown command "check" \(did you mean "db check" or "checkout"\?\)/);
+    expectUsageError(await cli('fingerprint', 'alice'), /unknown command "fingerprint" \(did you mean "key fingerprint"\?\)/);
     expectUsageError(
       await cli('pull', 'h', 'p', '--jsno'),
       /^netsync: pull: unknown option "--jsno" \(did you mean "--json"\?\); "netsync help pull" lists the options$/,

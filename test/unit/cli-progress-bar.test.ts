@@ -42,14 +42,16 @@ describe('ProgressBar', () => {
     const bar = new ProgressBar(tty, clock.now);
     bar.update(pull(0, 0));
     expect(tty.writes).toHaveLength(1);
-    expect(tty.writes[0]).toBe(`${CLEAR}pull  [${'-'.repeat(30)}]  0%  0/10,000 items  ETA --:--`); // no rate from one sample
+    // Fields keep their widths (the bar does not jump as figures grow); no rate from one sample.
+    expect(tty.writes[0]).toBe(`${CLEAR}pull  [${'-'.repeat(30)}]    0%       0/10,000 items  ETA --:--`);
     clock.advance(1000);
     bar.update(pull(1000, 1 << 20));
     // 1,000 items a second with 9,000 to go: 9 s; 1 MiB in that second.
-    expect(tty.writes[1]).toBe(`${CLEAR}pull  [###${'-'.repeat(27)}]  10%  1,000/10,000 items  1.00 MiB/s  ETA 0:09`);
+    expect(tty.writes[1]).toBe(`${CLEAR}pull  [###${'-'.repeat(27)}]   10%   1,000/10,000 items    1.00 MiB/s  ETA 0:09`);
     clock.advance(1000);
     bar.update(pull(10_000, 5 << 20));
-    expect(tty.writes[2]).toMatch(/\[#{30}\] {2}100% {2}10,000\/10,000 items {2}2\.50 MiB\/s {2}ETA 0:00$/);
+    expect(tty.writes[2]).toMatch(/\[#{30}\] {2}100% {2}10,000\/10,000 items {4}2\.50 MiB\/s {2}ETA 0:00$/);
+    expect(tty.writes[2]!.length).toBe(tty.writes[1]!.length);
   });
 
   it('redraws at most every 100 ms', () => {

@@ -171,8 +171,10 @@ export function usageProblem(err: CommanderError, cmd: Commander): string {
   const quoted = [...err.message.matchAll(/'([^']*)'/g)].map((m) => m[1]!);
   const value = quoted[0] ?? '';
   const usage = `usage: ${synopsis(cmd)}`;
-  const similar = /\(Did you mean (?:one of )?(.+)\?\)/.exec(err.message)?.[1]?.split(', ');
-  const didYouMean = (prefix: string) => (similar ? ` (did you mean ${similar.map((s) => `"${prefix}${s}"`).join(' or ')}?)` : '');
+  // A command of a group typed without the group (`netsync check`) is suggested with it (`db check`).
+  const inGroups = cmd.commands.flatMap((group) => (group.commands.some((c) => c.name() === value) ? [`${group.name()} ${value}`] : []));
+  const similar = [...inGroups, ...(/\(Did you mean (?:one of )?(.+)\?\)/.exec(err.message)?.[1]?.split(', ') ?? [])];
+  const didYouMean = (prefix: string) => (similar.length > 0 ? ` (did you mean ${similar.map((s) => `"${prefix}${s}"`).join(' or ')}?)` : '');
   const long = (flags: string) => /--[\w-]+/.exec(flags)?.[0] ?? flags;
   switch (err.code) {
     case 'commander.unknownCommand':

@@ -88,11 +88,18 @@ export class ProgressBar {
     const { unitsPerSecond, bytesPerSecond } = this.rates();
     const measured = this.samples.length > 1;
     const rate = () =>
-      !measured ? '' : p.bytes === undefined ? `${count(Math.round(unitsPerSecond))} ${p.unit}/s` : `${formatBytes(Math.round(bytesPerSecond))}/s`;
-    // Before a total is known, only what has happened: nothing at all while connecting.
+      !measured ? '' : p.bytes === undefined ? `${count(Math.round(unitsPerSecond))} ${p.unit}/s` : `${formatBytes(Math.round(bytesPerSecond))}/s`.padStart(12);
+    // Fields of steady widths, so the bar does not change size as the figures change. Before a
+    // total is known, only what has happened: nothing at all while connecting.
+    const total = known ? count(p.total!) : '';
     const parts = known
-      ? [`${Math.floor(fraction * 100)}%`, `${count(p.done)}/${count(p.total!)} ${p.unit}`, rate(), `ETA ${eta(p.total! - p.done, unitsPerSecond)}`]
-      : [p.done > 0 ? `${count(p.done)} ${p.unit}` : '', p.done > 0 ? rate() : ''];
+      ? [
+          `${Math.floor(fraction * 100)}%`.padStart(4),
+          `${count(p.done).padStart(total.length)}/${total} ${p.unit}`,
+          rate(),
+          `ETA ${eta(p.total! - p.done, unitsPerSecond)}`,
+        ]
+      : [p.done > 0 ? `${count(p.done)} ${p.unit}` : '', p.done > 0 ? rate().trim() : ''];
     const text = parts.filter((s) => s !== '').join('  ');
     if (text === '') return p.label.slice(0, columns - 1);
     const room = columns - 1 - p.label.length - text.length - 6;
