@@ -33,7 +33,7 @@ const certificateMakerApart = {
 /**
  * commander requires node:child_process only to run a subcommand that is a program of its own
  * (`git-foo` style), which netsync never declares; loading it is a few ms of every command's
- * start (docs/PERFORMANCE.md, "The command line's start"). In the bundle commander gets an empty
+ * start (docs/PERFORMANCE.md, "The command line's start on commander"). In the bundle commander gets an empty
  * module in its place.
  */
 const commanderWithoutChildProcess = {
