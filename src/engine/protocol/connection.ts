@@ -5,30 +5,21 @@
  * It knows nothing of what the frames mean.
  */
 import type { Duplex } from 'node:stream';
-import { FrameDecoder, FrameType, type Message, decodeMessage, encodeMessage, errorMessage, MAX_FRAME } from './frames.js';
+import { type Limits } from './budgets.js';
+import { FrameDecoder, FrameType, type Message, decodeMessage, encodeMessage, errorMessage } from './frames.js';
 import { ProtocolError, type ProtocolErrorCode } from './wire.js';
 
-export interface Limits {
-  /** The peer must send its first frame within this time. */
-  handshakeMs: number;
-  /** The session is dropped when nothing arrives for this long. */
-  idleMs: number;
-  /** A frame that has begun must keep arriving at this rate after a grace period. */
-  minFrameRate: number;
-  frameGraceMs: number;
-  /** A write that cannot drain for this long means a peer that does not read. */
-  writeStallMs: number;
-  maxFrame: number;
-}
+export { DEFAULT_LIMITS, type Limits } from './budgets.js';
 
-export const DEFAULT_LIMITS: Limits = {
-  handshakeMs: 10_000,
-  idleMs: 60_000,
-  minFrameRate: 16 * 1024,
-  frameGraceMs: 10_000,
-  writeStallMs: 60_000,
-  maxFrame: MAX_FRAME,
-};
+/** What a server's budgets ask of a connection (protocol/budgets.ts); a client passes none. */
+export interface ConnectionBudget {
+  /** A smaller limit for the first frame (the HELLO). */
+  firstFrameMax?: number;
+  /** Told the bytes of the frame in progress after each read; throws ProtocolError to refuse them. */
+  onBuffered?: (bytes: number) => void;
+  /** The idle limit now (it may change with the session's phase); default limits.idleMs. */
+  idleMs?: () => number;
+}
 
 /**
  * Round trips are counted on the frames that find and name the difference
@@ -59,7 +50,8 @@ export interface ByteCounts {
 export class Connection {
   private readonly decoder: FrameDecoder;
   private readonly timer: NodeJS.Timeout;
-  private lastReceive = Date.now();
+  private readonly opened = Date.now();
+  private lastReceive = this.opened;
   private partialSince = 0;
   private partialBytes = 0;
   private gotFirst = false;
@@ -81,8 +73,9 @@ export class Connection {
       onMessage: (m: Message) => void;
       onClose: (error: ProtocolError | null, remote: boolean) => void;
     },
+    private readonly budget: ConnectionBudget = {},
   ) {
-    this.decoder = new FrameDecoder(limits.maxFrame);
+    this.decoder = new FrameDecoder(limits.maxFrame, budget.firstFrameMax ?? limits.maxFrame);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => this.drained());
     socket.on('error', (e: Error) => this.shut(new ProtocolError('unexpected', `connection error: ${e.message}`), true));
@@ -110,6 +103,7 @@ export class Connection {
         this.handlers.onMessage(decodeMessage(body));
       }
       this.trackPartial(frames.length > 0);
+      this.budget.onBuffered?.(this.decoder.pending);
     } catch (e) {
       if (e instanceof ProtocolError) this.fail(e.code, e.message);
       else this.fail('internal', `internal error: ${(e as Error).message}`);
@@ -131,10 +125,12 @@ export class Connection {
   private checkTimers(): void {
     if (this.closed) return;
     const now = Date.now();
-    if (!this.gotFirst && now - this.lastReceive > this.limits.handshakeMs) {
+    // The first frame is timed from the start, not from the last byte: a trickle of bytes does not keep a handshake open.
+    if (!this.gotFirst && now - this.opened > this.limits.handshakeMs) {
       return this.fail('timeout', `no handshake within ${this.limits.handshakeMs} ms`);
     }
-    if (now - this.lastReceive > this.limits.idleMs) return this.fail('timeout', `peer silent for ${this.limits.idleMs} ms`);
+    const idleMs = this.budget.idleMs?.() ?? this.limits.idleMs;
+    if (now - this.lastReceive > idleMs) return this.fail('timeout', `peer silent for ${idleMs} ms`);
     if (this.partialSince) {
       const elapsed = now - this.partialSince;
       const arrived = this.decoder.pending - this.partialBytes;
