@@ -344,14 +344,12 @@ export class RawPeer {
    * `credentials`: present this key in the TLS handshake (anonymous without).
    * `localAddress`: connect from this address (another of 127.0.0.0/8: an attacker apart from honest clients, for per-address budgets).
    */
-  constructor(
-    port: number,
-    options: { timeoutMs?: number; tcp?: boolean; socket?: Socket; credentials?: TlsCredentials; localAddress?: string } = {},
-  ) {
+  constructor(port: number, options: { timeoutMs?: number; tcp?: boolean; socket?: Socket; credentials?: TlsCredentials; localAddress?: string } = {}) {
     const host = '127.0.0.1';
     const from = options.localAddress ? { localAddress: options.localAddress } : {};
     this.socket =
-      options.socket ?? (options.tcp ? connectTcp({ host, port, ...from }) : connectTls({ host, port, ...from, ...clientTlsOptions(options.credentials ?? null) }));
+      options.socket ??
+      (options.tcp ? connectTcp({ host, port, ...from }) : connectTls({ host, port, ...from, ...clientTlsOptions(options.credentials ?? null) }));
     this.socket.setNoDelay(true);
     this.connected = options.socket
       ? Promise.resolve()

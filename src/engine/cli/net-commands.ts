@@ -6,7 +6,7 @@ import { fail } from '../errors.js';
 import { configDir } from '../paths.js';
 import { DEFAULT_PORT, type Identity, type ServerEvent } from '../protocol/api.js';
 import { runClientSession } from '../protocol/client.js';
-import { SHUTDOWN_GRACE_MS, startServer } from '../protocol/server.js';
+import { startServer } from '../protocol/server.js';
 import { fingerprint, formatFingerprint, parseFingerprint } from '../security/fingerprint.js';
 import { KnownServers, serverAddress } from '../security/known-servers.js';
 import { PERMISSIONS_FILE, Permissions } from '../security/permissions.js';
@@ -80,14 +80,16 @@ export const serve: Command = async (ctx, args) => {
   // signals as soon as it reads that line must find them installed, not Node's default (death).
   const stopped = new Promise<void>((resolve) => {
     const stop = async (signal: string) => {
-      process.stderr.write(`${signal}: finishing sessions in flight (stopping within ${STOP_BOUND_MS / 1000} s)\n`);
+      process.stderr.write(
+        `${signal}: ending the sessions in flight with ERROR shutdown, storing what they received (stopping within ${STOP_BOUND_MS / 1000} s)\n`,
+      );
       // A backstop: should ending the sessions take longer, exit anyway. SQLite commits are atomic,
       // so the database is consistent whenever the process ends; what had not been stored is asked for again.
       setTimeout(() => {
         process.stderr.write(`${signal}: sessions did not end within ${STOP_BOUND_MS / 1000} s; exiting\n`);
         process.exit(0);
       }, STOP_BOUND_MS).unref();
-      await server.close(SHUTDOWN_GRACE_MS);
+      await server.close(0);
       resolve();
     };
     process.once('SIGINT', () => void stop('SIGINT'));

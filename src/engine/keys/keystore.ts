@@ -95,7 +95,10 @@ export class KeyStore {
     if (process.platform === 'win32') return;
     const mode = statSync(path).mode & 0o777;
     if ((mode & 0o077) === 0) return;
-    fail('key', `private key file ${path} has mode ${mode.toString(8).padStart(4, '0')}: its group or others may use it, so it is not used; run "chmod 600 ${path}"`);
+    fail(
+      'key',
+      `private key file ${path} has mode ${mode.toString(8).padStart(4, '0')}: its group or others may use it, so it is not used; run "chmod 600 ${path}"`,
+    );
   }
 
   private read(name: string): KeyFile {

@@ -97,10 +97,10 @@ export const DEFAULT_BUDGETS: Budgets = {
   perSourceWaitingSessions: 16,
   waitingIdleMs: 15 * 60_000,
   records: { keyed: 1 << 24, anonymous: 1 << 21 },
-  tableEntries: { keyed: 1 << 22, anonymous: 1 << 18 },
+  tableEntries: { keyed: 1 << 22, anonymous: 1 << 17 },
   matchSteps: 1 << 26,
   memoryBytes: 512 << 20,
-  anonymousMemoryBytes: 96 << 20,
+  anonymousMemoryBytes: 64 << 20,
   penaltyMs: 1000,
   penaltyThresholdMs: 15_000,
   maxPenaltyMs: 60_000,
@@ -207,8 +207,10 @@ export class ServerLedger {
     const b = this.budgets;
     const s = this.source(address);
     if (!keyed) {
-      if (this.anonymous >= b.maxAnonymousSessions) return `the server serves ${b.maxAnonymousSessions} anonymous sessions at once (maxAnonymousSessions); try again later, or use a key`;
-      if (s.anonymous >= b.perSourceAnonymousSessions) return `${address} has ${b.perSourceAnonymousSessions} anonymous sessions open (perSourceAnonymousSessions)`;
+      if (this.anonymous >= b.maxAnonymousSessions)
+        return `the server serves ${b.maxAnonymousSessions} anonymous sessions at once (maxAnonymousSessions); try again later, or use a key`;
+      if (s.anonymous >= b.perSourceAnonymousSessions)
+        return `${address} has ${b.perSourceAnonymousSessions} anonymous sessions open (perSourceAnonymousSessions)`;
     }
     if (this.sessions.size - this.waiting >= b.maxSessions) {
       const victim = keyed ? [...this.sessions].find((a) => !a.keyed && a.phase === 'active') : undefined;
@@ -228,7 +230,8 @@ export class ServerLedger {
   enterWaiting(account: SessionAccount): string | null {
     const s = this.source(account.address);
     if (this.waiting >= this.budgets.maxWaitingSessions) return `${this.budgets.maxWaitingSessions} sessions already wait (maxWaitingSessions)`;
-    if (s.waiting >= this.budgets.perSourceWaitingSessions) return `${account.address} has ${this.budgets.perSourceWaitingSessions} waiting sessions (perSourceWaitingSessions)`;
+    if (s.waiting >= this.budgets.perSourceWaitingSessions)
+      return `${account.address} has ${this.budgets.perSourceWaitingSessions} waiting sessions (perSourceWaitingSessions)`;
     this.waiting++;
     s.waiting++;
     return null;
@@ -321,14 +324,17 @@ export class SessionAccount implements ExchangeBudget {
   records(n: number): void {
     this.recordCount += n;
     const max = this.ledger.budgets.records[this.who];
-    if (this.recordCount > max) overBudget(`a session ${this.keyed ? 'with a key' : 'without a key'} may send ${plural(max, 'OFFER or WANT record')} (records.${this.who})`);
+    if (this.recordCount > max)
+      overBudget(`a session ${this.keyed ? 'with a key' : 'without a key'} may send ${plural(max, 'OFFER or WANT record')} (records.${this.who})`);
   }
 
   entries(delta: number): void {
     this.tables += delta;
     const max = this.ledger.budgets.tableEntries[this.who];
     if (delta > 0 && this.tables > max) {
-      overBudget(`a session ${this.keyed ? 'with a key' : 'without a key'} may make the server track ${plural(max, 'item')} at once (tableEntries.${this.who})`);
+      overBudget(
+        `a session ${this.keyed ? 'with a key' : 'without a key'} may make the server track ${plural(max, 'item')} at once (tableEntries.${this.who})`,
+      );
     }
     this.spend(delta * TABLE_ENTRY_BYTES);
   }
@@ -336,7 +342,8 @@ export class SessionAccount implements ExchangeBudget {
   /** Pattern matching of `steps` steps is about to run for this session's HELLO. */
   matching(steps: number): void {
     const max = this.ledger.budgets.matchSteps;
-    if (steps > max) overBudget(`matching these patterns against these branch names costs ${plural(steps, 'step')}; a HELLO may cost ${plural(max, 'step')} (matchSteps)`);
+    if (steps > max)
+      overBudget(`matching these patterns against these branch names costs ${plural(steps, 'step')}; a HELLO may cost ${plural(max, 'step')} (matchSteps)`);
   }
 
   /**

@@ -358,7 +358,10 @@ function runOnSocket(
     // A server refuses a first frame above its HELLO budget: say so here, in words, instead.
     const helloBytes = encodeMessage(hello).length - 4;
     if (helloBytes > DEFAULT_BUDGETS.helloFrameBytes) {
-      fail('usage', `these patterns select ${slots.length} branches, a HELLO of ${helloBytes} bytes; a server takes at most ${DEFAULT_BUDGETS.helloFrameBytes}: sync fewer branches at a time`);
+      fail(
+        'usage',
+        `these patterns select ${slots.length} branches, a HELLO of ${helloBytes} bytes; a server takes at most ${DEFAULT_BUDGETS.helloFrameBytes}: sync fewer branches at a time`,
+      );
     }
     conn.send(hello);
     conn.send({ type: FrameType.Recon, payload: recon.initiate() });

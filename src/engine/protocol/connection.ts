@@ -5,7 +5,7 @@
  * It knows nothing of what the frames mean.
  */
 import type { Duplex } from 'node:stream';
-import { type Limits } from './budgets.js';
+import type { Limits } from './budgets.js';
 import { FrameDecoder, FrameType, type Message, decodeMessage, encodeMessage, errorMessage } from './frames.js';
 import { ProtocolError, type ProtocolErrorCode } from './wire.js';
 
@@ -40,6 +40,11 @@ const COUNTS_ROUND_TRIP: ReadonlySet<number> = new Set([FrameType.Hello, FrameTy
  */
 export const BURST_BYTES = 4 * 16384;
 
+/** A connection handles what arrived for at most this long in one turn of the event loop (handleBacklog). */
+const HANDLE_TURN_MS = 20;
+/** OFFER and WANT records handled at once (handleBacklog). */
+const RECORD_SLICE = 4096;
+
 export interface ByteCounts {
   reconSent: number;
   reconReceived: number;
@@ -65,6 +70,11 @@ export class Connection {
   readonly bytes: ByteCounts = { reconSent: 0, reconReceived: 0, itemSent: 0, itemReceived: 0 };
   roundTrips = 0;
   private sentSinceReceive = false;
+  /** Frames received and not yet handled (a large OFFER or WANT partly handled: its rest, decoded). */
+  private backlog: (Buffer | Message)[] = [];
+  private backlogHead = 0;
+  /** The socket is paused until the next turn of the event loop (handleBacklog). */
+  private yielded = false;
 
   constructor(
     private readonly socket: Duplex,
@@ -90,24 +100,72 @@ export class Connection {
     this.lastReceive = Date.now();
     try {
       const frames = this.decoder.push(chunk);
-      for (const body of frames) {
-        if (this.closed) return;
-        this.gotFirst = true;
-        const type = body[0]!;
-        if (type === FrameType.Item) this.bytes.itemReceived += body.length + 4;
-        else this.bytes.reconReceived += body.length + 4;
-        if (COUNTS_ROUND_TRIP.has(type)) {
-          if (this.sentSinceReceive) this.roundTrips++;
-          this.sentSinceReceive = false;
-        }
-        this.handlers.onMessage(decodeMessage(body));
-      }
+      if (frames.length > 0) this.gotFirst = true;
+      for (const body of frames) this.backlog.push(body);
       this.trackPartial(frames.length > 0);
       this.budget.onBuffered?.(this.decoder.pending);
     } catch (e) {
-      if (e instanceof ProtocolError) this.fail(e.code, e.message);
-      else this.fail('internal', `internal error: ${(e as Error).message}`);
+      return this.failWith(e);
     }
+    if (!this.yielded) this.handleBacklog();
+  }
+
+  private failWith(e: unknown): void {
+    if (e instanceof ProtocolError) this.fail(e.code, e.message);
+    else this.fail('internal', `internal error: ${(e as Error).message}`);
+  }
+
+  /**
+   * Handles what arrived, in order, for at most HANDLE_TURN_MS; then the
+   * socket pauses and the rest waits for the next turn of the event loop, so
+   * that one peer's frames (an OFFER of 65,536 records costs most of a
+   * second) never hold the others, the timers or a SIGTERM for long. An
+   * OFFER or WANT is handled RECORD_SLICE records at a time: its records
+   * are independent, so slices mean what the whole frame means.
+   */
+  private handleBacklog(): void {
+    const started = performance.now();
+    try {
+      while (this.backlogHead < this.backlog.length && !this.closed) {
+        if (performance.now() - started > HANDLE_TURN_MS) return this.yieldTurn();
+        const next = this.backlog[this.backlogHead]!;
+        const m = Buffer.isBuffer(next) ? this.decodeCounted(next) : next;
+        if ((m.type === FrameType.Offer || m.type === FrameType.Want) && m.entries.length > RECORD_SLICE) {
+          this.backlog[this.backlogHead] = { ...m, entries: m.entries.slice(RECORD_SLICE) } as Message;
+          this.handlers.onMessage({ ...m, entries: m.entries.slice(0, RECORD_SLICE) } as Message);
+          continue;
+        }
+        this.backlogHead++;
+        this.handlers.onMessage(m);
+      }
+      this.backlog = [];
+      this.backlogHead = 0;
+    } catch (e) {
+      this.failWith(e);
+    }
+  }
+
+  private yieldTurn(): void {
+    this.yielded = true;
+    this.socket.pause();
+    setImmediate(() => {
+      this.yielded = false;
+      if (this.closed) return;
+      this.socket.resume();
+      this.handleBacklog();
+    });
+  }
+
+  /** Decodes a frame as it is handled: round trips are counted against what we sent before handling it. */
+  private decodeCounted(body: Buffer): Message {
+    const type = body[0]!;
+    if (type === FrameType.Item) this.bytes.itemReceived += body.length + 4;
+    else this.bytes.reconReceived += body.length + 4;
+    if (COUNTS_ROUND_TRIP.has(type)) {
+      if (this.sentSinceReceive) this.roundTrips++;
+      this.sentSinceReceive = false;
+    }
+    return decodeMessage(body);
   }
 
   /** The slow-frame clock times the frame in progress: it restarts whenever a frame completes. */
@@ -218,6 +276,8 @@ export class Connection {
       // the socket may already be gone; the close below still happens
     }
     this.shut(new ProtocolError(code, message), false);
+    // Nothing more is read: a peer that goes on sending (the rest of an 8 MiB frame) is held back, not decrypted for nothing.
+    this.socket.pause();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }

@@ -65,8 +65,10 @@ interface Live {
 
 /**
  * How long close() lets sessions in flight finish before it ends them with
- * ERROR shutdown (storing what they received first): `serve` stops within
- * 2 s of SIGTERM in all (docs/SECURITY.md §7).
+ * ERROR shutdown (storing what they received first), unless told otherwise.
+ * `serve` gives none on SIGTERM: a session may be in the middle of an
+ * attacker's 65,536-record OFFER, and it must stop within 2 s whatever its
+ * sessions are doing (docs/SECURITY.md §7).
  */
 export const SHUTDOWN_GRACE_MS = 1000;
 
@@ -272,9 +274,7 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
       return why === null ? [] : [{ slot, reason: why }];
     });
     const announced = new Set(hello.slots.map((s) => s.name));
-    const extra = branches
-      .filter((b) => selects(b.name) && !announced.has(b.name))
-      .map((b) => b.name);
+    const extra = branches.filter((b) => selects(b.name) && !announced.has(b.name)).map((b) => b.name);
     const inSync = refused.length === 0 && extra.length === 0 && slots.every((s, i) => s.tree.node(0, 0).hash.equals(hello.slots[i]!.root));
     // A client that sends learns which of its readable slots it may not write
     // (only where the roots differ: where they are equal there is nothing to push).

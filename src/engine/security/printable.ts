@@ -12,6 +12,7 @@
  * Unicode characters that reorder or break lines (bidi overrides and
  * isolates, the line and paragraph separators).
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** `text` with every unsafe character written as `\xNN` or `\u{NNNN}`; safe text is returned unchanged (so escaping twice is escaping once). */
