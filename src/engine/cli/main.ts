@@ -9,6 +9,7 @@ import * as local from './local-commands.js';
 import type { Command } from './local-commands.js';
 import * as security from './security-commands.js';
 import { terminalOutput, type Output } from './output.js';
+import { printable } from '../security/printable.js';
 
 export const VERSION = '0.1.0';
 
@@ -110,7 +111,7 @@ export async function run(argv: string[], io: Output = terminalOutput()): Promis
   } catch (e) {
     io.clearProgress();
     if (e instanceof NetsyncError) {
-      process.stderr.write(`netsync: ${e.message}\n`);
+      process.stderr.write(`netsync: ${printable(e.message)}\n`); // it may quote a peer (a server's ERROR)
       return e.code === 'usage' ? 2 : 1;
     }
     const err = e as NodeJS.ErrnoException;
@@ -122,7 +123,7 @@ export async function run(argv: string[], io: Output = terminalOutput()): Promis
       );
     else if (String(err.code).startsWith('SQLITE_READONLY'))
       process.stderr.write('netsync: the database is read-only (its file or folder cannot be written); nothing was changed\n');
-    else process.stderr.write(`netsync: ${err.message ?? String(e)}\n`);
+    else process.stderr.write(`netsync: ${printable(err.message ?? String(e))}\n`);
     if (process.env.NETSYNC_DEBUG) process.stderr.write(`${err.stack}\n`);
     return 1;
   }
