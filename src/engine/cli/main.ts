@@ -7,7 +7,8 @@
 import { NetsyncError } from '../errors.js';
 import { defaultDatabasePath } from '../paths.js';
 import { exitClassOf, exitCode } from './exit-codes.js';
-import { type Output, peerText, ReaderGone, terminalOutput } from './output.js';
+import { printable } from '../security/printable.js';
+import { type Output, ReaderGone, terminalOutput } from './output.js';
 import { parseCommandLine } from './program.js';
 
 export const VERSION = '0.1.0';
@@ -27,8 +28,8 @@ export async function run(argv: string[], io: Output = terminalOutput()): Promis
   } catch (e) {
     io.clearProgress();
     if (e instanceof ReaderGone) return exitCode('ok');
-    // The message may quote a peer (a server's error), so it goes out the way peer text does.
-    io.note(`netsync: ${peerText(await failureMessage(e, db, verbose))}`);
+    // The message may quote a peer (a server's ERROR): escaped, so it cannot drive the terminal.
+    io.note(`netsync: ${printable(await failureMessage(e, db, verbose))}`);
     if (verbose) io.note(causeChain(e));
     return exitCode(exitClassOf(e));
   }

@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import type { Direction, DiffSide, ProgressEvent, SessionSummary } from '../../shared/sync.js';
 import { fail } from '../errors.js';
 import { configDir } from '../paths.js';
-import { DEFAULT_PORT, type Identity } from '../protocol/api.js';
+import { DEFAULT_PORT, type Identity, type ServerEvent } from '../protocol/api.js';
 import { runClientSession } from '../protocol/client.js';
 import { startServer } from '../protocol/server.js';
 import { fingerprint, formatFingerprint, parseFingerprint } from '../security/fingerprint.js';
 import { KnownServers, serverAddress } from '../security/known-servers.js';
 import { PERMISSIONS_FILE, Permissions } from '../security/permissions.js';
+import { printable } from '../security/printable.js';
 import { type Parsed, flag, str } from './args.js';
 import { formatBytes } from './format.js';
 import { type Command, type Context, keyStore, loadSigner } from './local-commands.js';
-import { peerText } from './output.js';
 import type { ProgressUpdate } from './progress-bar.js';
 
 /** HOST, HOST:PORT, [V6], [V6]:PORT. */
@@ -29,6 +29,23 @@ export function parseAddress(text: string, defaultHost: string): { host: string;
 function hasKeys(): boolean {
   return process.env.NETSYNC_KEY !== undefined || keyStore().list().length > 0;
 }
+
+/** serve's log line for an event, or null; everything a peer chose (its error text, branch names) is escaped. */
+function serverLogLine(e: ServerEvent): string | null {
+  if (e.type === 'session-end') {
+    const refused = e.refused?.length ? `; refused ${e.refused.join(', ')}` : '';
+    const ended = e.error ? `; ended: ${e.errorCode ? `${e.errorCode}: ` : ''}${e.error}` : '';
+    return printable(`${e.remote} ${e.client}: sent ${e.itemsSent}, received ${e.itemsReceived} items${refused}${ended}`);
+  }
+  if (e.type === 'refused') return printable(`${e.remote}: refused: ${e.reason}`);
+  if (e.type === 'permissions-error') {
+    return printable(`permissions file unusable, this session gets the defaults (only the server's key may act): ${e.message}`);
+  }
+  return null;
+}
+
+/** serve stops within this long of SIGTERM, whatever its sessions do: the grace, then ending them, then a forced exit. */
+const STOP_BOUND_MS = 2000;
 
 async function identityFor(name: string | undefined): Promise<Identity> {
   const signer = await loadSigner(name);
@@ -50,22 +67,24 @@ export const serve: Command = async (ctx, p) => {
     identity,
     permissionsFile,
     onEvent: (e) => {
-      if (e.type === 'session-end') {
-        const what = `${e.remote}: sent ${e.itemsSent}, received ${e.itemsReceived} items`;
-        process.stderr.write(e.error ? `${what}; ended: ${e.error}\n` : `${what}\n`);
-      } else if (e.type === 'refused') {
-        process.stderr.write(`${e.remote}: refused: ${e.reason}\n`);
-      } else if (e.type === 'permissions-error') {
-        process.stderr.write(`permissions file unusable, this session gets the defaults (only the server's key may act): ${e.message}\n`);
-      }
+      const line = serverLogLine(e);
+      if (line) process.stderr.write(`${line}\n`);
     },
   });
   // Handlers first, then the line that says we are serving: a supervisor (or a test) that
   // signals as soon as it reads that line must find them installed, not Node's default (death).
   const stopped = new Promise<void>((resolve) => {
     const stop = async (signal: string) => {
-      process.stderr.write(`${signal}: finishing sessions in flight (at most 5 s)\n`);
-      await server.close(5000);
+      process.stderr.write(
+        `${signal}: ending the sessions in flight with ERROR shutdown, storing what they received (stopping within ${STOP_BOUND_MS / 1000} s)\n`,
+      );
+      // A backstop: should ending the sessions take longer, exit anyway. SQLite commits are atomic,
+      // so the database is consistent whenever the process ends; what had not been stored is asked for again.
+      setTimeout(() => {
+        process.stderr.write(`${signal}: sessions did not end within ${STOP_BOUND_MS / 1000} s; exiting\n`);
+        process.exit(0);
+      }, STOP_BOUND_MS).unref();
+      await server.close(0);
       resolve();
     };
     process.once('SIGINT', () => void stop('SIGINT'));
@@ -127,7 +146,7 @@ function reportRefused(ctx: Context, s: SessionSummary, direction: Direction, an
   if (anonymous && !asked) ctx.io.note('note: you have no key, so this session was anonymous (create one with "netsync key generate NAME")');
   const denied: string[] = [];
   for (const r of s.refused ?? []) {
-    const branch = peerText(r.branch);
+    const branch = printable(r.branch);
     if (r.reason === 'not-offered') ctx.io.note(`note: the server does not offer branch "${branch}"`);
     else if (r.reason === 'no-permission') {
       ctx.io.note(`refused: ${who} may not read branch "${branch}" on this server`);

@@ -28,16 +28,6 @@ export class ReaderGone extends Error {
   }
 }
 
-/**
- * Text a peer sent (a server's error message, a refused branch's name) on
- * its way to the terminal: every such text the command line prints passes
- * here. The escaping of control characters (the hardening work's function
- * in the engine) belongs in this one call; until it lands the text passes as is.
- */
-export function peerText(text: string): string {
-  return text;
-}
-
 /** The two streams as terminalOutput uses them (fakes in tests). */
 export interface Streams {
   stdout: Pick<NodeJS.WriteStream, 'write' | 'on' | 'errored' | 'destroyed'>;

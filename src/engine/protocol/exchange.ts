@@ -14,6 +14,7 @@ import { INLINE_MAX, ITEM_MAX, type Item, Kind, decodeItem, itemId } from '../it
 import { u32be } from '../recon/iblt.js';
 import type { ReconTree } from '../recon/tree.js';
 import { type MemberMeta, RID_BATCH, type StoredItem, type WriteStore } from '../store/store.js';
+import type { ExchangeBudget } from './budgets.js';
 import type { Connection } from './connection.js';
 import { DiffSideLog } from './diff-log.js';
 import { FrameType, ItemEncoding, MAX_RECORDS, type Message, type OfferEntry, SHORT_ID, Stage, type WantEntry } from './frames.js';
@@ -74,6 +75,8 @@ export interface ExchangeOptions {
    * session with `permission`; the items stored before it are kept.
    */
   refuseReceived?: (id: Buffer, data: Buffer, slot: number) => string | null;
+  /** A server's budgets for this peer (protocol/budgets.ts): records received, table entries kept. */
+  budget?: ExchangeBudget;
 }
 
 interface Wanted {
@@ -396,6 +399,7 @@ export class Exchange {
 
   private mayReceiveIn(slot: number, hex: string): boolean {
     if (!this.o.mayReceiveSlot || this.o.mayReceiveSlot(slot)) return true;
+    if (!this.notWritable.has(hex)) this.o.budget?.entries(1);
     this.notWritable.set(hex, slot);
     return false;
   }
@@ -409,6 +413,7 @@ export class Exchange {
       return;
     }
     if (this.wanted.has(hex) || this.holds(hex)) return;
+    this.o.budget?.entries(1);
     this.wanted.set(hex, { slot, described: false });
     this.pendingWants.push({ slot, short: s });
   }
@@ -473,6 +478,7 @@ export class Exchange {
   }
 
   private onOffer(entries: OfferEntry[]): void {
+    this.o.budget?.records(entries.length);
     for (const e of entries) {
       if (!this.checkSlot(e.slot)) continue;
       const hex = e.short.toString('hex');
@@ -480,6 +486,7 @@ export class Exchange {
       if (!w) {
         if (!this.mayReceiveIn(e.slot, hex)) continue;
         if (this.holds(hex)) continue; // held through another branch: never resent
+        this.o.budget?.entries(1);
         w = { slot: e.slot, described: false };
         this.wanted.set(hex, w);
         this.pendingWants.push({ slot: e.slot, short: e.short });
@@ -504,6 +511,7 @@ export class Exchange {
   }
 
   private onWant(entries: WantEntry[]): void {
+    this.o.budget?.records(entries.length);
     for (const e of entries) {
       if (!this.checkSlot(e.slot)) continue;
       if (this.theyWant.has(e.short)) continue;
@@ -568,6 +576,7 @@ export class Exchange {
         slot = w.slot;
         unasked = false;
         this.wanted.delete(hex);
+        this.o.budget?.entries(-1);
       }
       if (!this.receiving || slot === null) perr('unexpected', `received item ${hex}… that was not asked for`);
     }

@@ -313,8 +313,13 @@ export class FrameDecoder {
   private chunks: Buffer[] = [];
   private offset = 0;
   private buffered = 0;
+  private first = true;
 
-  constructor(private readonly maxFrame = MAX_FRAME) {}
+  /** `firstFrameMax`: a smaller limit for the first frame (a server's HELLO, docs/PROTOCOL.md §6). */
+  constructor(
+    private readonly maxFrame = MAX_FRAME,
+    private readonly firstFrameMax = maxFrame,
+  ) {}
 
   /**
    * The frames completed by `chunk`, as views of the received bytes: a frame
@@ -330,10 +335,12 @@ export class FrameDecoder {
       if (head.length - this.offset < 4) head = this.join();
       const length = head.readUInt32BE(this.offset);
       if (length === 0) perr('malformed', 'zero-length frame');
-      if (length > this.maxFrame) perr('too-large', `frame of ${length} bytes exceeds the ${this.maxFrame}-byte limit`);
+      const limit = this.first ? this.firstFrameMax : this.maxFrame;
+      if (length > limit) perr('too-large', `${this.first ? 'first frame' : 'frame'} of ${length} bytes exceeds the ${limit}-byte limit`);
       if (this.buffered < 4 + length) break;
       if (head.length - this.offset < 4 + length) head = this.join();
       out.push(head.subarray(this.offset + 4, this.offset + 4 + length));
+      this.first = false;
       this.offset += 4 + length;
       this.buffered -= 4 + length;
       if (this.offset === head.length) {

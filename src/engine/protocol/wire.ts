@@ -5,7 +5,17 @@
  */
 import { Reader } from '../items/codec.js';
 
-export type ProtocolErrorCode = 'malformed' | 'version' | 'too-large' | 'bad-item' | 'unexpected' | 'timeout' | 'permission' | 'shutdown' | 'internal';
+export type ProtocolErrorCode =
+  | 'malformed'
+  | 'version'
+  | 'too-large'
+  | 'bad-item'
+  | 'unexpected'
+  | 'timeout'
+  | 'permission'
+  | 'shutdown'
+  | 'internal'
+  | 'over-budget';
 
 /** Stable numeric codes for the ERROR frame (docs/PROTOCOL.md §Errors). */
 export const ERROR_CODES: Record<ProtocolErrorCode, number> = {
@@ -18,6 +28,8 @@ export const ERROR_CODES: Record<ProtocolErrorCode, number> = {
   permission: 7,
   shutdown: 8,
   internal: 9,
+  /** The peer made the server spend more than a budget allows (protocol/budgets.ts); the message names the budget. */
+  'over-budget': 10,
 };
 
 export class ProtocolError extends Error {
@@ -75,14 +87,20 @@ export class WireReader extends Reader {
   }
 }
 
+/**
+ * Writes into one growing buffer. A part per field (a Buffer per varint)
+ * made a WANT of 65,536 records cost most of a second to encode: a server
+ * answering a flood of OFFERs spent its time here (docs/SECURITY.md §7).
+ */
 export class WireWriter {
-  private readonly parts: Buffer[] = [];
+  private buf = Buffer.allocUnsafe(256);
   private size = 0;
 
-  private push(b: Buffer): this {
-    this.parts.push(b);
-    this.size += b.length;
-    return this;
+  private room(n: number): void {
+    if (this.size + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.size + n));
+    this.buf.copy(next, 0, 0, this.size);
+    this.buf = next;
   }
 
   get length(): number {
@@ -90,37 +108,47 @@ export class WireWriter {
   }
 
   u8(v: number): this {
-    return this.push(Buffer.of(v));
+    this.room(1);
+    this.buf[this.size++] = v;
+    return this;
   }
 
   u16(v: number): this {
-    const b = Buffer.alloc(2);
-    b.writeUInt16BE(v);
-    return this.push(b);
+    this.room(2);
+    this.buf.writeUInt16BE(v, this.size);
+    this.size += 2;
+    return this;
   }
 
   varint(v: number): this {
-    const out: number[] = [];
+    this.room(8);
     let n = v;
     do {
       let b = n % 128;
       n = Math.floor(n / 128);
       if (n > 0) b |= 0x80;
-      out.push(b);
+      this.buf[this.size++] = b;
     } while (n > 0);
-    return this.push(Buffer.from(out));
+    return this;
   }
 
   bytes(b: Uint8Array): this {
-    return this.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    this.room(b.byteLength);
+    this.buf.set(b, this.size);
+    this.size += b.byteLength;
+    return this;
   }
 
   string(s: string): this {
-    const b = Buffer.from(s, 'utf8');
-    return this.varint(b.length).bytes(b);
+    const n = Buffer.byteLength(s, 'utf8');
+    this.varint(n);
+    this.room(n);
+    this.buf.write(s, this.size, 'utf8');
+    this.size += n;
+    return this;
   }
 
   done(): Buffer {
-    return Buffer.concat(this.parts, this.size);
+    return this.buf.subarray(0, this.size);
   }
 }
