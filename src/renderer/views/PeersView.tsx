@@ -113,20 +113,15 @@ function DirectionToggle({ peer, disabled }: { peer: Peer; disabled: boolean }) 
 }
 
 /** What the last session did, in its own units: a diff counts what differs; a sync counts items moved, and its bytes include the index exchange. */
-function LastSessionLine({ last }: { last: LastSession }) {
+function lastSessionText(last: LastSession): string {
   const when = `Last ${last.dryRun ? 'diff' : last.direction} ${formatDate(last.at)}`;
-  if (last.error) return <>{`${when} failed: ${last.error.message}`}</>;
+  if (last.error) return `${when} failed: ${last.error.message}`;
   if (last.dryRun) {
-    return (
-      <>
-        {last.weLack === undefined || last.theyLack === undefined
-          ? `${when}.`
-          : `${when}: we lack ${plural(last.weLack, 'item')}, they lack ${plural(last.theyLack, 'item')}.`}
-      </>
-    );
+    if (last.weLack === undefined || last.theyLack === undefined) return `${when}.`;
+    return `${when}: we lack ${plural(last.weLack, 'item')}, they lack ${plural(last.theyLack, 'item')}.`;
   }
   const wire = formatBytes(last.bytesReceived + last.bytesSent);
-  return <>{`${when}: ${plural(last.itemsReceived, 'item')} in, ${plural(last.itemsSent, 'item')} out; ${wire} exchanged, the index comparison included.`}</>;
+  return `${when}: ${plural(last.itemsReceived, 'item')} in, ${plural(last.itemsSent, 'item')} out; ${wire} exchanged, the index comparison included.`;
 }
 
 function PeerCard({ peer }: { peer: Peer }) {
@@ -172,7 +167,7 @@ function PeerCard({ peer }: { peer: Peer }) {
       <SessionError peerId={peer.id} error={live.error} testId="peer-error" />
       {peer.last && !live.error ? (
         <p className="muted small" data-testid="peer-last">
-          <LastSessionLine last={peer.last} />
+          {lastSessionText(peer.last)}
         </p>
       ) : null}
 
