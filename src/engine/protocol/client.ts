@@ -63,7 +63,7 @@ function openSecureSocket(host: string, port: number, credentials: TlsCredential
     }, CONNECT_TIMEOUT_MS);
     const onAbort = () => {
       socket.destroy();
-      reject(new NetsyncError('cancelled', 'cancelled'));
+      reject(new NetsyncError('cancelled', `cancelled while connecting to ${host}:${port}; nothing was sent or received`));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('connect', () => (connected = true));
@@ -78,7 +78,7 @@ function openSecureSocket(host: string, port: number, credentials: TlsCredential
       socket.destroy();
       if (!connected) {
         const why = e.code === 'ECONNREFUSED' ? 'connection refused' : e.code === 'ENOTFOUND' ? 'unknown host' : e.message;
-        return reject(new NetsyncError('io', `cannot connect to ${host}:${port}: ${why}`));
+        return reject(new NetsyncError('unreachable', `cannot connect to ${host}:${port}: ${why}`));
       }
       // A server closes a connection before its handshake when it is over a budget (too many
       // connections in their handshake, from everywhere or from this address, or this address is penalised).

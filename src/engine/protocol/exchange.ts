@@ -897,13 +897,11 @@ export class Exchange {
 /** A one-line reason for a failure of our own database while storing received items. */
 function storeFailure(e: unknown): NetsyncError {
   const code = (e as { code?: unknown }).code;
-  const why =
-    code === 'SQLITE_FULL' || code === 'ENOSPC'
-      ? 'the disk is full'
-      : typeof code === 'string' && code.startsWith('SQLITE_READONLY')
-        ? 'the database is read-only'
-        : (e as Error).message;
-  return new NetsyncError('io', `cannot store the items that arrived: ${why}; what was stored before is kept and the database is consistent`);
+  const full = code === 'SQLITE_FULL' || code === 'ENOSPC';
+  const readOnly = typeof code === 'string' && code.startsWith('SQLITE_READONLY');
+  const why = full ? 'the disk is full' : readOnly ? 'the database is read-only' : (e as Error).message;
+  const message = `cannot store the items that arrived: ${why}; what was stored before is kept and the database is consistent`;
+  return new NetsyncError(full || readOnly ? 'db-unwritable' : 'io', message);
 }
 
 /**

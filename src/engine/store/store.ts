@@ -97,7 +97,7 @@ function readOnlyPlace(path: string): string | null {
 function cannotOpen(path: string, e: Error, otherwise: string): never {
   const place = path === ':memory:' ? null : readOnlyPlace(path);
   if (place) {
-    fail('io', `cannot open the database ${path}: ${place} (a database needs to write its -wal and -shm files beside it, even to be read)`);
+    fail('db-unwritable', `cannot open the database ${path}: ${place} (a database needs to write its -wal and -shm files beside it, even to be read)`);
   }
   return fail('db-corrupt', truncation(path) ?? `${otherwise}: ${e.message}`);
 }
