@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import * as attacks from './attacks.js';
 import * as foundation from './foundation.js';
 import * as protocol from './protocol.js';
 import { type Row, machine, printTable } from './util.js';
@@ -30,6 +31,7 @@ function cases(quick: boolean, huge: boolean): Case[] {
     { name: 'root', run: () => foundation.rootRead(work, million) },
     { name: 'root-small', run: () => foundation.rootRead(work, 1) },
     ...protocol.cases(work, quick, huge),
+    ...attacks.cases(work),
   ];
 }
 

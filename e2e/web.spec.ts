@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, expect, peerWorkspace, snap, test, writeTree } from './fixtures.js';
+import { addPeer, cli, expect, peerWorkspace, snap, test, writeTree } from './fixtures.js';
 
 test('the collection: branches, a log with its signer, the manifest tree, and checkout', async ({ app, demo, workspace }, testInfo) => {
   await app.getByTestId('nav-collection').click();
@@ -124,7 +124,7 @@ test('generating a key in the Identity screen', async ({ app, demo }, testInfo) 
   await expect(app.getByTestId('key-error')).toHaveText(/^A private key named "bob@example\.org" already exists/);
 
   // Someone else's public key, as `netsync key export` prints it.
-  const bob = (await app.getByTestId('key-row').filter({ hasText: 'bob@example.org' }).getByTestId('key-export').inputValue()).replace(
+  const bob = (await app.getByTestId('key-share').filter({ hasText: 'bob@example.org' }).getByTestId('key-export').inputValue()).replace(
     'bob@example.org',
     'dave@example.org',
   );
@@ -175,4 +175,20 @@ test('serving from the Server screen, with its permissions edited there', async 
   await snap(app, 'server', (n) => testInfo.outputPath(n));
   await app.getByTestId('server-toggle').click();
   await expect(app.getByTestId('server-status')).toHaveText(/Not serving/);
+});
+
+test('the direction toggle is one Tab stop, and the arrow keys move the choice', async ({ app }) => {
+  const card = await addPeer(app, 'keys', '127.0.0.1:1');
+  await card.getByTestId('peer-direction-sync').focus();
+  await app.keyboard.press('ArrowRight');
+  await expect(card.getByTestId('peer-sync')).toHaveText('Push');
+  await expect(card.getByTestId('peer-direction-push')).toBeFocused();
+  await expect(card.getByTestId('peer-direction-push')).toBeChecked();
+  // Out of the group in one Tab, and back onto the chosen radio (not the last one) with Shift+Tab.
+  await app.keyboard.press('Tab');
+  await expect(card.getByTestId('peer-include')).toBeFocused();
+  await app.keyboard.press('Shift+Tab');
+  await expect(card.getByTestId('peer-direction-push')).toBeFocused();
+  await app.keyboard.press('ArrowLeft');
+  await expect(card.getByTestId('peer-sync')).toHaveText('Sync');
 });

@@ -30,8 +30,29 @@ const certificateMakerApart = {
   },
 };
 
+/**
+ * commander requires node:child_process only to run a subcommand that is a program of its own
+ * (`git-foo` style), which netsync never declares; loading it is a few ms of every command's
+ * start (docs/PERFORMANCE.md, "The command line's start on commander"). In the bundle commander gets an empty
+ * module in its place.
+ */
+const commanderWithoutChildProcess = {
+  name: 'commander-without-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'unused-by-netsync' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'unused-by-netsync' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+  },
+};
+
 await build({ ...common, entryPoints: ['src/engine/security/certificate-maker.ts'], outfile: 'dist/certificate-maker.cjs' });
-await build({ ...common, plugins: [certificateMakerApart], entryPoints: ['src/engine/cli/entry.ts'], outfile: 'dist/netsync.cjs' });
+await build({
+  ...common,
+  plugins: [certificateMakerApart, commanderWithoutChildProcess],
+  entryPoints: ['src/engine/cli/entry.ts'],
+  outfile: 'dist/netsync.cjs',
+});
 if (existsSync('bench/main.ts')) {
   await build({ ...common, plugins: [certificateMakerApart], entryPoints: ['bench/main.ts'], outfile: 'dist/bench.cjs' });
   await build({ ...common, entryPoints: ['bench/peel-rate.ts'], outfile: 'dist/peel-rate.cjs' });

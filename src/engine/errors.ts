@@ -10,11 +10,15 @@ export type ErrorCode =
   | 'db-newer'
   | 'db-missing'
   | 'db-corrupt'
+  /** The database cannot be written: a read-only file or folder, a full disk. */
+  | 'db-unwritable'
   | 'not-found'
   | 'usage'
   | 'io'
   | 'key'
   | 'protocol'
+  /** The peer cannot be reached: nothing listens there, an unknown host, no route. */
+  | 'unreachable'
   | 'timeout'
   | 'permission'
   | 'cancelled';

@@ -7,7 +7,11 @@
  * connection reads the same wherever it happens.
  */
 
-/** A stable code for logs and the app (the ApiError codes the service has always used for these). */
+/**
+ * A stable code for logs and the app: the ApiError codes the service uses for
+ * these, and two of the engine's own for the database (a full disk, a
+ * database that cannot be written), which the service reports as 'io'.
+ */
 export type SystemProblemCode =
   | 'unreachable'
   | 'timeout'
@@ -16,8 +20,10 @@ export type SystemProblemCode =
   | 'address-unavailable'
   | 'permission'
   | 'not-found'
+  | 'protocol'
   | 'db-corrupt'
-  | 'protocol';
+  | 'disk-full'
+  | 'db-unwritable';
 
 export interface SystemProblem {
   code: SystemProblemCode;
@@ -55,13 +61,13 @@ const ERRNO: Record<string, Describe> = {
   EADDRNOTAVAIL: (w) => ['address-unavailable', `${w} is not an address of this machine`],
   EACCES: (w) => ['permission', `this user may not use ${w}`],
   ENOENT: (w) => ['not-found', `${w} does not exist`],
-  ENOSPC: () => ['io', 'the disk is full'],
+  ENOSPC: () => ['disk-full', 'the disk is full'],
 };
 
 /** SQLite's extended codes (SQLITE_READONLY_DBMOVED...) share their primary code's meaning. */
 const SQLITE: Record<string, (database: string, message: string) => [SystemProblemCode, string]> = {
-  SQLITE_FULL: () => ['io', 'the disk is full (the database is unchanged by the step that failed)'],
-  SQLITE_READONLY: (db) => ['io', `${db} is read-only: its file or folder cannot be written (nothing was changed)`],
+  SQLITE_FULL: () => ['disk-full', 'the disk is full (the database is unchanged by the step that failed)'],
+  SQLITE_READONLY: (db) => ['db-unwritable', `${db} is read-only: its file or folder cannot be written (nothing was changed)`],
   SQLITE_CORRUPT: (db, message) => ['db-corrupt', `${db} is damaged (${message})`],
 };
 

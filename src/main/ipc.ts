@@ -4,8 +4,9 @@
  * validators, and only then hands the call to the engine's worker.
  */
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
+import { API_METHODS } from '../shared/api-calls.js';
 import { checkArgs } from '../shared/api-validate.js';
-import { API_METHODS, type ApiMethod, type NetsyncApi, type NetsyncEvent, type Result, err } from '../shared/api.js';
+import { type ApiMethod, type NetsyncApi, type NetsyncEvent, type Result, engineUnavailable, err } from '../shared/api.js';
 import { EVENT_CHANNEL, ipcChannel } from '../shared/ipc.js';
 
 export type SenderCheck = (event: IpcMainInvokeEvent) => boolean;
@@ -24,7 +25,12 @@ async function handle(api: NetsyncApi, method: ApiMethod, event: IpcMainInvokeEv
   const checked = checkArgs(method, args);
   if (!checked.ok) return checked;
   const call = api[method] as (...a: unknown[]) => Promise<Result<unknown>>;
-  return call.apply(api, checked.value as unknown[]);
+  try {
+    return await call.apply(api, checked.value as unknown[]);
+  } catch (e) {
+    // The engine answers with Results; a throw means the way to it failed. Said as the web host says it.
+    return engineUnavailable("Netsync's engine could not take the call", { cause: e });
+  }
 }
 
 /** Forwards engine events to a window, while it exists. */

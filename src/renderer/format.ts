@@ -40,6 +40,12 @@ export function formatDate(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
 }
 
+/** The word that goes with `n`: `noun(1, 'item')` is 'item', `noun(0, 'item')` 'items'. */
+export function noun(n: number, one: string, many = `${one}s`): string {
+  return n === 1 ? one : many;
+}
+
+/** `n` and its word, for every count shown: '1 item', '2 items', '1 round trip'. */
 export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${formatCount(n)} ${n === 1 ? one : many}`;
+  return `${formatCount(n)} ${noun(n, one, many)}`;
 }

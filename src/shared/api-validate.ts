@@ -4,7 +4,7 @@
  * engine's worker runs it again, so no host can forget.
  */
 import { parseAddress } from './address.js';
-import { type ApiArgs, type ApiMethod, type Result, API_METHODS, err, ok } from './api.js';
+import { type ApiArgs, type ApiMethod, type Result, err, ok } from './api.js';
 import { type Schema, args, array, boolean, integer, object, oneOf, optional, string, union } from './schema.js';
 
 const MAX_PATTERNS = 64;
@@ -42,6 +42,10 @@ const permissionsText = string({ min: 0, max: 256 * 1024, check: (s) => (s.inclu
 /** What one diffItems call may return: a screenful or two of rows, never the whole list. */
 export const MAX_DIFF_PAGE = 1000;
 
+/**
+ * One schema per call of NetsyncApi, and no other (checked by the compiler
+ * below): the runtime list of calls is this object's keys (api-calls.ts).
+ */
 export const argSchemas = {
   openDatabase: args(optional(path)),
   getStatus: args(),
@@ -84,7 +88,7 @@ export const argSchemas = {
 } satisfies { [M in ApiMethod]: Schema<ApiArgs<M>> };
 
 export function isApiMethod(name: unknown): name is ApiMethod {
-  return typeof name === 'string' && (API_METHODS as readonly string[]).includes(name);
+  return typeof name === 'string' && Object.hasOwn(argSchemas, name);
 }
 
 /** The arguments, typed, or a 'bad-request' error with one sentence. */

@@ -11,18 +11,84 @@ export type { DiffGroup, DiffItem, Direction, ItemsBatch, ProgressEvent, Refused
 // ------------------------------------------------------------------ results
 
 /**
+ * Every code an ApiError can carry: what logs, tests and the UI compare
+ * against (a typo fails type-checking). The engine's own codes
+ * (src/engine/errors.ts) reach the API through a total mapping in
+ * src/engine/service/errors.ts. A new code is one line here.
+ */
+export type ApiErrorCode =
+  // The call and the path to the engine
+  /** A call's name, arguments or WebSocket envelope failed the contract's check (api-validate.ts). */
+  | 'bad-request'
+  /** A call came from a page or frame that is not Netsync's own (the Electron host's sender check). */
+  | 'forbidden'
+  /** The engine could not be reached: its worker stopped or did not start, the host failed to pass the call on, or the page lost its host. */
+  | 'engine-unavailable'
+  /** A value the argument check let through is still wrong for the engine (a pattern, a folder that is not empty, an ambiguous id). */
+  | 'usage'
+  /** A session with that peer, or the server, is already running. */
+  | 'busy'
+  /** No such item, peer, key, comparison or file. */
+  | 'not-found'
+  /** The user, or a closing app, cancelled the session. */
+  | 'cancelled'
+  /** An unexpected failure inside the engine (a bug): the message carries the detail. */
+  | 'internal'
+  // The database
+  /** No database is open, or its file is missing. */
+  | 'db-missing'
+  /** The database was written by a newer Netsync. */
+  | 'db-newer'
+  /** The database contradicts itself (a missing chunk, an item of the wrong kind). */
+  | 'db-corrupt'
+  /** Reading or writing failed: a full disk, a cut connection. */
+  | 'io'
+  // Items
+  /** An item's bytes do not match its id or do not decode: it failed verification. */
+  | 'bad-item'
+  /** A cert's signature does not verify. */
+  | 'bad-signature'
+  /** An item names another item that is not there. */
+  | 'missing-reference'
+  /** An item, a frame or a list is over its stated limit. */
+  | 'too-large'
+  // Keys and identity
+  /** A key is missing, unusable or not accepted (a server without a key, a peer that presented none). */
+  | 'key'
+  /** The key needed is sealed with a passphrase: `key` names it (then `unlockKey`). */
+  | 'key-locked'
+  /** The passphrase given does not open the key (`key` names it). */
+  | 'bad-passphrase'
+  /** Several keys exist and none is chosen for sessions (then `setIdentity`). */
+  | 'identity-required'
+  // Peers and the network
+  /** The peer's address cannot be reached: nothing listens, or the name does not resolve. */
+  | 'unreachable'
+  /** The peer did not answer in time. */
+  | 'timeout'
+  /** The peer broke the protocol or ended the session early. */
+  | 'protocol'
+  /** Refused by permissions: the peer's file does not let us, our server's file is unusable, or this user may not use an address or path. */
+  | 'permission'
+  /** The user refused a server's key on first contact, or nobody answered in time. */
+  | 'server-refused'
+  /** A pinned server presented another key: `serverKey` has both fingerprints (then, once checked with its owner, `trustServer`). */
+  | 'server-key-changed'
+  // Serving
+  /** Another program already listens on the address to serve on. */
+  | 'address-in-use'
+  /** The address to serve on is not one of this machine's. */
+  | 'address-unavailable'
+  /** A permissions text has wrong lines: `lines` lists every one; nothing was saved. */
+  | 'bad-permissions';
+
+/**
  * A stable code for logs and tests, and one clear sentence for the user.
- * A few codes carry the facts the UI needs to offer the way out:
- * - `key-locked`: `key` names the key whose passphrase is needed (then `unlockKey`);
- * - `server-key-changed`: `serverKey` has the address, the pinned and the presented
- *   fingerprints (then, once checked with the server's owner, `trustServer`);
- * - `bad-permissions`: `lines` lists every wrong line of a permissions file.
- * Other codes used by the service: `identity-required` (several keys, none
- * chosen), `server-refused` (the user refused a server's key on first contact),
- * `bad-passphrase`, `busy`, `db-missing`, `not-found`, `unreachable`, `cancelled`.
+ * A few codes carry the facts the UI needs to offer the way out (see
+ * ApiErrorCode): `key`, `serverKey`, `lines`.
  */
 export interface ApiError {
-  code: string;
+  code: ApiErrorCode;
   message: string;
   key?: string;
   serverKey?: ServerKeyChange;
@@ -49,8 +115,20 @@ export function ok<T>(value: T): Result<T> {
   return { ok: true, value };
 }
 
-export function err<T = never>(code: string, message: string): Result<T> {
+export function err<T = never>(code: ApiErrorCode, message: string): Result<T> {
   return { ok: false, error: { code, message } };
+}
+
+const TRY_AGAIN = 'try again, and restart Netsync if it keeps failing';
+
+/**
+ * What every host and adapter answers when the engine cannot be reached:
+ * one sentence, what failed (with the `cause` when there is one), then what
+ * to do.
+ */
+export function engineUnavailable<T = never>(what: string, { cause, whatToDo = TRY_AGAIN }: { cause?: unknown; whatToDo?: string } = {}): Result<T> {
+  const why = cause === undefined ? '' : ` (${cause instanceof Error ? cause.message : String(cause)})`;
+  return err('engine-unavailable', `${what}${why}; ${whatToDo}.`);
 }
 
 // ------------------------------------------------------------------ values
@@ -316,6 +394,11 @@ export interface TrustedServer {
 
 // ------------------------------------------------------------------ the calls
 
+/**
+ * A new call is one method here plus its argument schema (`argSchemas` in
+ * api-validate.ts, which the compiler holds to this interface); the list of
+ * calls, both hosts, the preload and the adapters follow from those two.
+ */
 export interface NetsyncApi {
   /** Opens (creating when missing) the database at `path`, or the host's default. */
   openDatabase(path?: string): Promise<Result<DatabaseStatus>>;
@@ -368,44 +451,6 @@ export type ApiMethod = keyof NetsyncApi;
 export type ApiArgs<M extends ApiMethod> = Parameters<NetsyncApi[M]>;
 export type ApiValue<M extends ApiMethod> = Awaited<ReturnType<NetsyncApi[M]>> extends Result<infer T> ? T : never;
 
-/** Every call, in one list: hosts register exactly these, adapters build exactly these. */
-export const API_METHODS = [
-  'openDatabase',
-  'getStatus',
-  'listBranches',
-  'log',
-  'show',
-  'checkout',
-  'listPeers',
-  'addPeer',
-  'updatePeer',
-  'removePeer',
-  'diff',
-  'sync',
-  'cancel',
-  'startServer',
-  'stopServer',
-  'serverStatus',
-  'listKeys',
-  'generateKey',
-  'importKey',
-  'getIdentity',
-  'setIdentity',
-  'unlockKey',
-  'answerServerPrompt',
-  'trustServer',
-  'trustKey',
-  'untrustKey',
-  'diffItems',
-  'getPermissions',
-  'setPermissions',
-] as const satisfies readonly ApiMethod[];
-
-// A compile-time check that the list above names every call of NetsyncApi.
-type MissingFromList = Exclude<ApiMethod, (typeof API_METHODS)[number]>;
-const listIsComplete: MissingFromList extends never ? true : never = true;
-void listIsComplete;
-
 // ------------------------------------------------------------------ events
 
 export type NetsyncEvent =
@@ -437,21 +482,4 @@ export type EventListener = (event: NetsyncEvent) => void;
 /** What a UI holds: the calls plus the event stream. */
 export interface NetsyncClient extends NetsyncApi {
   onEvent(listener: EventListener): () => void;
-}
-
-/**
- * Builds the named calls of NetsyncApi from one transport function; used by
- * adapters that speak a message protocol (WebSocket, worker thread).
- */
-export function apiFromInvoker(invoke: (method: ApiMethod, args: unknown[]) => Promise<Result<unknown>>): NetsyncApi {
-  const api: Partial<Record<ApiMethod, (...args: unknown[]) => Promise<Result<unknown>>>> = {};
-  for (const method of API_METHODS) api[method] = (...args: unknown[]) => invoke(method, trimTrailingUndefined(args));
-  return api as unknown as NetsyncApi;
-}
-
-/** JSON turns a trailing `undefined` argument into `null`; leave it out instead. */
-function trimTrailingUndefined(args: unknown[]): unknown[] {
-  let n = args.length;
-  while (n > 0 && args[n - 1] === undefined) n--;
-  return args.slice(0, n);
 }

@@ -8,10 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { checkRequest } from '../shared/api-validate.js';
-import { type NetsyncClient, type NetsyncEvent, type Result, err } from '../shared/api.js';
+import { type NetsyncClient, type NetsyncEvent, type Result, engineUnavailable } from '../shared/api.js';
 import { contentSecurityPolicy } from '../shared/csp.js';
-import { WS_PATH, WS_PROTOCOL } from '../shared/webhost.js';
+import { WS_PATH, WS_PROTOCOL, type WsEvent, type WsResponse, checkWsRequest, wsRequestId } from '../shared/webhost.js';
 import { checkHost, checkOptionalOrigin, checkUpgrade } from './guard.js';
 import { securityHeaders, serveStatic } from './static-files.js';
 
@@ -93,26 +92,28 @@ function serveSocket(ws: WebSocket, api: NetsyncClient): void {
   });
 }
 
-async function answer(api: NetsyncClient, text: string | null): Promise<{ id: number; result: Result<unknown> } | null> {
-  let msg: { id?: unknown; method?: unknown; args?: unknown };
+async function answer(api: NetsyncClient, text: string | null): Promise<WsResponse | null> {
+  let message: unknown;
   try {
-    msg = JSON.parse(text ?? '') as typeof msg;
+    message = JSON.parse(text ?? '');
   } catch {
     return null; // not ours; nothing to answer to
   }
-  if (typeof msg?.id !== 'number' || !Number.isSafeInteger(msg.id)) return null;
-  const request = checkRequest(msg.method, msg.args);
-  if (!request.ok) return { id: msg.id, result: request };
+  const id = wsRequestId(message);
+  if (id === null) return null;
+  const request = checkWsRequest(message);
+  if (!request.ok) return { id, result: request };
   const call = api[request.value.method] as (...args: unknown[]) => Promise<Result<unknown>>;
   try {
-    return { id: msg.id, result: await call.apply(api, request.value.args) };
+    return { id, result: await call.apply(api, request.value.args) };
   } catch (e) {
-    return { id: msg.id, result: err('internal', `The web host failed: ${(e as Error).message}.`) };
+    // The engine answers with Results; a throw means the way to it failed. Said as the desktop app says it.
+    return { id, result: engineUnavailable("Netsync's engine could not take the call", { cause: e }) };
   }
 }
 
 function broadcast(wss: WebSocketServer, event: NetsyncEvent): void {
-  const text = JSON.stringify({ event });
+  const text = JSON.stringify({ event } satisfies WsEvent);
   for (const ws of wss.clients) {
     if (ws.readyState !== WebSocket.OPEN) continue;
     if (event.type === 'session-progress' && ws.bufferedAmount > SLOW_CLIENT_BYTES) continue;

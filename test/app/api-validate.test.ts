@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseAddress } from '../../src/shared/address.js';
-import { API_METHODS } from '../../src/shared/api.js';
-import { argSchemas, checkArgs, checkRequest } from '../../src/shared/api-validate.js';
+import { checkArgs, checkRequest } from '../../src/shared/api-validate.js';
 
 describe('the API argument check', () => {
-  it('has a schema for every call and no other', () => {
-    expect(Object.keys(argSchemas).sort()).toEqual([...API_METHODS].sort());
-  });
-
   it('accepts well-formed calls', () => {
     expect(checkArgs('openDatabase', []).ok).toBe(true);
     expect(checkArgs('openDatabase', ['/tmp/a.db']).ok).toBe(true);
@@ -78,6 +73,8 @@ describe('the API argument check', () => {
   it('refuses unknown methods and non-list arguments', () => {
     expect(checkRequest('constructor', [])).toMatchObject({ ok: false, error: { code: 'bad-request' } });
     expect(checkRequest('__proto__', [])).toMatchObject({ ok: false });
+    expect(checkRequest('toString', [])).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+    expect(checkRequest('hasOwnProperty', ['log'])).toMatchObject({ ok: false, error: { code: 'bad-request' } });
     expect(checkRequest('log', { 0: 'main' })).toMatchObject({ ok: false });
     expect(checkRequest('log', ['main'])).toEqual({ ok: true, value: { method: 'log', args: ['main'] } });
   });

@@ -1,5 +1,6 @@
 /** A scripted NetsyncClient for renderer tests: answers per method, records calls, emits events on demand. */
-import { type ApiMethod, type NetsyncClient, type NetsyncEvent, type Result, apiFromInvoker, err } from '../../src/shared/api.js';
+import { apiFromInvoker } from '../../src/shared/api-calls.js';
+import { type ApiMethod, type NetsyncClient, type NetsyncEvent, type Result, err } from '../../src/shared/api.js';
 import type { ProgressEvent, SessionSummary } from '../../src/shared/sync.js';
 
 export type Handlers = Partial<Record<ApiMethod, (...args: unknown[]) => Result<unknown> | Promise<Result<unknown>>>>;
@@ -11,7 +12,7 @@ export function fakeClient(handlers: Handlers = {}) {
     ...apiFromInvoker(async (method, args) => {
       calls.push({ method, args });
       const h = handlers[method];
-      return h ? h(...args) : err('not-scripted', `No answer scripted for ${method}.`);
+      return h ? h(...args) : err('internal', `No answer scripted for ${method}.`);
     }),
     onEvent: (l) => {
       listeners.add(l);

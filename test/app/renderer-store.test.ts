@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { err, ok } from '../../src/shared/api.js';
+import { type ApiError, err, ok } from '../../src/shared/api.js';
 import type { DiffSide } from '../../src/shared/sync.js';
 import { fakeClient, progress, summary } from './fake-client.js';
 import { applyEvent, connectEvents, createAppStore } from '../../src/renderer/store/app-store.js';
@@ -34,15 +34,20 @@ describe('transfers slice', () => {
     expect(store.getState().transfers.byId.s1!.missed).toBe(2); // 1 and 2 were missed before 3 arrived
   });
 
-  it('measures a way whose byte total is unknown (a first clone) in items, without an ETA', () => {
+  it("measures progress in items, and keeps the items' size and the bytes on the wire apart", () => {
     const store = createAppStore(fakeClient().client);
     applyEvent(store, { type: 'session-started', session });
-    const p = progress(1, { elapsedMs: 500, received: { items: 250, bytes: 256_000, totalItems: 1000, totalBytes: 0 }, rate: 4000 });
-    applyEvent(store, { type: 'session-progress', sessionId: 's1', peerId: 'p1', progress: p });
-    expect(transferStats(store.getState().transfers.byId.s1!)).toMatchObject({ fraction: 0.25, etaMs: null, rate: 4000 });
+    // Everything arrived: 647 items of 3.5 MiB, compressed to 2.0 MiB on the wire. The bar is full, not at 58%.
+    const all = { items: 647, bytes: 2 * 1024 * 1024, totalItems: 647, totalBytes: 3.5 * 1024 * 1024 };
+    applyEvent(store, { type: 'session-progress', sessionId: 's1', peerId: 'p1', progress: progress(1, { elapsedMs: 500, received: all }) });
+    expect(transferStats(store.getState().transfers.byId.s1!)).toMatchObject({ fraction: 1, received: all });
+    // A first clone learns its size only at the end: still measured in items.
+    const clone = { items: 250, bytes: 256_000, totalItems: 1000, totalBytes: 0 };
+    applyEvent(store, { type: 'session-progress', sessionId: 's1', peerId: 'p1', progress: progress(2, { elapsedMs: 600, received: clone, rate: 4000 }) });
+    expect(transferStats(store.getState().transfers.byId.s1!)).toMatchObject({ fraction: 0.25, rate: 4000 });
   });
 
-  it('keeps a bounded throughput history and derives rate and ETA', () => {
+  it('keeps a bounded throughput history and derives the rate, and the ETA from the pace in items', () => {
     const store = createAppStore(fakeClient().client);
     applyEvent(store, { type: 'session-started', session });
     for (let seq = 1; seq <= MAX_SAMPLES + 50; seq++) {
@@ -54,9 +59,44 @@ describe('transfers slice', () => {
     expect(throughput(t.samples).every((x) => x.rate === 4000)).toBe(true);
     const st = transferStats(t);
     expect(st.rate).toBe(4000);
-    expect(st.etaMs).toBeCloseTo(((1_000_000 - 290_000) / 4000) * 1000);
+    // 4 items a second, 710 items to go.
+    expect(st.etaMs).toBeCloseTo(((1000 - 290) / 4) * 1000);
+    // Cancelled after moving 290 kB in 72.5 s: the average of what moved, not 0 B/s.
     applyEvent(store, { type: 'session-finished', sessionId: 's1', peerId: 'p1', error: { code: 'cancelled', message: 'Cancelled.' } });
-    expect(transferStats(store.getState().transfers.byId.s1!)).toMatchObject({ phase: 'cancelled', running: false, etaMs: null, rate: 0 });
+    expect(transferStats(store.getState().transfers.byId.s1!)).toMatchObject({ phase: 'cancelled', running: false, etaMs: null, rate: 4000 });
+  });
+
+  it('keeps the start and the end of a session shorter than one sample interval, so its chart has a rate', () => {
+    const store = createAppStore(fakeClient().client);
+    applyEvent(store, { type: 'session-started', session });
+    for (const [seq, ms, bytes] of [
+      [1, 0, 0],
+      [2, 60, 2000],
+      [3, 120, 6000],
+      [4, 180, 9000],
+    ] as const) {
+      applyEvent(store, {
+        type: 'session-progress',
+        sessionId: 's1',
+        peerId: 'p1',
+        progress: progress(seq, { elapsedMs: ms, sent: { items: seq, bytes, totalItems: 4, totalBytes: 9000 } }),
+      });
+    }
+    const t = store.getState().transfers.byId.s1!;
+    expect(t.samples.map((x) => x.t)).toEqual([0, 180]);
+    expect(throughput(t.samples)).toEqual([{ t: 180, rate: 50_000 }]);
+  });
+
+  it('says round trips and index traffic are not counted yet while a session runs, rather than 0', () => {
+    const store = createAppStore(fakeClient().client);
+    applyEvent(store, { type: 'session-started', session });
+    applyEvent(store, {
+      type: 'session-progress',
+      sessionId: 's1',
+      peerId: 'p1',
+      progress: progress(1, { roundTrips: 0, reconBytesSent: 0, reconBytesReceived: 0 }),
+    });
+    expect(transferStats(store.getState().transfers.byId.s1!)).toMatchObject({ roundTrips: null, reconBytes: null });
   });
 
   it('reports a finished session from its summary: average rate, round trips, index bytes', () => {
@@ -428,7 +468,7 @@ describe('peer verdict', () => {
   it('never reads "Up to date" after a sync that ended early with something left to move', () => {
     const upToDate = summary({ dryRun: false });
     expect(peerVerdict({}, { state: 'done' }, upToDate)).toMatchObject({ label: 'Up to date' });
-    const badItem = { code: 'bad-item', message: 'Refused a bad item from the peer.' };
+    const badItem: ApiError = { code: 'bad-item', message: 'Refused a bad item from the peer.' };
     expect(peerVerdict({}, { state: 'error', error: badItem }, upToDate)).toMatchObject({ label: 'Blocked', tone: 'blocked' });
     expect(peerVerdict({}, { state: 'error', error: { code: 'protocol', message: 'Gone.' } }, upToDate)).toMatchObject({ label: 'Failed' });
     expect(peerVerdict({}, { state: 'cancelled' }, upToDate)).toMatchObject({ label: 'Cancelled' });

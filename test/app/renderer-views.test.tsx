@@ -1,34 +1,20 @@
 // @vitest-environment jsdom
-import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { err, ok } from '../../src/shared/api.js';
-import { connectEvents, createAppStore } from '../../src/renderer/store/app-store.js';
-import { StoreProvider } from '../../src/renderer/store/context.js';
-import { fakeClient, summary } from './fake-client.js';
-import { App } from '../../src/renderer/views/App.js';
+import { summary } from './fake-client.js';
+import { renderApp } from './render-app.js';
 
 afterEach(cleanup);
 
 const peer = { id: 'p1', name: 'lab', address: '127.0.0.1:1', direction: 'sync' as const, include: ['*'], exclude: [] };
-
-function renderApp(handlers: Parameters<typeof fakeClient>[0]) {
-  const fake = fakeClient(handlers);
-  const store = createAppStore(fake.client);
-  connectEvents(store, fake.client);
-  render(
-    <StoreProvider store={store}>
-      <App />
-    </StoreProvider>,
-  );
-  return { ...fake, store };
-}
 
 describe('Peers screen', () => {
   it('shows a failed diff as one sentence on the peer, with real buttons', async () => {
     const { store } = renderApp({ listPeers: () => ok([peer]), diff: () => err('io', 'Cannot connect to 127.0.0.1:1: connection refused.') });
     await act(() => store.getState().loadPeers());
     const card = screen.getByRole('article', { name: 'Peer lab' });
-    expect(within(card).getByRole('radio', { name: 'Sync' }).getAttribute('aria-checked')).toBe('true');
+    expect((within(card).getByRole('radio', { name: 'Sync' }) as HTMLInputElement).checked).toBe(true);
     await act(async () => fireEvent.click(within(card).getByRole('button', { name: 'Connect' })));
     expect(within(card).getByRole('alert').textContent).toBe('Cannot connect to 127.0.0.1:1: connection refused.');
     expect(within(card).getByTestId('peer-state').textContent).toBe('Failed');
@@ -39,7 +25,7 @@ describe('Peers screen', () => {
     await act(() => store.getState().loadPeers());
     await act(async () => fireEvent.click(screen.getByRole('radio', { name: 'Pull' })));
     expect(calls.find((c) => c.method === 'updatePeer')?.args).toEqual(['p1', { direction: 'pull' }]);
-    expect(screen.getByRole('radio', { name: 'Pull' }).getAttribute('aria-checked')).toBe('true');
+    expect((screen.getByRole('radio', { name: 'Pull' }) as HTMLInputElement).checked).toBe(true);
     expect(screen.getByTestId('peer-sync').textContent).toBe('Pull');
   });
 });
@@ -79,7 +65,7 @@ describe('Diff screen', () => {
     const groupRow = within(weLack)
       .getAllByRole('row')
       .find((r) => r.textContent?.startsWith('org.a'));
-    expect(groupRow?.textContent).toBe('org.a50,000 file50,000488 KiB');
+    expect(groupRow?.textContent).toBe('org.a50,000 files50,000488 KiB');
 
     const list = screen.getByTestId('weLack-items');
     expect(list.getAttribute('aria-rowcount')).toBe(String(N + 1));
@@ -90,10 +76,10 @@ describe('Diff screen', () => {
     expect(calls.filter((c) => c.method === 'diffItems').map((c) => c.args)).toEqual([['sess-1', 'weLack', 0, 200]]);
 
     // Scroll to the end: only the block in view is fetched, and its rows show.
-    const body = list.querySelector('.vbody')!;
+    // The table is its own scroll area (rows of 44 px).
     await act(async () => {
-      body.scrollTop = (N - 5) * 30;
-      fireEvent.scroll(body);
+      list.scrollTop = (N - 5) * 44;
+      fireEvent.scroll(list);
     });
     expect(calls.filter((c) => c.method === 'diffItems').map((c) => c.args[2])).toEqual([0, 99_800]);
     expect(itemRows().at(-1)!.getAttribute('aria-rowindex')).toBe(String(N + 1));
@@ -427,6 +413,9 @@ describe('Collection screen', () => {
     expect(tree.textContent).toContain('docs/');
     expect(tree.textContent).toContain('guide.txt');
     expect(tree.textContent).toContain('README');
+    // Named by path, never by the file's id.
+    expect(within(tree).getByRole('listitem', { name: 'docs/guide.txt' }).textContent).toContain('guide.txt');
+    expect(tree.querySelector('[title="cd"]')).toBeNull();
   });
 
   it('marks a signer the user does not trust, and Trust this key asks the engine and takes the mark away', async () => {

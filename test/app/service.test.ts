@@ -199,7 +199,7 @@ describe('NetsyncService', () => {
         opts.onEvent?.({ type: 'listening', host: opts.host, port: 5555 });
         setTimeout(() => {
           opts.onEvent?.({ type: 'session-start', sessionId: 's1', remote: '10.1.1.1:5000' });
-          opts.onEvent?.({ type: 'session-end', sessionId: 's1', remote: '10.1.1.1:5000', itemsSent: 4, itemsReceived: 2 });
+          opts.onEvent?.({ type: 'session-end', sessionId: 's1', remote: '10.1.1.1:5000', client: 'anonymous', itemsSent: 4, itemsReceived: 2 });
         }, 1);
         return {
           host: opts.host,

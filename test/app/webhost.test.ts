@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { tempDir } from '../helpers/temp.js';
-import { type NetsyncClient, type NetsyncEvent, apiFromInvoker, err, ok } from '../../src/shared/api.js';
+import { apiFromInvoker } from '../../src/shared/api-calls.js';
+import { type NetsyncClient, type NetsyncEvent, err, ok } from '../../src/shared/api.js';
 import { WS_PATH, WS_PROTOCOL, tokenProtocol } from '../../src/shared/webhost.js';
 import { type WebHost, startWebHost } from '../../src/webhost/server.js';
 
@@ -14,7 +15,7 @@ const TOKEN = 'a'.repeat(64);
 function fakeApi() {
   const listeners = new Set<(e: NetsyncEvent) => void>();
   const api: NetsyncClient = {
-    ...apiFromInvoker(async (method, args) => (method === 'stopServer' ? err('boom', 'It broke.') : ok({ method, args }))),
+    ...apiFromInvoker(async (method, args) => (method === 'stopServer' ? err('internal', 'It broke.') : ok({ method, args }))),
     onEvent: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);
@@ -112,10 +113,34 @@ describe('the web host', () => {
     });
     expect(await call(ws, { id: 2, method: 'log', args: [] })).toMatchObject({ id: 2, result: { ok: false, error: { code: 'bad-request' } } });
     expect(await call(ws, { id: 3, method: 'eval', args: [] })).toMatchObject({ id: 3, result: { ok: false, error: { code: 'bad-request' } } });
-    expect(await call(ws, { id: 4, method: 'stopServer', args: [] })).toEqual({ id: 4, result: { ok: false, error: { code: 'boom', message: 'It broke.' } } });
+    expect(await call(ws, { id: 4, method: 'stopServer', args: [] })).toEqual({
+      id: 4,
+      result: { ok: false, error: { code: 'internal', message: 'It broke.' } },
+    });
     const event = new Promise((resolve) => ws.once('message', (d) => resolve(JSON.parse(d.toString()))));
     fake.emit({ type: 'collection-changed' });
     expect(await event).toEqual({ event: { type: 'collection-changed' } });
+    ws.close();
+  });
+
+  it('checks every request envelope as it checks arguments, and answers none without a usable id', async () => {
+    const ws = await connect(host.port);
+    if (typeof ws === 'number') throw new Error(`refused with ${ws}`);
+    expect(await call(ws, { id: 1, method: 'log', args: ['main'], admin: true })).toMatchObject({
+      id: 1,
+      result: { ok: false, error: { code: 'bad-request', message: 'Refused a message: the request has an unknown field "admin".' } },
+    });
+    expect(await call(ws, { id: 2, method: 'log' })).toMatchObject({
+      id: 2,
+      result: { ok: false, error: { code: 'bad-request', message: expect.stringMatching(/args must be a list/) } },
+    });
+    expect(await call(ws, { id: 3, method: ['log'], args: ['main'] })).toMatchObject({ id: 3, result: { ok: false, error: { code: 'bad-request' } } });
+    // Nobody to answer: no id, an id the page never uses, not JSON, binary. The next real request gets the first answer.
+    const junk = [{ method: 'log', args: ['main'] }, { id: 0, method: 'log', args: ['main'] }, { id: 1.5, method: 'log', args: ['main'] }, 'not json', 'null'];
+    for (const message of junk) ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+    ws.send(Buffer.from(JSON.stringify({ id: 4, method: 'log', args: ['main'] })), { binary: true });
+    const answer = { id: 5, result: { ok: true, value: { method: 'log', args: ['main'] } } };
+    expect(await call(ws, { id: 5, method: 'log', args: ['main'] })).toEqual(answer);
     ws.close();
   });
 });

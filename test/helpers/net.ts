@@ -342,10 +342,14 @@ export class RawPeer {
   /**
    * `socket`: speak over a connection accepted elsewhere (a fake server's side) instead of connecting to `port`.
    * `credentials`: present this key in the TLS handshake (anonymous without).
+   * `localAddress`: connect from this address (another of 127.0.0.0/8: an attacker apart from honest clients, for per-address budgets).
    */
-  constructor(port: number, options: { timeoutMs?: number; tcp?: boolean; socket?: Socket; credentials?: TlsCredentials } = {}) {
+  constructor(port: number, options: { timeoutMs?: number; tcp?: boolean; socket?: Socket; credentials?: TlsCredentials; localAddress?: string } = {}) {
     const host = '127.0.0.1';
-    this.socket = options.socket ?? (options.tcp ? connectTcp({ host, port }) : connectTls({ host, port, ...clientTlsOptions(options.credentials ?? null) }));
+    const from = options.localAddress ? { localAddress: options.localAddress } : {};
+    this.socket =
+      options.socket ??
+      (options.tcp ? connectTcp({ host, port, ...from }) : connectTls({ host, port, ...from, ...clientTlsOptions(options.credentials ?? null) }));
     this.socket.setNoDelay(true);
     this.connected = options.socket
       ? Promise.resolve()

@@ -31,6 +31,8 @@ import { tempDir } from '../helpers/temp.js';
 import { compareTrees, makeTree, type TreeSpec } from '../helpers/tree.js';
 
 const BRANCH = 'org.example.cli';
+/** The exit codes of README's "Exit codes", written out: a test of the contract, not of the code's own table. */
+const EXIT = { failure: 1, usage: 2, database: 6, key: 7, notFound: 8 };
 const ID = /^[0-9a-f]{64}$/;
 
 let work: string;
@@ -301,16 +303,16 @@ describe('commit and checkout', () => {
 
 describe('errors: a non-zero exit and exactly one line on stderr', () => {
   it('unknown command (exit 2)', async () => {
-    expectFailure(await cli(['frobnicate']), 2, /unknown command "frobnicate"/);
-    expectFailure(await cli(['db', 'frobnicate']), 2, /unknown command "db frobnicate"/);
-    expectFailure(await cli(['log']), 2, /expected 1 argument/);
-    expectFailure(await cli(['branches', '--nope']), 2, /--nope/);
+    expectFailure(await cli(['frobnicate']), EXIT.usage, /unknown command "frobnicate"/);
+    expectFailure(await cli(['db', 'frobnicate']), EXIT.usage, /unknown command "db frobnicate"/);
+    expectFailure(await cli(['log']), EXIT.usage, /^netsync: log: BRANCH is missing; usage: netsync log BRANCH$/);
+    expectFailure(await cli(['branches', '--nope']), EXIT.usage, /--nope/);
   });
 
   it('missing database', async () => {
     const missing = join(work, 'no', 'such.db');
     for (const args of [['branches'], ['db', 'check'], ['commit', tree, '--branch', BRANCH], ['log', BRANCH]]) {
-      expectFailure(await runCli(['--db', missing, ...args], env), 1, /no database at .*such\.db.*db init/);
+      expectFailure(await runCli(['--db', missing, ...args], env), EXIT.database, /no database at .*such\.db.*db init/);
     }
     expect(existsSync(missing)).toBe(false);
   });
@@ -322,8 +324,8 @@ describe('errors: a non-zero exit and exactly one line on stderr', () => {
     expectSuccess(await runCli(['--db', protectedDb, 'db', 'init'], e));
     expectSuccess(await runCli(['--db', protectedDb, 'key', 'generate', 'bob@example.org', '--passphrase'], { ...e, NETSYNC_PASSPHRASE: 'right' }));
     const commit = ['--db', protectedDb, 'commit', tree, '--branch', 'org.example.bob'];
-    expectFailure(await runCli(commit, { ...e, NETSYNC_PASSPHRASE: 'wrong' }), 1, /wrong passphrase for key "bob@example\.org"/);
-    expectFailure(await runCli(commit, e), 1, /protected by a passphrase/);
+    expectFailure(await runCli(commit, { ...e, NETSYNC_PASSPHRASE: 'wrong' }), EXIT.key, /wrong passphrase for key "bob@example\.org"/);
+    expectFailure(await runCli(commit, e), EXIT.key, /protected by a passphrase/);
     expect((await runCli(['--db', protectedDb, 'branches'], e)).stdout).toBe('');
     expectSuccess(await runCli(commit, { ...e, NETSYNC_PASSPHRASE: 'right' }));
     expect((await runCli(['--db', protectedDb, 'key', 'list'], e)).stdout).toContain('private (passphrase)');
@@ -331,12 +333,12 @@ describe('errors: a non-zero exit and exactly one line on stderr', () => {
 
   it('no key, or several keys and no --key', async () => {
     const lonely = { NETSYNC_CONFIG_DIR: join(work, 'config-empty') };
-    expectFailure(await runCli(['--db', db, 'commit', tree, '--branch', BRANCH], lonely), 1, /no signing key/);
+    expectFailure(await runCli(['--db', db, 'commit', tree, '--branch', BRANCH], lonely), EXIT.key, /no signing key/);
     const many = { NETSYNC_CONFIG_DIR: join(work, 'config-many') };
     expectSuccess(await runCli(['--db', db, 'key', 'generate', 'k1'], many));
     expectSuccess(await runCli(['--db', db, 'key', 'generate', 'k2'], many));
-    expectFailure(await runCli(['--db', db, 'commit', tree, '--branch', BRANCH], many), 2, /several keys exist \(k1, k2\)/);
-    expectFailure(await runCli(['--db', db, 'commit', tree, '--branch', BRANCH, '--key', 'k3'], many), 1, /no private key named "k3"/);
+    expectFailure(await runCli(['--db', db, 'commit', tree, '--branch', BRANCH], many), EXIT.usage, /several keys exist \(k1, k2\)/);
+    expectFailure(await runCli(['--db', db, 'commit', tree, '--branch', BRANCH, '--key', 'k3'], many), EXIT.key, /no private key named "k3"/);
   });
 
   it('a folder that cannot be read', async () => {
@@ -351,38 +353,42 @@ describe('errors: a non-zero exit and exactly one line on stderr', () => {
       // as expected for a normal user
     }
     if (chmodBlocks) {
-      expectFailure(await cli(['commit', dir, '--branch', 'org.example.unreadable']), 1, /cannot read directory .*locked.*EACCES/);
+      expectFailure(await cli(['commit', dir, '--branch', 'org.example.unreadable']), EXIT.failure, /cannot read directory .*locked.*EACCES/);
     } else {
       console.log('running as root: chmod 000 does not stop reading, so the unreadable-folder case is tested with paths that are not folders');
     }
     chmodSync(join(dir, 'locked'), 0o755);
-    expectFailure(await cli(['commit', join(dir, 'ok.txt'), '--branch', 'org.example.unreadable']), 2, /ok\.txt is not a folder/);
-    expectFailure(await cli(['commit', join(dir, 'nope'), '--branch', 'org.example.unreadable']), 1, /cannot read .*nope: no such folder/);
+    expectFailure(await cli(['commit', join(dir, 'ok.txt'), '--branch', 'org.example.unreadable']), EXIT.usage, /ok\.txt is not a folder/);
+    expectFailure(await cli(['commit', join(dir, 'nope'), '--branch', 'org.example.unreadable']), EXIT.failure, /cannot read .*nope: no such folder/);
     expect((await cli(['branches'])).stdout).not.toContain('org.example.unreadable');
   });
 
   it('checkout into a non-empty folder', async () => {
     const out = join(work, 'not-empty');
     makeTree(out, { 'already-here.txt': 'x' });
-    expectFailure(await cli(['checkout', BRANCH, out]), 2, /not-empty is not empty/);
+    expectFailure(await cli(['checkout', BRANCH, out]), EXIT.usage, /not-empty is not empty/);
     expect(readdirSync(out)).toEqual(['already-here.txt']);
   });
 
   it('unknown branch or id', async () => {
-    expectFailure(await cli(['checkout', 'org.example.nope', join(work, 'nope-out')]), 1, /"org\.example\.nope" is neither a branch nor a stored item/);
+    expectFailure(
+      await cli(['checkout', 'org.example.nope', join(work, 'nope-out')]),
+      EXIT.notFound,
+      /"org\.example\.nope" is neither a branch nor a stored item/,
+    );
     expect(existsSync(join(work, 'nope-out'))).toBe(false);
-    expectFailure(await cli(['log', 'org.example.nope']), 1, /no branch named "org\.example\.nope"/);
-    expectFailure(await cli(['show', 'f'.repeat(64)]), 1, /no item with id f{64}/);
-    expectFailure(await cli(['show', 'not-hex']), 1, /no item with id not-hex/);
+    expectFailure(await cli(['log', 'org.example.nope']), EXIT.notFound, /no branch named "org\.example\.nope"/);
+    expectFailure(await cli(['show', 'f'.repeat(64)]), EXIT.notFound, /no item with id f{64}/);
+    expectFailure(await cli(['show', 'not-hex']), EXIT.notFound, /no item with id not-hex/);
   });
 
   it('a symbolic link in the tree is refused, and nothing joins the branch', async () => {
     const dir = join(work, 'with-symlink');
     makeTree(dir, { 'real.txt': 'real', 'sub/link': { symlink: '../real.txt' } });
-    expectFailure(await cli(['commit', dir, '--branch', 'org.example.symlink']), 2, /sub\/link is a symbolic link/);
+    expectFailure(await cli(['commit', dir, '--branch', 'org.example.symlink']), EXIT.usage, /sub\/link is a symbolic link/);
     const dangling = join(work, 'with-dangling');
     makeTree(dangling, { 'real.txt': 'real', dead: { symlink: 'nowhere' } });
-    expectFailure(await cli(['commit', dangling, '--branch', 'org.example.symlink']), 2, /symbolic link/);
+    expectFailure(await cli(['commit', dangling, '--branch', 'org.example.symlink']), EXIT.usage, /symbolic link/);
     expect((await cli(['branches'])).stdout).not.toContain('org.example.symlink');
   });
 
@@ -394,13 +400,13 @@ describe('errors: a non-zero exit and exactly one line on stderr', () => {
       console.log('mkfifo not available; FIFO case skipped');
       return;
     }
-    expectFailure(await cli(['commit', dir, '--branch', 'org.example.fifo']), 2, /pipe is not a regular file or folder/);
+    expectFailure(await cli(['commit', dir, '--branch', 'org.example.fifo']), EXIT.usage, /pipe is not a regular file or folder/);
   });
 
   it('invalid branch names and a missing --branch', async () => {
-    expectFailure(await cli(['commit', tree, '--branch', 'bad..name']), 2, /"bad\.\.name" is not a valid branch name/);
-    expectFailure(await cli(['commit', tree, '--branch', 'has space']), 2, /not a valid branch name/);
-    expectFailure(await cli(['commit', tree]), 2, /--branch is required/);
+    expectFailure(await cli(['commit', tree, '--branch', 'bad..name']), EXIT.usage, /"bad\.\.name" is not a valid branch name/);
+    expectFailure(await cli(['commit', tree, '--branch', 'has space']), EXIT.usage, /not a valid branch name/);
+    expectFailure(await cli(['commit', tree]), EXIT.usage, /--branch is required/);
   });
 });
 
@@ -409,7 +415,7 @@ describe('corruption: the index is disposable, damaged items are named', () => {
     const copy = copyDatabase('damaged-trie.db');
     withDatabase(copy, (h) => h.exec('UPDATE trie SET hash = zeroblob(32) WHERE depth = 0'));
     const check = await runCli(['--db', copy, 'db', 'check'], env);
-    expectFailure(check, 1, /db check: \d+ problem\(s\) in \d+ items/);
+    expectFailure(check, EXIT.database, /db check: \d+ problem\(s\) in \d+ items/);
     expect(check.stdout).toMatch(/index: table "trie" differs from a fresh rebuild .*rebuild-index/);
     expect(check.stdout).not.toMatch(/^item /m);
     const rebuild = await runCli(['--db', copy, 'db', 'rebuild-index'], env);
@@ -424,7 +430,7 @@ describe('corruption: the index is disposable, damaged items are named', () => {
     const copy = copyDatabase('lost-member.db');
     withDatabase(copy, (h) => h.exec('DELETE FROM members WHERE (bid, id) = (SELECT bid, id FROM members LIMIT 1)'));
     const check = await runCli(['--db', copy, 'db', 'check'], env);
-    expectFailure(check, 1, /db check: \d+ problem/);
+    expectFailure(check, EXIT.database, /db check: \d+ problem/);
     expect(check.stdout).toMatch(/index: table "members" differs from a fresh rebuild \(0 stale or extra rows, 1 missing\)/);
     expectSuccess(await runCli(['--db', copy, 'db', 'rebuild-index'], env));
     expectSuccess(await runCli(['--db', copy, 'db', 'check'], env));
@@ -447,7 +453,7 @@ describe('corruption: the index is disposable, damaged items are named', () => {
       return chunk.toString('hex');
     });
     const check = await runCli(['--db', copy, 'db', 'check'], env);
-    expectFailure(check, 1, /db check: 2 problem\(s\)/);
+    expectFailure(check, EXIT.database, /db check: 2 problem\(s\)/);
     expect(check.stdout).toContain(`item ${victim}: its bytes do not hash to its id (damaged)`);
     expect(check.stdout).toContain(`item ${chunkVictim}: its bytes do not hash to its id (damaged)`);
   });
@@ -456,7 +462,7 @@ describe('corruption: the index is disposable, damaged items are named', () => {
     const copy = copyDatabase('dropped-trie.db');
     withDatabase(copy, (h) => h.exec('DROP TABLE trie'));
     const check = await runCli(['--db', copy, 'db', 'check'], env);
-    expectFailure(check, 1, /problem/);
+    expectFailure(check, EXIT.database, /problem/);
     expect(check.stdout).toContain('index: table "trie" is missing (run "netsync db rebuild-index")');
     expectSuccess(await runCli(['--db', copy, 'db', 'rebuild-index'], env));
     expectSuccess(await runCli(['--db', copy, 'db', 'check'], env));
@@ -489,7 +495,11 @@ describe('corruption: the index is disposable, damaged items are named', () => {
       for (const suffix of ['-wal', '-shm']) if (existsSync(copy + suffix)) truncateSync(copy + suffix, 0);
       truncateSync(copy, length);
       for (const args of [['branches'], ['db', 'check'], ['checkout', BRANCH, join(work, `t-${name}`)]]) {
-        expectFailure(await runCli(['--db', copy, ...args], env), 1, /truncated-.*\.db is truncated: the file has \d+ bytes and its header says \d+/);
+        expectFailure(
+          await runCli(['--db', copy, ...args], env),
+          EXIT.database,
+          /truncated-.*\.db is truncated: the file has \d+ bytes and its header says \d+/,
+        );
       }
     }
   });
@@ -498,7 +508,7 @@ describe('corruption: the index is disposable, damaged items are named', () => {
     const empty = join(work, 'zero.db');
     writeFileSync(empty, '');
     for (const args of [['branches'], ['db', 'check'], ['log', BRANCH]]) {
-      expectFailure(await runCli(['--db', empty, ...args], env), 1, /zero\.db .*not a Netsync database/);
+      expectFailure(await runCli(['--db', empty, ...args], env), EXIT.database, /zero\.db .*not a Netsync database/);
     }
     expect(statSync(empty).size).toBe(0);
   });

@@ -4,11 +4,13 @@
  * Checked with the CLI itself (`db check`, `branches`, `checkout` compared
  * byte for byte with the committed folder) and with brute force on the files.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AddressUse, readAddress } from '../../src/shared/address.js';
-import { ensureCliBuilt, runCli } from '../helpers/cli.js';
+import { CLI_BIN, cliEnv, ensureCliBuilt, runCli } from '../helpers/cli.js';
 import {
   type ServeProcess,
   allIds,
@@ -18,6 +20,7 @@ import {
   selector,
   snapshotDb,
   sorted,
+  spawnCli,
   startServe,
   union,
   withStore,
@@ -28,6 +31,10 @@ import { compareTrees, makeTree } from '../helpers/tree.js';
 
 let root: string;
 const running: ServeProcess[] = [];
+/** README, "Exit codes". */
+const EXIT_NETWORK = 3;
+/** script(1) (util-linux, BSD) gives a command a pseudo-terminal; without it the terminal case cannot be run. */
+const HAS_SCRIPT = spawnSync('script', ['--version']).status === 0;
 
 /** A database and its user's config folder (key store, pins of known servers, permissions when serving). */
 interface Peer {
@@ -108,6 +115,8 @@ describe('netsync serve + sync/push/pull/diff over loopback', () => {
     const server = await serve(a);
     const r = await cli(b, 'sync', `127.0.0.1:${server.port}`, 'org.*', '--json');
     expect(r.code, r.stderr).toBe(0);
+    // Not a terminal: plain lines only, no progress bar and no escape code.
+    expect(r.stderrLines).toEqual([expect.stringMatching(/^pinned new server 127\.0\.0\.1:\d+ with fingerprint [0-9a-f ]+$/)]);
     const json = lastJsonLine(r.stdout);
     for (const f of ['itemsSent', 'itemsReceived', 'bytesSent', 'bytesReceived', 'reconBytesSent', 'reconBytesReceived', 'roundTrips', 'ms']) {
       expect(typeof json[f], f).toBe('number');
@@ -190,14 +199,14 @@ describe('netsync serve + sync/push/pull/diff over loopback', () => {
     expect(await stop(server)).toBe(0);
   });
 
-  it('a bad address fails with one line on stderr and a non-zero exit', async () => {
+  it('a bad address fails with one line on stderr and exit 3 (network)', async () => {
     const db = await makePeer('bad', 'bob@example.org');
     const r = await cli(db, 'sync', '127.0.0.1:1', 'org.*');
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(EXIT_NETWORK);
     expect(r.stderrLines).toHaveLength(1);
     expect(r.stderrLines[0]).toMatch(/^netsync: .*127\.0\.0\.1:1.*refused/);
     const j = await cli(db, 'pull', '127.0.0.1:1', 'org.*', '--json');
-    expect(j.code).not.toBe(0);
+    expect(j.code).toBe(EXIT_NETWORK);
     expect(j.stderrLines).toHaveLength(1);
   });
 
@@ -216,6 +225,51 @@ describe('netsync serve + sync/push/pull/diff over loopback', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderrLines).toEqual([`netsync: "${typed}" is not an address: ${!read.ok && read.problem}`]);
     }
+  });
+
+  it('Ctrl-C (SIGINT) while connecting: one line, exit 130', async () => {
+    const db = await makePeer('interrupted', 'bob@example.org');
+    // Accepts the connection and never answers: the client waits in its TLS handshake.
+    const silent = createServer(() => {});
+    const connected = new Promise<void>((resolve) => silent.once('connection', () => resolve()));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const p = spawnCli(['--db', db.db, 'pull', `127.0.0.1:${port}`, 'org.*'], { NETSYNC_CONFIG_DIR: db.cfg });
+      await connected;
+      p.child.kill('SIGINT');
+      const { code } = await p.exited;
+      expect(code, p.stderr()).toBe(130);
+      expect(p.stderr()).toBe(`netsync: cancelled while connecting to 127.0.0.1:${port}; nothing was sent or received\n`);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it.runIf(HAS_SCRIPT)('on a terminal: a bar while the pull runs, the "pinned new server" note above it, and a clean line at the end', async () => {
+    const a = await makePeer('ttya', 'alice@example.org', 'org.a.main', treeA);
+    const b = await makePeer('ttyb', 'bob@example.org');
+    const server = await serve(a);
+    // script(1) runs the command on a pseudo-terminal and copies what it draws.
+    const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+    const command = [process.execPath, CLI_BIN, '--db', b.db, 'pull', `127.0.0.1:${server.port}`, 'org.*'].map(quote).join(' ');
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+      env: cliEnv({ NETSYNC_CONFIG_DIR: b.cfg, TERM: 'xterm' }),
+      input: '',
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stdout).toBe(0);
+    const screen = r.stdout;
+    const CLEAR = '\r\x1b[2K';
+    // The bar was drawn (the phase first), the note cleared it and took its own line, and the bar came back below it.
+    const note = screen.indexOf(`${CLEAR}pinned new server 127.0.0.1:${server.port} with fingerprint `);
+    expect(note, JSON.stringify(screen)).toBeGreaterThan(0);
+    expect(screen.slice(0, note)).toContain(`${CLEAR}pull: `);
+    expect(screen.slice(note).split('\n')[1]).toMatch(/^pull/);
+    // The result line starts on a cleared line: no bar left before it.
+    expect(screen).toContain(`${CLEAR}received `);
+    expect(await stop(server)).toBe(0);
   });
 
   it('SIGTERM and SIGINT stop the server cleanly with exit 0', async () => {

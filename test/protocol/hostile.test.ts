@@ -533,7 +533,7 @@ describe('hostile servers against a client', () => {
 });
 
 describe('session limit', () => {
-  it('connections beyond maxSessions are closed at once; the others are unaffected', async () => {
+  it('connections beyond maxSessions get ERROR over-budget at once; the others are unaffected', async () => {
     const small = await testServer(serverDb, [], { limits: LIMITS, maxSessions: 2 });
     try {
       const a = new RawPeer(small.port);
@@ -541,8 +541,11 @@ describe('session limit', () => {
       await Promise.all([a.ready(), b.ready()]);
       expect(await waitUntil(() => small.stats().connected === 2, 2000)).toBe(true);
       const third = await new RawPeer(small.port).closed;
-      expect(third.closedAfterMs).toBeLessThan(400);
-      expect(third.frames).toHaveLength(0);
+      expect(third.closedAfterMs).toBeLessThan(1500);
+      expect(third.frames).toHaveLength(1);
+      expect(third.frames[0]).toMatchObject({ type: FrameType.Error, code: 10 });
+      expect((third.frames[0] as Extract<Message, { type: FrameType.Error }>).message).toMatch(/maxSessions/);
+      expect(small.stats().connected).toBe(2);
       a.destroy();
       b.destroy();
       expect(await waitUntil(() => small.stats().connected === 0, 2000)).toBe(true);
@@ -551,13 +554,15 @@ describe('session limit', () => {
     }
   });
 
-  it('silent TCP connections beyond the connection bound are dropped after the handshake timeout; serving resumes', async () => {
-    // maxSessions 2 gives maxConnections 18 (sessions + handshakes in flight); open more than that, all silent.
+  it('silent TCP connections are dropped after the handshake timeout; their address is then penalised, others are served', async () => {
     const small = await testServer(serverDb, [], { limits: LIMITS, maxSessions: 2 });
     try {
-      const silent = Array.from({ length: 22 }, () => new RawPeer(small.port, { tcp: true, timeoutMs: 5000 }));
+      // From 127.0.0.2: 22 failed handshakes are 22 s of penalty, past the 15 s threshold.
+      const silent = Array.from({ length: 22 }, () => new RawPeer(small.port, { tcp: true, timeoutMs: 5000, localAddress: '127.0.0.2' }));
       const results = await Promise.all(silent.map((p) => p.closed));
       for (const r of results) expect(r.closedAfterMs).toBeLessThan(LIMITS.handshakeMs + 1500);
+      const again = await new RawPeer(small.port, { tcp: true, timeoutMs: 5000, localAddress: '127.0.0.2' }).closed;
+      expect(again.closedAfterMs, 'the penalised address is closed at once').toBeLessThan(LIMITS.handshakeMs);
       const db = newDbPath('netsync-after-silent-');
       const s = await testClient({ db, port: small.port, patterns: ['org.good.main'], direction: 'pull' });
       expect(s.itemsReceived).toBe(goodCollection.size);

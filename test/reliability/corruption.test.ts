@@ -84,7 +84,7 @@ describe('a damaged item: the sender re-hashes, withholds it and what depends on
     const clientDb = newDbPath('netsync-corrupt-cli-');
     try {
       const r = await runCli(['--db', clientDb, 'pull', `127.0.0.1:${serve.port}`, BRANCH], { NETSYNC_CONFIG_DIR: config.dir });
-      expect(r.code, r.stderr).toBe(1);
+      expect(r.code, r.stderr).toBe(5); // an item failed verification (README, "Exit codes")
       expect(errorLines(r.stderr)).toEqual([expect.stringMatching(withheldRe())]);
       expect(serve.stderr()).toMatch(withheldRe());
     } finally {
@@ -97,7 +97,7 @@ describe('a damaged item: the sender re-hashes, withholds it and what depends on
     const rebuild = await runCli(['--db', serverDb, 'db', 'rebuild-index']);
     expect(rebuild.code, rebuild.stderr).toBe(0);
     const check = await runCli(['--db', serverDb, 'db', 'check']);
-    expect(check.code).toBe(1);
+    expect(check.code).toBe(6); // a database problem (README, "Exit codes")
     expect(check.stdout).toContain(`item ${damagedFile}: its bytes do not hash to its id (damaged)`);
   });
 
@@ -107,7 +107,7 @@ describe('a damaged item: the sender re-hashes, withholds it and what depends on
     const serve = await startServe(serverDb, [], { NETSYNC_CONFIG_DIR: config.dir });
     try {
       const r = await runCli(['--db', clientDb, 'push', `127.0.0.1:${serve.port}`, BRANCH], { NETSYNC_CONFIG_DIR: config.dir });
-      expect(r.code, r.stderr).toBe(1);
+      expect(r.code, r.stderr).toBe(5); // an item failed verification (README, "Exit codes")
       expect(errorLines(r.stderr)).toEqual([expect.stringMatching(withheldRe())]);
       // Still serving: another client pulls what arrived.
       const reader = newDbPath('netsync-corrupt-reader-');
@@ -200,7 +200,7 @@ describe('a damaged index: nothing bad stored, nothing lost; rebuild-index, then
     const serverDb = pristineCopy();
     withStore(serverDb, (s) => s.db.exec('DROP TABLE members'));
     const serve = await runCli(['--db', serverDb, 'serve', '--bind', '127.0.0.1:0'], { NETSYNC_CONFIG_DIR: config.dir }, { timeoutMs: 20_000 });
-    expect(serve.code).toBe(1);
+    expect(serve.code).toBe(6); // a database problem (README, "Exit codes")
     expect(errorLines(serve.stderr)).toEqual([
       expect.stringMatching(/index of .* is damaged \(table "members" missing\); regenerate it .*"netsync db rebuild-index"/),
     ]);
@@ -208,7 +208,7 @@ describe('a damaged index: nothing bad stored, nothing lost; rebuild-index, then
     const clientDb = pristineCopy();
     withStore(clientDb, (s) => s.db.exec('DROP TABLE certs'));
     const sync = await runCli(['--db', clientDb, 'sync', '127.0.0.1:1', BRANCH], { NETSYNC_CONFIG_DIR: config.dir });
-    expect(sync.code).toBe(1);
+    expect(sync.code).toBe(6); // a database problem (README, "Exit codes")
     expect(errorLines(sync.stderr)).toEqual([expect.stringMatching(/table "certs" missing.*db rebuild-index/)]);
 
     for (const [db, table] of [
@@ -216,7 +216,7 @@ describe('a damaged index: nothing bad stored, nothing lost; rebuild-index, then
       [clientDb, 'certs'],
     ] as const) {
       const check = await runCli(['--db', db, 'db', 'check']);
-      expect(check.code).toBe(1);
+      expect(check.code).toBe(6); // a database problem (README, "Exit codes")
       expect(check.stdout).toContain(`index: table "${table}" is missing (run "netsync db rebuild-index")`);
       const rebuild = await runCli(['--db', db, 'db', 'rebuild-index']);
       expect(rebuild.code, rebuild.stderr).toBe(0);
@@ -249,7 +249,7 @@ describe('a truncated database file', () => {
         ['db', 'rebuild-index'],
       ]) {
         const r = await runCli(['--db', db, ...command], { NETSYNC_CONFIG_DIR: config.dir });
-        expect(r.code, command.join(' ')).toBe(1);
+        expect(r.code, command.join(' ')).toBe(6); // a database problem (README, "Exit codes")
         expect(errorLines(r.stderr), r.stderr).toHaveLength(1);
         const m = truncatedLine.exec(errorLines(r.stderr)[0]!);
         expect(m, r.stderr).not.toBeNull();
@@ -264,14 +264,14 @@ describe('a truncated database file', () => {
     const db = pristineCopy();
     truncateSync(db, Math.floor(statSync(db).size / 2));
     const serve = await runCli(['--db', db, 'serve', '--bind', '127.0.0.1:0'], { NETSYNC_CONFIG_DIR: config.dir }, { timeoutMs: 20_000 });
-    expect(serve.code).toBe(1);
+    expect(serve.code).toBe(6); // a database problem (README, "Exit codes")
     expect(errorLines(serve.stderr)).toHaveLength(1);
     expect(errorLines(serve.stderr)[0]).toMatch(truncatedLine);
     expect(serve.stderr).not.toMatch(/\n\s+at /);
     const server = await startServe(pristineCopy(), [], { NETSYNC_CONFIG_DIR: config.dir });
     try {
       const sync = await runCli(['--db', db, 'sync', `127.0.0.1:${server.port}`, BRANCH], { NETSYNC_CONFIG_DIR: config.dir });
-      expect(sync.code).toBe(1);
+      expect(sync.code).toBe(6); // a database problem (README, "Exit codes")
       expect(errorLines(sync.stderr), sync.stderr).toHaveLength(1);
       expect(errorLines(sync.stderr)[0]).toMatch(truncatedLine);
     } finally {

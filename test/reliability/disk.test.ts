@@ -88,7 +88,7 @@ const errorLines = (stderr: string): string[] => stderr.split('\n').filter((l) =
 
 /** After a failed pull: one clear line, no stack trace, the database consistent, nothing of before lost. */
 function expectCleanFailure(r: { code: number; stderr: string }, db: string, before: Set<string>, why: RegExp): Set<string> {
-  expect(r.code, r.stderr).toBe(1);
+  expect(r.code, r.stderr).toBe(6); // a database problem (README, "Exit codes")
   expect(errorLines(r.stderr), r.stderr).toHaveLength(1);
   expect(errorLines(r.stderr)[0]).toMatch(why);
   expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
@@ -148,7 +148,7 @@ describe('a full disk', () => {
       const server = await startServe(serverDb, [], { NETSYNC_CONFIG_DIR: config.dir });
       try {
         const r = await runCli(['--db', bigDb, 'push', `127.0.0.1:${server.port}`, 'org.disk.*'], { NETSYNC_CONFIG_DIR: config.dir });
-        expect(r.code, r.stderr).toBe(1);
+        expect(r.code, r.stderr).toBe(3); // the peer broke off the session (README, "Exit codes")
         expect(errorLines(r.stderr)).toHaveLength(1);
         expect(errorLines(r.stderr)[0]).toMatch(/server ended the session: cannot store .*disk is full/);
         expect(server.child.exitCode, `the server died: ${server.stderr()}`).toBeNull();
@@ -256,7 +256,7 @@ describe('a read-only database', () => {
         ['serve', '--bind', '127.0.0.1:0'],
       ]) {
         const r = await runCli(['--db', db, ...args], { NETSYNC_CONFIG_DIR: config.dir }, { timeoutMs: 20_000 });
-        expect(r.code, `${args[0]}: ${r.stderr}`).toBe(1);
+        expect(r.code, `${args[0]}: ${r.stderr}`).toBe(6); // a database problem (README, "Exit codes")
         expect(errorLines(r.stderr), args.join(' ')).toEqual([expect.stringMatching(/read-only file system/)]);
       }
       // Left behind by an earlier reader, -wal and -shm let it be read; what would write still fails in one line.
@@ -269,7 +269,7 @@ describe('a read-only database', () => {
         ['db', 'rebuild-index'],
       ]) {
         const r = await runCli(['--db', db, ...args], { NETSYNC_CONFIG_DIR: config.dir }, { timeoutMs: 20_000 });
-        expect(r.code, `${args[0]}: ${r.stderr}`).toBe(1);
+        expect(r.code, `${args[0]}: ${r.stderr}`).toBe(6); // a database problem (README, "Exit codes")
         expect(errorLines(r.stderr), args.join(' ')).toEqual([expect.stringMatching(/read-only/)]);
         expect(r.stderr).not.toMatch(/\n\s+at /);
       }
@@ -306,7 +306,7 @@ describe('a read-only database', () => {
     expect(branches.code, branches.stderr).toBe(0);
     expect(branches.stdout).toMatch(/org\.disk\.mine/);
     const pull = await runAs(uid, ['--db', db, 'pull', `127.0.0.1:${serve.port}`, 'org.disk.*'], env);
-    expect(pull.code, pull.stderr).toBe(1);
+    expect(pull.code, pull.stderr).toBe(6); // a database problem (README, "Exit codes")
     expect(errorLines(pull.stderr), pull.stderr).toEqual([expect.stringMatching(/read-only/)]);
     expect(pull.stderr).not.toMatch(/\n\s+at /);
     const rebuild = await runAs(uid, ['--db', db, 'db', 'rebuild-index'], env);
@@ -318,7 +318,7 @@ describe('a read-only database', () => {
     const server = await serveAs(uid, db, srvCfg.dir);
     try {
       const push = await runCli(['--db', bigDb, 'push', `127.0.0.1:${server.port}`, 'org.disk.*'], { NETSYNC_CONFIG_DIR: config.dir });
-      expect(push.code, push.stderr).toBe(1);
+      expect(push.code, push.stderr).toBe(3); // the peer broke off the session (README, "Exit codes")
       expect(errorLines(push.stderr), push.stderr).toEqual([expect.stringMatching(/server ended the session: cannot store .*read-only/)]);
       const reader = newDbPath('netsync-disk-ro-reader-');
       const read = await runCli(['--db', reader, 'pull', `127.0.0.1:${server.port}`, 'org.disk.*'], { NETSYNC_CONFIG_DIR: config.dir });

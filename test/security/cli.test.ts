@@ -86,7 +86,7 @@ afterAll(async () => {
 describe('netsync security commands', () => {
   it('serve without a key refuses to start, in one line', async () => {
     const r = await cli('nobody', '--db', serverDb, 'serve', '--bind', '127.0.0.1:0');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(7); // a key problem (README, "Exit codes")
     expect(r.stderrLines).toHaveLength(1);
     expect(r.stderrLines[0]).toMatch(/^netsync: a server needs a key/);
   });
@@ -108,7 +108,7 @@ describe('netsync security commands', () => {
     const second = await serve('server2', serverDb, address, permissions);
     expect(second.port).toBe(first.port);
     const refused = await cli('alice', '--db', aliceDb, 'pull', address, 'proj.*');
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(7); // a key problem: the server's changed
     expect(refused.stderrLines).toHaveLength(1);
     expect(refused.stderr).toContain('SERVER KEY CHANGED');
     expect(refused.stderr).toContain(serverFp);
@@ -124,7 +124,7 @@ describe('netsync security commands', () => {
   it("a stranger's push is refused with a clear error and a non-zero exit", async () => {
     const s = await serve('server', serverDb, '127.0.0.1:0', permissions);
     const r = await cli('stranger', '--db', strangerDb, 'push', `127.0.0.1:${s.port}`, 'proj.*');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4); // the peer refused (README, "Exit codes")
     expect(r.stderr).toMatch(/refused: your key may not read branch "proj\.main"/);
     expect(r.stderr).toMatch(/netsync: the server refused the push into "proj\.main"/);
     const log = await ok('server', '--db', serverDb, 'log', 'proj.main');

@@ -84,7 +84,7 @@ describe('keystore', () => {
     writeFileSync(join(keys.dir, 'ivan.key'), '{ not json');
     keyError(() => keys.unlock('ivan'));
     const body = JSON.parse(readFileSync(join(keys.dir, 'heidi.key'), 'utf8')) as Record<string, string>;
-    writeFileSync(join(keys.dir, 'judy.key'), JSON.stringify({ ...body, name: 'judy', seed: '00'.repeat(32) }));
+    writeFileSync(join(keys.dir, 'judy.key'), JSON.stringify({ ...body, name: 'judy', seed: '00'.repeat(32) }), { mode: 0o600 });
     expect(keyError(() => keys.unlock('judy')).message).toMatch(/damaged/);
   });
 

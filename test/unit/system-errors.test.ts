@@ -40,7 +40,7 @@ describe('describeSystemError', () => {
   });
 
   it('errno codes: a full disk, a refused path, an address in use or not ours', () => {
-    expect(describeSystemError(errno('ENOSPC'))).toEqual({ code: 'io', text: 'the disk is full' });
+    expect(describeSystemError(errno('ENOSPC'))).toEqual({ code: 'disk-full', text: 'the disk is full' });
     expect(describeSystemError(errno('EACCES', { path: '/etc/x' }))).toEqual({ code: 'permission', text: 'this user may not use /etc/x' });
     expect(describeSystemError(errno('EADDRINUSE'), { where: '0.0.0.0:4691' })).toEqual({
       code: 'address-in-use',
@@ -87,7 +87,7 @@ describe('describeSystemError', () => {
     db.pragma('max_page_count = 3');
     const full = caught(() => db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(64 << 10)));
     expect((full as { code: string }).code).toBe('SQLITE_FULL');
-    expect(describeSystemError(full)).toEqual({ code: 'io', text: 'the disk is full (the database is unchanged by the step that failed)' });
+    expect(describeSystemError(full)).toEqual({ code: 'disk-full', text: 'the disk is full (the database is unchanged by the step that failed)' });
     db.close();
 
     const readOnly = new Database(path, { readonly: true });
@@ -95,7 +95,7 @@ describe('describeSystemError', () => {
     readOnly.close();
     expect((e as { code: string }).code).toBe('SQLITE_READONLY');
     expect(describeSystemError(e, { database: path })).toEqual({
-      code: 'io',
+      code: 'db-unwritable',
       text: `the database ${path} is read-only: its file or folder cannot be written (nothing was changed)`,
     });
     // Extended codes read as their primary one.

@@ -1,3 +1,4 @@
+import { printable } from '../security/printable.js';
 import { run } from './main.js';
 
 /**
@@ -19,7 +20,8 @@ function exitWhenFlushed(code: number): void {
 run(process.argv.slice(2)).then(
   (code) => exitWhenFlushed(code),
   (e: unknown) => {
-    process.stderr.write(`netsync: ${(e as Error).message}\n`);
+    // Messages may quote a peer (a server's ERROR): escaped, so it cannot drive the terminal.
+    process.stderr.write(`netsync: ${printable((e as Error).message)}\n`);
     exitWhenFlushed(1);
   },
 );

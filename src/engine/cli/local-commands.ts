@@ -13,8 +13,9 @@ import { checkDatabase, rebuildIndex } from '../store/maintenance.js';
 import { type OpenOptions, ReadStore, WriteStore } from '../store/store.js';
 import { checkoutManifest } from '../workspace/checkout.js';
 import { commitDirectory, type Signer } from '../workspace/commit.js';
-import { flag, parse, str } from './args.js';
-import { announceReindex, formatBytes, type Output } from './output.js';
+import { flag, type Parsed, str } from './args.js';
+import { formatBytes } from './format.js';
+import { type Output, reindexNote } from './output.js';
 import { readPassphrase } from './passphrase.js';
 
 export interface Context {
@@ -22,7 +23,7 @@ export interface Context {
   io: Output;
 }
 
-export type Command = (ctx: Context, args: string[]) => Promise<number> | number;
+export type Command = (ctx: Context, p: Parsed) => Promise<number> | number;
 
 export function keyStore(): KeyStore {
   return new KeyStore(join(configDir(), 'keys'));
@@ -30,7 +31,7 @@ export function keyStore(): KeyStore {
 
 /** The database, for writing; one an older Netsync indexed is indexed again, and the user told so first. */
 function openForWriting(ctx: Context, options: OpenOptions = {}): WriteStore {
-  return WriteStore.open(ctx.db, { ...options, onReindex: announceReindex });
+  return WriteStore.open(ctx.db, { ...options, onReindex: reindexNote(ctx.io) });
 }
 
 export async function loadSigner(name: string | undefined): Promise<Signer> {
@@ -46,19 +47,17 @@ export async function loadSigner(name: string | undefined): Promise<Signer> {
   return { name: chosen, pair: keys.unlock(chosen, passphrase) };
 }
 
-export const dbInit: Command = (ctx, args) => {
-  parse('db init', args, {}, { min: 0, max: 0, usage: 'db init' });
+export const dbInit: Command = (ctx) => {
   const store = openForWriting(ctx, { create: true });
   store.close();
   ctx.io.out(`database ready at ${ctx.db}`);
   return 0;
 };
 
-export const dbCheck: Command = (ctx, args) => {
-  parse('db check', args, {}, { min: 0, max: 0, usage: 'db check' });
+export const dbCheck: Command = (ctx) => {
   const store = openForWriting(ctx, { maintenance: true });
   try {
-    const report = checkDatabase(store, (n) => ctx.io.progress(`checking: ${n} items`));
+    const report = checkDatabase(store, (n) => ctx.io.progress({ label: 'db check', done: n, total: null, unit: 'items' }));
     ctx.io.clearProgress();
     for (const p of report.problems) ctx.io.out(p);
     if (report.problems.length > 0) fail('db-corrupt', `db check: ${report.problems.length} problem(s) in ${report.items} items`);
@@ -69,11 +68,10 @@ export const dbCheck: Command = (ctx, args) => {
   }
 };
 
-export const dbRebuildIndex: Command = (ctx, args) => {
-  parse('db rebuild-index', args, {}, { min: 0, max: 0, usage: 'db rebuild-index' });
+export const dbRebuildIndex: Command = (ctx) => {
   const store = openForWriting(ctx, { maintenance: true });
   try {
-    const r = rebuildIndex(store, (n) => ctx.io.progress(`indexing: ${n} items`));
+    const r = rebuildIndex(store, (n) => ctx.io.progress({ label: 'db rebuild-index', done: n, total: null, unit: 'items' }));
     ctx.io.clearProgress();
     ctx.io.out(`index rebuilt: ${r.items} items, ${r.branches} branches`);
     return 0;
@@ -82,8 +80,7 @@ export const dbRebuildIndex: Command = (ctx, args) => {
   }
 };
 
-export const keyGenerate: Command = async (ctx, args) => {
-  const p = parse('key generate', args, { passphrase: { type: 'boolean' } }, { min: 1, max: 1, usage: 'key generate NAME [--passphrase]' });
+export const keyGenerate: Command = async (ctx, p) => {
   const name = p.positionals[0]!;
   if (!isValidKeyName(name)) fail('usage', `"${name}" is not a valid key name (letters, digits, @ . _ + -)`);
   let passphrase: string | undefined;
@@ -111,8 +108,7 @@ function storeExists(path: string): boolean {
   }
 }
 
-export const keyList: Command = (ctx, args) => {
-  parse('key list', args, {}, { min: 0, max: 0, usage: 'key list' });
+export const keyList: Command = (ctx) => {
   const priv = new Map(
     keyStore()
       .list()
@@ -129,15 +125,13 @@ export const keyList: Command = (ctx, args) => {
   return 0;
 };
 
-export const keyExport: Command = (ctx, args) => {
-  const p = parse('key export', args, {}, { min: 1, max: 1, usage: 'key export NAME' });
+export const keyExport: Command = (ctx, p) => {
   const name = p.positionals[0]!;
   ctx.io.out(formatPublicKey(name, keyStore().publicKey(name)));
   return 0;
 };
 
-export const keyImport: Command = (ctx, args) => {
-  const p = parse('key import', args, {}, { min: 1, max: 1, usage: 'key import FILE|-' });
+export const keyImport: Command = (ctx, p) => {
   const file = p.positionals[0]!;
   const { name, publicKey } = parsePublicKey(readFileSync(file === '-' ? 0 : file, 'utf8'), file);
   const store = openForWriting(ctx);
@@ -147,15 +141,8 @@ export const keyImport: Command = (ctx, args) => {
   return 0;
 };
 
-export const commit: Command = async (ctx, args) => {
-  const p = parse(
-    'commit',
-    args,
-    { branch: { type: 'string', short: 'b' }, message: { type: 'string', short: 'm' }, key: { type: 'string' } },
-    { min: 1, max: 1, usage: 'commit DIR --branch B [--message M] [--key NAME]' },
-  );
-  const branch = str(p, 'branch');
-  if (!branch) fail('usage', 'commit: --branch is required; usage: netsync commit DIR --branch B');
+export const commit: Command = async (ctx, p) => {
+  const branch = str(p, 'branch')!; // required by the parser
   const store = openForWriting(ctx);
   try {
     const signer = await loadSigner(str(p, 'key'));
@@ -163,7 +150,7 @@ export const commit: Command = async (ctx, args) => {
       branch,
       message: str(p, 'message'),
       signer,
-      onProgress: (q) => ctx.io.progress(`committing: ${q.files}${q.totalFiles === null ? '' : `/${q.totalFiles}`} files, ${formatBytes(q.bytes)}`),
+      onProgress: (q) => ctx.io.progress({ label: 'commit', done: q.files, total: q.totalFiles, unit: 'files', bytes: q.bytes }),
     });
     ctx.io.clearProgress();
     ctx.io.out(r.changed ? `${r.manifest}` : `${r.manifest} (unchanged: already the head of ${branch})`);
@@ -173,16 +160,14 @@ export const commit: Command = async (ctx, args) => {
   }
 };
 
-export const branches: Command = (ctx, args) => {
-  parse('branches', args, {}, { min: 0, max: 0, usage: 'branches' });
+export const branches: Command = (ctx) => {
   const store = ReadStore.open(ctx.db);
   for (const b of store.branches()) ctx.io.out(`${b.name} (${b.items} items)`);
   store.close();
   return 0;
 };
 
-export const log: Command = (ctx, args) => {
-  const p = parse('log', args, {}, { min: 1, max: 1, usage: 'log BRANCH' });
+export const log: Command = (ctx, p) => {
   const store = ReadStore.open(ctx.db);
   const isTrusted = new TrustList(configDir()).checker();
   const trusted = (keyHex: string) => isTrusted(Buffer.from(keyHex, 'hex'));
@@ -219,8 +204,7 @@ function signedBy(e: LogEntry, trusted: (keyHex: string) => boolean): string {
     .join('; ');
 }
 
-export const show: Command = (ctx, args) => {
-  const p = parse('show', args, {}, { min: 1, max: 1, usage: 'show ID' });
+export const show: Command = (ctx, p) => {
   const store = ReadStore.open(ctx.db);
   try {
     const target = p.positionals[0]!;
@@ -261,12 +245,13 @@ export const show: Command = (ctx, args) => {
   }
 };
 
-export const checkout: Command = (ctx, args) => {
-  const p = parse('checkout', args, {}, { min: 2, max: 2, usage: 'checkout (BRANCH|ID) DIR' });
+export const checkout: Command = (ctx, p) => {
   const store = ReadStore.open(ctx.db);
   try {
     const manifest = resolveManifest(store, p.positionals[0]!);
-    const r = checkoutManifest(store, manifest, p.positionals[1]!, (q) => ctx.io.progress(`checking out: ${q.files}/${q.totalFiles} files`));
+    const r = checkoutManifest(store, manifest, p.positionals[1]!, (q) =>
+      ctx.io.progress({ label: 'checkout', done: q.files, total: q.totalFiles, unit: 'files' }),
+    );
     ctx.io.clearProgress();
     ctx.io.out(`checked out ${toHex(manifest)}: ${r.files} files, ${r.dirs} folders, ${formatBytes(r.bytes)}`);
     return 0;

@@ -1,126 +1,56 @@
 /**
- * The command line: `netsync [--db PATH] COMMAND ...`. Exit 0 on success;
- * otherwise one line on stderr and a non-zero code (2 for usage errors).
+ * The command line: `netsync [--db PATH] [--verbose] COMMAND ...`. Exit 0 on
+ * success; otherwise one line on stderr and the exit code of the failure's
+ * class (exit-codes.ts; README, "Exit codes"). A stack trace is printed only
+ * when asked for, with --verbose.
  */
 import { NetsyncError } from '../errors.js';
 import { defaultDatabasePath } from '../paths.js';
-import { truncation } from '../store/store.js';
+import { exitClassOf, exitCode } from './exit-codes.js';
+import { printable } from '../security/printable.js';
 import { describeSystemError } from '../system-errors.js';
 import { VERSION } from '../version.js';
-import * as local from './local-commands.js';
-import type { Command } from './local-commands.js';
-import * as security from './security-commands.js';
-import { terminalOutput, type Output } from './output.js';
-
-export const USAGE = `usage: netsync [--db PATH] COMMAND [ARGS]
-
-Local database (default --db: ${defaultDatabasePath()}, or $NETSYNC_DB):
-  db init                                  create an empty database
-  db check                                 verify every item and the index
-  db rebuild-index                         regenerate the index from the items
-  key generate NAME [--passphrase]         make a signing key (private half stays in the config folder)
-  key list                                 list keys
-  key export NAME | key import FILE|-      share public keys
-  key fingerprint [NAME]                   the fingerprint peers and permission files know a key by
-  key trust NAME|ID | key untrust NAME|ID  whose signatures log shows as trusted
-  commit DIR --branch B [--message M] [--key NAME]
-  branches | log BRANCH | show ID
-  checkout (BRANCH|ID) DIR
-
-Network (default port 4691):
-  serve [--bind HOST:PORT] [--key NAME] [--permissions FILE] [PATTERN ...]
-  sync|push|pull HOST[:PORT] PATTERN... [--dry-run] [--json] [--key NAME | --anonymous]
-  diff HOST[:PORT] PATTERN...              the missing-item diff; nothing moves
-  trust HOST[:PORT] FINGERPRINT            accept a server's (new) key deliberately
-
-Every session runs over TLS 1.3; servers are pinned on first contact (docs/SECURITY.md).
-
-Patterns are branch globs (org.example.*); a leading ! excludes (!org.example.secret*).`;
-
-const COMMANDS: Record<string, Command> = {
-  'db init': local.dbInit,
-  'db check': local.dbCheck,
-  'db rebuild-index': local.dbRebuildIndex,
-  'key generate': local.keyGenerate,
-  'key list': local.keyList,
-  'key export': local.keyExport,
-  'key import': local.keyImport,
-  commit: local.commit,
-  branches: local.branches,
-  log: local.log,
-  show: local.show,
-  checkout: local.checkout,
-  'key trust': security.keyTrust,
-  'key untrust': security.keyUntrust,
-  'key fingerprint': security.keyFingerprint,
-};
-
-/** Network commands load their modules only when used, to keep start-up fast. */
-const LAZY: Record<string, () => Promise<Command>> = {
-  serve: async () => (await import('./net-commands.js')).serve,
-  sync: async () => (await import('./net-commands.js')).sync,
-  push: async () => (await import('./net-commands.js')).push,
-  pull: async () => (await import('./net-commands.js')).pull,
-  diff: async () => (await import('./net-commands.js')).diff,
-  trust: async () => (await import('./net-commands.js')).trust,
-};
-
-function splitGlobal(argv: string[]): { db: string; rest: string[]; help: boolean; version: boolean } {
-  let db = defaultDatabasePath();
-  const rest: string[] = [];
-  let help = false;
-  let version = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--db') {
-      const v = argv[++i];
-      if (!v) throw new NetsyncError('usage', '--db needs a path');
-      db = v;
-    } else if (a.startsWith('--db=')) db = a.slice(5);
-    else if ((a === '--help' || a === '-h') && rest.length === 0) help = true;
-    else if (a === '--version' && rest.length === 0) version = true;
-    else rest.push(a);
-  }
-  return { db, rest, help, version };
-}
-
-/** A system error (disk, database, network) as one line; a damaged database names its repair. */
-function systemErrorLine(e: unknown, dbPath: string): string | null {
-  const problem = describeSystemError(e, { database: dbPath || undefined });
-  if (problem?.code !== 'db-corrupt') return problem?.text ?? null;
-  return (dbPath && truncation(dbPath)) || `${problem.text}; run "netsync db check" to see what`;
-}
+import { type Output, ReaderGone, terminalOutput } from './output.js';
+import { parseCommandLine } from './program.js';
 
 export async function run(argv: string[], io: Output = terminalOutput()): Promise<number> {
-  let dbPath = '';
+  let db = '';
+  let verbose = argv.includes('--verbose');
   try {
-    const { db, rest, help, version } = splitGlobal(argv);
-    dbPath = db;
-    if (version) {
-      io.out(`netsync ${VERSION}`);
-      return 0;
-    }
-    if (help || rest.length === 0 || rest[0] === 'help') {
-      io.out(USAGE);
-      return help || rest[0] === 'help' ? 0 : 2;
-    }
-    const two = `${rest[0]} ${rest[1] ?? ''}`;
-    const [name, args] = COMMANDS[two] ? [two, rest.slice(2)] : [rest[0]!, rest.slice(1)];
-    const command = COMMANDS[name] ?? (LAZY[name] ? await LAZY[name]() : undefined);
-    if (!command) {
-      const hint = ['db', 'key'].includes(rest[0]!) ? `"${two.trim()}"` : `"${rest[0]}"`;
-      throw new NetsyncError('usage', `unknown command ${hint}; run "netsync --help" for the list`);
-    }
-    return await command({ db, io }, args);
+    const invocation = parseCommandLine(argv, io, { version: `netsync ${VERSION}`, defaultDb: defaultDatabasePath() });
+    if (invocation.kind === 'done') return invocation.code;
+    db = invocation.globals.db ?? defaultDatabasePath();
+    verbose = invocation.globals.verbose === true;
+    const command = await invocation.spec.load();
+    return await command({ db, io }, invocation.input);
   } catch (e) {
     io.clearProgress();
-    if (e instanceof NetsyncError) {
-      process.stderr.write(`netsync: ${e.message}\n`);
-      return e.code === 'usage' ? 2 : 1;
-    }
-    const err = e as NodeJS.ErrnoException;
-    process.stderr.write(`netsync: ${systemErrorLine(e, dbPath) ?? err.message ?? String(e)}\n`);
-    if (process.env.NETSYNC_DEBUG) process.stderr.write(`${err.stack}\n`);
-    return 1;
+    if (e instanceof ReaderGone) return exitCode('ok');
+    // The message may quote a peer (a server's ERROR): escaped, so it cannot drive the terminal.
+    io.note(`netsync: ${printable(await failureMessage(e, db, verbose))}`);
+    if (verbose) io.note(causeChain(e));
+    return exitCode(exitClassOf(e));
   }
+}
+
+/** One sentence for the user: the engine's own, or one for what SQLite and the system report. */
+async function failureMessage(e: unknown, db: string, verbose: boolean): Promise<string> {
+  if (e instanceof NetsyncError) return e.message;
+  const known = describeSystemError(e, { database: db || undefined });
+  if (known?.code === 'db-corrupt') {
+    const { truncation } = await import('../store/store.js');
+    return (db && truncation(db)) || `${known.text}; run "netsync db check" to see what`;
+  }
+  if (known) return known.text;
+  const message = e instanceof Error ? e.message : String(e);
+  return verbose ? message : `${message} (run again with --verbose for the details)`;
+}
+
+/** The stack of the error and of every cause under it, for --verbose. */
+function causeChain(e: unknown): string {
+  const lines: string[] = [];
+  for (let c = e, depth = 0; c !== undefined && c !== null && depth < 8; c = (c as Error).cause, depth++) {
+    lines.push(`${depth === 0 ? '' : 'caused by: '}${c instanceof Error ? (c.stack ?? c.message) : String(c)}`);
+  }
+  return lines.join('\n');
 }

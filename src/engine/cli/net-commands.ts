@@ -2,18 +2,21 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AddressUse, type HostPort, readAddress } from '../../shared/address.js';
-import type { Direction, DiffSide, SessionSummary } from '../../shared/sync.js';
+import type { Direction, DiffSide, ProgressEvent, SessionSummary } from '../../shared/sync.js';
 import { fail } from '../errors.js';
 import { configDir } from '../paths.js';
-import { DEFAULT_PORT, type Identity } from '../protocol/api.js';
+import { DEFAULT_PORT, type Identity, type ServerEvent } from '../protocol/api.js';
 import { runClientSession } from '../protocol/client.js';
 import { startServer } from '../protocol/server.js';
 import { fingerprint, formatFingerprint, parseFingerprint } from '../security/fingerprint.js';
 import { KnownServers, serverAddress } from '../security/known-servers.js';
 import { PERMISSIONS_FILE, Permissions } from '../security/permissions.js';
-import { type OptionSpec, type Parsed, flag, parse, str } from './args.js';
+import { printable } from '../security/printable.js';
+import { type Parsed, flag, str } from './args.js';
+import { formatBytes } from './format.js';
 import { type Command, type Context, keyStore, loadSigner } from './local-commands.js';
-import { announceReindex, formatBytes } from './output.js';
+import { reindexNote } from './output.js';
+import type { ProgressUpdate } from './progress-bar.js';
 
 /** An address typed on the command line (shared/address.ts); a usage error names what was typed. */
 function addressArg(text: string, use: AddressUse): HostPort {
@@ -26,18 +29,29 @@ function hasKeys(): boolean {
   return process.env.NETSYNC_KEY !== undefined || keyStore().list().length > 0;
 }
 
+/** serve's log line for an event, or null; everything a peer chose (its error text, branch names) is escaped. */
+function serverLogLine(e: ServerEvent): string | null {
+  if (e.type === 'session-end') {
+    const refused = e.refused?.length ? `; refused ${e.refused.join(', ')}` : '';
+    const ended = e.error ? `; ended: ${e.errorCode ? `${e.errorCode}: ` : ''}${e.error}` : '';
+    return printable(`${e.remote} ${e.client}: sent ${e.itemsSent}, received ${e.itemsReceived} items${refused}${ended}`);
+  }
+  if (e.type === 'refused') return printable(`${e.remote}: refused: ${e.reason}`);
+  if (e.type === 'permissions-error') {
+    return printable(`permissions file unusable, this session gets the defaults (only the server's key may act): ${e.message}`);
+  }
+  return null;
+}
+
+/** serve stops within this long of SIGTERM, whatever its sessions do: the grace, then ending them, then a forced exit. */
+const STOP_BOUND_MS = 2000;
+
 async function identityFor(name: string | undefined): Promise<Identity> {
   const signer = await loadSigner(name);
   return { name: signer.name, keyPair: signer.pair };
 }
 
-export const serve: Command = async (ctx, args) => {
-  const p = parse(
-    'serve',
-    args,
-    { bind: { type: 'string' }, key: { type: 'string' }, permissions: { type: 'string' } },
-    { min: 0, max: Infinity, usage: 'serve [--bind HOST:PORT] [--key NAME] [--permissions FILE] [PATTERN ...]' },
-  );
+export const serve: Command = async (ctx, p) => {
   const bind = str(p, 'bind');
   const { host, port } = bind === undefined ? { host: '::', port: DEFAULT_PORT } : addressArg(bind, 'bind');
   if (!str(p, 'key') && !hasKeys()) fail('key', 'a server needs a key to prove who it is; create one with "netsync key generate NAME"');
@@ -52,24 +66,26 @@ export const serve: Command = async (ctx, args) => {
     patterns: p.positionals,
     identity,
     permissionsFile,
-    onReindex: announceReindex,
+    onReindex: reindexNote(ctx.io),
     onEvent: (e) => {
-      if (e.type === 'session-end') {
-        const what = `${e.remote}: sent ${e.itemsSent}, received ${e.itemsReceived} items`;
-        process.stderr.write(e.error ? `${what}; ended: ${e.error}\n` : `${what}\n`);
-      } else if (e.type === 'refused') {
-        process.stderr.write(`${e.remote}: refused: ${e.reason}\n`);
-      } else if (e.type === 'permissions-error') {
-        process.stderr.write(`permissions file unusable, this session gets the defaults (only the server's key may act): ${e.message}\n`);
-      }
+      const line = serverLogLine(e);
+      if (line) process.stderr.write(`${line}\n`);
     },
   });
   // Handlers first, then the line that says we are serving: a supervisor (or a test) that
   // signals as soon as it reads that line must find them installed, not Node's default (death).
   const stopped = new Promise<void>((resolve) => {
     const stop = async (signal: string) => {
-      process.stderr.write(`${signal}: finishing sessions in flight (at most 5 s)\n`);
-      await server.close(5000);
+      process.stderr.write(
+        `${signal}: ending the sessions in flight with ERROR shutdown, storing what they received (stopping within ${STOP_BOUND_MS / 1000} s)\n`,
+      );
+      // A backstop: should ending the sessions take longer, exit anyway. SQLite commits are atomic,
+      // so the database is consistent whenever the process ends; what had not been stored is asked for again.
+      setTimeout(() => {
+        process.stderr.write(`${signal}: sessions did not end within ${STOP_BOUND_MS / 1000} s; exiting\n`);
+        process.exit(0);
+      }, STOP_BOUND_MS).unref();
+      await server.close(0);
       resolve();
     };
     process.once('SIGINT', () => void stop('SIGINT'));
@@ -119,28 +135,26 @@ function jsonLine(s: SessionSummary): string {
   });
 }
 
-/** --anonymous, --key NAME, else the only key, else anonymous with a note. */
+/** --anonymous, --key NAME, else the only key, else anonymous with a note. The parser refuses both options together. */
 async function clientIdentity(p: Parsed): Promise<Identity | 'anonymous'> {
-  if (flag(p, 'anonymous')) {
-    if (str(p, 'key')) fail('usage', '--key and --anonymous exclude each other');
-    return 'anonymous';
-  }
+  if (flag(p, 'anonymous')) return 'anonymous';
   if (!str(p, 'key') && !hasKeys()) return 'anonymous';
   return identityFor(str(p, 'key'));
 }
 
-function reportRefused(s: SessionSummary, direction: Direction, anonymous: boolean, asked: boolean): void {
+function reportRefused(ctx: Context, s: SessionSummary, direction: Direction, anonymous: boolean, asked: boolean): void {
   const who = anonymous ? 'an anonymous client' : 'your key';
-  if (anonymous && !asked) process.stderr.write('note: you have no key, so this session was anonymous (create one with "netsync key generate NAME")\n');
+  if (anonymous && !asked) ctx.io.note('note: you have no key, so this session was anonymous (create one with "netsync key generate NAME")');
   const denied: string[] = [];
   for (const r of s.refused ?? []) {
-    if (r.reason === 'not-offered') process.stderr.write(`note: the server does not offer branch "${r.branch}"\n`);
+    const branch = printable(r.branch);
+    if (r.reason === 'not-offered') ctx.io.note(`note: the server does not offer branch "${branch}"`);
     else if (r.reason === 'no-permission') {
-      process.stderr.write(`refused: ${who} may not read branch "${r.branch}" on this server\n`);
-      denied.push(r.branch);
+      ctx.io.note(`refused: ${who} may not read branch "${branch}" on this server`);
+      denied.push(branch);
     } else {
-      process.stderr.write(`refused: ${who} may read but not write branch "${r.branch}" on this server; nothing of ours in it was sent\n`);
-      denied.push(r.branch);
+      ctx.io.note(`refused: ${who} may read but not write branch "${branch}" on this server; nothing of ours in it was sent`);
+      denied.push(branch);
     }
   }
   if (direction === 'push' && denied.length > 0) {
@@ -148,17 +162,23 @@ function reportRefused(s: SessionSummary, direction: Direction, anonymous: boole
   }
 }
 
+/** The bar of a session: every item due either way, with the bytes moved; the phase names the wait before any total is known. */
+function sessionProgress(label: string, e: ProgressEvent): ProgressUpdate {
+  const total = e.received.totalItems + e.sent.totalItems;
+  return {
+    label: total > 0 ? label : `${label}: ${e.phase}`,
+    done: e.received.items + e.sent.items,
+    total: total > 0 ? total : null,
+    unit: 'items',
+    bytes: e.received.bytes + e.sent.bytes,
+  };
+}
+
 function session(direction: Direction, forceDryRun: boolean): Command {
   const name = forceDryRun ? 'diff' : direction;
-  return async (ctx, args) => {
-    const options: OptionSpec = { json: { type: 'boolean' }, key: { type: 'string' }, anonymous: { type: 'boolean' } };
-    if (!forceDryRun) options['dry-run'] = { type: 'boolean' };
-    const usage = forceDryRun
-      ? 'diff HOST[:PORT] PATTERN... [--key NAME | --anonymous]'
-      : `${direction} HOST[:PORT] PATTERN... [--dry-run] [--json] [--key NAME | --anonymous]`;
-    const p = parse(name, args, options, { min: 2, max: Infinity, usage });
+  return async (ctx, p) => {
     const { host, port } = addressArg(p.positionals[0]!, 'connect');
-    const dryRun = forceDryRun || flag(p, 'dry-run');
+    const dryRun = forceDryRun || flag(p, 'dryRun');
     const json = flag(p, 'json');
     const identity = await clientIdentity(p);
     const controller = new AbortController();
@@ -166,7 +186,7 @@ function session(direction: Direction, forceDryRun: boolean): Command {
     const s = await runClientSession({
       identity,
       onNewServer: (fp, address) => {
-        process.stderr.write(`pinned new server ${address} with fingerprint ${fp}\n`);
+        ctx.io.note(`pinned new server ${address} with fingerprint ${fp}`);
         return true;
       },
       db: ctx.db,
@@ -178,12 +198,8 @@ function session(direction: Direction, forceDryRun: boolean): Command {
       signal: controller.signal,
       listLimit: dryRun ? 200 : 0,
       exitsAfter: true,
-      onReindex: announceReindex,
-      onProgress: (e) =>
-        ctx.io.progress(
-          `${e.phase}: received ${e.received.items}/${e.received.totalItems} items (${formatBytes(e.received.bytes)}), ` +
-            `sent ${e.sent.items}/${e.sent.totalItems} (${formatBytes(e.sent.bytes)}), ${formatBytes(e.rate)}/s`,
-        ),
+      onReindex: reindexNote(ctx.io),
+      onProgress: (e) => ctx.io.progress(sessionProgress(name, e)),
     });
     ctx.io.clearProgress();
     if (dryRun) {
@@ -199,18 +215,17 @@ function session(direction: Direction, forceDryRun: boolean): Command {
           `in ${s.ms} ms, ${s.roundTrips} round trips${s.sessions ? ` over ${s.sessions} sessions` : ''}`,
       );
       if (s.converged === false) {
-        process.stderr.write('netsync: warning: the two sides still differ after 3 sessions (is someone writing to either database?); run sync again\n');
+        ctx.io.note('netsync: warning: the two sides still differ after 3 sessions (is someone writing to either database?); run sync again');
       }
     }
     if (json) ctx.io.out(jsonLine(s));
-    reportRefused(s, direction, identity === 'anonymous', flag(p, 'anonymous'));
+    reportRefused(ctx, s, direction, identity === 'anonymous', flag(p, 'anonymous'));
     return 0;
   };
 }
 
 /** `trust HOST[:PORT] FINGERPRINT`: pin a server's key deliberately (first contact, or a key that changed). */
-export const trust: Command = (ctx, args) => {
-  const p = parse('trust', args, {}, { min: 2, max: 17, usage: 'trust HOST[:PORT] FINGERPRINT' });
+export const trust: Command = (ctx, p) => {
   const { host, port } = addressArg(p.positionals[0]!, 'connect');
   const fp = parseFingerprint(p.positionals.slice(1).join(''));
   if (!fp) fail('usage', `trust: "${p.positionals.slice(1).join(' ')}" is not a fingerprint (64 hex digits, spaces allowed)`);

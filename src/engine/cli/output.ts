@@ -1,47 +1,64 @@
-/** Terminal output: results on stdout, one-line errors and progress on stderr. */
+/**
+ * Terminal output: results on stdout; messages, errors and the progress bar
+ * on stderr. The bar is drawn only on a TTY; a pipe or a file gets plain
+ * lines and no escape codes.
+ */
+import { ProgressBar, type ProgressUpdate } from './progress-bar.js';
 
 export interface Output {
+  /** A line of the result, on stdout. */
   out(line: string): void;
-  /** A transient progress line; shown only on a TTY, overwritten in place. */
-  progress(line: string): void;
-  /** Ends any progress line. */
+  /** A message on stderr (a note, a warning, the error line); a progress bar showing is redrawn below it. */
+  note(line: string): void;
+  /** Progress of a long command: a bar on a TTY, nothing elsewhere. */
+  progress(update: ProgressUpdate): void;
+  /** Removes the bar, if one shows. */
   clearProgress(): void;
 }
 
-export function terminalOutput(): Output {
-  const tty = process.stderr.isTTY === true;
-  let shown = false;
-  let last = 0;
+/**
+ * Thrown by `out` once stdout's reader has gone (`netsync log B | head -1`):
+ * the command stops writing and exits 0, as a command whose reader stopped
+ * reading does (main.ts).
+ */
+export class ReaderGone extends Error {
+  constructor() {
+    super('the reader of stdout has gone');
+    this.name = 'ReaderGone';
+  }
+}
+
+/** The two streams as terminalOutput uses them (fakes in tests). */
+export interface Streams {
+  stdout: Pick<NodeJS.WriteStream, 'write' | 'on' | 'errored' | 'destroyed'>;
+  stderr: Pick<NodeJS.WriteStream, 'write' | 'on' | 'isTTY' | 'columns'>;
+}
+
+export function terminalOutput({ stdout, stderr }: Streams = process, env: NodeJS.ProcessEnv = process.env): Output {
+  // A closed pipe is reported as an 'error' event; unheard, it would end the process with a stack trace.
+  stdout.on('error', () => {});
+  stderr.on('error', () => {});
+  const bar = stderr.isTTY === true && env.TERM !== 'dumb' ? new ProgressBar(stderr) : null;
   return {
-    out: (line) => process.stdout.write(`${line}\n`),
-    progress(line) {
-      if (!tty) return;
-      const now = Date.now();
-      if (now - last < 100) return; // ~10 redraws a second is plenty
-      last = now;
-      process.stderr.write(`\r\x1b[2K${line}`);
-      shown = true;
+    out(line) {
+      // A failed write to a pipe marks the stream at once (its 'error' event comes later).
+      if (stdout.errored || stdout.destroyed) throw new ReaderGone();
+      stdout.write(`${line}\n`);
+    },
+    note(line) {
+      if (bar) bar.note(line);
+      else stderr.write(`${line}\n`);
+    },
+    progress(update) {
+      bar?.update(update);
     },
     clearProgress() {
-      if (shown) process.stderr.write('\r\x1b[2K');
-      shown = false;
+      bar?.clear();
     },
   };
 }
 
-/** Said once, before a database indexed by an older Netsync is indexed again (WriteStore.open's `onReindex`). */
-export function announceReindex(path: string): void {
-  process.stderr.write(`netsync: ${path} was indexed by an older Netsync; indexing it again, once (about 3 s per million items)\n`);
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+/** What the user is told before a database indexed by an older Netsync is indexed again (WriteStore.open's `onReindex`). */
+export function reindexNote(io: Output): (path: string) => void {
+  return (path) => io.note(`netsync: ${path} was indexed by an older Netsync; indexing it again, once (about 3 s per million items)`);
 }

@@ -6,7 +6,6 @@ import { configDir } from '../paths.js';
 import { fingerprint } from '../security/fingerprint.js';
 import { TrustList } from '../security/trust.js';
 import { ReadStore } from '../store/store.js';
-import { parse } from './args.js';
 import { type Command, keyStore } from './local-commands.js';
 
 interface KnownKey {
@@ -47,16 +46,14 @@ function resolveKey(candidates: KnownKey[], target: string): KnownKey {
   return matches[0]!;
 }
 
-export const keyTrust: Command = (ctx, args) => {
-  const p = parse('key trust', args, {}, { min: 1, max: 1, usage: 'key trust NAME|ID' });
+export const keyTrust: Command = (ctx, p) => {
   const key = resolveKey(knownKeys(ctx.db), p.positionals[0]!);
   const added = new TrustList(configDir()).trust(key.id, key.name);
   ctx.io.out(`${added ? 'trusted' : 'already trusted'}: ${key.name} ${toHex(key.id)} (fingerprint ${fingerprint(key.publicKey)})`);
   return 0;
 };
 
-export const keyUntrust: Command = (ctx, args) => {
-  const p = parse('key untrust', args, {}, { min: 1, max: 1, usage: 'key untrust NAME|ID' });
+export const keyUntrust: Command = (ctx, p) => {
   const list = new TrustList(configDir());
   const listed: KnownKey[] = [...list.explicit()].map(([id, name]) => ({ id: Buffer.from(id, 'hex'), name, publicKey: Buffer.alloc(0) }));
   const key = resolveKey(listed, p.positionals[0]!);
@@ -66,8 +63,7 @@ export const keyUntrust: Command = (ctx, args) => {
   return 0;
 };
 
-export const keyFingerprint: Command = (ctx, args) => {
-  const p = parse('key fingerprint', args, {}, { min: 0, max: 1, usage: 'key fingerprint [NAME|ID]' });
+export const keyFingerprint: Command = (ctx, p) => {
   const target = p.positionals[0] ?? process.env.NETSYNC_KEY;
   if (!target) {
     // Your own identity: the one private key, whatever other keys share its name.

@@ -6,7 +6,7 @@
  * ever written to the database or the wire.
  */
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../errors.js';
 import { isValidKeyName } from '../items/format.js';
@@ -70,9 +70,10 @@ export class KeyStore {
     return Buffer.from(this.read(name).publicKey, 'hex');
   }
 
-  /** The private seed; throws a one-line error on a missing or wrong passphrase. */
+  /** The private seed; throws a one-line error on a missing or wrong passphrase, or a key file others may read. */
   unlock(name: string, passphrase?: string): KeyPair {
     const k = this.read(name);
+    this.checkPrivate(this.file(name));
     const publicKey = Buffer.from(k.publicKey, 'hex');
     let seed: Buffer;
     if (k.sealed) {
@@ -83,6 +84,21 @@ export class KeyStore {
     }
     if (seed.length !== 32 || !publicKeyFromSeed(seed).equals(publicKey)) fail('key', `key file for "${name}" is damaged`);
     return { publicKey, seed };
+  }
+
+  /**
+   * Like OpenSSH, a private key that its group or others may read or write is
+   * not used: someone else may have read it, or may replace it. (Windows has
+   * no such mode bits.)
+   */
+  private checkPrivate(path: string): void {
+    if (process.platform === 'win32') return;
+    const mode = statSync(path).mode & 0o777;
+    if ((mode & 0o077) === 0) return;
+    fail(
+      'key',
+      `private key file ${path} has mode ${mode.toString(8).padStart(4, '0')}: its group or others may use it, so it is not used; run "chmod 600 ${path}"`,
+    );
   }
 
   private read(name: string): KeyFile {

@@ -72,7 +72,20 @@ export type ServerEvent =
   | { type: 'refused'; remote: string; reason: string }
   /** The permissions file could not be read at a session start: that session gets the defaults (only the server's key may act). */
   | { type: 'permissions-error'; message: string }
-  | { type: 'session-end'; sessionId: string; remote: string; itemsSent: number; itemsReceived: number; error?: string }
+  | {
+      type: 'session-end';
+      sessionId: string;
+      remote: string;
+      /** Fingerprint of the client's key, or 'anonymous'. */
+      client: string;
+      itemsSent: number;
+      itemsReceived: number;
+      /** What the client asked for and was refused in WELCOME: `read BRANCH` (no permission), `write BRANCH` (read-only). */
+      refused?: string[];
+      /** How the session failed: the ERROR code sent or received (docs/PROTOCOL.md §3) and its message, from the peer or ours. */
+      errorCode?: string;
+      error?: string;
+    }
   | { type: 'closed' };
 
 export interface ServerStats {
@@ -86,7 +99,7 @@ export interface RunningServer {
   readonly host: string;
   readonly port: number;
   stats(): ServerStats;
-  /** Stops accepting; lets sessions in flight finish up to `graceMs`, then aborts them. */
+  /** Stops accepting; lets sessions in flight finish up to `graceMs` (default 1 s), then ends them with ERROR shutdown. */
   close(graceMs?: number): Promise<void>;
 }
 

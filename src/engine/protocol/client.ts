@@ -14,16 +14,20 @@ import { NetsyncError, fail } from '../errors.js';
 import { describeSystemError } from '../system-errors.js';
 import { configDir as defaultConfigDir } from '../paths.js';
 import { Reconciler } from '../recon/reconciler.js';
+import { pullRefusal } from '../security/admission.js';
 import { type TlsCredentials, credentialsFor, peerPublicKey } from '../security/certificate.js';
 import { fingerprint, fingerprintHex } from '../security/fingerprint.js';
 import { defaultIdentity } from '../security/identity.js';
 import { KnownServers, ServerKeyChangedError, serverAddress } from '../security/known-servers.js';
+import { printable } from '../security/printable.js';
 import { ALPN, clientTlsOptions } from '../security/tls.js';
 import { WriteStore } from '../store/store.js';
 import type { ClientOptions } from './api.js';
+import { DEFAULT_BUDGETS } from './budgets.js';
 import { Connection, DEFAULT_LIMITS, type Limits } from './connection.js';
 import { Exchange, type Slot, WHOLE_DATA_MAX, WHOLE_PAGE } from './exchange.js';
 import {
+  encodeMessage,
   FrameType,
   HELLO_DRY_RUN,
   HELLO_EMPTY,
@@ -61,7 +65,7 @@ function openSecureSocket(host: string, port: number, credentials: TlsCredential
     }, CONNECT_TIMEOUT_MS);
     const onAbort = () => {
       socket.destroy();
-      reject(new NetsyncError('cancelled', 'cancelled'));
+      reject(new NetsyncError('cancelled', `cancelled while connecting to ${host}:${port}; nothing was sent or received`));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('connect', () => (connected = true));
@@ -75,9 +79,20 @@ function openSecureSocket(host: string, port: number, credentials: TlsCredential
       clearTimeout(timer);
       socket.destroy();
       const known = describeSystemError(e, { where: `${host}:${port}` });
-      if (!connected) return reject(new NetsyncError('io', known?.text ?? `cannot connect to ${host}:${port}: ${e.message}`));
-      const tls = known?.code === 'protocol' ? known.text : null;
-      reject(new NetsyncError('protocol', tls ?? `no secure connection with ${host}:${port} (is it a Netsync server of this version?): ${e.message}`));
+      if (!connected) return reject(new NetsyncError('unreachable', known?.text ?? `cannot connect to ${host}:${port}: ${e.message}`));
+      // A server closes a connection before its handshake when it is over a budget (too many
+      // connections in their handshake, from everywhere or from this address, or this address is penalised).
+      if (e.code === 'ECONNRESET' || /socket disconnected|socket hang up/i.test(e.message)) {
+        return reject(
+          new NetsyncError(
+            'protocol',
+            `${host}:${port} closed the connection before the secure handshake finished: the server may be busy or limiting connections ` +
+              'from this address (try again in a minute), or it is not a Netsync server',
+          ),
+        );
+      }
+      if (known?.code === 'protocol') return reject(new NetsyncError('protocol', known.text));
+      reject(new NetsyncError('protocol', `no secure connection with ${host}:${port} (is it a Netsync server of this version?): ${e.message}`));
     });
   });
 }
@@ -255,6 +270,7 @@ function runOnSocket(
         slots.push({ name, bid: store.branchId(name), tree: EMPTY_TREE, refused: false });
       }
       progress.setPhase('refining');
+      const inSession = new Set(slots.filter((s) => !s.refused).map((s) => s.name));
       exchange = new Exchange({
         store,
         conn,
@@ -268,6 +284,8 @@ function runOnSocket(
         progress,
         listLimit: opts.listLimit ?? 1000,
         askedWhole: askWhole,
+        // Only the branches of this session: anything else the server sends ends it (issue #18).
+        refuseReceived: (_id, data) => pullRefusal(data, (branch) => inSession.has(branch)),
       });
       // Having sent items, let the server close first: it does once it has verified and stored
       // them (or it sends ERROR bad-item), so a session that resolves has really delivered.
@@ -286,7 +304,7 @@ function runOnSocket(
 
     const onMessage = (m: Message) => {
       if (m.type === FrameType.Error) {
-        serverError = m.message;
+        serverError = printable(m.message);
         serverRefused = m.code === ERROR_CODES.permission;
         serverBadItem = m.code === ERROR_CODES['bad-item'];
         conn.destroy();
@@ -324,7 +342,7 @@ function runOnSocket(
     if (receives) flags |= HELLO_RECEIVES;
     if (opts.dryRun) flags |= HELLO_DRY_RUN;
     if (askWhole) flags |= HELLO_EMPTY;
-    conn.send({
+    const hello: Message = {
       type: FrameType.Hello,
       hello: {
         minVersion: PROTOCOL_VERSION,
@@ -337,7 +355,16 @@ function runOnSocket(
           return { name: s.name, root: root.hash, count: root.count };
         }),
       },
-    });
+    };
+    // A server refuses a first frame above its HELLO budget: say so here, in words, instead.
+    const helloBytes = encodeMessage(hello).length - 4;
+    if (helloBytes > DEFAULT_BUDGETS.helloFrameBytes) {
+      fail(
+        'usage',
+        `these patterns select ${slots.length} branches, a HELLO of ${helloBytes} bytes; a server takes at most ${DEFAULT_BUDGETS.helloFrameBytes}: sync fewer branches at a time`,
+      );
+    }
+    conn.send(hello);
     conn.send({ type: FrameType.Recon, payload: recon.initiate() });
     if (slots.length > MAX_SLOTS) fail('usage', `too many branches in one session (at most ${MAX_SLOTS})`);
   });

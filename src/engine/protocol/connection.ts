@@ -5,30 +5,21 @@
  * It knows nothing of what the frames mean.
  */
 import type { Duplex } from 'node:stream';
-import { FrameDecoder, FrameType, type Message, decodeMessage, encodeMessage, errorMessage, MAX_FRAME } from './frames.js';
+import type { Limits } from './budgets.js';
+import { FrameDecoder, FrameType, type Message, decodeMessage, encodeMessage, errorMessage } from './frames.js';
 import { ProtocolError, type ProtocolErrorCode } from './wire.js';
 
-export interface Limits {
-  /** The peer must send its first frame within this time. */
-  handshakeMs: number;
-  /** The session is dropped when nothing arrives for this long. */
-  idleMs: number;
-  /** A frame that has begun must keep arriving at this rate after a grace period. */
-  minFrameRate: number;
-  frameGraceMs: number;
-  /** A write that cannot drain for this long means a peer that does not read. */
-  writeStallMs: number;
-  maxFrame: number;
-}
+export { DEFAULT_LIMITS, type Limits } from './budgets.js';
 
-export const DEFAULT_LIMITS: Limits = {
-  handshakeMs: 10_000,
-  idleMs: 60_000,
-  minFrameRate: 16 * 1024,
-  frameGraceMs: 10_000,
-  writeStallMs: 60_000,
-  maxFrame: MAX_FRAME,
-};
+/** What a server's budgets ask of a connection (protocol/budgets.ts); a client passes none. */
+export interface ConnectionBudget {
+  /** A smaller limit for the first frame (the HELLO). */
+  firstFrameMax?: number;
+  /** Told the bytes of the frame in progress after each read; throws ProtocolError to refuse them. */
+  onBuffered?: (bytes: number) => void;
+  /** The idle limit now (it may change with the session's phase); default limits.idleMs. */
+  idleMs?: () => number;
+}
 
 /**
  * Round trips are counted on the frames that find and name the difference
@@ -49,6 +40,11 @@ const COUNTS_ROUND_TRIP: ReadonlySet<number> = new Set([FrameType.Hello, FrameTy
  */
 export const BURST_BYTES = 4 * 16384;
 
+/** A connection handles what arrived for at most this long in one turn of the event loop (handleBacklog). */
+const HANDLE_TURN_MS = 20;
+/** OFFER and WANT records handled at once (handleBacklog). */
+const RECORD_SLICE = 4096;
+
 export interface ByteCounts {
   reconSent: number;
   reconReceived: number;
@@ -59,7 +55,8 @@ export interface ByteCounts {
 export class Connection {
   private readonly decoder: FrameDecoder;
   private readonly timer: NodeJS.Timeout;
-  private lastReceive = Date.now();
+  private readonly opened = Date.now();
+  private lastReceive = this.opened;
   private partialSince = 0;
   private partialBytes = 0;
   private gotFirst = false;
@@ -73,6 +70,11 @@ export class Connection {
   readonly bytes: ByteCounts = { reconSent: 0, reconReceived: 0, itemSent: 0, itemReceived: 0 };
   roundTrips = 0;
   private sentSinceReceive = false;
+  /** Frames received and not yet handled (a large OFFER or WANT partly handled: its rest, decoded). */
+  private backlog: (Buffer | Message)[] = [];
+  private backlogHead = 0;
+  /** The socket is paused until the next turn of the event loop (handleBacklog). */
+  private yielded = false;
 
   constructor(
     private readonly socket: Duplex,
@@ -81,8 +83,9 @@ export class Connection {
       onMessage: (m: Message) => void;
       onClose: (error: ProtocolError | null, remote: boolean) => void;
     },
+    private readonly budget: ConnectionBudget = {},
   ) {
-    this.decoder = new FrameDecoder(limits.maxFrame);
+    this.decoder = new FrameDecoder(limits.maxFrame, budget.firstFrameMax ?? limits.maxFrame);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => this.drained());
     socket.on('error', (e: Error) => this.shut(new ProtocolError('unexpected', `connection error: ${e.message}`), true));
@@ -97,23 +100,72 @@ export class Connection {
     this.lastReceive = Date.now();
     try {
       const frames = this.decoder.push(chunk);
-      for (const body of frames) {
-        if (this.closed) return;
-        this.gotFirst = true;
-        const type = body[0]!;
-        if (type === FrameType.Item) this.bytes.itemReceived += body.length + 4;
-        else this.bytes.reconReceived += body.length + 4;
-        if (COUNTS_ROUND_TRIP.has(type)) {
-          if (this.sentSinceReceive) this.roundTrips++;
-          this.sentSinceReceive = false;
-        }
-        this.handlers.onMessage(decodeMessage(body));
-      }
+      if (frames.length > 0) this.gotFirst = true;
+      for (const body of frames) this.backlog.push(body);
       this.trackPartial(frames.length > 0);
+      this.budget.onBuffered?.(this.decoder.pending);
     } catch (e) {
-      if (e instanceof ProtocolError) this.fail(e.code, e.message);
-      else this.fail('internal', `internal error: ${(e as Error).message}`);
+      return this.failWith(e);
     }
+    if (!this.yielded) this.handleBacklog();
+  }
+
+  private failWith(e: unknown): void {
+    if (e instanceof ProtocolError) this.fail(e.code, e.message);
+    else this.fail('internal', `internal error: ${(e as Error).message}`);
+  }
+
+  /**
+   * Handles what arrived, in order, for at most HANDLE_TURN_MS; then the
+   * socket pauses and the rest waits for the next turn of the event loop, so
+   * that one peer's frames (an OFFER of 65,536 records costs most of a
+   * second) never hold the others, the timers or a SIGTERM for long. An
+   * OFFER or WANT is handled RECORD_SLICE records at a time: its records
+   * are independent, so slices mean what the whole frame means.
+   */
+  private handleBacklog(): void {
+    const started = performance.now();
+    try {
+      while (this.backlogHead < this.backlog.length && !this.closed) {
+        if (performance.now() - started > HANDLE_TURN_MS) return this.yieldTurn();
+        const next = this.backlog[this.backlogHead]!;
+        const m = Buffer.isBuffer(next) ? this.decodeCounted(next) : next;
+        if ((m.type === FrameType.Offer || m.type === FrameType.Want) && m.entries.length > RECORD_SLICE) {
+          this.backlog[this.backlogHead] = { ...m, entries: m.entries.slice(RECORD_SLICE) } as Message;
+          this.handlers.onMessage({ ...m, entries: m.entries.slice(0, RECORD_SLICE) } as Message);
+          continue;
+        }
+        this.backlogHead++;
+        this.handlers.onMessage(m);
+      }
+      this.backlog = [];
+      this.backlogHead = 0;
+    } catch (e) {
+      this.failWith(e);
+    }
+  }
+
+  private yieldTurn(): void {
+    this.yielded = true;
+    this.socket.pause();
+    setImmediate(() => {
+      this.yielded = false;
+      if (this.closed) return;
+      this.socket.resume();
+      this.handleBacklog();
+    });
+  }
+
+  /** Decodes a frame as it is handled: round trips are counted against what we sent before handling it. */
+  private decodeCounted(body: Buffer): Message {
+    const type = body[0]!;
+    if (type === FrameType.Item) this.bytes.itemReceived += body.length + 4;
+    else this.bytes.reconReceived += body.length + 4;
+    if (COUNTS_ROUND_TRIP.has(type)) {
+      if (this.sentSinceReceive) this.roundTrips++;
+      this.sentSinceReceive = false;
+    }
+    return decodeMessage(body);
   }
 
   /** The slow-frame clock times the frame in progress: it restarts whenever a frame completes. */
@@ -131,10 +183,12 @@ export class Connection {
   private checkTimers(): void {
     if (this.closed) return;
     const now = Date.now();
-    if (!this.gotFirst && now - this.lastReceive > this.limits.handshakeMs) {
+    // The first frame is timed from the start, not from the last byte: a trickle of bytes does not keep a handshake open.
+    if (!this.gotFirst && now - this.opened > this.limits.handshakeMs) {
       return this.fail('timeout', `no handshake within ${this.limits.handshakeMs} ms`);
     }
-    if (now - this.lastReceive > this.limits.idleMs) return this.fail('timeout', `peer silent for ${this.limits.idleMs} ms`);
+    const idleMs = this.budget.idleMs?.() ?? this.limits.idleMs;
+    if (now - this.lastReceive > idleMs) return this.fail('timeout', `peer silent for ${idleMs} ms`);
     if (this.partialSince) {
       const elapsed = now - this.partialSince;
       const arrived = this.decoder.pending - this.partialBytes;
@@ -222,6 +276,8 @@ export class Connection {
       // the socket may already be gone; the close below still happens
     }
     this.shut(new ProtocolError(code, message), false);
+    // Nothing more is read: a peer that goes on sending (the rest of an 8 MiB frame) is held back, not decrypted for nothing.
+    this.socket.pause();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }

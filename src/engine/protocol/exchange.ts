@@ -16,6 +16,7 @@ import { type NamedItem, namesOf } from '../items/names.js';
 import { u32be } from '../codec.js';
 import type { ReconTree } from '../recon/tree.js';
 import { type MemberMeta, RID_BATCH, type StoredItem, type WriteStore } from '../store/store.js';
+import type { ExchangeBudget } from './budgets.js';
 import type { Connection } from './connection.js';
 import { DiffSideLog } from './diff-log.js';
 import { FrameType, ItemEncoding, MAX_RECORDS, type Message, type OfferEntry, SHORT_ID, Stage, type WantEntry } from './frames.js';
@@ -76,6 +77,8 @@ export interface ExchangeOptions {
    * session with `permission`; the items stored before it are kept.
    */
   refuseReceived?: (id: Buffer, data: Buffer, slot: number) => string | null;
+  /** A server's budgets for this peer (protocol/budgets.ts): records received, table entries kept. */
+  budget?: ExchangeBudget;
 }
 
 interface Wanted {
@@ -399,6 +402,7 @@ export class Exchange {
 
   private mayReceiveIn(slot: number, hex: string): boolean {
     if (!this.o.mayReceiveSlot || this.o.mayReceiveSlot(slot)) return true;
+    if (!this.notWritable.has(hex)) this.o.budget?.entries(1);
     this.notWritable.set(hex, slot);
     return false;
   }
@@ -412,6 +416,7 @@ export class Exchange {
       return;
     }
     if (this.wanted.has(hex) || this.holds(hex)) return;
+    this.o.budget?.entries(1);
     this.wanted.set(hex, { slot, described: false });
     this.pendingWants.push({ slot, short: s });
   }
@@ -476,6 +481,7 @@ export class Exchange {
   }
 
   private onOffer(entries: OfferEntry[]): void {
+    this.o.budget?.records(entries.length);
     for (const e of entries) {
       if (!this.checkSlot(e.slot)) continue;
       const hex = e.short.toString('hex');
@@ -483,6 +489,7 @@ export class Exchange {
       if (!w) {
         if (!this.mayReceiveIn(e.slot, hex)) continue;
         if (this.holds(hex)) continue; // held through another branch: never resent
+        this.o.budget?.entries(1);
         w = { slot: e.slot, described: false };
         this.wanted.set(hex, w);
         this.pendingWants.push({ slot: e.slot, short: e.short });
@@ -507,6 +514,7 @@ export class Exchange {
   }
 
   private onWant(entries: WantEntry[]): void {
+    this.o.budget?.records(entries.length);
     for (const e of entries) {
       if (!this.checkSlot(e.slot)) continue;
       if (this.theyWant.has(e.short)) continue;
@@ -571,6 +579,7 @@ export class Exchange {
         slot = w.slot;
         unasked = false;
         this.wanted.delete(hex);
+        this.o.budget?.entries(-1);
       }
       if (!this.receiving || slot === null) perr('unexpected', `received item ${hex}… that was not asked for`);
     }
@@ -883,8 +892,9 @@ export class Exchange {
 
 /** A one-line reason for a failure of our own database while storing received items. */
 function storeFailure(e: unknown): NetsyncError {
-  const why = describeSystemError(e)?.text ?? (e as Error).message;
-  return new NetsyncError('io', `cannot store the items that arrived: ${why}; what was stored before is kept and the database is consistent`);
+  const known = describeSystemError(e);
+  const message = `cannot store the items that arrived: ${known?.text ?? (e as Error).message}; what was stored before is kept and the database is consistent`;
+  return new NetsyncError(known?.code === 'disk-full' || known?.code === 'db-unwritable' ? 'db-unwritable' : 'io', message);
 }
 
 /**

@@ -8,6 +8,7 @@ import { ID_BYTES } from '../hash.js';
 import { ITEM_MAX } from '../items/format.js';
 import { type Reader, Writer } from '../codec.js';
 import { MAX_SLOTS } from '../recon/messages.js';
+import { MAX_PATTERN_BYTES, MAX_PATTERNS } from '../security/patterns.js';
 import { ERROR_CODES, type ProtocolErrorCode, perr, wireReader } from './wire.js';
 
 export const PROTOCOL_VERSION = 3;
@@ -16,7 +17,8 @@ export const MAGIC = Buffer.from('NSYN');
 export const MAX_FRAME = ITEM_MAX + 1024;
 export const MAX_RECON = 4 << 20;
 export const MAX_RECORDS = 65_536;
-export const MAX_PATTERNS = 64;
+/** Patterns per HELLO, each at most MAX_PATTERN_BYTES: the limits a branch filter holds to (security/patterns.ts). */
+export { MAX_PATTERN_BYTES, MAX_PATTERNS };
 /** Slots per session: the same limit as a reconciliation message's slot numbers (recon/messages.ts). */
 export { MAX_SLOTS };
 export const SHORT_ID = 8;
@@ -248,7 +250,7 @@ function decodeBody(type: number, r: Reader): Message {
       const flags = r.u8();
       const nonce = r.bytes(NONCE_BYTES);
       const patterns: string[] = [];
-      for (let i = r.count(1, MAX_PATTERNS); i > 0; i--) patterns.push(r.string(256));
+      for (let i = r.count(1, MAX_PATTERNS); i > 0; i--) patterns.push(r.string(MAX_PATTERN_BYTES));
       const slots: SlotAnnounce[] = [];
       for (let i = r.count(1 + ID_BYTES + 1, MAX_SLOTS); i > 0; i--) {
         slots.push({ name: r.string(255), root: r.bytes(ID_BYTES), count: r.varint() });
@@ -316,8 +318,13 @@ export class FrameDecoder {
   private chunks: Buffer[] = [];
   private offset = 0;
   private buffered = 0;
+  private first = true;
 
-  constructor(private readonly maxFrame = MAX_FRAME) {}
+  /** `firstFrameMax`: a smaller limit for the first frame (a server's HELLO, docs/PROTOCOL.md §6). */
+  constructor(
+    private readonly maxFrame = MAX_FRAME,
+    private readonly firstFrameMax = maxFrame,
+  ) {}
 
   /**
    * The frames completed by `chunk`, as views of the received bytes: a frame
@@ -333,10 +340,12 @@ export class FrameDecoder {
       if (head.length - this.offset < 4) head = this.join();
       const length = head.readUInt32BE(this.offset);
       if (length === 0) perr('malformed', 'zero-length frame');
-      if (length > this.maxFrame) perr('too-large', `frame of ${length} bytes exceeds the ${this.maxFrame}-byte limit`);
+      const limit = this.first ? this.firstFrameMax : this.maxFrame;
+      if (length > limit) perr('too-large', `${this.first ? 'first frame' : 'frame'} of ${length} bytes exceeds the ${limit}-byte limit`);
       if (this.buffered < 4 + length) break;
       if (head.length - this.offset < 4 + length) head = this.join();
       out.push(head.subarray(this.offset + 4, this.offset + 4 + length));
+      this.first = false;
       this.offset += 4 + length;
       this.buffered -= 4 + length;
       if (this.offset === head.length) {

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import { createServer, type Server } from 'node:tls';
 import { NetsyncError, fail } from '../errors.js';
 import { describeSystemError } from '../system-errors.js';
@@ -24,9 +25,12 @@ import { ALPN, serverTlsOptions } from '../security/tls.js';
 import { Reconciler } from '../recon/reconciler.js';
 import { WriteStore } from '../store/store.js';
 import type { RunningServer, ServerOptions, ServerStats } from './api.js';
+import { type Budgets, DEFAULT_BUDGETS, type SessionAccount, ServerLedger, type Startup, sourceOf } from './budgets.js';
 import { Connection, DEFAULT_LIMITS, type Limits } from './connection.js';
 import { Exchange, WHOLE_DATA_MAX, WHOLE_PAGE } from './exchange.js';
 import {
+  encodeMessage,
+  errorMessage,
   FrameType,
   HELLO_DRY_RUN,
   HELLO_EMPTY,
@@ -46,13 +50,31 @@ import { ProtocolError } from './wire.js';
 
 export interface ServerTuning {
   limits?: Limits;
+  /** Shorthand for budgets.maxSessions. */
   maxSessions?: number;
+  /** Budgets other than the defaults (protocol/budgets.ts). */
+  budgets?: Partial<Budgets>;
 }
 
 interface Live {
   conn: Connection;
   exchange: Exchange | null;
+  account: SessionAccount;
+  /** What WELCOME refused the client, for the log: `read BRANCH`, `write BRANCH`. */
+  refused: string[];
 }
+
+/**
+ * How long close() lets sessions in flight finish before it ends them with
+ * ERROR shutdown (storing what they received first), unless told otherwise.
+ * `serve` gives none on SIGTERM: a session may be in the middle of an
+ * attacker's 65,536-record OFFER, and it must stop within 2 s whatever its
+ * sessions are doing (docs/SECURITY.md §7).
+ */
+export const SHUTDOWN_GRACE_MS = 1000;
+
+/** A connection refused for a budget before it became a session is said once a second per address, not once per connection. */
+const REFUSAL_LOG_MS = 1000;
 
 export interface LocalServer extends RunningServer {
   /**
@@ -75,17 +97,19 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
   const limits = tuning.limits ?? DEFAULT_LIMITS;
   const credentials = await credentialsFor(identity.keyPair, config);
   const store = WriteStore.open(opts.db, { onReindex: opts.onReindex });
-  const maxSessions = tuning.maxSessions ?? 256;
+  const budgets: Budgets = { ...DEFAULT_BUDGETS, ...tuning.budgets, ...(tuning.maxSessions ? { maxSessions: tuning.maxSessions } : {}) };
+  const ledger = new ServerLedger(budgets);
+  /** Connections in their TLS handshake, by remote address and port. */
+  const startups = new Map<string, { startup: Startup; socket: Socket }>();
+  const refusalLogged = new Map<string, number>();
   const live = new Set<Live>();
   const stats: ServerStats = { connected: 0, sessions: 0, itemsSent: 0, itemsReceived: 0 };
   let closing = false;
 
   const server: Server = createServer(serverTlsOptions(credentials, limits.handshakeMs), (socket) => {
-    if (live.size >= maxSessions) {
-      socket.destroy();
-      return;
-    }
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    startups.get(remote)?.startup.end(false);
+    startups.delete(remote);
     let clientKey: Buffer | null;
     try {
       if (socket.alpnProtocol !== ALPN) fail('protocol', `the client did not ask for ${ALPN} (ALPN)`);
@@ -97,12 +121,39 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
     }
     serveStream(socket, remote, clientKey);
   });
+  // Before TLS: a connection is a startup, within the budgets of connections in their handshake
+  // (in all, per address, and none from a penalised address), closed at once past them.
+  server.on('connection', (socket: Socket) => {
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const admitted = closing ? 'the server is shutting down' : ledger.startup(sourceOf(remote));
+    if (typeof admitted === 'string') {
+      logRefusal(remote, admitted);
+      socket.destroy();
+      return;
+    }
+    startups.set(remote, { startup: admitted, socket });
+    // Closed before its handshake ended (a TLS error, a timeout, the peer left): a penalty for its address.
+    socket.once('close', () => {
+      startups.get(remote)?.startup.end(true);
+      startups.delete(remote);
+    });
+  });
   // A failed handshake (no TLS, TLS < 1.3, a certificate whose key the client does not hold) never becomes a session.
   server.on('tlsClientError', (e, socket) => {
     opts.onEvent?.({ type: 'refused', remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: e.message });
     socket.destroy(); // node:tls does not close the socket after a handshake timeout: silent peers would pile up
   });
-  server.maxConnections = maxSessions + 16; // a bound on handshakes in flight too
+  // A last bound behind the ledger's (which closes connections with a reason).
+  server.maxConnections = budgets.maxSessions + budgets.maxWaitingSessions + budgets.maxStartups + 16;
+
+  function logRefusal(remote: string, reason: string): void {
+    const source = sourceOf(remote);
+    const now = Date.now();
+    if (now - (refusalLogged.get(source) ?? 0) < REFUSAL_LOG_MS) return;
+    refusalLogged.set(source, now);
+    if (refusalLogged.size > 4096) refusalLogged.clear();
+    opts.onEvent?.({ type: 'refused', remote, reason });
+  }
 
   /** Permissions are read afresh for each session: an edit applies to the next session, no restart. */
   function sessionAccess(clientKey: Buffer | null): Access {
@@ -117,18 +168,29 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
   }
 
   function serveStream(stream: Duplex, remote: string, clientKey: Buffer | null): void {
-    if (live.size >= maxSessions || closing) {
+    if (closing) {
       stream.destroy();
       return;
     }
-    serveSocket(stream, remote, sessionAccess(clientKey));
+    let entry: Live | null = null;
+    const account = ledger.session(sourceOf(remote), clientKey !== null, (reason) => entry?.conn.fail('over-budget', reason));
+    if (typeof account === 'string') {
+      // Said inside the channel, so the client reads why (not a bare reset).
+      logRefusal(remote, account);
+      stream.on('error', () => undefined);
+      stream.end(encodeMessage(errorMessage('over-budget', account)));
+      setTimeout(() => stream.destroy(), 1000).unref();
+      return;
+    }
+    entry = serveSocket(stream, remote, sessionAccess(clientKey), account);
   }
 
-  function serveSocket(socket: Duplex, remote: string, access: Access): void {
+  function serveSocket(socket: Duplex, remote: string, access: Access, account: SessionAccount): Live {
     (socket as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     const sessionId = randomUUID();
     const progress = new ProgressTracker(sessionId);
-    const entry: Live = { conn: null as unknown as Connection, exchange: null };
+    const entry: Live = { conn: null as unknown as Connection, exchange: null, account, refused: [] };
+    const client = access.client ? formatFingerprint(access.client) : 'anonymous';
     let pending: Message[] | null = null;
     const onMessage = (m: Message) => {
       if (m.type === FrameType.Error) return entry.conn.destroy();
@@ -146,35 +208,45 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
     };
     const onClose = (error: ProtocolError | null) => {
       entry.exchange?.flushReceived();
+      account.close();
       live.delete(entry);
       stats.connected = live.size;
       stats.itemsSent += progress.sent.items;
       stats.itemsReceived += progress.received.items;
+      const storeError = entry.exchange?.storeError;
       opts.onEvent?.({
         type: 'session-end',
         sessionId,
         remote,
+        client,
         itemsSent: progress.sent.items,
         itemsReceived: progress.received.items,
-        ...(error ? { error: error.message } : entry.exchange?.storeError ? { error: entry.exchange.storeError.message } : {}),
+        ...(entry.refused.length ? { refused: entry.refused } : {}),
+        ...(error ? { errorCode: error.code, error: error.message } : storeError ? { errorCode: 'internal', error: storeError.message } : {}),
       });
     };
-    entry.conn = new Connection(socket, limits, {
-      onMessage: (m) => {
-        try {
-          onMessage(m);
-        } catch (e) {
-          if (e instanceof ProtocolError) throw e;
-          if (e instanceof NetsyncError) throw new ProtocolError(e.code === 'permission' ? 'permission' : 'internal', e.message);
-          throw e;
-        }
+    entry.conn = new Connection(
+      socket,
+      limits,
+      {
+        onMessage: (m) => {
+          try {
+            onMessage(m);
+          } catch (e) {
+            if (e instanceof ProtocolError) throw e;
+            if (e instanceof NetsyncError) throw new ProtocolError(e.code === 'permission' ? 'permission' : 'internal', e.message);
+            throw e;
+          }
+        },
+        onClose,
       },
-      onClose,
-    });
+      { firstFrameMax: budgets.helloFrameBytes, onBuffered: (bytes) => account.setBuffered(bytes), idleMs: () => account.idleMs(limits) },
+    );
     live.add(entry);
     stats.connected = live.size;
     stats.sessions++;
-    opts.onEvent?.({ type: 'session-start', sessionId, remote, client: access.client ? formatFingerprint(access.client) : 'anonymous' });
+    opts.onEvent?.({ type: 'session-start', sessionId, remote, client });
+    return entry;
   }
 
   function welcome(entry: Live, hello: Hello, progress: ProgressTracker, access: Access): void {
@@ -188,6 +260,10 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
     } catch (e) {
       return conn.fail('malformed', (e as Error).message);
     }
+    const branches = store.branches();
+    // Matching is linear in each name (patterns.ts), but a HELLO of 64 long patterns and 4,096 long names still costs a second.
+    const names = (list: readonly { name: string }[]) => list.reduce((n, b) => n + b.name.length, 0);
+    entry.account.matching(ask.stepsPerChar * (names(hello.slots) + names(branches)));
     // Reading is decided before anything else: a branch the client may not read
     // is refused whether or not the server has it, so the answer says nothing of its content.
     const reason = (name: string) =>
@@ -199,10 +275,7 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
       return why === null ? [] : [{ slot, reason: why }];
     });
     const announced = new Set(hello.slots.map((s) => s.name));
-    const extra = store
-      .branches()
-      .filter((b) => selects(b.name) && !announced.has(b.name))
-      .map((b) => b.name);
+    const extra = branches.filter((b) => selects(b.name) && !announced.has(b.name)).map((b) => b.name);
     const inSync = refused.length === 0 && extra.length === 0 && slots.every((s, i) => s.tree.node(0, 0).hash.equals(hello.slots[i]!.root));
     // A client that sends learns which of its readable slots it may not write
     // (only where the roots differ: where they are equal there is nothing to push).
@@ -212,6 +285,9 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
           !s.refused && !access.mayWrite(s.name) && !s.tree.node(0, 0).hash.equals(hello.slots[slot]!.root) ? [{ slot, reason: RefuseReason.ReadOnly }] : [],
         )
       : [];
+    for (const r of [...refused, ...readOnly]) {
+      if (r.reason !== RefuseReason.NotOffered) entry.refused.push(`${r.reason === RefuseReason.ReadOnly ? 'write' : 'read'} ${hello.slots[r.slot]!.name}`);
+    }
     // An empty database lacks everything a client pushes: it may send whole slots instead of
     // offers. Said only to a client that may write here (it tells that nothing is stored).
     const emptyHere =
@@ -242,6 +318,7 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
       mayReceiveSlot: (slot) => access.mayWrite(slots[slot]!.name),
       askedWhole: emptyHere,
       refuseReceived: (id, data) => pushRefusal(store, access, id, data),
+      budget: entry.account,
     });
     entry.exchange = exchange;
     // The extra slots: the client has none of their items. One whose database is empty and that
@@ -271,9 +348,10 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
     port,
     stats: () => ({ ...stats, connected: live.size }),
     serveStream,
-    async close(graceMs = 5000) {
+    async close(graceMs = SHUTDOWN_GRACE_MS) {
       closing = true;
       server.close();
+      for (const { socket } of startups.values()) socket.destroy(); // no session yet: nothing to finish
       const deadline = Date.now() + graceMs;
       while (live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       for (const entry of live) entry.conn.fail('shutdown', 'the server is shutting down');

@@ -6,7 +6,17 @@
  */
 import { Reader } from '../codec.js';
 
-export type ProtocolErrorCode = 'malformed' | 'version' | 'too-large' | 'bad-item' | 'unexpected' | 'timeout' | 'permission' | 'shutdown' | 'internal';
+export type ProtocolErrorCode =
+  | 'malformed'
+  | 'version'
+  | 'too-large'
+  | 'bad-item'
+  | 'unexpected'
+  | 'timeout'
+  | 'permission'
+  | 'shutdown'
+  | 'internal'
+  | 'over-budget';
 
 /** Stable numeric codes for the ERROR frame (docs/PROTOCOL.md §Errors). */
 export const ERROR_CODES: Record<ProtocolErrorCode, number> = {
@@ -19,6 +29,8 @@ export const ERROR_CODES: Record<ProtocolErrorCode, number> = {
   permission: 7,
   shutdown: 8,
   internal: 9,
+  /** The peer made the server spend more than a budget allows (protocol/budgets.ts); the message names the budget. */
+  'over-budget': 10,
 };
 
 export class ProtocolError extends Error {

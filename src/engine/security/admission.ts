@@ -55,3 +55,25 @@ export function pushRefusal(store: ReadStore, access: Access, id: Buffer, data: 
   const who = access.client ? 'your key' : 'an anonymous client';
   return `refused cert ${toHex(id).slice(0, 16)}… (${cert.name} on manifest ${toHex(cert.manifest).slice(0, 16)}…): it would change ${what}, which ${who} may not write`;
 }
+
+/**
+ * What a client accepts from a server (docs/SECURITY.md §4, "Pulling"): a
+ * `branch` cert joins the branch it names, so one naming a branch that is not
+ * in the session would add a branch the client never asked for (a malicious
+ * server offered `branch=zzz.injected` in a slot of `a.*`). Null when the
+ * item may be stored, else why it is refused; runs inside the storing
+ * transaction, so the items stored before it are kept.
+ */
+export function pullRefusal(data: Buffer, inSession: (branch: string) => boolean): string | null {
+  if (data[0] !== Kind.Cert) return null;
+  let cert: ReturnType<typeof decodeItem>;
+  try {
+    cert = decodeItem(data);
+  } catch {
+    return null; // the store's verification refuses it with the precise reason
+  }
+  if (cert.kind !== Kind.Cert || cert.name !== 'branch') return null;
+  const branch = cert.value.toString('utf8');
+  if (inSession(branch)) return null;
+  return `refused a branch cert from the server: it names branch "${branch}", which this session did not ask for; the items of the branches asked for that arrived before it are kept`;
+}

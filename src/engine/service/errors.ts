@@ -2,14 +2,39 @@
  * Every exception that reaches the service boundary becomes an ApiError:
  * a stable code for logs and tests, one sentence for the user.
  */
-import type { ApiError, Result } from '../../shared/api.js';
-import { NetsyncError } from '../errors.js';
+import type { ApiError, ApiErrorCode, Result } from '../../shared/api.js';
+import { type ErrorCode, NetsyncError } from '../errors.js';
 import { formatFingerprint } from '../security/fingerprint.js';
 import { ServerKeyChangedError } from '../security/known-servers.js';
-import { describeSystemError } from '../system-errors.js';
+import { type SystemProblemCode, describeSystemError } from '../system-errors.js';
 
 /** The structured facts some codes carry (see ApiError). */
 export type ErrorFacts = Pick<ApiError, 'key' | 'serverKey' | 'lines'>;
+
+/**
+ * Each engine code as the API says it. A Record, so the compiler refuses an
+ * engine code added without its API code here (and an API code that does
+ * not exist).
+ */
+const API_CODE_OF: Record<ErrorCode, ApiErrorCode> = {
+  'bad-item': 'bad-item',
+  'bad-signature': 'bad-signature',
+  'missing-reference': 'missing-reference',
+  'too-large': 'too-large',
+  'db-newer': 'db-newer',
+  'db-missing': 'db-missing',
+  'db-corrupt': 'db-corrupt',
+  'db-unwritable': 'io',
+  'not-found': 'not-found',
+  usage: 'usage',
+  io: 'io',
+  key: 'key',
+  protocol: 'protocol',
+  unreachable: 'unreachable',
+  timeout: 'timeout',
+  permission: 'permission',
+  cancelled: 'cancelled',
+};
 
 /**
  * A refusal of the service's own ('busy' and the like), for codes the
@@ -17,7 +42,7 @@ export type ErrorFacts = Pick<ApiError, 'key' | 'serverKey' | 'lines'>;
  */
 export class ServiceError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     readonly facts: ErrorFacts = {},
   ) {
@@ -26,7 +51,7 @@ export class ServiceError extends Error {
   }
 }
 
-export function refuse(code: string, message: string, facts?: ErrorFacts): never {
+export function refuse(code: ApiErrorCode, message: string, facts?: ErrorFacts): never {
   throw new ServiceError(code, message, facts);
 }
 
@@ -53,15 +78,20 @@ export function sentence(text: string): string {
   return /[.!?]$/.test(first) ? first : `${first}.`;
 }
 
+/** A system problem's code as the API says it: a full disk or a database that cannot be written is an 'io' failure there. */
+function apiCodeOfSystem(code: SystemProblemCode): ApiErrorCode {
+  return code === 'disk-full' || code === 'db-unwritable' ? API_CODE_OF['db-unwritable'] : code;
+}
+
 /** `where` names the thing the error is about (an address as the user typed it, a path). */
 export function toApiError(e: unknown, where?: string): ApiError {
   if (e instanceof ServerKeyChangedError) return serverKeyChanged(e);
   if (e instanceof ServiceError) return { code: e.code, message: sentence(e.message), ...e.facts };
-  if (e instanceof NetsyncError) return { code: e.code, message: sentence(e.message) };
+  if (e instanceof NetsyncError) return { code: API_CODE_OF[e.code], message: sentence(e.message) };
   const error = e as (Error & { code?: unknown }) | undefined;
   if (error?.name === 'AbortError') return { code: 'cancelled', message: 'Cancelled.' };
   const known = describeSystemError(e, { where });
-  if (known) return { code: known.code, message: sentence(known.text) };
+  if (known) return { code: apiCodeOfSystem(known.code), message: sentence(known.text) };
   const message = error instanceof Error ? error.message : String(e);
   return { code: 'internal', message: sentence(message) };
 }

@@ -1,10 +1,11 @@
 /**
  * The host side of the service worker: a NetsyncClient whose calls are
- * messages to the worker thread. If the worker dies, calls in flight fail
- * with one sentence and the next call starts a fresh worker.
+ * messages to the worker thread. If the worker dies or cannot start, calls
+ * fail with 'engine-unavailable' and the next call starts a fresh worker.
  */
 import type { Worker } from 'node:worker_threads';
-import { type ApiMethod, type EventListener, type NetsyncApi, type NetsyncClient, type Result, apiFromInvoker, err } from '../../shared/api.js';
+import { apiFromInvoker } from '../../shared/api-calls.js';
+import { type ApiMethod, type EventListener, type NetsyncApi, type NetsyncClient, type Result, engineUnavailable } from '../../shared/api.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
 export type WorkerFactory = () => Worker;
@@ -20,8 +21,8 @@ export function createServiceWorkerClient(startWorker: WorkerFactory): ServiceWo
   const pending = new Map<number, (result: Result<unknown>) => void>();
   const listeners = new Set<EventListener>();
 
-  const failPending = (message: string) => {
-    for (const resolve of pending.values()) resolve(err('worker-stopped', message));
+  const failPending = (cause?: Error) => {
+    for (const resolve of pending.values()) resolve(engineUnavailable("Netsync's engine stopped unexpectedly", { cause }));
     pending.clear();
   };
 
@@ -39,11 +40,11 @@ export function createServiceWorkerClient(startWorker: WorkerFactory): ServiceWo
     });
     w.on('error', (e) => {
       worker = null;
-      failPending(`The engine stopped unexpectedly (${e.message}); try again.`);
+      failPending(e);
     });
     w.on('exit', () => {
       if (worker === w) worker = null;
-      failPending('The engine stopped unexpectedly; try again.');
+      failPending();
     });
     worker = w;
     return w;
@@ -52,7 +53,13 @@ export function createServiceWorkerClient(startWorker: WorkerFactory): ServiceWo
   const send = (message: ToWorker) =>
     new Promise<Result<unknown>>((resolve) => {
       pending.set(message.id, resolve);
-      ensureWorker().postMessage(message);
+      try {
+        ensureWorker().postMessage(message);
+      } catch (e) {
+        // The worker would not start, or the message would not go (a value that cannot be cloned).
+        pending.delete(message.id);
+        resolve(engineUnavailable("Netsync's engine could not take the call", { cause: e }));
+      }
     });
 
   const invoke = (method: ApiMethod, args: unknown[]) => send({ type: 'call', id: nextId++, method, args });

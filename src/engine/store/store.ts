@@ -4,8 +4,8 @@
  * and only through `put`, which verifies everything before storing.
  */
 import Database from 'better-sqlite3';
-import { accessSync, closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { NetsyncError, fail } from '../errors.js';
 import { ID_BYTES, toHex } from '../hash.js';
 import { TrieReader } from './trie-table.js';
@@ -98,7 +98,7 @@ function readOnlyPlace(path: string): string | null {
 function cannotOpen(path: string, e: Error, otherwise: string): never {
   const place = path === ':memory:' ? null : readOnlyPlace(path);
   if (place) {
-    fail('io', `cannot open the database ${path}: ${place} (a database needs to write its -wal and -shm files beside it, even to be read)`);
+    fail('db-unwritable', `cannot open the database ${path}: ${place} (a database needs to write its -wal and -shm files beside it, even to be read)`);
   }
   return fail('db-corrupt', truncation(path) ?? `${otherwise}: ${e.message}`);
 }
@@ -139,10 +139,26 @@ export function truncation(path: string): string | null {
   }
 }
 
+/**
+ * A new database is private: its missing folders are made 0700 and its file
+ * 0600 before SQLite opens it (SQLite gives the -wal and -shm files the mode
+ * of the database file). Its items may be private, and a database is not the
+ * place to learn that from.
+ */
+function createPrivately(path: string): void {
+  try {
+    mkdirSync(dirname(resolve(path)), { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, 'a', 0o600));
+  } catch (e) {
+    fail('io', `cannot create the database ${path}: ${(e as Error).message}`);
+  }
+}
+
 function openDatabase(path: string, readonly: boolean, create: boolean): Database.Database {
   if (!create && path !== ':memory:' && !existsSync(path)) {
     fail('db-missing', `no database at ${path} (create one with "netsync db init")`);
   }
+  if (create && path !== ':memory:' && !existsSync(path)) createPrivately(path);
   let db: Database.Database;
   try {
     db = new Database(path, { readonly, fileMustExist: !create });

@@ -4,12 +4,11 @@
  * the socket is refused before any message without it. Calls made while the
  * socket is down fail with one sentence; the next call reconnects.
  */
-import { type ApiMethod, type EventListener, type NetsyncClient, type NetsyncEvent, type Result, apiFromInvoker, err } from '../../shared/api.js';
-import { WS_PATH, WS_PROTOCOL, tokenProtocol } from '../../shared/webhost.js';
+import { apiFromInvoker } from '../../shared/api-calls.js';
+import { type ApiMethod, type EventListener, type NetsyncClient, type Result, engineUnavailable } from '../../shared/api.js';
+import { WS_PATH, WS_PROTOCOL, type WsRequest, readWsHostMessage, tokenProtocol } from '../../shared/webhost.js';
 
 const RETRY_MS = 2000;
-
-type ServerMessage = { id: number; result: Result<unknown> } | { event: NetsyncEvent };
 
 export interface WsClientOptions {
   /** ws://host:port of the web host; the path is added here. */
@@ -33,7 +32,8 @@ export function createWsClient(options: WsClientOptions): NetsyncClient & { clos
   const lost = () => {
     socket = null;
     opened = null;
-    for (const resolve of pending.values()) resolve(err('disconnected', 'The connection to the Netsync web host was lost; is it still running?'));
+    const result = engineUnavailable('The connection to the Netsync web host was lost', { whatToDo: 'check that it still runs, then try again' });
+    for (const resolve of pending.values()) resolve(result);
     pending.clear();
     options.onConnection?.(false);
   };
@@ -56,12 +56,8 @@ export function createWsClient(options: WsClientOptions): NetsyncClient & { clos
         if (!closedByUs && listeners.size > 0) setTimeout(() => void connect().catch(() => undefined), RETRY_MS);
       };
       ws.onmessage = (m) => {
-        let msg: ServerMessage;
-        try {
-          msg = JSON.parse(String(m.data)) as ServerMessage;
-        } catch {
-          return;
-        }
+        const msg = readWsHostMessage(String(m.data));
+        if (!msg) return;
         if ('event' in msg) {
           for (const l of listeners) l(msg.event);
           return;
@@ -79,12 +75,12 @@ export function createWsClient(options: WsClientOptions): NetsyncClient & { clos
     try {
       ws = await connect();
     } catch {
-      return err('disconnected', 'Cannot reach the Netsync web host; is it still running, and was the page opened from the link it printed?');
+      return engineUnavailable('Cannot reach the Netsync web host', { whatToDo: 'check that it runs, and open this page from the link it printed' });
     }
     const id = nextId++;
     return new Promise((resolve) => {
       pending.set(id, resolve);
-      ws.send(JSON.stringify({ id, method, args }));
+      ws.send(JSON.stringify({ id, method, args } satisfies WsRequest));
     });
   };
 

@@ -50,8 +50,9 @@ function TreeNode({ node }: { node: Node }) {
     );
   }
   return (
-    <li className="tree-file" title={node.entry?.file}>
-      <span>{node.name}</span>
+    // Named by its path (a title of the file's 64-hex id would be what a screen reader announces).
+    <li className="tree-file" title={node.entry?.path}>
+      <span className="tree-name">{node.name}</span>
       {node.entry?.type === 'exec' ? <span className="badge">exec</span> : null}
       <span className="muted">{formatBytes(node.entry?.size ?? 0)}</span>
     </li>

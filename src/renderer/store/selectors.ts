@@ -49,21 +49,51 @@ export function remainingSide(side: DiffSide, moves: SideMoves | undefined): Dif
   return { ...side, count: Math.max(0, side.count - moves.count), bytes: Math.max(0, side.bytes - moves.bytes), groups };
 }
 
+/**
+ * One way of a session. `items` of `totalItems` is the progress; `totalBytes`
+ * is the size of the items due (their own bytes), `bytes` what went over the
+ * wire for them (compressed, framed): two different units, shown apart.
+ */
+export interface WayStats {
+  items: number;
+  totalItems: number;
+  bytes: number;
+  totalBytes: number;
+}
+
 export interface TransferStats {
   phase: string;
   running: boolean;
-  sent: { items: number; totalItems: number; bytes: number; totalBytes: number };
-  received: { items: number; totalItems: number; bytes: number; totalBytes: number };
-  /** Bytes per second, both ways. */
+  sent: WayStats;
+  received: WayStats;
+  /** Bytes per second on the wire, both ways: over the last second while running, the session's average once it ended. */
   rate: number;
-  /** Milliseconds left at the current rate, when it can be told. */
+  /** Milliseconds left at the recent pace in items, when it can be told. */
   etaMs: number | null;
-  /** 0..1 of the bytes known to be due, both ways (of the items, while a way's bytes are not known). */
+  /** 0..1 of the items due, both ways. */
   fraction: number;
   elapsedMs: number;
-  roundTrips: number;
-  reconBytes: number;
+  /** Null until the engine has counted them (it reports them when the session ends). */
+  roundTrips: number | null;
+  reconBytes: number | null;
   missed: number;
+}
+
+/** How far back the pace for the ETA is measured. */
+const PACE_MS = 2000;
+
+/** Items per millisecond over the last PACE_MS of samples; 0 when nothing moved then. */
+function itemPace(samples: readonly Sample[]): number {
+  const last = samples[samples.length - 1];
+  if (!last) return 0;
+  const first = samples.find((s) => last.t - s.t <= PACE_MS) ?? last;
+  return last.t > first.t ? (last.items - first.items) / (last.t - first.t) : 0;
+}
+
+/** A count the engine reports only at the end: null while a running session still shows 0. */
+function countedAtEnd(final: number | undefined, live: number | undefined): number | null {
+  if (final !== undefined) return final;
+  return live ? live : null;
 }
 
 export function transferStats(t: Transfer): TransferStats {
@@ -72,28 +102,27 @@ export function transferStats(t: Transfer): TransferStats {
   const zero = { items: 0, totalItems: 0, bytes: 0, totalBytes: 0 };
   const sent = p?.sent ?? zero;
   const received = p?.received ?? zero;
-  // A way whose byte total is not known (a first clone's WHOLE counts items only) is measured
-  // in items: then both are, and no ETA is told.
-  const byItems = [sent, received].some((w) => w.totalBytes === 0 && w.totalItems > 0);
-  const due = byItems ? sent.totalItems + received.totalItems : sent.totalBytes + received.totalBytes;
-  const moved = byItems ? sent.items + received.items : sent.bytes + received.bytes;
-  const remaining = byItems ? 0 : Math.max(0, due - moved);
+  const due = sent.totalItems + received.totalItems;
+  const moved = sent.items + received.items;
   const running = !t.finished;
   const elapsedMs = done?.ms ?? p?.elapsedMs ?? 0;
-  // While running: the engine's rate over the last second; once finished: the session's average.
-  const rate = running ? (p?.rate ?? 0) : done && elapsedMs > 0 ? ((done.bytesSent + done.bytesReceived) * 1000) / elapsedMs : 0;
+  // While running: the engine's rate over the last second. Once ended: the average, from the summary
+  // (index traffic included), or from the last progress when the session failed or was cancelled.
+  const wire = done ? done.bytesSent + done.bytesReceived : sent.bytes + received.bytes;
+  const rate = running ? (p?.rate ?? 0) : elapsedMs > 0 ? (wire * 1000) / elapsedMs : 0;
   const phase = t.finished ? (t.finished.error ? (t.finished.error.code === 'cancelled' ? 'cancelled' : 'error') : 'done') : (p?.phase ?? 'connecting');
+  const pace = itemPace(t.samples);
   return {
     phase,
     running,
     sent,
     received,
     rate,
-    etaMs: running && rate > 0 && remaining > 0 ? (remaining / rate) * 1000 : null,
+    etaMs: running && pace > 0 && due > moved ? (due - moved) / pace : null,
     fraction: due > 0 ? Math.min(1, moved / due) : done ? 1 : 0,
     elapsedMs,
-    roundTrips: done?.roundTrips ?? p?.roundTrips ?? 0,
-    reconBytes: done ? done.reconBytesSent + done.reconBytesReceived : (p?.reconBytesSent ?? 0) + (p?.reconBytesReceived ?? 0),
+    roundTrips: countedAtEnd(done?.roundTrips, p?.roundTrips),
+    reconBytes: countedAtEnd(done && done.reconBytesSent + done.reconBytesReceived, p ? p.reconBytesSent + p.reconBytesReceived : undefined),
     missed: t.missed,
   };
 }

@@ -4,7 +4,7 @@ import type { CertView, LogEntry } from '../../shared/api.js';
 import { ErrorLine } from '../components/ErrorLine.js';
 import { ManifestTree } from '../components/ManifestTree.js';
 import { SignerMark, UNTRUSTED_MEANING } from '../components/SignerMark.js';
-import { formatBytes, formatCount, formatDate, plural, shortId } from '../format.js';
+import { formatBytes, formatDate, plural, shortId } from '../format.js';
 import { useApp, useAppShallow } from '../store/context.js';
 import { type Signer, signersOf } from '../store/selectors.js';
 
@@ -174,7 +174,7 @@ function Manifest() {
         Manifest <span className="mono">{shortId(manifest.id)}</span>
       </h2>
       <p className="muted small">
-        {plural(files.length, 'file')} · {formatBytes(bytes)} · {formatCount(manifest.certs.length)} certs
+        {plural(files.length, 'file')} · {formatBytes(bytes)} · {plural(manifest.certs.length, 'cert')}
       </p>
       <ManifestTree entries={manifest.entries} />
       <Signers certs={manifest.certs} />

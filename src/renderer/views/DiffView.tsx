@@ -8,21 +8,22 @@
  * arrive or go out and the counts drop, both from the same moved ids
  * (store/slices/diff-moves.ts).
  */
-import { useCallback, useState } from 'react';
+import { type ReactNode, useCallback, useState } from 'react';
 import type { DiffSideName, Direction } from '../../shared/api.js';
 import type { DiffItem, DiffSide, RefusedSlot, SessionSummary } from '../../shared/sync.js';
 import { Fingerprint } from '../components/Fingerprint.js';
-import { VirtualRows } from '../components/VirtualRows.js';
-import { formatBytes, formatCount, formatDate, plural, shortId } from '../format.js';
+import { type VirtualColumn, VirtualRows } from '../components/VirtualRows.js';
+import { formatBytes, formatCount, formatDate, formatDuration, noun, plural, shortId } from '../format.js';
 import { useApp } from '../store/context.js';
-import { groupDiffByBranch, remainingSide, selectPeer, selectPeerLive } from '../store/selectors.js';
+import { groupDiffByBranch, remainingSide, selectPeer, selectPeerLive, selectPeerSessionId } from '../store/selectors.js';
 import type { SideMoves, StopReason } from '../store/slices/diff-moves.js';
 import { DIFF_BLOCK, rowList, rowListKey } from '../store/slices/diff-rows.js';
 import { convergenceNote, refusalText } from '../store/verdict.js';
 import { SessionError } from './SessionError.js';
 
-const ROW_HEIGHT = 30;
-const LIST_HEIGHT = 360;
+/** Two lines a row: what the item is, then its branches across the row's whole width (styles.css, .item-row). */
+const ROW_HEIGHT = 44;
+const LIST_HEIGHT = 400;
 
 const BLOCKED: Record<NonNullable<DiffItem['blocked']>, string> = {
   'no-permission': 'not allowed',
@@ -54,26 +55,27 @@ function RowStatus({ item, moved, stopped }: { item: DiffItem; moved: boolean; s
   return why ? <span className="badge warn">{BLOCKED[why]}</span> : null;
 }
 
-function ItemCells({ item, withStatus, moved, stopped }: { item: DiffItem; withStatus: boolean; moved: boolean; stopped: StopReason | null }) {
-  return (
-    <>
-      <span role="cell">{item.kind}</span>
-      <span role="cell" className="mono" title={item.id}>
-        {shortId(item.id)}
-      </span>
-      <span role="cell" className="muted ellipsis" title={item.branches.join(', ')}>
-        {item.branches.join(', ')}
-      </span>
-      <span role="cell" className="num">
-        {formatBytes(item.size)}
-      </span>
-      {withStatus ? (
-        <span role="cell">
-          <RowStatus item={item} moved={moved} stopped={stopped} />
-        </span>
-      ) : null}
-    </>
-  );
+/** The list's columns; the order of ItemCells' cells. Status only when some row has one to show. */
+function itemColumns(withStatus: boolean): VirtualColumn[] {
+  const columns: VirtualColumn[] = [
+    { header: 'Kind', className: 'cell-kind' },
+    { header: 'Id', className: 'cell-id mono' },
+    { header: 'Branches', className: 'cell-branches muted' },
+    { header: 'Size', className: 'cell-size num' },
+  ];
+  return withStatus ? [...columns, { header: 'Status', className: 'cell-status' }] : columns;
+}
+
+function itemCells(item: DiffItem, withStatus: boolean, moved: boolean, stopped: StopReason | null): ReactNode[] {
+  const cells: ReactNode[] = [
+    item.kind,
+    <span key="id" title={item.id}>
+      {shortId(item.id)}
+    </span>,
+    item.branches.join(', '),
+    formatBytes(item.size),
+  ];
+  return withStatus ? [...cells, <RowStatus key="status" item={item} moved={moved} stopped={stopped} />] : cells;
 }
 
 interface ItemListProps {
@@ -110,27 +112,17 @@ function ItemList({ sessionId, sideName, side, branch, title, withStatus, moves,
         label={`${title}: items${branch ? ` of ${branch}` : ''}`}
         className={withStatus ? 'item-row with-status' : 'item-row'}
         testId={`${sideName}-items`}
-        header={
-          <>
-            <span role="columnheader">Kind</span>
-            <span role="columnheader">Id</span>
-            <span role="columnheader">Branches</span>
-            <span role="columnheader" className="num">
-              Size
-            </span>
-            {withStatus ? <span role="columnheader">Status</span> : null}
-          </>
-        }
+        columns={itemColumns(withStatus)}
         row={(i) => {
           const item = list.blocks[Math.floor(i / DIFF_BLOCK)]?.[i % DIFF_BLOCK];
-          return item ? <ItemCells item={item} withStatus={withStatus} moved={moves?.ids.has(item.id) ?? false} stopped={stopped} /> : null;
+          return item ? itemCells(item, withStatus, moves?.ids.has(item.id) ?? false, stopped) : null;
         }}
         onRange={onRange}
       />
       {list.error ? <p className="error-line">{list.error}</p> : null}
       <p className="muted small" data-testid={`${sideName}-listing`}>
         {list.total !== null && list.total < counted
-          ? `Listing the first ${formatCount(list.total)} of ${formatCount(counted)} items; the rest are counted above.`
+          ? `Listing the first ${formatCount(list.total)} of ${plural(counted, 'item')}; the rest are counted above.`
           : `${plural(total, 'item')} listed.`}
       </p>
     </>
@@ -168,7 +160,10 @@ function Side({
       <header>
         <h2>{title}</h2>
         <p className="big">
-          {formatCount(side.count)} <span className="muted">items · {formatBytes(side.bytes)}</span>
+          {formatCount(side.count)}{' '}
+          <span className="muted">
+            {noun(side.count, 'item')} · {formatBytes(side.bytes)}
+          </span>
         </p>
         {moved > 0 ? (
           <p className="ok-line small" data-testid={`${sideName}-moved`}>
@@ -224,7 +219,7 @@ function Side({
                       ? 'all moved'
                       : g.kinds
                           .filter((k) => k.count > 0)
-                          .map((k) => `${formatCount(k.count)} ${k.kind}`)
+                          .map((k) => plural(k.count, k.kind))
                           .join(', ')}
                   </td>
                   <td className="num">{formatCount(g.count)}</td>
@@ -269,12 +264,23 @@ function WillNotMove({ summary, later }: { summary: SessionSummary; later: Sessi
   );
 }
 
+const ACTION: Record<Direction, { label: string; busy: string }> = {
+  sync: { label: 'Sync now', busy: 'Syncing…' },
+  push: { label: 'Push now', busy: 'Pushing…' },
+  pull: { label: 'Pull now', busy: 'Pulling…' },
+};
+
 export function DiffView() {
   const peerId = useApp((s) => s.ui.diffPeerId ?? s.peers.list[0]?.id ?? null);
   const peer = useApp(selectPeer(peerId));
   const diff = useApp((s) => (peerId ? s.peers.diffs[peerId] : undefined));
   const latest = useApp((s) => (peerId ? s.peers.results[peerId] : undefined));
   const live = useApp(selectPeerLive(peerId ?? ''));
+  // What the running session is, once it has started: a comparison (dry run) or a sync that moves items.
+  const runningDryRun = useApp((s) => {
+    const id = selectPeerSessionId(peerId ?? '')(s);
+    return id ? (s.transfers.byId[id]?.info.dryRun ?? null) : null;
+  });
   const diffPeer = useApp((s) => s.diffPeer);
   const syncPeer = useApp((s) => s.syncPeer);
   const running = live.state === 'connecting' || live.state === 'refining' || live.state === 'transferring';
@@ -289,29 +295,33 @@ export function DiffView() {
       </section>
     );
   }
+  const action = ACTION[peer.direction];
   const syncedSince = latest && diff && latest !== diff && !latest.dryRun ? latest : undefined;
   return (
     <section aria-labelledby="diff-title">
       <header className="screen-header with-actions">
         <div>
           <h1 id="diff-title">Diff with {peer.name}</h1>
-          <p className="muted">What each side lacks, found by comparing index trees. Nothing moves.</p>
+          <p className="muted">What each side lacks, found by comparing index trees. Comparing moves nothing; {action.label} moves what is listed.</p>
         </div>
         <div className="actions">
           <button type="button" onClick={() => void diffPeer(peer.id)} disabled={running} data-testid="diff-again">
-            {running ? 'Comparing…' : 'Compare again'}
+            {running && runningDryRun === true ? 'Comparing…' : 'Compare again'}
           </button>
-          <button type="button" className="primary" onClick={() => void syncPeer(peer.id)} disabled={running || !diff}>
-            {peer.direction === 'sync' ? 'Sync now' : peer.direction === 'push' ? 'Push now' : 'Pull now'}
+          <button type="button" className="primary" onClick={() => void syncPeer(peer.id)} disabled={running || !diff} data-testid="diff-sync">
+            {running && runningDryRun === false ? action.busy : action.label}
           </button>
         </div>
       </header>
       <SessionError peerId={peer.id} error={live.error} testId="diff-error" />
-      {running && !diff ? <p className="muted">Comparing with {peer.address}…</p> : null}
+      {running && !diff ? (
+        <p className="muted">{runningDryRun === false ? `${action.busy} Its progress is on the Transfers screen.` : `Comparing with ${peer.address}…`}</p>
+      ) : null}
       {diff ? (
         <>
           <p className="muted small">
-            {formatCount(diff.roundTrips)} round trips · {formatBytes(diff.reconBytesSent + diff.reconBytesReceived)} of index exchanged · {diff.ms} ms
+            {plural(diff.roundTrips, 'round trip')} · {formatBytes(diff.reconBytesSent + diff.reconBytesReceived)} of index exchanged ·{' '}
+            {formatDuration(diff.ms)}
           </p>
           {diff.peerFingerprint ? (
             <p className="muted small" data-testid="diff-fingerprint">

@@ -3,7 +3,7 @@
  * to share, unlocking a key sealed with a passphrase, making a key,
  * importing someone's public key, and whose signatures we trust.
  */
-import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
+import { type FormEvent, Fragment, type ReactNode, useEffect, useState } from 'react';
 import type { IdentityChoice, KeyInfo } from '../../shared/api.js';
 import { ErrorLine } from '../components/ErrorLine.js';
 import { Fingerprint } from '../components/Fingerprint.js';
@@ -70,6 +70,7 @@ function ActiveIdentity() {
   );
 }
 
+/** The exported line, whole and wrapped (a field cut to its width would hide most of it), with a copy button. */
 function ShareKey({ k }: { k: KeyInfo }) {
   const [copied, setCopied] = useState(false);
   const copy = async () => {
@@ -82,12 +83,13 @@ function ShareKey({ k }: { k: KeyInfo }) {
   };
   return (
     <details className="share">
-      <summary>Share</summary>
+      <summary>Share {k.name}</summary>
       <p className="small muted">Give this line to others (they import it here or with "netsync key import"), and read them the fingerprint to compare.</p>
       <div className="form-row">
-        <input
-          className="grow mono"
+        <textarea
+          className="grow mono export-line"
           readOnly
+          rows={2}
           value={k.exportText}
           onFocus={(e) => e.currentTarget.select()}
           aria-label={`Public key of ${k.name}`}
@@ -134,40 +136,47 @@ function KeyList() {
     void loadKeys();
   }, [loadKeys]);
   return (
-    <div className="card">
+    <div className="card keys">
       <h2>Keys</h2>
       {keys.length === 0 ? <p className="muted">No keys yet.</p> : null}
-      <table className="table" data-testid="key-list">
+      <table className="table key-table" data-testid="key-list">
         <thead>
           <tr>
-            <th scope="col">Name</th>
+            <th scope="col">Key</th>
             <th scope="col">Fingerprint</th>
-            <th scope="col">Kind</th>
             <th scope="col">Signatures</th>
           </tr>
         </thead>
         <tbody>
           {keys.map((k) => (
-            <tr key={k.id} data-testid="key-row">
-              <td>
-                {k.name}
-                <div className="muted small mono" title={`key item ${k.id}`}>
-                  id {shortId(k.id)}
-                </div>
-              </td>
-              <td>
-                <Fingerprint value={k.fingerprint} testId="key-fingerprint" />
-                {k.hasPrivate ? <ShareKey k={k} /> : null}
-              </td>
-              <td>
-                {k.hasPrivate ? <span className="badge">private</span> : <span className="badge muted">public only</span>}
-                {k.encrypted ? <span className="badge">passphrase</span> : null}
-                {k.inDatabase ? null : <span className="badge warn">not in database</span>}
-              </td>
-              <td>
-                <KeyTrust k={k} />
-              </td>
-            </tr>
+            <Fragment key={k.id}>
+              <tr data-testid="key-row">
+                <td>
+                  {k.name}
+                  <div className="muted small mono" title={`key item ${k.id}`}>
+                    id {shortId(k.id)}
+                  </div>
+                  <div className="badges">
+                    {k.hasPrivate ? <span className="badge">private</span> : <span className="badge muted">public only</span>}
+                    {k.encrypted ? <span className="badge">passphrase</span> : null}
+                    {k.inDatabase ? null : <span className="badge warn">not in database</span>}
+                  </div>
+                </td>
+                <td>
+                  <Fingerprint value={k.fingerprint} testId="key-fingerprint" />
+                </td>
+                <td>
+                  <KeyTrust k={k} />
+                </td>
+              </tr>
+              {k.hasPrivate ? (
+                <tr className="share-row" data-testid="key-share">
+                  <td colSpan={3}>
+                    <ShareKey k={k} />
+                  </td>
+                </tr>
+              ) : null}
+            </Fragment>
           ))}
         </tbody>
       </table>

@@ -1,6 +1,6 @@
 /** Peers: add by address, choose direction and branches per peer, connect, diff and sync. */
-import { type FormEvent, useState } from 'react';
-import type { Direction, Peer } from '../../shared/api.js';
+import { type FormEvent, useId, useState } from 'react';
+import type { Direction, LastSession, Peer } from '../../shared/api.js';
 import { ErrorLine } from '../components/ErrorLine.js';
 import { formatBytes, formatDate, plural } from '../format.js';
 import { useApp, useAppShallow, useThrottledApp } from '../store/context.js';
@@ -62,7 +62,7 @@ function PatternsEditor({ peer }: { peer: Peer }) {
     void updatePeer(peer.id, { include: splitPatterns(include), exclude: splitPatterns(exclude) });
   };
   return (
-    <form className="patterns" onSubmit={save}>
+    <form className="patterns" onSubmit={save} aria-label={`Branches for ${peer.name}`}>
       <label>
         Include branches
         <input value={include} onChange={(e) => setInclude(e.target.value)} placeholder="org.example.*" data-testid="peer-include" />
@@ -78,13 +78,58 @@ function PatternsEditor({ peer }: { peer: Peer }) {
   );
 }
 
+/**
+ * The direction toggle: native radios, so the group is one Tab stop and the
+ * arrow keys move the choice (WAI-ARIA's radio group pattern, by the browser).
+ * The chosen direction's meaning is said under it.
+ */
+function DirectionToggle({ peer, disabled }: { peer: Peer; disabled: boolean }) {
+  const updatePeer = useApp((s) => s.updatePeer);
+  const hintId = useId();
+  const chosen = DIRECTIONS.find((d) => d.id === peer.direction)!;
+  return (
+    <fieldset className="direction" aria-describedby={hintId} disabled={disabled}>
+      <legend className="visually-hidden">Direction for {peer.name}</legend>
+      <div className="segmented">
+        {DIRECTIONS.map((d) => (
+          <label key={d.id}>
+            <input
+              type="radio"
+              name={`direction-${peer.id}`}
+              value={d.id}
+              checked={peer.direction === d.id}
+              onChange={() => void updatePeer(peer.id, { direction: d.id })}
+              data-testid={`peer-direction-${d.id}`}
+            />
+            {d.label}
+          </label>
+        ))}
+      </div>
+      <span id={hintId} className="muted small">
+        {chosen.label}: {chosen.hint}.
+      </span>
+    </fieldset>
+  );
+}
+
+/** What the last session did, in its own units: a diff counts what differs; a sync counts items moved, and its bytes include the index exchange. */
+function lastSessionText(last: LastSession): string {
+  const when = `Last ${last.dryRun ? 'diff' : last.direction} ${formatDate(last.at)}`;
+  if (last.error) return `${when} failed: ${last.error.message}`;
+  if (last.dryRun) {
+    if (last.weLack === undefined || last.theyLack === undefined) return `${when}.`;
+    return `${when}: we lack ${plural(last.weLack, 'item')}, they lack ${plural(last.theyLack, 'item')}.`;
+  }
+  const wire = formatBytes(last.bytesReceived + last.bytesSent);
+  return `${when}: ${plural(last.itemsReceived, 'item')} in, ${plural(last.itemsSent, 'item')} out; ${wire} exchanged, the index comparison included.`;
+}
+
 function PeerCard({ peer }: { peer: Peer }) {
   const live = useApp(selectPeerLive(peer.id));
   const latest = useApp((s) => s.peers.results[peer.id]);
   const verdict = peerVerdict(peer, live, latest);
   const sessionId = useApp(selectPeerSessionId(peer.id));
-  const { updatePeer, removePeer, diffPeer, syncPeer, cancelSession, showDiff, showTransfer } = useAppShallow((s) => ({
-    updatePeer: s.updatePeer,
+  const { removePeer, diffPeer, syncPeer, cancelSession, showDiff, showTransfer } = useAppShallow((s) => ({
     removePeer: s.removePeer,
     diffPeer: s.diffPeer,
     syncPeer: s.syncPeer,
@@ -92,13 +137,14 @@ function PeerCard({ peer }: { peer: Peer }) {
     showDiff: s.showDiff,
     showTransfer: s.showTransfer,
   }));
+  const hints = useId();
   const busy = sessionId !== null || live.state === 'connecting';
   const action = DIRECTIONS.find((d) => d.id === peer.direction)!;
   return (
     <article className="card peer" data-testid="peer-card" data-peer-name={peer.name} aria-label={`Peer ${peer.name}`}>
       <header className="peer-head">
         <div>
-          <h3>{peer.name}</h3>
+          <h2>{peer.name}</h2>
           <span className="muted mono">{peer.address}</span>
         </div>
         <span className={`state state-${verdict.tone}`} data-testid="peer-state">
@@ -106,22 +152,7 @@ function PeerCard({ peer }: { peer: Peer }) {
         </span>
       </header>
 
-      <div className="segmented" role="radiogroup" aria-label={`Direction for ${peer.name}`}>
-        {DIRECTIONS.map((d) => (
-          <button
-            key={d.id}
-            type="button"
-            role="radio"
-            aria-checked={peer.direction === d.id}
-            title={d.hint}
-            onClick={() => void updatePeer(peer.id, { direction: d.id })}
-            disabled={busy}
-            data-testid={`peer-direction-${d.id}`}
-          >
-            {d.label}
-          </button>
-        ))}
-      </div>
+      <DirectionToggle peer={peer} disabled={busy} />
 
       <PatternsEditor key={`${peer.include.join(' ')}|${peer.exclude.join(' ')}`} peer={peer} />
 
@@ -135,22 +166,13 @@ function PeerCard({ peer }: { peer: Peer }) {
       ) : null}
       <SessionError peerId={peer.id} error={live.error} testId="peer-error" />
       {peer.last && !live.error ? (
-        <p className="muted small">
-          Last {peer.last.dryRun ? 'diff' : peer.last.direction} {formatDate(peer.last.at)}
-          {peer.last.error
-            ? ` failed: ${peer.last.error.message}`
-            : `: ${plural(peer.last.itemsReceived, 'item')} in (${formatBytes(peer.last.bytesReceived)}), ${plural(peer.last.itemsSent, 'item')} out (${formatBytes(peer.last.bytesSent)})`}
+        <p className="muted small" data-testid="peer-last">
+          {lastSessionText(peer.last)}
         </p>
       ) : null}
 
       <footer className="actions">
-        <button
-          type="button"
-          onClick={() => void diffPeer(peer.id)}
-          disabled={busy}
-          title="Reach the peer and count what differs, moving nothing"
-          data-testid="peer-connect"
-        >
+        <button type="button" onClick={() => void diffPeer(peer.id)} disabled={busy} aria-describedby={`${hints}-connect`} data-testid="peer-connect">
           Connect
         </button>
         <button
@@ -160,6 +182,7 @@ function PeerCard({ peer }: { peer: Peer }) {
             void diffPeer(peer.id);
           }}
           disabled={busy}
+          aria-describedby={`${hints}-diff`}
           data-testid="peer-diff"
         >
           Diff
@@ -182,6 +205,10 @@ function PeerCard({ peer }: { peer: Peer }) {
           </button>
         )}
       </footer>
+      <ul className="hints muted small" data-testid="peer-hints">
+        <li id={`${hints}-connect`}>Connect: count what differs, and stay here.</li>
+        <li id={`${hints}-diff`}>Diff: count it and list every item, on the Diff screen.</li>
+      </ul>
     </article>
   );
 }

@@ -63,16 +63,18 @@ function PermissionsEditor() {
         data-testid="permissions-text"
       />
       {p.problems.length > 0 ? (
-        <ul id="permissions-problems" className="error-line problems" role="alert" data-testid="permissions-problems">
-          {p.problems.map((q) => (
-            <li key={q.line}>
-              <button type="button" className="link" onClick={() => show(q.line)}>
-                Line {q.line}
-              </button>
-              : {q.message}
-            </li>
-          ))}
-        </ul>
+        <div id="permissions-problems" className="error-line" role="alert" data-testid="permissions-problems">
+          <ul className="problems">
+            {p.problems.map((q) => (
+              <li key={q.line}>
+                <button type="button" className="link" onClick={() => show(q.line)}>
+                  Line {q.line}
+                </button>
+                : {q.message}
+              </li>
+            ))}
+          </ul>
+        </div>
       ) : (
         <ErrorLine message={p.error} testId="permissions-error" />
       )}

@@ -1,22 +1,33 @@
-/** Live and recent sessions: phase, items and bytes each way against their totals, rate, ETA, chart. */
+/**
+ * Live and recent sessions: phase, items each way against their totals (the
+ * progress), the items' size and the bytes on the wire apart, rate, ETA, chart.
+ */
 import { ErrorLine } from '../components/ErrorLine.js';
 import { ThroughputChart } from '../components/ThroughputChart.js';
-import { formatBytes, formatCount, formatDuration, formatRate } from '../format.js';
+import { formatBytes, formatCount, formatDuration, formatRate, noun, plural } from '../format.js';
 import { useApp, useAppShallow, useThrottledApp } from '../store/context.js';
-import { selectShownTransferId, transferStats } from '../store/selectors.js';
+import { type WayStats, selectShownTransferId, transferStats } from '../store/selectors.js';
 
-function Way({ label, t }: { label: string; t: { items: number; totalItems: number; bytes: number; totalBytes: number } }) {
-  const fraction = t.totalBytes > 0 ? t.bytes / t.totalBytes : t.totalItems > 0 ? t.items / t.totalItems : 0;
+/** The items' own size, once the engine knows it (a first clone learns it only at the end). */
+function itemSize(t: WayStats): string {
+  if (t.totalItems === 0) return 'nothing due';
+  return t.totalBytes > 0 ? `${formatBytes(t.totalBytes)} of items` : 'size told at the end';
+}
+
+function Way({ label, t }: { label: string; t: WayStats }) {
+  const fraction = t.totalItems > 0 ? Math.min(1, t.items / t.totalItems) : 0;
   return (
     <div className="way">
       <div className="way-head">
         <span>{label}</span>
         <span className="mono">
-          {formatCount(t.items)} / {formatCount(t.totalItems)} items · {formatBytes(t.bytes)}
-          {t.totalBytes > 0 || t.totalItems === 0 ? ` / ${formatBytes(t.totalBytes)}` : ''}
+          {formatCount(t.items)} / {formatCount(t.totalItems)} {noun(t.totalItems, 'item')}
         </span>
       </div>
-      <progress max={1} value={Math.min(1, fraction)} aria-label={`${label}: ${Math.round(fraction * 100)}%`} />
+      <progress max={1} value={fraction} aria-label={`${label}: ${Math.round(fraction * 100)}% of the items`} />
+      <p className="muted small way-bytes">
+        {itemSize(t)} · {formatBytes(t.bytes)} on the wire
+      </p>
     </div>
   );
 }
@@ -45,7 +56,7 @@ function TransferDetail({ sessionId }: { sessionId: string }) {
       <Way label="Received" t={st.received} />
       <dl className="stats">
         <div>
-          <dt>{st.running ? 'Rate' : 'Average rate'}</dt>
+          <dt>{st.running ? 'Rate on the wire' : 'Average on the wire'}</dt>
           <dd>{formatRate(st.rate)}</dd>
         </div>
         <div>
@@ -58,17 +69,22 @@ function TransferDetail({ sessionId }: { sessionId: string }) {
         </div>
         <div>
           <dt>Round trips</dt>
-          <dd>{formatCount(st.roundTrips)}</dd>
+          <dd>{st.roundTrips === null ? '—' : formatCount(st.roundTrips)}</dd>
         </div>
         <div>
           <dt>Index traffic</dt>
-          <dd>{formatBytes(st.reconBytes)}</dd>
+          <dd>{st.reconBytes === null ? '—' : formatBytes(st.reconBytes)}</dd>
         </div>
       </dl>
+      {st.roundTrips === null || st.reconBytes === null ? (
+        <p className="muted small" data-testid="transfer-counted-at-end">
+          Round trips and index traffic are counted when a session completes.
+        </p>
+      ) : null}
       <ThroughputChart samples={transfer.samples} />
       {st.missed > 0 ? (
         <p className="warn-line" role="status">
-          {formatCount(st.missed)} progress updates did not arrive; the figures catch up with the next one.
+          {plural(st.missed, 'progress update')} did not arrive; the figures catch up with the next one.
         </p>
       ) : null}
       <ErrorLine message={transfer.finished?.error?.message} />

@@ -8,10 +8,11 @@ import type { ApiError, SessionInfo } from '../../../shared/api.js';
 import type { ProgressEvent, SessionSummary } from '../../../shared/sync.js';
 import type { SliceCreator } from '../types.js';
 
-/** One point of the throughput chart: bytes moved both ways by `t` ms into the session. */
+/** One point of the throughput chart: bytes on the wire and items moved, both ways, by `t` ms into the session. */
 export interface Sample {
   t: number;
   bytes: number;
+  items: number;
 }
 
 export interface Transfer {
@@ -36,7 +37,7 @@ export interface TransfersSlice {
   applySessionFinished(sessionId: string, outcome: { summary?: SessionSummary; error?: ApiError }): void;
 }
 
-/** At most this many chart points per session, one per SAMPLE_MS. */
+/** At most this many chart points per session, one per SAMPLE_MS (and the latest). */
 export const MAX_SAMPLES = 240;
 export const SAMPLE_MS = 250;
 /** Finished sessions kept for the Transfers screen. */
@@ -53,15 +54,26 @@ function placeholder(sessionId: string, peerId: string): Transfer {
   };
 }
 
+/**
+ * The samples after one at `next`: spaced at least SAMPLE_MS apart, except
+ * the last, which is always the latest event (replaced by the next one
+ * until SAMPLE_MS have passed). So a session shorter than SAMPLE_MS still
+ * has its start and its end, and its chart is not empty.
+ */
+export function withSample(samples: readonly Sample[], next: Sample): Sample[] {
+  const n = samples.length;
+  const provisional = n >= 2 && samples[n - 1]!.t - samples[n - 2]!.t < SAMPLE_MS;
+  const kept = provisional ? samples.slice(0, -1) : samples;
+  return [...kept, next].slice(-MAX_SAMPLES);
+}
+
 /** The next state of one transfer after `p`; the same object when `p` is stale or a duplicate. */
 export function withProgress(t: Transfer, p: ProgressEvent): Transfer {
   const lastSeq = t.last?.seq ?? 0;
   if (p.seq <= lastSeq) return t;
   const missed = t.missed + (p.seq - lastSeq - 1);
-  const bytes = p.sent.bytes + p.received.bytes;
-  const prev = t.samples[t.samples.length - 1];
-  const samples = !prev || p.elapsedMs - prev.t >= SAMPLE_MS ? [...t.samples, { t: p.elapsedMs, bytes }].slice(-MAX_SAMPLES) : t.samples;
-  return { ...t, last: p, missed, samples };
+  const sample = { t: p.elapsedMs, bytes: p.sent.bytes + p.received.bytes, items: p.sent.items + p.received.items };
+  return { ...t, last: p, missed, samples: withSample(t.samples, sample) };
 }
 
 export const createTransfersSlice = (): SliceCreator<TransfersSlice> => (set) => {
