@@ -300,6 +300,10 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    // A socket paused for the next turn (yieldTurn) must flow again, or its end and close never
+    // come: a caller waiting for 'close' would wait forever, and a command line would exit
+    // with nothing said once nothing else keeps the event loop alive. What still arrives is dropped.
+    this.socket.resume();
     this.drained();
     this.handlers.onClose(error, remote);
   }
