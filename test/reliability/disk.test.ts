@@ -152,7 +152,7 @@ describe('a full disk', () => {
         expect(errorLines(r.stderr)).toHaveLength(1);
         expect(errorLines(r.stderr)[0]).toMatch(/server ended the session: cannot store .*disk is full/);
         expect(server.child.exitCode, `the server died: ${server.stderr()}`).toBeNull();
-        expect(server.stderr()).toMatch(/ended: cannot store the items that arrived: the disk is full/);
+        expect(server.stderr()).toMatch(/ended: (internal: )?cannot store the items that arrived: the disk is full/);
         // Still serving: a pull of what it holds works.
         const reader = newDbPath('netsync-disk-reader-');
         const pull = await runCli(['--db', reader, 'pull', `127.0.0.1:${server.port}`, 'org.disk.mine'], { NETSYNC_CONFIG_DIR: config.dir });
@@ -293,10 +293,15 @@ describe('a read-only database', () => {
     const before = ownDb(db);
     const cfg = join(dir, 'config'); // the child's own config folder (no key: anonymous, which the server's permissions allow)
     mkdirSync(cfg);
+    // The database's files are all that user's (a database is created private, 0600, and
+    // SQLite gives its -wal and -shm the same owner and mode), the main file then made 0444.
+    const files = readdirSync(dir)
+      .filter((f) => f.startsWith('client.db'))
+      .map((f) => join(dir, f));
     if (IS_ROOT) {
       chownSync(dir, uid, uid);
       chownSync(cfg, uid, uid);
-      chownSync(db, uid, uid);
+      for (const f of files) chownSync(f, uid, uid);
     }
     chmodSync(db, 0o444);
     const bytes = readFileSync(db);

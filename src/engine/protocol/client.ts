@@ -191,9 +191,16 @@ async function runSessionOnce(opts: ClientOptions, limits: Limits, hooks: Client
 function closed(socket: TLSSocket): Promise<void> {
   if (socket.closed) return Promise.resolve();
   return new Promise((resolve) => {
-    socket.once('close', () => resolve());
+    const timer = setTimeout(() => socket.destroy(), 1000);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    // Flowing, so that the peer's end is read and 'close' can come (a connection that stopped
+    // reading mid-turn left it paused). The timer is not unref'd: a socket that neither reads
+    // nor writes does not keep the event loop alive, and the caller must not be left waiting.
+    socket.resume();
     socket.end();
-    setTimeout(() => socket.destroy(), 1000).unref();
   });
 }
 

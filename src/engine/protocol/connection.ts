@@ -88,9 +88,9 @@ export class Connection {
     this.decoder = new FrameDecoder(limits.maxFrame, budget.firstFrameMax ?? limits.maxFrame);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => this.drained());
-    socket.on('error', (e: Error) => this.shut(new ProtocolError('unexpected', `connection error: ${e.message}`), true));
-    socket.on('close', () => this.shut(null, true));
-    socket.on('end', () => this.shut(null, true));
+    socket.on('error', (e: Error) => this.remoteEnded(new ProtocolError('unexpected', `connection error: ${e.message}`)));
+    socket.on('close', () => this.remoteEnded(null));
+    socket.on('end', () => this.remoteEnded(null));
     this.timer = setInterval(() => this.checkTimers(), Math.min(1000, limits.handshakeMs / 2, limits.idleMs / 2));
     this.timer.unref();
   }
@@ -123,11 +123,11 @@ export class Connection {
    * OFFER or WANT is handled RECORD_SLICE records at a time: its records
    * are independent, so slices mean what the whole frame means.
    */
-  private handleBacklog(): void {
+  private handleBacklog(untilDone = false): void {
     const started = performance.now();
     try {
       while (this.backlogHead < this.backlog.length && !this.closed) {
-        if (performance.now() - started > HANDLE_TURN_MS) return this.yieldTurn();
+        if (!untilDone && performance.now() - started > HANDLE_TURN_MS) return this.yieldTurn();
         const next = this.backlog[this.backlogHead]!;
         const m = Buffer.isBuffer(next) ? this.decodeCounted(next) : next;
         if ((m.type === FrameType.Offer || m.type === FrameType.Want) && m.entries.length > RECORD_SLICE) {
@@ -143,6 +143,17 @@ export class Connection {
     } catch (e) {
       this.failWith(e);
     }
+  }
+
+  /**
+   * The peer closed (or the connection broke): every frame that arrived
+   * before is handled first, in order, as if no turn had been yielded; a
+   * peer that sent its last items and closed has sent a complete session.
+   */
+  private remoteEnded(error: ProtocolError | null): void {
+    if (this.closed) return;
+    this.handleBacklog(true);
+    this.shut(error, true);
   }
 
   private yieldTurn(): void {
@@ -300,6 +311,10 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    // A socket paused for the next turn (yieldTurn) must flow again, or its end and close never
+    // come: a caller waiting for 'close' would wait forever, and a command line would exit
+    // with nothing said once nothing else keeps the event loop alive. What still arrives is dropped.
+    this.socket.resume();
     this.drained();
     this.handlers.onClose(error, remote);
   }
