@@ -9,7 +9,7 @@ import { type Schema, args, array, boolean, integer, object, oneOf, optional, st
 
 const MAX_PATTERNS = 64;
 
-/** Branch globs as the engine accepts them (src/engine/protocol/patterns.ts), without the '!' prefix. */
+/** Branch globs as the engine accepts them (src/engine/security/patterns.ts), without the '!' prefix. */
 const pattern = string({ min: 1, max: 255, pattern: /^[A-Za-z0-9_.+*?-]+$/, expect: 'a branch pattern (letters, digits, . _ + - and the globs * ?)' });
 const patterns = array(pattern, MAX_PATTERNS);
 const path = string({ min: 1, max: 4096, check: (p) => (p.includes('\0') ? 'contains a NUL character' : null) });

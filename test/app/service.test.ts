@@ -174,7 +174,10 @@ describe('NetsyncService', () => {
     if (!slow.ok || !down.ok) throw new Error('no peer');
 
     const failed = await service.diff(down.value.id);
-    expect(failed).toEqual({ ok: false, error: { code: 'unreachable', message: "Nothing is listening at 127.0.0.1:1; is the peer's server running?" } });
+    expect(failed).toEqual({
+      ok: false,
+      error: { code: 'unreachable', message: "Nothing is listening at 127.0.0.1:1 (connection refused); is the peer's server running?" },
+    });
 
     const running = service.sync(slow.value.id);
     const started = await vi.waitFor(() => {

@@ -14,7 +14,7 @@ import { EntryType, type Item, Kind, decodeItem, encodeInlineFile, encodeKey, en
 import type { ClientOptions, Identity, RunningServer, ServerOptions } from '../../src/engine/protocol/api.js';
 import { runClientSession } from '../../src/engine/protocol/client.js';
 import type { Limits } from '../../src/engine/protocol/connection.js';
-import { branchFilter } from '../../src/engine/protocol/patterns.js';
+import { branchFilter } from '../../src/engine/security/patterns.js';
 import { type ServerTuning, startServer } from '../../src/engine/protocol/server.js';
 import { type TlsCredentials, credentialsFor } from '../../src/engine/security/certificate.js';
 import { clientTlsOptions, serverTlsOptions } from '../../src/engine/security/tls.js';

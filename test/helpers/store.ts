@@ -2,6 +2,7 @@
  * Stores and signed items for tests, built through the engine's public
  * encoders and `WriteStore.put` (so everything stored was verified).
  */
+import type Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { sha256 } from '../../src/engine/hash.js';
 import { type KeyPair, publicKeyFromSeed, signBytes } from '../../src/engine/keys/ed25519.js';
@@ -123,4 +124,12 @@ export function putRandomRevision(
 
 export function countRows(store: WriteStore, table: string): number {
   return store.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`).get()!.n;
+}
+
+/** The index's part of a database's schema ('main' or an attached one): each table's and index's SQL, by name, spaces folded. */
+export function indexShape(db: Database.Database, schema = 'main'): Record<string, string> {
+  const rows = db
+    .prepare<[], { name: string; sql: string }>(`SELECT name, sql FROM ${schema}.sqlite_master WHERE name <> 'items' AND sql IS NOT NULL ORDER BY name`)
+    .all();
+  return Object.fromEntries(rows.map((r) => [r.name, r.sql.replace(/\s+/g, ' ')]));
 }

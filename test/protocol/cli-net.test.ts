@@ -9,6 +9,7 @@ import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AddressUse, readAddress } from '../../src/shared/address.js';
 import { CLI_BIN, cliEnv, ensureCliBuilt, runCli } from '../helpers/cli.js';
 import {
   type ServeProcess,
@@ -207,6 +208,23 @@ describe('netsync serve + sync/push/pull/diff over loopback', () => {
     const j = await cli(db, 'pull', '127.0.0.1:1', 'org.*', '--json');
     expect(j.code).toBe(EXIT_NETWORK);
     expect(j.stderrLines).toHaveLength(1);
+  });
+
+  it('an address the app refuses is refused here too, naming what was typed (shared/address.ts; usage, exit 2)', async () => {
+    const db = await makePeer('typed', 'bob@example.org');
+    const cases: [args: string[], typed: string, use: AddressUse][] = [
+      [['sync', 'host_name:4691', 'org.*'], 'host_name:4691', 'connect'],
+      [['pull', 'peer:0', 'org.*'], 'peer:0', 'connect'],
+      [['trust', 'bad host:1', 'ab'], 'bad host:1', 'connect'],
+      [['serve', '--bind', '[nothex]:1'], '[nothex]:1', 'bind'],
+    ];
+    for (const [args, typed, use] of cases) {
+      const r = await cli(db, ...args);
+      const read = readAddress(typed, use);
+      expect(read.ok).toBe(false);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderrLines).toEqual([`netsync: "${typed}" is not an address: ${!read.ok && read.problem}`]);
+    }
   });
 
   it('Ctrl-C (SIGINT) while connecting: one line, exit 130', async () => {

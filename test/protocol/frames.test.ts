@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder, FrameType, ItemEncoding, MAX_FRAME, type Message, Stage, decodeMessage, encodeMessage } from '../../src/engine/protocol/frames.js';
-import { ProtocolError, WireReader, WireWriter } from '../../src/engine/protocol/wire.js';
+import { Writer } from '../../src/engine/codec.js';
+import { ProtocolError, wireReader } from '../../src/engine/protocol/wire.js';
 import { SeededRandom } from '../helpers/random.js';
 
 /** Joins hex pieces written with spaces and comments stripped by the caller. */
@@ -303,8 +304,8 @@ describe('varints (unsigned LEB128, minimal, at most 8 bytes, < 2^53)', () => {
   ];
   for (const [value, bytes] of cases) {
     it(`${value} <-> ${bytes}`, () => {
-      expect(new WireWriter().varint(value).done().toString('hex')).toBe(bytes);
-      const r = new WireReader(Buffer.from(bytes, 'hex'), 't');
+      expect(new Writer().varint(value).done().toString('hex')).toBe(bytes);
+      const r = wireReader(Buffer.from(bytes, 'hex'), 't');
       expect(r.varint()).toBe(value);
       r.end();
     });
@@ -323,7 +324,7 @@ describe('varints (unsigned LEB128, minimal, at most 8 bytes, < 2^53)', () => {
   ];
   for (const [bytes, why] of bad) {
     it(`rejects ${bytes || '(nothing)'}: ${why}`, () => {
-      expectProtocolError(() => new WireReader(Buffer.from(bytes, 'hex'), 't').varint(), ['malformed']);
+      expectProtocolError(() => wireReader(Buffer.from(bytes, 'hex'), 't').varint(), ['malformed']);
     });
   }
 });

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/engine/protocol/api.js';
 import { Connection } from '../../src/engine/protocol/connection.js';
 import { FrameType, type Message } from '../../src/engine/protocol/frames.js';
-import { RecordType, decodeMessage } from '../../src/engine/recon/messages.js';
+import { RecordType, decodeReconMessage } from '../../src/engine/recon/messages.js';
 import { aliceSigner, memberIds, newDbPath, testClient, testServer, withStore } from '../helpers/net.js';
 import { copyDb, putRevisions, range } from '../reliability/helpers.js';
 
@@ -56,8 +56,8 @@ describe('RECON_PLAN in a live session', () => {
       // The next RECON of the same connection holds exactly the announced IBLTs.
       const after = sent.slice(sent.indexOf(plan) + 1).find((f) => f.conn === plan.conn && f.m.type === FrameType.Recon)!;
       expect(after).toBeDefined();
-      const announced = decodeMessage((plan.m as Extract<Message, { type: FrameType.ReconPlan }>).payload);
-      const iblts = decodeMessage((after.m as Extract<Message, { type: FrameType.Recon }>).payload).filter((r) => r.type === RecordType.Iblt);
+      const announced = decodeReconMessage((plan.m as Extract<Message, { type: FrameType.ReconPlan }>).payload);
+      const iblts = decodeReconMessage((after.m as Extract<Message, { type: FrameType.Recon }>).payload).filter((r) => r.type === RecordType.Iblt);
       expect(announced.map((r) => r.type === RecordType.Plan && [r.slot, r.depth, r.attempt, r.prefixes, r.cells])).toEqual(
         iblts.map((r) => r.type === RecordType.Iblt && [r.slot, r.depth, r.attempt, r.prefixes, r.cells.counts.length]),
       );

@@ -29,7 +29,7 @@ import {
 import type { ClientOptions } from '../../src/engine/protocol/api.js';
 import { runClientSession } from '../../src/engine/protocol/client.js';
 import { FrameDecoder, FrameType, MAX_FRAME, type Message, PROTOCOL_VERSION, encodeMessage } from '../../src/engine/protocol/frames.js';
-import { RecordType, encodeMessage as encodeReconMessage } from '../../src/engine/recon/messages.js';
+import { RecordType, encodeReconMessage } from '../../src/engine/recon/messages.js';
 import type { LocalServer } from '../../src/engine/protocol/server.js';
 import { clientTlsOptions } from '../../src/engine/security/tls.js';
 import { credentialsFor } from '../../src/engine/security/certificate.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Iblt, fmix32, ibltCellsFor, ibltHash } from '../../src/engine/recon/iblt.js';
+import { fmix32 } from '../../src/engine/hash.js';
+import { Iblt, ibltCellsFor, ibltHash } from '../../src/engine/recon/iblt.js';
 import { ReconError } from '../../src/engine/recon/messages.js';
 import { mulberry32 } from '../helpers/recon-sim.js';
 

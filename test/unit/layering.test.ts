@@ -1,6 +1,8 @@
 /**
  * The rooms of the house (STYLE.md §1), checked: each folder imports only
- * what its runtime has. Test files are exempt (they run under Node in vitest).
+ * what its runtime has, and inside the engine each folder only the folders
+ * below it (docs/ARCHITECTURE.md). Test files are exempt (they run under
+ * Node in vitest).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -39,11 +41,65 @@ function violations(dir: string, forbidden: (t: string) => boolean): string[] {
 
 const under = (t: string, ...folders: string[]) => folders.some((d) => t === `src/${d}` || t.startsWith(`src/${d}/`));
 
+/**
+ * The engine's folders, low to high: a folder imports only from the folders
+ * before it, and from the engine's root files (errors.ts, hash.ts, paths.ts,
+ * codec.ts...), which are lowest of all and import no folder. So there is no
+ * cycle between folders.
+ */
+const ENGINE_ORDER = ['items', 'keys', 'index', 'recon', 'store', 'security', 'workspace', 'protocol', 'service', 'cli'];
+
+/** The engine folder an import leads to: '' for a root file, null outside the engine. */
+function engineFolder(t: string): string | null {
+  if (!under(t, 'engine')) return null;
+  const rest = t.slice('src/engine/'.length);
+  return rest.includes('/') ? rest.slice(0, rest.indexOf('/')) : '';
+}
+
+/** Imports from `folder` ('' for the root files) into the engine folders that are not below it in `order`. */
+function upwardImports(folder: string, order = ENGINE_ORDER): string[] {
+  const rank = (f: string) => (f === '' ? -1 : order.indexOf(f));
+  const files = folder === '' ? sources('engine').filter((f) => relative(join(SRC, 'engine'), f).indexOf('/') < 0) : sources(`engine/${folder}`);
+  return files.flatMap((f) =>
+    imports(f)
+      .filter((s) => {
+        const to = engineFolder(target(f, s));
+        return to !== null && to !== folder && rank(to) >= rank(folder);
+      })
+      .map((s) => `${relative(SRC, f)} imports ${s}`),
+  );
+}
+
 describe('layering', () => {
   it('sees the imports it checks (a rule that matches nothing proves nothing)', () => {
     expect(violations('main', (t) => t === 'electron').length).toBeGreaterThan(0);
     expect(violations('renderer', (t) => under(t, 'shared')).length).toBeGreaterThan(10);
   });
+
+  it("sees the imports between the engine's folders (a rule against them would fail)", () => {
+    expect(violations('engine/protocol', (t) => under(t, 'engine/recon', 'engine/store', 'engine/security')).length).toBeGreaterThan(5);
+    expect(violations('engine/store', (t) => engineFolder(t) === '').length).toBeGreaterThan(3);
+    // The order turned upside down: every import between folders is then an upward one.
+    const reversed = [...ENGINE_ORDER].reverse();
+    expect(upwardImports('protocol', reversed).length).toBeGreaterThan(10);
+    expect(upwardImports('cli', reversed).length).toBeGreaterThan(10);
+  });
+
+  it('every folder of the engine has its place in the order', () => {
+    const folders = readdirSync(join(SRC, 'engine'), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+    expect(folders.sort()).toEqual([...ENGINE_ORDER].sort());
+  });
+
+  for (const folder of ['', ...ENGINE_ORDER]) {
+    const lower = ENGINE_ORDER.slice(0, ENGINE_ORDER.indexOf(folder));
+    const name =
+      folder === '' ? "the engine's root files import no engine folder" : `src/engine/${folder} imports only ${[...lower, 'the root files'].join(', ')}`;
+    it(name, () => {
+      expect(upwardImports(folder)).toEqual([]);
+    });
+  }
 
   it('src/shared imports neither Node, Electron, UI libraries nor any other layer', () => {
     expect(violations('shared', (t) => NODE.has(t) || t === 'electron' || UI.includes(t) || (t.startsWith('src/') && !under(t, 'shared')))).toEqual([]);

@@ -1,11 +1,11 @@
 /**
- * Branch patterns (src/engine/protocol/patterns.ts): the glob matcher agrees
+ * Branch patterns (src/engine/security/patterns.ts): the glob matcher agrees
  * with a brute-force reference on random globs and names, and a hostile
  * pattern costs what an ordinary one does (issue #18: `*a*a…*b` against
  * `aaa…` froze a server when globs were regular expressions).
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_PATTERNS, branchFilter } from '../../src/engine/protocol/patterns.js';
+import { MAX_PATTERNS, branchFilter } from '../../src/engine/security/patterns.js';
 import { SeededRandom } from '../helpers/random.js';
 
 /** Glob semantics by definition: memoised over (pattern position, name position). */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Iblt } from '../../src/engine/recon/iblt.js';
 import { MemoryTree } from '../helpers/memory-tree.js';
-import { RECON_VERSION, RecordType, ReconError, Writer, decodeMessage, encodeMessage, type ReconRecord } from '../../src/engine/recon/messages.js';
+import { Writer } from '../../src/engine/codec.js';
+import { MAX_SLOTS, RECON_VERSION, RecordType, ReconError, decodeReconMessage, encodeReconMessage, type ReconRecord } from '../../src/engine/recon/messages.js';
 import { Reconciler } from '../../src/engine/recon/reconciler.js';
 import { makeIds, makePair, mulberry32 } from '../helpers/recon-sim.js';
 
@@ -30,7 +31,7 @@ function raw(records: number, ...bytes: number[]): Buffer {
   w.u8(RECON_VERSION);
   w.varint(records);
   for (const b of bytes) w.u8(b);
-  return w.finish();
+  return w.done();
 }
 
 function expectReconError(f: () => unknown): void {
@@ -45,28 +46,28 @@ function expectReconError(f: () => unknown): void {
 describe('message codec', () => {
   it('round-trips every record type', () => {
     const recs = sampleRecords();
-    const msg = encodeMessage(recs);
-    const back = decodeMessage(msg);
+    const msg = encodeReconMessage(recs);
+    const back = decodeReconMessage(msg);
     expect(back).toEqual(recs);
-    expect(encodeMessage(back)).toEqual(msg);
+    expect(encodeReconMessage(back)).toEqual(msg);
   });
 
   it('encodes an empty message in two bytes', () => {
-    expect(encodeMessage([])).toEqual(Buffer.of(2, 0));
-    expect(decodeMessage(Buffer.of(2, 0))).toEqual([]);
+    expect(encodeReconMessage([])).toEqual(Buffer.of(2, 0));
+    expect(decodeReconMessage(Buffer.of(2, 0))).toEqual([]);
   });
 
   it('rejects every truncation and any trailing byte', () => {
-    const msg = encodeMessage(sampleRecords());
+    const msg = encodeReconMessage(sampleRecords());
     for (let n = 0; n < msg.length; n++) {
-      expect(() => decodeMessage(msg.subarray(0, n))).toThrow(ReconError);
+      expect(() => decodeReconMessage(msg.subarray(0, n))).toThrow(ReconError);
     }
-    expect(() => decodeMessage(Buffer.concat([msg, Buffer.of(0)]))).toThrow(/trailing/);
+    expect(() => decodeReconMessage(Buffer.concat([msg, Buffer.of(0)]))).toThrow(/trailing/);
   });
 
   it('refuses huge counts before allocating anything', () => {
     // 2^40 records, 70000 records, 65537 shorts, 4097 and 2^30 IBLT cells, 2^20 IBLT nodes.
-    expect(() => decodeMessage(raw(0, ...[]).subarray(0, 1))).toThrow(ReconError);
+    expect(() => decodeReconMessage(raw(0, ...[]).subarray(0, 1))).toThrow(ReconError);
     const big = (v: number): number[] => {
       const out: number[] = [];
       let x = v;
@@ -77,16 +78,23 @@ describe('message codec', () => {
       out.push(x);
       return out;
     };
-    expect(() => decodeMessage(Buffer.from([RECON_VERSION, ...big(2 ** 40)]))).toThrow(/exceeds limit/);
-    expect(() => decodeMessage(Buffer.from([RECON_VERSION, ...big(70_000)]))).toThrow(/exceeds limit/);
-    expect(() => decodeMessage(Buffer.from([RECON_VERSION, ...big(60_000)]))).toThrow(/truncated/);
-    expect(() => decodeMessage(raw(1, RecordType.Shorts, 0, 0, 0, ...big(65_537)))).toThrow(/exceeds limit/);
-    expect(() => decodeMessage(raw(1, RecordType.Shorts, 0, 0, 0, ...big(65_536)))).toThrow(/truncated/);
-    expect(() => decodeMessage(raw(1, RecordType.Iblt, 0, 1, 0, 1, 0, ...big(4097)))).toThrow(/exceeds limit/);
-    expect(() => decodeMessage(raw(1, RecordType.Iblt, 0, 1, 0, 1, 0, ...big(2 ** 30)))).toThrow(/exceeds limit/);
-    expect(() => decodeMessage(raw(1, RecordType.Iblt, 0, 1, 0, 1, 0, ...big(4092)))).toThrow(/truncated/);
-    expect(() => decodeMessage(raw(1, RecordType.Iblt, 0, 5, 0, ...big(2 ** 20)))).toThrow(/truncated|exceeds/);
-    expect(() => decodeMessage(raw(1, RecordType.Root, ...big(2 ** 17)))).toThrow(/slot/);
+    expect(() => decodeReconMessage(Buffer.from([RECON_VERSION, ...big(2 ** 40)]))).toThrow(/exceeds limit/);
+    expect(() => decodeReconMessage(Buffer.from([RECON_VERSION, ...big(70_000)]))).toThrow(/exceeds limit/);
+    expect(() => decodeReconMessage(Buffer.from([RECON_VERSION, ...big(60_000)]))).toThrow(/truncated/);
+    expect(() => decodeReconMessage(raw(1, RecordType.Shorts, 0, 0, 0, ...big(65_537)))).toThrow(/exceeds limit/);
+    expect(() => decodeReconMessage(raw(1, RecordType.Shorts, 0, 0, 0, ...big(65_536)))).toThrow(/truncated/);
+    expect(() => decodeReconMessage(raw(1, RecordType.Iblt, 0, 1, 0, 1, 0, ...big(4097)))).toThrow(/exceeds limit/);
+    expect(() => decodeReconMessage(raw(1, RecordType.Iblt, 0, 1, 0, 1, 0, ...big(2 ** 30)))).toThrow(/exceeds limit/);
+    expect(() => decodeReconMessage(raw(1, RecordType.Iblt, 0, 1, 0, 1, 0, ...big(4092)))).toThrow(/truncated/);
+    expect(() => decodeReconMessage(raw(1, RecordType.Iblt, 0, 5, 0, ...big(2 ** 20)))).toThrow(/truncated|exceeds/);
+    expect(() => decodeReconMessage(raw(1, RecordType.Root, ...big(2 ** 17)))).toThrow(/slot/);
+  });
+
+  it('holds slot numbers to the protocol limit of 4096 slots a session (MAX_SLOTS, as HELLO does)', () => {
+    const root = (slot: number) => encodeReconMessage([{ type: RecordType.Root, slot, count: 1, fp: Buffer.alloc(16) }]);
+    expect(MAX_SLOTS).toBe(4096);
+    expect(decodeReconMessage(root(MAX_SLOTS - 1))[0]!.slot).toBe(4095);
+    expect(() => decodeReconMessage(root(MAX_SLOTS))).toThrow(/slot: 4096 exceeds limit 4095/);
   });
 
   it('rejects out-of-range fields', () => {
@@ -111,12 +119,12 @@ describe('message codec', () => {
       ['zigzag count too large', raw(1, RecordType.Iblt, 0, 0, 0, 1, 0, 4, 0xff, 0xff, 0xff, 0xff, 0x7f)],
     ];
     for (const [what, msg] of cases) {
-      expect(() => decodeMessage(msg), what).toThrow(ReconError);
+      expect(() => decodeReconMessage(msg), what).toThrow(ReconError);
     }
   });
 
   it('throws only ReconError on random bytes and on mutated messages', () => {
-    const valid = encodeMessage(sampleRecords());
+    const valid = encodeReconMessage(sampleRecords());
     for (let seed = 1; seed <= 3000; seed++) {
       const rnd = mulberry32(seed);
       let msg: Buffer;
@@ -128,7 +136,7 @@ describe('message codec', () => {
         msg = Buffer.from(valid);
         for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) msg[Math.floor(rnd() * msg.length)] = Math.floor(rnd() * 256);
       }
-      expectReconError(() => decodeMessage(msg));
+      expectReconError(() => decodeReconMessage(msg));
     }
   });
 });
@@ -161,15 +169,15 @@ describe('reconciler input checks', () => {
     const init = new Reconciler({ role: 'initiator', slots: [new MemoryTree(makeIds(1000, 'work'))], sessionKey: KEY });
     init.initiate();
     const empty: ReconRecord = { type: RecordType.Empty, slot: 0, depth: 0, prefix: 0, span: 0, marked: null };
-    expect(() => init.step(encodeMessage(Array(3000).fill(empty)))).toThrow(/more work/);
+    expect(() => init.step(encodeReconMessage(Array(3000).fill(empty)))).toThrow(/more work/);
   });
 
   it('answers repeated records without producing a malformed reply', () => {
     const resp = new Reconciler({ role: 'responder', slots: [tb], sessionKey: KEY });
     const init = new Reconciler({ role: 'initiator', slots: [ta], sessionKey: KEY });
-    const fps = decodeMessage(resp.step(init.initiate()).reply!);
-    const reply = init.step(encodeMessage([...fps, ...fps])).reply!;
-    expect(() => decodeMessage(reply)).not.toThrow();
+    const fps = decodeReconMessage(resp.step(init.initiate()).reply!);
+    const reply = init.step(encodeReconMessage([...fps, ...fps])).reply!;
+    expect(() => decodeReconMessage(reply)).not.toThrow();
   });
 
   it('enforces the session structure', () => {
@@ -180,11 +188,11 @@ describe('reconciler input checks', () => {
     expect(() => resp().initiate()).toThrow(ReconError);
     // Slot count mismatch, duplicate roots, roots later, non-roots first.
     expect(() => new Reconciler({ role: 'responder', slots: [tb, tb], sessionKey: KEY }).step(first)).toThrow(/slot count/);
-    const root = decodeMessage(first);
-    expect(() => resp().step(encodeMessage([...root, ...root]))).toThrow(/duplicate/);
+    const root = decodeReconMessage(first);
+    expect(() => resp().step(encodeReconMessage([...root, ...root]))).toThrow(/duplicate/);
     expect(() => init.step(first)).toThrow(/unexpected root/);
-    expect(() => resp().step(encodeMessage([{ type: RecordType.Empty, slot: 0, depth: 0, prefix: 0, span: 0, marked: null }]))).toThrow(/only roots/);
-    expect(() => resp().step(encodeMessage([{ ...root[0]!, slot: 3 } as ReconRecord]))).toThrow(/out of range/);
+    expect(() => resp().step(encodeReconMessage([{ type: RecordType.Empty, slot: 0, depth: 0, prefix: 0, span: 0, marked: null }]))).toThrow(/only roots/);
+    expect(() => resp().step(encodeReconMessage([{ ...root[0]!, slot: 3 } as ReconRecord]))).toThrow(/out of range/);
     // A side that is done accepts no more messages.
     const same = new Reconciler({ role: 'responder', slots: [ta], sessionKey: KEY });
     expect(same.step(first).reply).toEqual(Buffer.of(2, 0));

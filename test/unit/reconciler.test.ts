@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryTree } from '../helpers/memory-tree.js';
-import { type PlanRecord, RecordType, decodeMessage, encodeMessage } from '../../src/engine/recon/messages.js';
+import { type PlanRecord, RecordType, decodeReconMessage, encodeReconMessage } from '../../src/engine/recon/messages.js';
 import { Reconciler, estimateDiffs, fpWidthFor, type ReconPolicy } from '../../src/engine/recon/reconciler.js';
 import { makeIds, makePair, mulberry32, simulate, simulateTrees, verify, type SimOptions, type SimResult } from '../helpers/recon-sim.js';
 
@@ -204,8 +204,8 @@ describe('plans (IBLTs built by both sides at once)', () => {
   it('ignores a plan that does not match the message that follows (the result is still exact)', () => {
     const { pending, receiver, tree } = toFirstPlan();
     // A plan for a bigger table: built, never matched, so the IBLT is answered from fresh reads.
-    const [first] = decodeMessage(pending.plan!) as PlanRecord[];
-    receiver.hint(encodeMessage([{ ...first!, cells: first!.cells + 4 }]));
+    const [first] = decodeReconMessage(pending.plan!) as PlanRecord[];
+    receiver.hint(encodeReconMessage([{ ...first!, cells: first!.cells + 4 }]));
     const before = tree.idsRead;
     const out = receiver.step(pending.finish().reply!);
     expect(tree.idsRead).toBeGreaterThan(before);
@@ -214,16 +214,16 @@ describe('plans (IBLTs built by both sides at once)', () => {
 
   it('holds at most the enumeration limit of ids for one plan, however many IBLTs it announces', () => {
     const { pending, receiver, tree } = toFirstPlan();
-    const [first] = decodeMessage(pending.plan!) as PlanRecord[];
+    const [first] = decodeReconMessage(pending.plan!) as PlanRecord[];
     const perTable = tree.idsRead;
-    receiver.hint(encodeMessage([first!]));
+    receiver.hint(encodeReconMessage([first!]));
     const oneTable = tree.idsRead - perTable;
     expect(oneTable).toBeGreaterThan(1000);
     // The same IBLT announced 40 times (with other cell counts) to a side whose limit is three tables' ids:
     // three are built, the rest left for when (if ever) they arrive.
     const fresh = toFirstPlan({ maxEnumerate: 3 * oneTable + 1 });
     const before = fresh.tree.idsRead;
-    fresh.receiver.hint(encodeMessage(Array.from({ length: 40 }, (_, i) => ({ ...first!, cells: 4 * (i + 1) }))));
+    fresh.receiver.hint(encodeReconMessage(Array.from({ length: 40 }, (_, i) => ({ ...first!, cells: 4 * (i + 1) }))));
     expect(fresh.tree.idsRead - before).toBe(3 * oneTable);
   });
 
@@ -236,8 +236,8 @@ describe('plans (IBLTs built by both sides at once)', () => {
     receiver.hint(plan);
     expect(() => receiver.hint(plan)).toThrow(/second plan/);
     const empty = { type: RecordType.Empty, slot: 0, depth: 0, prefix: 0, span: 0, marked: null } as const;
-    expect(() => toFirstPlan().receiver.hint(encodeMessage([empty]))).toThrow(/plan records only/);
-    expect(() => toFirstPlan().receiver.hint(encodeMessage([]))).toThrow(/plan records only/);
+    expect(() => toFirstPlan().receiver.hint(encodeReconMessage([empty]))).toThrow(/plan records only/);
+    expect(() => toFirstPlan().receiver.hint(encodeReconMessage([]))).toThrow(/plan records only/);
     // A plan record inside a reconciliation message is refused too.
     expect(() => toFirstPlan().receiver.step(plan)).toThrow(/only allowed in a plan message/);
   });

@@ -9,9 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { NetsyncError } from '../../src/engine/errors.js';
 import { encodeInlineFile, encodeManifest, EntryType, itemId, Kind } from '../../src/engine/items/format.js';
 import { checkDatabase, rebuildIndex } from '../../src/engine/store/maintenance.js';
-import { INDEX_TABLES, SCHEMA_VERSION, migrate, schemaVersion } from '../../src/engine/store/schema.js';
+import { INDEX_TABLES, createIndexTables, missingIndexTables } from '../../src/engine/store/index-tables.js';
+import { MIGRATIONS } from '../../src/engine/store/migrations.js';
+import { SCHEMA_VERSION, migrate, schemaVersion } from '../../src/engine/store/schema.js';
 import { ReadStore, WriteStore } from '../../src/engine/store/store.js';
-import { fixedSigner, keyItemOf, signedCert } from '../helpers/store.js';
+import { fixedSigner, indexShape, keyItemOf, signedCert } from '../helpers/store.js';
 import { tempDir } from '../helpers/temp.js';
 import { referenceRoot } from '../helpers/trie-reference.js';
 
@@ -143,5 +145,56 @@ describe('migrations', () => {
     const again = new Database(path, { readonly: true });
     expect(schemaVersion(again)).toBe(newer);
     again.close();
+  });
+});
+
+describe('the index tables: one function for new databases, migrations, rebuilds and checks', () => {
+  const fresh = new Database(':memory:');
+  createIndexTables(fresh);
+  const shape = indexShape(fresh);
+
+  it('createIndexTables makes exactly INDEX_TABLES, and missingIndexTables sees each one go', () => {
+    expect(tables(fresh).sort()).toEqual([...INDEX_TABLES].sort());
+    expect(missingIndexTables(fresh)).toEqual([]);
+    fresh.exec('CREATE TABLE scratch AS SELECT * FROM members; DROP TABLE members');
+    expect(missingIndexTables(fresh)).toEqual(['members']);
+    fresh.exec('CREATE TABLE members AS SELECT * FROM scratch; DROP TABLE scratch');
+    expect(Object.keys(shape)).toEqual(expect.arrayContaining(['certs_by_manifest', 'certs_by_name_value', 'keys_by_name', ...INDEX_TABLES]));
+  });
+
+  it("makes the same tables in an attached schema (db check's copy), and only the missing ones with ifNotExists", () => {
+    const db = new Database(':memory:');
+    db.exec("ATTACH DATABASE ':memory:' AS chk");
+    createIndexTables(db, 'chk.');
+    expect(indexShape(db, 'chk')).toEqual(shape);
+    expect(tables(db)).toEqual([]);
+    createIndexTables(db, 'chk.', true);
+    db.exec('DROP TABLE chk.trie');
+    createIndexTables(db, 'chk.', true);
+    expect(indexShape(db, 'chk')).toEqual(shape);
+    db.close();
+  });
+
+  it('a new database, one migrated from schema 1 and one after db rebuild-index all have the shape it makes', () => {
+    const dir = tempDir();
+    const made = WriteStore.open(join(dir, 'new.db'), { create: true });
+    expect(indexShape(made.db)).toEqual(shape);
+    rebuildIndex(made);
+    expect(indexShape(made.db)).toEqual(shape);
+    made.close();
+
+    const oldPath = join(dir, 'one.db');
+    const raw = new Database(oldPath);
+    migrate(raw, oldPath, 1);
+    raw.close();
+    const migrated = WriteStore.open(oldPath);
+    expect(indexShape(migrated.db)).toEqual(shape);
+    migrated.close();
+  });
+
+  it('migrations are numbered 1, 2, 3... in order, and each changes something', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    expect(SCHEMA_VERSION).toBe(MIGRATIONS.length);
+    for (const m of MIGRATIONS) expect(m.up !== undefined || m.rebuildsIndex === true, `migration ${m.version} does something`).toBe(true);
   });
 });

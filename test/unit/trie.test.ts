@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/engine/hash.js';
-import { TrieReader, TrieWriter } from '../../src/engine/index/persistent-trie.js';
+import { TrieReader, TrieWriter } from '../../src/engine/store/trie-table.js';
 import { sortIds, sortIdsByComparator } from '../../src/engine/store/indexer.js';
 import { checkDatabase, rebuildIndex } from '../../src/engine/store/maintenance.js';
 import type { WriteStore } from '../../src/engine/store/store.js';

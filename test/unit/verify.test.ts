@@ -20,7 +20,7 @@ import {
 } from '../../src/engine/items/format.js';
 import { checkDatabase } from '../../src/engine/store/maintenance.js';
 import type { WriteStore } from '../../src/engine/store/store.js';
-import { INDEX_TABLES } from '../../src/engine/store/schema.js';
+import { INDEX_TABLES } from '../../src/engine/store/index-tables.js';
 import { countRows, fixedSigner, keyIdOf, keyItemOf, newStore, newStoreWithKey, putCert, putInlineFile, putManifest, signedCert } from '../helpers/store.js';
 
 const open: WriteStore[] = [];

@@ -10,12 +10,12 @@ import { configDir } from '../paths.js';
 import { TrustList } from '../security/trust.js';
 import { type LogEntry, branchLog, resolveManifest } from '../store/history.js';
 import { checkDatabase, rebuildIndex } from '../store/maintenance.js';
-import { ReadStore, WriteStore } from '../store/store.js';
+import { type OpenOptions, ReadStore, WriteStore } from '../store/store.js';
 import { checkoutManifest } from '../workspace/checkout.js';
 import { commitDirectory, type Signer } from '../workspace/commit.js';
 import { flag, type Parsed, str } from './args.js';
 import { formatBytes } from './format.js';
-import type { Output } from './output.js';
+import { type Output, reindexNote } from './output.js';
 import { readPassphrase } from './passphrase.js';
 
 export interface Context {
@@ -27,6 +27,11 @@ export type Command = (ctx: Context, p: Parsed) => Promise<number> | number;
 
 export function keyStore(): KeyStore {
   return new KeyStore(join(configDir(), 'keys'));
+}
+
+/** The database, for writing; one an older Netsync indexed is indexed again, and the user told so first. */
+function openForWriting(ctx: Context, options: OpenOptions = {}): WriteStore {
+  return WriteStore.open(ctx.db, { ...options, onReindex: reindexNote(ctx.io) });
 }
 
 export async function loadSigner(name: string | undefined): Promise<Signer> {
@@ -43,14 +48,14 @@ export async function loadSigner(name: string | undefined): Promise<Signer> {
 }
 
 export const dbInit: Command = (ctx) => {
-  const store = WriteStore.open(ctx.db, { create: true });
+  const store = openForWriting(ctx, { create: true });
   store.close();
   ctx.io.out(`database ready at ${ctx.db}`);
   return 0;
 };
 
 export const dbCheck: Command = (ctx) => {
-  const store = WriteStore.open(ctx.db, { maintenance: true });
+  const store = openForWriting(ctx, { maintenance: true });
   try {
     const report = checkDatabase(store, (n) => ctx.io.progress({ label: 'db check', done: n, total: null, unit: 'items' }));
     ctx.io.clearProgress();
@@ -64,7 +69,7 @@ export const dbCheck: Command = (ctx) => {
 };
 
 export const dbRebuildIndex: Command = (ctx) => {
-  const store = WriteStore.open(ctx.db, { maintenance: true });
+  const store = openForWriting(ctx, { maintenance: true });
   try {
     const r = rebuildIndex(store, (n) => ctx.io.progress({ label: 'db rebuild-index', done: n, total: null, unit: 'items' }));
     ctx.io.clearProgress();
@@ -86,7 +91,7 @@ export const keyGenerate: Command = async (ctx, p) => {
   const pair = keyStore().generate(name, passphrase);
   const keyItem = encodeKey(name, pair.publicKey);
   if (storeExists(ctx.db)) {
-    const store = WriteStore.open(ctx.db);
+    const store = openForWriting(ctx);
     store.put(keyItem);
     store.close();
   }
@@ -129,7 +134,7 @@ export const keyExport: Command = (ctx, p) => {
 export const keyImport: Command = (ctx, p) => {
   const file = p.positionals[0]!;
   const { name, publicKey } = parsePublicKey(readFileSync(file === '-' ? 0 : file, 'utf8'), file);
-  const store = WriteStore.open(ctx.db);
+  const store = openForWriting(ctx);
   const { id } = store.put(encodeKey(name, publicKey));
   store.close();
   ctx.io.out(`${name} ${toHex(id)}`);
@@ -138,7 +143,7 @@ export const keyImport: Command = (ctx, p) => {
 
 export const commit: Command = async (ctx, p) => {
   const branch = str(p, 'branch')!; // required by the parser
-  const store = WriteStore.open(ctx.db);
+  const store = openForWriting(ctx);
   try {
     const signer = await loadSigner(str(p, 'key'));
     const r = await commitDirectory(store, p.positionals[0]!, {

@@ -8,10 +8,10 @@ import { NetsyncError } from '../errors.js';
 import { defaultDatabasePath } from '../paths.js';
 import { exitClassOf, exitCode } from './exit-codes.js';
 import { printable } from '../security/printable.js';
+import { describeSystemError } from '../system-errors.js';
+import { VERSION } from '../version.js';
 import { type Output, ReaderGone, terminalOutput } from './output.js';
 import { parseCommandLine } from './program.js';
-
-export const VERSION = '0.1.0';
 
 export async function run(argv: string[], io: Output = terminalOutput()): Promise<number> {
   let db = '';
@@ -22,8 +22,6 @@ export async function run(argv: string[], io: Output = terminalOutput()): Promis
     db = invocation.globals.db ?? defaultDatabasePath();
     verbose = invocation.globals.verbose === true;
     const command = await invocation.spec.load();
-    const { WriteStore } = await import('../store/store.js');
-    WriteStore.beforeReindex = (path) => io.note(`netsync: ${path} was indexed by an older Netsync; indexing it again, once (about 3 s per million items)`);
     return await command({ db, io }, invocation.input);
   } catch (e) {
     io.clearProgress();
@@ -38,16 +36,13 @@ export async function run(argv: string[], io: Output = terminalOutput()): Promis
 /** One sentence for the user: the engine's own, or one for what SQLite and the system report. */
 async function failureMessage(e: unknown, db: string, verbose: boolean): Promise<string> {
   if (e instanceof NetsyncError) return e.message;
-  const err = e as NodeJS.ErrnoException;
-  const code = String(err?.code ?? '');
-  if (code === 'ENOSPC') return 'the disk is full; nothing partial was kept';
-  if (code === 'SQLITE_FULL') return 'the disk is full; the database is unchanged by the failed step';
-  if (code.startsWith('SQLITE_READONLY')) return 'the database is read-only (its file or folder cannot be written); nothing was changed';
-  if (code.startsWith('SQLITE_CORRUPT')) {
+  const known = describeSystemError(e, { database: db || undefined });
+  if (known?.code === 'db-corrupt') {
     const { truncation } = await import('../store/store.js');
-    return (db && truncation(db)) || `the database ${db} is damaged (${err.message}); run "netsync db check" to see what`;
+    return (db && truncation(db)) || `${known.text}; run "netsync db check" to see what`;
   }
-  const message = err instanceof Error ? err.message : String(e);
+  if (known) return known.text;
+  const message = e instanceof Error ? e.message : String(e);
   return verbose ? message : `${message} (run again with --verbose for the details)`;
 }
 

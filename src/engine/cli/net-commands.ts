@@ -1,6 +1,7 @@
 /** Network commands: serve, sync, push, pull, diff (docs/PROTOCOL.md), trust (docs/SECURITY.md). */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { type AddressUse, type HostPort, readAddress } from '../../shared/address.js';
 import type { Direction, DiffSide, ProgressEvent, SessionSummary } from '../../shared/sync.js';
 import { fail } from '../errors.js';
 import { configDir } from '../paths.js';
@@ -14,16 +15,14 @@ import { printable } from '../security/printable.js';
 import { type Parsed, flag, str } from './args.js';
 import { formatBytes } from './format.js';
 import { type Command, type Context, keyStore, loadSigner } from './local-commands.js';
+import { reindexNote } from './output.js';
 import type { ProgressUpdate } from './progress-bar.js';
 
-/** HOST, HOST:PORT, [V6], [V6]:PORT. */
-export function parseAddress(text: string, defaultHost: string): { host: string; port: number } {
-  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? /^([^:]*)(?::(\d+))?$/.exec(text);
-  if (!m) fail('usage', `"${text}" is not an address (HOST[:PORT] or [IPv6]:PORT)`);
-  const host = m[1] || defaultHost;
-  const port = m[2] === undefined ? DEFAULT_PORT : Number(m[2]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('usage', `"${m[2]}" is not a port number`);
-  return { host, port };
+/** An address typed on the command line (shared/address.ts); a usage error names what was typed. */
+function addressArg(text: string, use: AddressUse): HostPort {
+  const read = readAddress(text, use, DEFAULT_PORT);
+  if (!read.ok) fail('usage', `"${text}" is not an address: ${read.problem}`);
+  return read.address;
 }
 
 function hasKeys(): boolean {
@@ -53,7 +52,8 @@ async function identityFor(name: string | undefined): Promise<Identity> {
 }
 
 export const serve: Command = async (ctx, p) => {
-  const { host, port } = parseAddress(str(p, 'bind') ?? '', '::');
+  const bind = str(p, 'bind');
+  const { host, port } = bind === undefined ? { host: '::', port: DEFAULT_PORT } : addressArg(bind, 'bind');
   if (!str(p, 'key') && !hasKeys()) fail('key', 'a server needs a key to prove who it is; create one with "netsync key generate NAME"');
   const identity = await identityFor(str(p, 'key'));
   const permissionsFile = str(p, 'permissions') ?? join(configDir(), PERMISSIONS_FILE);
@@ -66,6 +66,7 @@ export const serve: Command = async (ctx, p) => {
     patterns: p.positionals,
     identity,
     permissionsFile,
+    onReindex: reindexNote(ctx.io),
     onEvent: (e) => {
       const line = serverLogLine(e);
       if (line) process.stderr.write(`${line}\n`);
@@ -176,7 +177,7 @@ function sessionProgress(label: string, e: ProgressEvent): ProgressUpdate {
 function session(direction: Direction, forceDryRun: boolean): Command {
   const name = forceDryRun ? 'diff' : direction;
   return async (ctx, p) => {
-    const { host, port } = parseAddress(p.positionals[0]!, 'localhost');
+    const { host, port } = addressArg(p.positionals[0]!, 'connect');
     const dryRun = forceDryRun || flag(p, 'dryRun');
     const json = flag(p, 'json');
     const identity = await clientIdentity(p);
@@ -197,6 +198,7 @@ function session(direction: Direction, forceDryRun: boolean): Command {
       signal: controller.signal,
       listLimit: dryRun ? 200 : 0,
       exitsAfter: true,
+      onReindex: reindexNote(ctx.io),
       onProgress: (e) => ctx.io.progress(sessionProgress(name, e)),
     });
     ctx.io.clearProgress();
@@ -224,7 +226,7 @@ function session(direction: Direction, forceDryRun: boolean): Command {
 
 /** `trust HOST[:PORT] FINGERPRINT`: pin a server's key deliberately (first contact, or a key that changed). */
 export const trust: Command = (ctx, p) => {
-  const { host, port } = parseAddress(p.positionals[0]!, 'localhost');
+  const { host, port } = addressArg(p.positionals[0]!, 'connect');
   const fp = parseFingerprint(p.positionals.slice(1).join(''));
   if (!fp) fail('usage', `trust: "${p.positionals.slice(1).join(' ')}" is not a fingerprint (64 hex digits, spaces allowed)`);
   const address = serverAddress(host, port);

@@ -57,3 +57,8 @@ export function terminalOutput({ stdout, stderr }: Streams = process, env: NodeJ
     },
   };
 }
+
+/** What the user is told before a database indexed by an older Netsync is indexed again (WriteStore.open's `onReindex`). */
+export function reindexNote(io: Output): (path: string) => void {
+  return (path) => io.note(`netsync: ${path} was indexed by an older Netsync; indexing it again, once (about 3 s per million items)`);
+}

@@ -1,7 +1,8 @@
 /**
  * Passphrases come from NETSYNC_PASSPHRASE (scripts, tests) or a hidden
- * prompt on a TTY. `node:readline` is loaded only to prompt: loading it costs
- * every command ~3 ms of start-up, and most commands never prompt.
+ * prompt on a TTY. `node:readline` is loaded only to prompt: most commands
+ * never do, and loading it would add to every command's start-up
+ * (docs/PERFORMANCE.md, "`node:readline` only to prompt").
  */
 import { Writable } from 'node:stream';
 

@@ -1,6 +1,6 @@
 /**
  * The shape and hashing rules of the index trie, shared by the persistent
- * index (src/engine/index/persistent-trie.ts), the in-memory trie used in tests
+ * index (src/engine/store/trie-table.ts), the in-memory trie used in tests
  * and benchmarks, and the reconciliation state machine. Both peers must apply
  * exactly these rules, so they are part of the protocol (docs/PROTOCOL.md §Trie).
  *

@@ -2,17 +2,11 @@
  * The protocol engine's entry points, as used by the CLI and the desktop
  * service. Implemented in client.ts and server.ts.
  */
+import { DEFAULT_SYNC_PORT } from '../../shared/address.js';
 import type { Direction, ItemsBatch, ProgressEvent } from '../../shared/sync.js';
-import type { KeyPair } from '../keys/ed25519.js';
+import type { Identity } from '../security/identity.js';
 
-/**
- * A peer's identity in the secure channel: its Ed25519 signing key
- * (docs/SECURITY.md). The private half is handed to node:tls and nothing else.
- */
-export interface Identity {
-  name: string;
-  keyPair: KeyPair;
-}
+export type { Identity };
 
 export interface ClientOptions {
   /** Path of the local database. */
@@ -31,9 +25,9 @@ export interface ClientOptions {
   /** How many diff items to list per side in the summary (counts and groups are always complete). */
   listLimit?: number;
   /**
-   * Who we are to the server. Default: the key named by $NETSYNC_KEY or the
-   * only key in `configDir` (a passphrase from $NETSYNC_PASSPHRASE), and
-   * anonymous when there is no key at all.
+   * Who we are to the server. Default: the only key in `configDir` (without
+   * a passphrase), and anonymous when there is no key at all; the command
+   * line chooses by --key or $NETSYNC_KEY itself.
    */
   identity?: Identity | 'anonymous';
   /** Where known_servers (the pins) live. Default: configDir() ($NETSYNC_CONFIG_DIR or the platform's). */
@@ -50,6 +44,8 @@ export interface ClientOptions {
    * to a later checkpoint (ReadStore.closeAtExit).
    */
   exitsAfter?: boolean;
+  /** Told before a database indexed by an older Netsync is indexed again (OpenOptions.onReindex). */
+  onReindex?: (path: string) => void;
 }
 
 export interface ServerOptions {
@@ -59,12 +55,14 @@ export interface ServerOptions {
   /** What the server offers; empty = every branch. */
   patterns: string[];
   onEvent?: (event: ServerEvent) => void;
-  /** The server's key. Default: the key named by $NETSYNC_KEY or the only key in `configDir`; a server needs one. */
+  /** The server's key. Default: the only key in `configDir` (without a passphrase); a server needs one. */
   identity?: Identity;
   /** Who may read and write what (docs/SECURITY.md). Default: `<configDir>/permissions`; re-read at every session start. */
   permissionsFile?: string;
   /** Default: configDir() ($NETSYNC_CONFIG_DIR or the platform's). */
   configDir?: string;
+  /** Told before a database indexed by an older Netsync is indexed again (OpenOptions.onReindex). */
+  onReindex?: (path: string) => void;
 }
 
 export type ServerEvent =
@@ -105,4 +103,5 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export const DEFAULT_PORT = 4691;
+/** monotone's registered port, kept by netsync: the one constant, shared with the app (shared/address.ts). */
+export const DEFAULT_PORT = DEFAULT_SYNC_PORT;

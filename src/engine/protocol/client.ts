@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { connect, type TLSSocket } from 'node:tls';
 import type { RefusedSlot, SessionSummary } from '../../shared/sync.js';
 import { NetsyncError, fail } from '../errors.js';
+import { describeSystemError } from '../system-errors.js';
 import { configDir as defaultConfigDir } from '../paths.js';
 import { Reconciler } from '../recon/reconciler.js';
 import { pullRefusal } from '../security/admission.js';
@@ -32,6 +33,7 @@ import {
   HELLO_EMPTY,
   HELLO_RECEIVES,
   HELLO_SENDS,
+  MAX_SLOTS,
   type Message,
   PROTOCOL_VERSION,
   RefuseReason,
@@ -39,7 +41,7 @@ import {
   WELCOME_IN_SYNC,
   type Welcome,
 } from './frames.js';
-import { branchFilter } from './patterns.js';
+import { branchFilter } from '../security/patterns.js';
 import { ProgressTracker } from './progress.js';
 import { EMPTY_TREE, sessionKey, slotFor } from './slots.js';
 import { ERROR_CODES, type ProtocolError } from './wire.js';
@@ -76,10 +78,8 @@ function openSecureSocket(host: string, port: number, credentials: TlsCredential
     socket.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       socket.destroy();
-      if (!connected) {
-        const why = e.code === 'ECONNREFUSED' ? 'connection refused' : e.code === 'ENOTFOUND' ? 'unknown host' : e.message;
-        return reject(new NetsyncError('unreachable', `cannot connect to ${host}:${port}: ${why}`));
-      }
+      const known = describeSystemError(e, { where: `${host}:${port}` });
+      if (!connected) return reject(new NetsyncError('unreachable', known?.text ?? `cannot connect to ${host}:${port}: ${e.message}`));
       // A server closes a connection before its handshake when it is over a budget (too many
       // connections in their handshake, from everywhere or from this address, or this address is penalised).
       if (e.code === 'ECONNRESET' || /socket disconnected|socket hang up/i.test(e.message)) {
@@ -91,6 +91,7 @@ function openSecureSocket(host: string, port: number, credentials: TlsCredential
           ),
         );
       }
+      if (known?.code === 'protocol') return reject(new NetsyncError('protocol', known.text));
       reject(new NetsyncError('protocol', `no secure connection with ${host}:${port} (is it a Netsync server of this version?): ${e.message}`));
     });
   });
@@ -158,7 +159,7 @@ export async function runClientSession(opts: ClientOptions, limits: Limits = DEF
 async function runSessionOnce(opts: ClientOptions, limits: Limits, hooks: ClientHooks, progress: ProgressTracker): Promise<SessionSummary> {
   const filter = branchFilter(opts.patterns);
   const config = opts.configDir ?? defaultConfigDir();
-  const store = WriteStore.open(opts.db);
+  const store = WriteStore.open(opts.db, { onReindex: opts.onReindex });
   let socket: TLSSocket | null = null;
   try {
     const identity = opts.identity === 'anonymous' ? null : (opts.identity ?? defaultIdentity(config));
@@ -372,6 +373,6 @@ function runOnSocket(
     }
     conn.send(hello);
     conn.send({ type: FrameType.Recon, payload: recon.initiate() });
-    if (slots.length > 4096) fail('usage', 'too many branches in one session (at most 4096)');
+    if (slots.length > MAX_SLOTS) fail('usage', `too many branches in one session (at most ${MAX_SLOTS})`);
   });
 }

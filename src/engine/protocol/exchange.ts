@@ -9,9 +9,11 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { SessionSummary } from '../../shared/sync.js';
 import { NetsyncError } from '../errors.js';
+import { describeSystemError } from '../system-errors.js';
 import { toHex } from '../hash.js';
 import { INLINE_MAX, ITEM_MAX, type Item, Kind, decodeItem, itemId } from '../items/format.js';
-import { u32be } from '../recon/iblt.js';
+import { type NamedItem, namesOf } from '../items/names.js';
+import { u32be } from '../codec.js';
 import type { ReconTree } from '../recon/tree.js';
 import { type MemberMeta, RID_BATCH, type StoredItem, type WriteStore } from '../store/store.js';
 import type { ExchangeBudget } from './budgets.js';
@@ -88,12 +90,12 @@ interface Wanted {
  * Received items are stored (verified, then committed) in batches: at once
  * when this many items (or bytes) wait or when nothing more is wanted, else
  * at most once per RECEIVE_FLUSH_MS (the first batch after a pause after
- * RECEIVE_FIRST_MS). Storing after every socket read made ~40-item
- * transactions, each rewriting the same B-tree pages into the WAL: a
- * 100,000-item clone committed 2,500 times and spent a third of its storing
- * time doing so (docs/PERFORMANCE.md). A bad item is still answered within a
- * few milliseconds. What is not yet stored when a session is cut is asked for
- * again by the next one.
+ * RECEIVE_FIRST_MS). Each transaction rewrites the same B-tree pages into
+ * the WAL, so storing after every socket read (a few dozen items) made a
+ * large transfer pay that again and again (docs/PERFORMANCE.md, "Receive
+ * transactions of ~1,000 items"); the timers still bound how long a bad
+ * item waits for its answer. What is not yet stored when a session is cut is
+ * asked for again by the next one.
  */
 const RECEIVE_BATCH_ITEMS = 2048;
 const RECEIVE_FLUSH_MS = 20;
@@ -196,9 +198,9 @@ export class Exchange {
   private readonly later: { files: Queued[]; manifests: Queued[]; certs: Queued[] } = { files: [], manifests: [], certs: [] };
   /**
    * What we offered, by short id, until the peer wants it: a WANT is then
-   * answered without looking the short id up again (a first clone's sender
-   * spent a sixth of its time on those lookups). Bounded: past the limit, a
-   * WANT looks its short id up as before.
+   * answered without looking the short id up again, a lookup per item on
+   * the sender's busiest path (docs/PERFORMANCE.md, "Serving a clone").
+   * Bounded: past the limit, a WANT looks its short id up as before.
    */
   private readonly offeredMeta = new OfferedTable();
   /** Whether our database held no item when the session began (see holds()). */
@@ -308,8 +310,9 @@ export class Exchange {
    * Waits until another page of offers (or of a whole slot's listing) may
    * go out: the socket has room, and fewer than `queued` items wait to be
    * sent. Offers and items share one socket; when both waited for the same
-   * drain, the offers took it every time, and a 100,000-item clone sent no
-   * item until the last offer was out (a third of its time).
+   * drain, the offers took it every time, and a large clone sent no item
+   * until the last offer was out (docs/PERFORMANCE.md, "Wanted items before
+   * more offers").
    */
   private async roomForMore(queued = OFFER_PAGE): Promise<void> {
     for (;;) {
@@ -324,8 +327,8 @@ export class Exchange {
   /**
    * Sends every item of these slots to a peer whose database is empty
    * (HELLO or WELCOME EMPTY), without offers: it holds nothing, so it would want all of
-   * them, and 100,000 offers and wants cost a first clone a tenth of its
-   * time (docs/PERFORMANCE.md). Slot by slot, a WHOLE frame first; within a
+   * them, and an offer and a want per item are pure overhead (docs/PERFORMANCE.md,
+   * "A first clone without offers"). Slot by slot, a WHOLE frame first; within a
    * slot in the order of §4.3, which needs no WANTS_DONE here: the peer
    * wants nothing else. Small items are read with their listing, once, in id
    * order, the order in which the receiver's indexes grow cheapest. Listing
@@ -748,8 +751,9 @@ export class Exchange {
   }
 
   /**
-   * Reads `first` and the queued items behind it in one statement (a
-   * statement per item cost a third more), up to RID_BATCH items and
+   * Reads `first` and the queued items behind it in one statement (each
+   * statement has a fixed cost beyond its row: docs/PERFORMANCE.md, "Reading
+   * served items 64 at a time"), up to RID_BATCH items and
    * READ_AHEAD_BYTES; an item read ahead is then taken from the map.
    */
   private readAhead(first: Queued): Map<number, StoredItem> {
@@ -797,21 +801,13 @@ export class Exchange {
       return true;
     }
     if (this.withheld.size === 0) return false;
-    let names: Buffer[];
+    let names: NamedItem[];
     try {
-      const item = decodeItem(data);
-      names =
-        item.kind === Kind.Manifest
-          ? item.entries.flatMap((e) => (e.file ? [e.file] : []))
-          : item.kind === Kind.File && item.layout === 'chunked'
-            ? item.chunks.map((c) => c.id)
-            : item.kind === Kind.Cert
-              ? [item.manifest, item.key]
-              : [];
+      names = namesOf(decodeItem(data));
     } catch {
       names = [];
     }
-    if (!names.some((n) => this.withheld.has(toHex(n)))) return false;
+    if (!names.some((n) => this.withheld.has(toHex(n.id)))) return false;
     this.withheld.set(toHex(id), false);
     return true;
   }
@@ -896,12 +892,9 @@ export class Exchange {
 
 /** A one-line reason for a failure of our own database while storing received items. */
 function storeFailure(e: unknown): NetsyncError {
-  const code = (e as { code?: unknown }).code;
-  const full = code === 'SQLITE_FULL' || code === 'ENOSPC';
-  const readOnly = typeof code === 'string' && code.startsWith('SQLITE_READONLY');
-  const why = full ? 'the disk is full' : readOnly ? 'the database is read-only' : (e as Error).message;
-  const message = `cannot store the items that arrived: ${why}; what was stored before is kept and the database is consistent`;
-  return new NetsyncError(full || readOnly ? 'db-unwritable' : 'io', message);
+  const known = describeSystemError(e);
+  const message = `cannot store the items that arrived: ${known?.text ?? (e as Error).message}; what was stored before is kept and the database is consistent`;
+  return new NetsyncError(known?.code === 'disk-full' || known?.code === 'db-unwritable' ? 'db-unwritable' : 'io', message);
 }
 
 /**
@@ -937,9 +930,10 @@ export class WireEncoder {
   }
 
   /**
-   * Each deflate call costs tens of microseconds whatever its size, so trying
-   * one 1 KiB file in 17 was a tenth of a clone's sending time. Now a run of
-   * incompressible content is probed once per skip, and the skip doubles (up
+   * A deflate call has a fixed cost whatever its size, so small
+   * incompressible files tried regularly still cost a clone's sender much of
+   * its time (docs/PERFORMANCE.md, "Compression"). A run of incompressible
+   * content is therefore probed once per skip, and the skip doubles (up
    * to 4,096 items) while the probes keep missing; one hit starts over.
    */
   private record(pays: boolean): void {

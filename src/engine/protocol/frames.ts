@@ -6,7 +6,10 @@
  */
 import { ID_BYTES } from '../hash.js';
 import { ITEM_MAX } from '../items/format.js';
-import { ERROR_CODES, type ProtocolErrorCode, WireReader, WireWriter, perr } from './wire.js';
+import { type Reader, Writer } from '../codec.js';
+import { MAX_SLOTS } from '../recon/messages.js';
+import { MAX_PATTERN_BYTES, MAX_PATTERNS } from '../security/patterns.js';
+import { ERROR_CODES, type ProtocolErrorCode, perr, wireReader } from './wire.js';
 
 export const PROTOCOL_VERSION = 3;
 export const MAGIC = Buffer.from('NSYN');
@@ -14,8 +17,10 @@ export const MAGIC = Buffer.from('NSYN');
 export const MAX_FRAME = ITEM_MAX + 1024;
 export const MAX_RECON = 4 << 20;
 export const MAX_RECORDS = 65_536;
-export const MAX_PATTERNS = 64;
-export const MAX_SLOTS = 4096;
+/** Patterns per HELLO, each at most MAX_PATTERN_BYTES: the limits a branch filter holds to (security/patterns.ts). */
+export { MAX_PATTERN_BYTES, MAX_PATTERNS };
+/** Slots per session: the same limit as a reconciliation message's slot numbers (recon/messages.ts). */
+export { MAX_SLOTS };
 export const SHORT_ID = 8;
 export const NONCE_BYTES = 16;
 
@@ -145,7 +150,7 @@ function itemFrame(id: Buffer, encoding: ItemEncoding, data: Buffer): Buffer {
 
 export function encodeMessage(m: Message): Buffer {
   if (m.type === FrameType.Item && m.id.length === ID_BYTES) return itemFrame(m.id, m.encoding, m.data);
-  const w = new WireWriter();
+  const w = new Writer();
   switch (m.type) {
     case FrameType.Hello: {
       const h = m.hello;
@@ -215,7 +220,7 @@ export function errorMessage(code: ProtocolErrorCode, message: string): Message 
 
 // ---------------------------------------------------------------- decoding
 
-function magic(r: WireReader): void {
+function magic(r: Reader): void {
   if (!r.bytes(4).equals(MAGIC)) perr('malformed', 'not a Netsync peer (bad magic)');
 }
 
@@ -230,13 +235,13 @@ export function decodeMessage(body: Buffer): Message {
     if (encoding !== ItemEncoding.Raw && encoding !== ItemEncoding.DeflateRaw) perr('malformed', `unknown item encoding ${encoding}`);
     return { type, id: body.subarray(1, 1 + ID_BYTES), encoding, data: body.subarray(2 + ID_BYTES) };
   }
-  const r = new WireReader(body.subarray(1), `frame type ${type}`);
+  const r = wireReader(body.subarray(1), `frame type ${type}`);
   const m = decodeBody(type, r);
   r.end();
   return m;
 }
 
-function decodeBody(type: number, r: WireReader): Message {
+function decodeBody(type: number, r: Reader): Message {
   switch (type) {
     case FrameType.Hello: {
       magic(r);
@@ -245,7 +250,7 @@ function decodeBody(type: number, r: WireReader): Message {
       const flags = r.u8();
       const nonce = r.bytes(NONCE_BYTES);
       const patterns: string[] = [];
-      for (let i = r.count(1, MAX_PATTERNS); i > 0; i--) patterns.push(r.string(256));
+      for (let i = r.count(1, MAX_PATTERNS); i > 0; i--) patterns.push(r.string(MAX_PATTERN_BYTES));
       const slots: SlotAnnounce[] = [];
       for (let i = r.count(1 + ID_BYTES + 1, MAX_SLOTS); i > 0; i--) {
         slots.push({ name: r.string(255), root: r.bytes(ID_BYTES), count: r.varint() });

@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { createServer, type Server } from 'node:tls';
 import { NetsyncError, fail } from '../errors.js';
+import { describeSystemError } from '../system-errors.js';
 import { configDir as defaultConfigDir } from '../paths.js';
 import { pushRefusal } from '../security/admission.js';
 import { credentialsFor, peerPublicKey } from '../security/certificate.js';
@@ -42,7 +43,7 @@ import {
   WELCOME_EMPTY,
   WELCOME_IN_SYNC,
 } from './frames.js';
-import { type BranchFilter, branchFilter } from './patterns.js';
+import { type BranchFilter, branchFilter } from '../security/patterns.js';
 import { ProgressTracker } from './progress.js';
 import { sessionKey, slotFor } from './slots.js';
 import { ProtocolError } from './wire.js';
@@ -95,7 +96,7 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
   const offer = branchFilter(opts.patterns);
   const limits = tuning.limits ?? DEFAULT_LIMITS;
   const credentials = await credentialsFor(identity.keyPair, config);
-  const store = WriteStore.open(opts.db);
+  const store = WriteStore.open(opts.db, { onReindex: opts.onReindex });
   const budgets: Budgets = { ...DEFAULT_BUDGETS, ...tuning.budgets, ...(tuning.maxSessions ? { maxSessions: tuning.maxSessions } : {}) };
   const ledger = new ServerLedger(budgets);
   /** Connections in their TLS handshake, by remote address and port. */
@@ -332,9 +333,10 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new NetsyncError('io', `cannot listen on ${opts.host}:${opts.port}: ${e.code === 'EADDRINUSE' ? 'address in use' : e.message}`)),
-    );
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const where = `${opts.host}:${opts.port}`;
+      reject(new NetsyncError('io', describeSystemError(e, { where })?.text ?? `cannot listen on ${where}: ${e.message}`));
+    });
     server.listen({ host: opts.host, port: opts.port, ipv6Only: false }, () => resolve());
   });
   const address = server.address();

@@ -9,7 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Kind } from '../items/format.js';
-import { fmix32, u32be as u32 } from '../recon/iblt.js';
+import { u32be as u32 } from '../codec.js';
+import { fmix32 } from '../hash.js';
 
 const FIRST_CAPACITY = 1024; // a power of two
 
@@ -88,8 +89,9 @@ export interface OfferedMeta {
  * Short ids mapped to what we offered of them (OfferedMeta), in typed arrays
  * with the same keyed open addressing as ShortIdSet: no hex string, object or
  * Map entry per item. A first clone's sender offers every item and is asked
- * for each one back; the strings and Map entries cost ~5% of its CPU (100k
- * items: 1,613 -> 1,525 ms). Entries are taken out when wanted (backward-shift deletion keeps the
+ * for each one back, so three strings, an object and a Map entry per item
+ * were a visible share of its CPU (docs/PERFORMANCE.md, "What was offered,
+ * in typed arrays"). Entries are taken out when wanted (backward-shift deletion keeps the
  * probe chains whole), so the table holds only what is offered and not yet
  * asked for.
  */

@@ -6,38 +6,25 @@
  * Cells hold a signed count, the XOR of the keys and the XOR of their 32-bit
  * check values. k = 4, partitioned: subtable j (j = 0..3) is the cell range
  * [j*w, (j+1)*w) with w = cells / 4, and a key lands once in each subtable, so
- * it never lands twice in one cell. (With k = 3, 1.5% of the tables of 5-200
- * differences failed to peel, two keys sharing all their cells; k = 4 fails
- * 0.06-0.2%, docs/protocol-recon.md §6.) Positions and the check come from a
+ * it never lands twice in one cell. (With k = 3, two keys sharing all their
+ * cells left too many tables that could not be peeled; the rates measured
+ * for both are in docs/protocol-recon.md §6.) Positions and the check come from a
  * keyed 32-bit mix (murmur3's fmix32) of the key halves with a per-session
  * salt: this is hashing, not cryptography; the salt only stops a peer from
  * precomputing keys that collide in every cell. The exact functions are in
  * docs/protocol-recon.md so another implementation interoperates.
  */
-import { IBLT_K, Reader, ReconError, Writer, readIbltCells, writeIbltCells, type IbltData } from './messages.js';
+import { Writer, u32be } from '../codec.js';
+import { fmix32 } from '../hash.js';
+import { IBLT_K, ReconError, readIbltCells, reconReader, writeIbltCells, type IbltData } from './messages.js';
 
 export { IBLT_K };
 export const KEY_BYTES = 8;
-
-export function fmix32(x: number): number {
-  let h = x;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** Hash function `i` (0..3 positions, 4 check) of the key (k0, k1) under salt (s0, s1). */
 export function ibltHash(i: number, k0: number, k1: number, s0: number, s1: number): number {
   const h = fmix32((k0 ^ s0 ^ Math.imul(i + 1, 0x9e3779b9)) >>> 0);
   return fmix32((h ^ k1 ^ s1) >>> 0);
-}
-
-/** The big-endian 32-bit word at `at`. */
-export function u32be(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }
 
 export interface PeelResult {
@@ -148,13 +135,13 @@ export class Iblt {
   encode(): Buffer {
     const w = new Writer();
     writeIbltCells(w, this.d);
-    return w.finish();
+    return w.done();
   }
 
   static decode(buf: Buffer, salt: Uint8Array): Iblt {
-    const r = new Reader(buf);
+    const r = reconReader(buf, 'iblt');
     const data = readIbltCells(r);
-    r.end('iblt');
+    r.end();
     return new Iblt(data.counts.length, salt, data);
   }
 

@@ -1,8 +1,8 @@
 /**
  * Id blocks: the ascending ids under a trie node packed back to back, 32
- * bytes each (ReconTree.idBlock). Reading a node's ids as one buffer instead
- * of one Buffer per id made enumerating 24,000 ids about 5x faster and left
- * the garbage collector little to do.
+ * bytes each (ReconTree.idBlock). One buffer per node instead of one Buffer
+ * per id spares an allocation per id and leaves the garbage collector little
+ * to do (docs/PERFORMANCE.md, "Reading a node's ids as one blob").
  */
 import { ID_BYTES } from '../hash.js';
 

@@ -7,6 +7,7 @@
  * a hostile peer can make the decoder throw a ReconError and nothing else.
  * Varints are unsigned LEB128 (7 bits per byte, least significant group first).
  */
+import { type Raise, Reader, Writer } from '../codec.js';
 import { MAX_DEPTH, prefixOf } from '../index/trie-rules.js';
 
 export class ReconError extends Error {
@@ -21,7 +22,12 @@ export const RECON_VERSION = 2;
 /** Cells each key lands in: an IBLT's cell count is a multiple of this (docs/protocol-recon.md §6). */
 export const IBLT_K = 4;
 export const MAX_RECORDS = 65536;
-export const MAX_SLOTS = 65536;
+/**
+ * Slots (branches) a session may hold: the protocol's documented limit
+ * (docs/PROTOCOL.md §6, "slots per session"). HELLO, WELCOME and FINAL
+ * frames and the slot number of every reconciliation record are held to it.
+ */
+export const MAX_SLOTS = 4096;
 export const MAX_IBLT_CELLS = 4096;
 export const MAX_SHORTS = 65536;
 export const MAX_SPAN = 2;
@@ -138,112 +144,14 @@ export function popcount(bitmap: Uint8Array): number {
 
 // ---------------------------------------------------------------- primitives
 
-export class Writer {
-  private chunks: Buffer[] = [];
-  private buf = Buffer.allocUnsafe(256);
-  private pos = 0;
+/** Whatever is wrong with a message, the peer sent a bad one: a ReconError naming where. */
+const badMessage: Raise = (_problem, message) => {
+  throw new ReconError(message);
+};
 
-  private room(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    this.chunks.push(this.buf.subarray(0, this.pos));
-    this.buf = Buffer.allocUnsafe(Math.max(4096, n));
-    this.pos = 0;
-  }
-
-  u8(v: number): void {
-    this.room(1);
-    this.buf[this.pos++] = v;
-  }
-
-  /** Unsigned LEB128 of a non-negative safe integer. */
-  varint(v: number): void {
-    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`varint of ${v}`);
-    this.room(8);
-    let x = v;
-    while (x >= 0x80) {
-      this.buf[this.pos++] = (x % 0x80) | 0x80;
-      x = Math.floor(x / 0x80);
-    }
-    this.buf[this.pos++] = x;
-  }
-
-  zigzag(v: number): void {
-    this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
-  }
-
-  u32(v: number): void {
-    this.room(4);
-    this.buf.writeUInt32BE(v >>> 0, this.pos);
-    this.pos += 4;
-  }
-
-  bytes(b: Uint8Array): void {
-    this.room(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
-
-  finish(): Buffer {
-    return Buffer.concat([...this.chunks, this.buf.subarray(0, this.pos)]);
-  }
-}
-
-export class Reader {
-  private pos = 0;
-  constructor(private readonly buf: Buffer) {}
-
-  get left(): number {
-    return this.buf.length - this.pos;
-  }
-
-  need(n: number, what: string): void {
-    if (n > this.left) throw new ReconError(`truncated message: ${what} needs ${n} bytes, ${this.left} left`);
-  }
-
-  u8(what: string): number {
-    this.need(1, what);
-    return this.buf[this.pos++]!;
-  }
-
-  /** Unsigned LEB128, refused above `max` (at most 2^53-1) or when not minimal. */
-  varint(what: string, max: number = Number.MAX_SAFE_INTEGER): number {
-    let v = 0;
-    let scale = 1;
-    for (let i = 0; ; i++) {
-      if (i >= 8) throw new ReconError(`${what}: varint too long`);
-      const b = this.u8(what);
-      v += (b & 0x7f) * scale;
-      scale *= 0x80;
-      if (v > max) throw new ReconError(`${what}: ${v} exceeds limit ${max}`);
-      if (!(b & 0x80)) {
-        if (b === 0 && i > 0) throw new ReconError(`${what}: non-minimal varint`);
-        return v;
-      }
-    }
-  }
-
-  zigzag(what: string, maxAbs: number): number {
-    const z = this.varint(what, maxAbs * 2 + 1);
-    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-  }
-
-  u32(what: string): number {
-    this.need(4, what);
-    const v = this.buf.readUInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-
-  bytes(n: number, what: string): Buffer {
-    this.need(n, what);
-    const out = Buffer.from(this.buf.subarray(this.pos, this.pos + n));
-    this.pos += n;
-    return out;
-  }
-
-  end(what: string): void {
-    if (this.left !== 0) throw new ReconError(`${what}: ${this.left} trailing bytes`);
-  }
+/** A bounded reader (codec.ts) that throws ReconError. */
+export function reconReader(buf: Buffer, what = 'recon message'): Reader {
+  return new Reader(buf, what, badMessage);
 }
 
 // ---------------------------------------------------------------- IBLT cells
@@ -261,12 +169,12 @@ export function writeIbltCells(w: Writer, cells: IbltData): void {
 }
 
 export function readIbltCells(r: Reader): IbltData {
-  const n = r.varint('iblt cell count', MAX_IBLT_CELLS);
+  const n = r.varint(MAX_IBLT_CELLS, 'iblt cell count');
   if (n === 0 || n % IBLT_K !== 0) throw new ReconError(`iblt cell count ${n} is not a positive multiple of ${IBLT_K}`);
   r.need(n * 13, 'iblt cells');
   const cells: IbltData = { counts: new Int32Array(n), keys: new Uint32Array(2 * n), checks: new Uint32Array(n) };
   for (let i = 0; i < n; i++) {
-    cells.counts[i] = r.zigzag('iblt count', 0x7fffffff);
+    cells.counts[i] = r.zigzag(0x7fffffff, 'iblt count');
     cells.keys[2 * i] = r.u32('iblt key');
     cells.keys[2 * i + 1] = r.u32('iblt key');
     cells.checks[i] = r.u32('iblt check');
@@ -279,7 +187,7 @@ export function readIbltCells(r: Reader): IbltData {
 function readNode(r: Reader, what: string): { depth: number; prefix: number } {
   const depth = r.u8(`${what} depth`);
   if (depth > MAX_DEPTH) throw new ReconError(`${what}: depth ${depth} > ${MAX_DEPTH}`);
-  const prefix = r.varint(`${what} prefix`, 16 ** depth - 1);
+  const prefix = r.varint(16 ** depth - 1, `${what} prefix`);
   return { depth, prefix };
 }
 
@@ -289,8 +197,8 @@ function writeNode(w: Writer, depth: number, prefix: number): void {
 }
 
 function readRoot(r: Reader, slot: number): RootRecord {
-  const count = r.varint('root count');
-  return { type: RecordType.Root, slot, count, fp: r.bytes(ROOT_FP_BYTES, 'root fingerprint') };
+  const count = r.varint(undefined, 'root count');
+  return { type: RecordType.Root, slot, count, fp: r.copy(ROOT_FP_BYTES, 'root fingerprint') };
 }
 
 function readFps(r: Reader, slot: number): FpsRecord {
@@ -300,8 +208,8 @@ function readFps(r: Reader, slot: number): FpsRecord {
   const fpBytes = shape >> 4;
   if (span < 1 || span > MAX_SPAN || depth + span > MAX_DEPTH) throw new ReconError(`fps: bad span ${span} at depth ${depth}`);
   if (fpBytes < MIN_FP_BYTES || fpBytes > MAX_FP_BYTES) throw new ReconError(`fps: bad width ${fpBytes}`);
-  const present = r.bytes(bitmapBytes(span), 'fps bitmap');
-  const fps = r.bytes(popcount(present) * fpBytes, 'fps fingerprints');
+  const present = r.copy(bitmapBytes(span), 'fps bitmap');
+  const fps = r.copy(popcount(present) * fpBytes, 'fps fingerprints');
   return { type: RecordType.Fps, slot, depth, prefix, span, fpBytes, present, fps };
 }
 
@@ -312,13 +220,13 @@ function readIbltNodes(r: Reader, what: string): { depth: number; attempt: numbe
   const attempt = r.u8(`${what} attempt`);
   if (attempt > MAX_ATTEMPT) throw new ReconError(`${what}: bad attempt ${attempt}`);
   const limit = 16 ** depth - 1;
-  const n = r.varint(`${what} node count`, Math.min(MAX_RECORDS, limit + 1));
+  const n = r.varint(Math.min(MAX_RECORDS, limit + 1), `${what} node count`);
   if (n === 0) throw new ReconError(`${what}: no nodes`);
   r.need(n, `${what} nodes`);
   const prefixes: number[] = [];
   let p = -1;
   for (let i = 0; i < n; i++) {
-    p += r.varint(`${what} node`, limit) + 1; // first is the prefix + 1 - 1; then gaps
+    p += r.varint(limit, `${what} node`) + 1; // first is the prefix + 1 - 1; then gaps
     if (p > limit) throw new ReconError(`${what}: node prefix ${p} out of range`);
     prefixes.push(p);
   }
@@ -342,15 +250,15 @@ function readIblt(r: Reader, slot: number): IbltRecord {
 
 function readPlan(r: Reader, slot: number): PlanRecord {
   const nodes = readIbltNodes(r, 'plan');
-  const cells = r.varint('plan cell count', MAX_IBLT_CELLS);
+  const cells = r.varint(MAX_IBLT_CELLS, 'plan cell count');
   if (cells === 0 || cells % IBLT_K !== 0) throw new ReconError(`plan: cell count ${cells} is not a positive multiple of ${IBLT_K}`);
   return { type: RecordType.Plan, slot, ...nodes, cells };
 }
 
 function readShorts(r: Reader, slot: number): ShortsRecord {
   const { depth, prefix } = readNode(r, 'shorts');
-  const n = r.varint('shorts count', MAX_SHORTS);
-  const shorts = r.bytes(n * SHORT_BYTES, 'shorts');
+  const n = r.varint(MAX_SHORTS, 'shorts count');
+  const shorts = r.copy(n * SHORT_BYTES, 'shorts');
   for (let i = 0; i < n; i++) {
     const s = shorts.subarray(i * SHORT_BYTES, (i + 1) * SHORT_BYTES);
     if (prefixOf(s, depth) !== prefix) throw new ReconError('shorts: id outside its node');
@@ -365,20 +273,20 @@ function readEmpty(r: Reader, slot: number): EmptyRecord {
   const { depth, prefix } = readNode(r, 'empty');
   const span = r.u8('empty span');
   if (span > MAX_SPAN || depth + span > MAX_DEPTH) throw new ReconError(`empty: bad span ${span} at depth ${depth}`);
-  const marked = span === 0 ? null : r.bytes(bitmapBytes(span), 'empty bitmap');
+  const marked = span === 0 ? null : r.copy(bitmapBytes(span), 'empty bitmap');
   return { type: RecordType.Empty, slot, depth, prefix, span, marked };
 }
 
-export function decodeMessage(msg: Buffer): ReconRecord[] {
-  const r = new Reader(msg);
+export function decodeReconMessage(msg: Buffer): ReconRecord[] {
+  const r = reconReader(msg);
   const version = r.u8('version');
   if (version !== RECON_VERSION) throw new ReconError(`unknown recon message version ${version}`);
-  const n = r.varint('record count', MAX_RECORDS);
+  const n = r.varint(MAX_RECORDS, 'record count');
   r.need(n, 'records'); // every record is at least one byte
   const out: ReconRecord[] = [];
   for (let i = 0; i < n; i++) {
     const type = r.u8('record type');
-    const slot = r.varint('slot', MAX_SLOTS - 1);
+    const slot = r.varint(MAX_SLOTS - 1, 'slot');
     switch (type) {
       case RecordType.Root:
         out.push(readRoot(r, slot));
@@ -402,7 +310,7 @@ export function decodeMessage(msg: Buffer): ReconRecord[] {
         throw new ReconError(`unknown record type ${type}`);
     }
   }
-  r.end('message');
+  r.end();
   return out;
 }
 
@@ -441,11 +349,11 @@ function writeRecord(w: Writer, rec: ReconRecord): void {
   }
 }
 
-export function encodeMessage(records: readonly ReconRecord[]): Buffer {
+export function encodeReconMessage(records: readonly ReconRecord[]): Buffer {
   if (records.length > MAX_RECORDS) throw new ReconError(`too many records: ${records.length}`);
   const w = new Writer();
   w.u8(RECON_VERSION);
   w.varint(records.length);
   for (const rec of records) writeRecord(w, rec);
-  return w.finish();
+  return w.done();
 }

@@ -12,7 +12,7 @@
  * the side lacking it. The exchange ends when a message carries no requests.
  */
 import { createHash, hash as oneShot } from 'node:crypto';
-import { ROOT_FP_BYTES, RecordType, ReconError, decodeMessage, encodeMessage, isRequest, type ReconRecord, type RootRecord } from './messages.js';
+import { ROOT_FP_BYTES, RecordType, ReconError, decodeReconMessage, encodeReconMessage, isRequest, type ReconRecord, type RootRecord } from './messages.js';
 import { type Prebuilt, type SlotId, type SlotShort, type StepContext, StepRun, prebuildIblts } from './step.js';
 import type { ReconTree } from './tree.js';
 
@@ -144,7 +144,7 @@ export class Reconciler {
     });
     this.started = true;
     this.state = records.length > 0 ? 'awaiting' : 'done';
-    return encodeMessage(records);
+    return encodeReconMessage(records);
   }
 
   step(msg: Buffer): StepResult {
@@ -154,7 +154,7 @@ export class Reconciler {
   /** Answers a message up to building its IBLTs (see PendingStep). */
   begin(msg: Buffer): PendingStep {
     if (this.state !== 'awaiting') throw new ReconError('unexpected message: this side expects none');
-    const records = decodeMessage(msg);
+    const records = decodeReconMessage(msg);
     this.validate(records);
     this.started = true;
     const run = new StepRun({ ...this.context(), prebuilt: this.prebuilt });
@@ -166,10 +166,10 @@ export class Reconciler {
     this.state = asked && run.out.some(isRequest) ? 'awaiting' : 'done';
     const plans = asked ? run.plans() : [];
     return {
-      plan: plans.length > 0 ? encodeMessage(plans) : null,
+      plan: plans.length > 0 ? encodeReconMessage(plans) : null,
       finish: () => {
         run.complete();
-        return { reply: asked ? encodeMessage(run.out) : null, have: run.have, need: run.need };
+        return { reply: asked ? encodeReconMessage(run.out) : null, have: run.have, need: run.need };
       },
     };
   }
@@ -183,7 +183,7 @@ export class Reconciler {
     if (this.state !== 'awaiting' || (this.role === 'responder' && !this.started)) throw new ReconError('unexpected plan: no message is expected');
     if (this.planned) throw new ReconError('a second plan for the same message');
     this.planned = true;
-    const records = decodeMessage(msg);
+    const records = decodeReconMessage(msg);
     const plans = records.filter((r) => r.type === RecordType.Plan);
     if (plans.length === 0 || plans.length !== records.length) throw new ReconError('a plan message holds plan records only, at least one');
     for (const rec of plans) {

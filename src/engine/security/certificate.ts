@@ -32,8 +32,8 @@ const cache = new Map<string, Promise<string>>();
  * The certificate of a key pair, cached per public key for the life of the
  * process and, when `cacheDir` is given, on disk (it is public and
  * deterministic). The X.509 library is loaded only to make a certificate not
- * cached yet: it costs tens of milliseconds at start-up, and the command
- * line's start-up is part of every sync's latency.
+ * cached yet: loading it is a large part of a command's start-up, which is
+ * part of every sync's latency (docs/PERFORMANCE.md, "TLS certificate cache").
  */
 export async function credentialsFor(pair: KeyPair, cacheDir?: string): Promise<TlsCredentials> {
   const id = pair.publicKey.toString('hex');
@@ -61,7 +61,7 @@ async function certificateOf(pair: KeyPair, cacheDir?: string): Promise<string> 
       writeFileSync(`${file}.tmp`, pem);
       renameSync(`${file}.tmp`, file);
     } catch {
-      // a cache that cannot be written only costs the next start a few milliseconds
+      // a cache that cannot be written only makes the next start make the certificate again
     }
   }
   return pem;

@@ -19,7 +19,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { NetsyncError, fail } from '../errors.js';
-import { branchFilter, type BranchFilter } from '../protocol/patterns.js';
+import { branchFilter, type BranchFilter } from './patterns.js';
 import { fingerprintHex, parseFingerprint } from './fingerprint.js';
 
 export const PERMISSIONS_FILE = 'permissions';

@@ -18,8 +18,9 @@ const COMMON: Pick<TlsOptions, 'minVersion' | 'maxVersion' | 'ALPNProtocols' | '
   ALPNProtocols: [ALPN],
   // Self-signed by design: the fingerprint checks in code replace CA validation.
   rejectUnauthorized: false,
-  // No CA at all: without this Node parses its ~140 bundled root certificates
-  // for every new TLS context, 10-15 ms of a command line's start-up.
+  // No CA at all: without this Node parses its bundled root certificates for
+  // every new TLS context, on every command's start-up (docs/PERFORMANCE.md,
+  // "No CA store in TLS contexts").
   ca: [],
 };
 

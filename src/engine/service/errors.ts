@@ -6,6 +6,7 @@ import type { ApiError, ApiErrorCode, Result } from '../../shared/api.js';
 import { type ErrorCode, NetsyncError } from '../errors.js';
 import { formatFingerprint } from '../security/fingerprint.js';
 import { ServerKeyChangedError } from '../security/known-servers.js';
+import { type SystemProblemCode, describeSystemError } from '../system-errors.js';
 
 /** The structured facts some codes carry (see ApiError). */
 export type ErrorFacts = Pick<ApiError, 'key' | 'serverKey' | 'lines'>;
@@ -77,34 +78,20 @@ export function sentence(text: string): string {
   return /[.!?]$/.test(first) ? first : `${first}.`;
 }
 
-const SYSTEM_ERRORS: Record<string, (where: string) => [code: ApiErrorCode, message: string]> = {
-  ECONNREFUSED: (w) => ['unreachable', `nothing is listening at ${w}; is the peer's server running?`],
-  ENOTFOUND: (w) => ['unreachable', `the host name of ${w} could not be found`],
-  EAI_AGAIN: (w) => ['unreachable', `the host name of ${w} could not be looked up`],
-  EHOSTUNREACH: (w) => ['unreachable', `${w} cannot be reached from this network`],
-  ENETUNREACH: (w) => ['unreachable', `${w} cannot be reached from this network`],
-  ETIMEDOUT: (w) => ['timeout', `${w} did not answer in time`],
-  ECONNRESET: (w) => ['io', `the connection to ${w} was cut`],
-  EPIPE: (w) => ['io', `the connection to ${w} was cut`],
-  EADDRINUSE: (w) => ['address-in-use', `another program already listens on ${w}`],
-  EADDRNOTAVAIL: (w) => ['address-unavailable', `${w} is not an address of this machine`],
-  EACCES: (w) => ['permission', `this user may not use ${w}`],
-  ENOENT: (w) => ['not-found', `${w} does not exist`],
-  ENOSPC: () => ['io', 'the disk is full'],
-};
+/** A system problem's code as the API says it: a full disk or a database that cannot be written is an 'io' failure there. */
+function apiCodeOfSystem(code: SystemProblemCode): ApiErrorCode {
+  return code === 'disk-full' || code === 'db-unwritable' ? API_CODE_OF['db-unwritable'] : code;
+}
 
-/** `where` names the thing the error is about (an address, a path) when the error itself does not. */
-export function toApiError(e: unknown, where = 'the target'): ApiError {
+/** `where` names the thing the error is about (an address as the user typed it, a path). */
+export function toApiError(e: unknown, where?: string): ApiError {
   if (e instanceof ServerKeyChangedError) return serverKeyChanged(e);
   if (e instanceof ServiceError) return { code: e.code, message: sentence(e.message), ...e.facts };
   if (e instanceof NetsyncError) return { code: API_CODE_OF[e.code], message: sentence(e.message) };
   const error = e as (Error & { code?: unknown }) | undefined;
   if (error?.name === 'AbortError') return { code: 'cancelled', message: 'Cancelled.' };
-  const known = typeof error?.code === 'string' ? SYSTEM_ERRORS[error.code] : undefined;
-  if (known) {
-    const [code, message] = known(where);
-    return { code, message: sentence(message) };
-  }
+  const known = describeSystemError(e, { where });
+  if (known) return { code: apiCodeOfSystem(known.code), message: sentence(known.text) };
   const message = error instanceof Error ? error.message : String(e);
   return { code: 'internal', message: sentence(message) };
 }

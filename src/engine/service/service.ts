@@ -33,7 +33,7 @@ import type {
 } from '../../shared/api.js';
 import { parseAddress } from '../../shared/address.js';
 import type { SessionSummary } from '../../shared/sync.js';
-import { VERSION } from '../cli/main.js';
+import { VERSION } from '../version.js';
 import { fail } from '../errors.js';
 import { KeyStore } from '../keys/keystore.js';
 import { configDir as defaultConfigDir, defaultDatabasePath } from '../paths.js';

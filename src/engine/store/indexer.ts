@@ -18,8 +18,9 @@
  * each path checks the other.
  */
 import type Database from 'better-sqlite3';
-import { TrieWriter } from '../index/persistent-trie.js';
-import { EntryType, type Item, Kind, decodeItem, manifestFileIds } from '../items/format.js';
+import { TrieWriter } from './trie-table.js';
+import { type Item, Kind, decodeItem, manifestFileIds } from '../items/format.js';
+import { namesOf } from '../items/names.js';
 
 interface CertOnManifest {
   id: Buffer;
@@ -117,7 +118,7 @@ export class Indexer {
     let files: Buffer[];
     if (last) {
       if (last.kind !== Kind.Manifest) return [];
-      files = last.entries.flatMap((e) => (e.type === EntryType.Dir ? [] : [e.file!]));
+      files = namesOf(last).map((n) => n.id);
     } else {
       const bytes = this.s.data.get(manifest)!;
       if (bytes[0] !== Kind.Manifest) return [];
@@ -234,9 +235,10 @@ const PACKED_MAX = 1 << 21;
  * hashes, so their first four bytes almost always decide: each id becomes
  * one double, prefix * 2^21 + position (exact: 53 bits), and a typed array
  * sorts those natively; the rare runs that share a prefix are then ordered
- * by the whole id. A comparator over Buffers cost a third of indexing a
- * 100,000-file commit, a comparator over numeric keys still ~40 ms; this is
- * ~15 ms (and 1M ids 480 -> 170 ms).
+ * by the whole id. A comparator called per comparison, over Buffers or even
+ * numeric keys, is far slower than a typed array's native sort, and a
+ * commit, a clone and a rebuild each sort every new member
+ * (docs/PERFORMANCE.md, "Ids sorted natively").
  */
 export function sortIds(ids: Buffer[], dropRepeats = false): Buffer[] {
   const n = ids.length;

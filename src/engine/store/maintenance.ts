@@ -4,16 +4,13 @@
  * "drop the derived tables and index every item again, in storage order", and
  * "check" is "build a fresh index beside the live one and compare".
  */
-import { fail } from '../errors.js';
-import { itemId, decodeItem, Kind } from '../items/format.js';
+import { NetsyncError, fail } from '../errors.js';
 import { toHex } from '../hash.js';
+import { Kind, decodeItem, itemId } from '../items/format.js';
+import { createIndexTables, dropIndexTables, missingIndexTables } from './index-tables.js';
 import { Indexer } from './indexer.js';
-import { INDEX_TABLES, MIGRATIONS } from './schema.js';
 import type { WriteStore } from './store.js';
 import { verifyReferences } from './verify.js';
-import { NetsyncError } from '../errors.js';
-
-const INDEX_SCHEMA_SQL = MIGRATIONS[1]!;
 
 /** Items whose decoded form the index tables hold; content and manifests are read only when needed. */
 const INDEXABLE = `SELECT rid, id, data FROM items
@@ -26,8 +23,8 @@ function indexAll(store: WriteStore, indexer: Indexer, onProgress?: (done: numbe
 
 export function rebuildIndex(store: WriteStore, onProgress?: (done: number) => void): { items: number; branches: number } {
   store.db.transaction(() => {
-    for (const t of INDEX_TABLES) store.db.exec(`DROP TABLE IF EXISTS ${t}`);
-    store.db.exec(INDEX_SCHEMA_SQL);
+    dropIndexTables(store.db);
+    createIndexTables(store.db);
     indexAll(store, store.indexer, onProgress);
   })();
   return { items: store.itemCount(), branches: store.branches().length };
@@ -83,19 +80,13 @@ const COMPARISONS: Record<string, (s: string) => string> = {
 
 function checkIndex(store: WriteStore, report: (p: string) => void): void {
   const db = store.db;
-  const present = new Set(
-    db
-      .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
-      .all()
-      .map((r) => r.name),
-  );
-  const missing = INDEX_TABLES.filter((t) => !present.has(t));
+  const missing = missingIndexTables(db);
   for (const t of missing) report(`index: table "${t}" is missing (run "netsync db rebuild-index")`);
   if (missing.length > 0) return;
 
   db.exec("ATTACH DATABASE ':memory:' AS chk");
   try {
-    db.exec(INDEX_SCHEMA_SQL.replace(/CREATE (TABLE|INDEX) (\w+)/g, 'CREATE $1 chk.$2'));
+    createIndexTables(db, 'chk.');
     db.transaction(() => indexAll(store, new Indexer(db, 'chk.')))();
     for (const [table, select] of Object.entries(COMPARISONS)) {
       const extra = count(store, `${select('main.')} EXCEPT ${select('chk.')}`);

@@ -2,15 +2,15 @@
  * The kind and size of items a WriteStore inserted lately, by id: a manifest
  * names up to hundreds of thousands of files stored just before it, and its
  * check (every reference exists, with the right kind) asks for each. A Map
- * keyed by each id as a string cost ~0.3 us to fill and ~0.6 us to ask per
- * item, and three objects per entry for the garbage collector; this keeps the
- * ids in one byte array, the kinds and sizes in typed arrays, and an open-
+ * keyed by each id as a string made a string to fill and to ask per item, and
+ * three objects per entry for the garbage collector (docs/PERFORMANCE.md,
+ * "Recent items in typed arrays"); this keeps the ids in one byte array, the kinds and sizes in typed arrays, and an open-
  * addressing table of positions (linear probing, positions salted per table
  * so that no peer can aim ids at one probe chain, as in ShortIdSet).
  */
 import { randomBytes } from 'node:crypto';
-import { ID_BYTES } from '../hash.js';
-import { fmix32, u32be as u32 } from '../recon/iblt.js';
+import { u32be as u32 } from '../codec.js';
+import { ID_BYTES, fmix32 } from '../hash.js';
 
 const FIRST_ENTRIES = 1024; // a power of two
 

@@ -8,12 +8,13 @@ import { accessSync, closeSync, constants, existsSync, fstatSync, mkdirSync, ope
 import { dirname, resolve } from 'node:path';
 import { NetsyncError, fail } from '../errors.js';
 import { ID_BYTES, toHex } from '../hash.js';
-import { TrieReader } from '../index/persistent-trie.js';
+import { TrieReader } from './trie-table.js';
 import { EMPTY_NODE, type TrieNode } from '../index/trie-rules.js';
 import { Kind, type Item, KIND_NAMES, itemId } from '../items/format.js';
-import { INDEX_REBUILT_AT, INDEX_TABLES, MIGRATIONS, migrate } from './schema.js';
-import { rebuildIndex } from './maintenance.js';
+import { createIndexTables, missingIndexTables } from './index-tables.js';
 import { Indexer } from './indexer.js';
+import { rebuildIndex } from './maintenance.js';
+import { INDEX_REBUILT_AT, migrate } from './schema.js';
 import { RecentItems } from './recent-items.js';
 import { verifyItem } from './verify.js';
 
@@ -55,12 +56,12 @@ export interface OpenOptions {
    * missing (any other open refuses such a database, naming the repair).
    */
   maintenance?: boolean;
-}
-
-/** Index tables missing from the file: the index is damaged, the items may well be intact. */
-function missingIndexTables(db: Database.Database): string[] {
-  const present = new Set(db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all());
-  return INDEX_TABLES.filter((t) => !present.has(t));
+  /**
+   * Told before a database indexed by an older Netsync is indexed again,
+   * which takes a while on a large one (docs/PERFORMANCE.md, "Rebuild in
+   * bulk"): the command line says so on stderr; the engine writes nothing.
+   */
+  onReindex?: (path: string) => void;
 }
 
 function refuseDamagedIndex(db: Database.Database, path: string, missing: string[]): void {
@@ -176,7 +177,8 @@ function openDatabase(path: string, readonly: boolean, create: boolean): Databas
       db.pragma('journal_mode = WAL');
       // Checkpoint every 32 MB of WAL instead of SQLite's 4 MB: each checkpoint
       // costs two fsyncs, and a bulk write (a commit, a clone) of 2,000-item
-      // batches paid them after almost every batch (100,000 files: 3.1 -> 2.7 s).
+      // batches paid them after almost every batch (docs/PERFORMANCE.md, "WAL
+      // checkpoint every 32 MB").
       db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     }
     db.pragma('synchronous = NORMAL');
@@ -201,8 +203,8 @@ const lingering = new Set<ReadStore>();
  * SQLite's page cache per connection: 32 MiB instead of its 2 MiB default.
  * A sync reads items and index nodes by id all over the file; with 2 MiB
  * almost every B-tree page came from the OS again (a system call each), and
- * serving a 100,000-item clone spent a third of its time there
- * (17,500 -> 21,800 items/s). Memory-mapping the file was as fast but counts
+ * serving a large clone spent much of its time there (docs/PERFORMANCE.md,
+ * "Page cache of 32 MiB"). Memory-mapping the file was as fast but counts
  * the whole mapped database in the process's RSS.
  */
 const CACHE_KIB = 32768;
@@ -212,6 +214,8 @@ const WAL_CHECKPOINT_PAGES = 8192;
 
 export class ReadStore {
   protected readonly stmts;
+  /** The statements of `pages`, by the select they page through: each prepared once. */
+  private readonly paged = new Map<string, Database.Statement>();
 
   protected constructor(
     readonly db: Database.Database,
@@ -230,6 +234,7 @@ export class ReadStore {
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM items'),
       anyItem: db.prepare<[], { one: number }>('SELECT 1 AS one FROM items LIMIT 1'),
       isMember: db.prepare<[number, Buffer], { one: number }>('SELECT 1 AS one FROM members WHERE bid = ? AND id = ?'),
+      membersAfter: db.prepare<[number, Buffer, number], Buffer>('SELECT id FROM members WHERE bid = ? AND id > ? ORDER BY id LIMIT ?').pluck(),
       memberRange: db.prepare<[number, Buffer, Buffer], MemberMeta>(
         'SELECT m.id, i.rid, i.kind, i.size FROM members m JOIN items i ON i.id = m.id WHERE m.bid = ? AND m.id >= ? AND m.id <= ? LIMIT 2',
       ),
@@ -270,9 +275,10 @@ export class ReadStore {
   /**
    * For a process about to exit (a command-line sync): keeps the connection
    * open until then instead of closing it. The last connection to close a
-   * database checkpoints its write-ahead log into the file and fsyncs it, and
-   * after a 100-item sync into a 1M-item database that is ~660 scattered pages
-   * and 20-25 ms, a sixth of the whole command. Left open, the log is as
+   * database checkpoints its write-ahead log into the file and fsyncs it:
+   * after a small sync into a large database, hundreds of scattered pages,
+   * a large share of the whole command (docs/PERFORMANCE.md, "No checkpoint
+   * at the end of a command-line sync"). Left open, the log is as
    * durable as the file (a crash leaves the same state), and the next
    * transaction past wal_autocheckpoint folds it in, writing a page changed
    * by several syncs once. better-sqlite3 does not close databases at exit;
@@ -288,11 +294,11 @@ export class ReadStore {
 
   /**
    * Up to RID_BATCH items by row number, in one statement: a sender reads
-   * every item it serves this way. One statement per item cost a third more
-   * (5.7 -> 4.2 us an item on a 150 MB database), and one row per item,
-   * with two Buffers of their own each, twice what one row of two blobs
-   * for the whole batch costs (~4 -> ~2.2 us an item); the items' ids and
-   * bytes are views into those two blobs.
+   * every item it serves this way. A statement costs a fixed amount beyond
+   * its row, and a row per item brings two Buffers of its own each; one row
+   * of two blobs for the whole batch does not (docs/PERFORMANCE.md, "Reading
+   * served items 64 at a time" and "Served items as one row per batch"):
+   * the items' ids and bytes are views into those two blobs.
    */
   getManyByRid(rids: readonly number[]): Map<number, StoredItem> {
     if (rids.length === 0 || rids.length > RID_BATCH) throw new Error(`getManyByRid: 1..${RID_BATCH} row numbers, not ${rids.length}`);
@@ -387,8 +393,9 @@ export class ReadStore {
   /**
    * Every member of a branch with its row number, kind and size, read in
    * pages (ascending from page to page; a first clone's offers). A page
-   * comes as one row, its ids views into one blob: a row and a Buffer of its
-   * own per member cost a third more (315 -> 230 ms for 100,000 members).
+   * comes as one row, its ids views into one blob, sparing a row and a
+   * Buffer per member (docs/PERFORMANCE.md, "Served items as one row per
+   * batch").
    *
    * With `dataMax` >= 0, a member whose encoding is at most that many bytes
    * comes with its bytes (`data`, else null): a first clone into an empty
@@ -419,13 +426,12 @@ export class ReadStore {
 
   /** Every member of a branch, ascending, read in pages (a first clone may hold millions). */
   *members(bid: number, page = 4096): IterableIterator<Buffer> {
-    const stmt = this.db.prepare<[number, Buffer, number], { id: Buffer }>('SELECT id FROM members WHERE bid = ? AND id > ? ORDER BY id LIMIT ?');
     let after: Buffer = Buffer.alloc(0);
     for (;;) {
-      const rows = stmt.all(bid, after, page);
-      if (rows.length === 0) return;
-      for (const r of rows) yield r.id;
-      after = rows[rows.length - 1]!.id;
+      const ids = this.stmts.membersAfter.all(bid, after, page);
+      if (ids.length === 0) return;
+      yield* ids;
+      after = ids[ids.length - 1]!;
     }
   }
 
@@ -458,8 +464,12 @@ export class ReadStore {
    * would lock the connection).
    */
   *pages<T>(select: string, pageSize = 512): IterableIterator<T> {
-    const where = /\bwhere\b/i.test(select) ? 'AND' : 'WHERE';
-    const stmt = this.db.prepare<[number, number], T & { rid: number }>(`${select} ${where} rid > ? ORDER BY rid LIMIT ?`);
+    let stmt = this.paged.get(select) as Database.Statement<[number, number], T & { rid: number }> | undefined;
+    if (!stmt) {
+      const where = /\bwhere\b/i.test(select) ? 'AND' : 'WHERE';
+      stmt = this.db.prepare<[number, number], T & { rid: number }>(`${select} ${where} rid > ? ORDER BY rid LIMIT ?`);
+      this.paged.set(select, stmt);
+    }
     let after = 0;
     for (;;) {
       const rows = stmt.all(after, pageSize);
@@ -504,13 +514,6 @@ export class WriteStore extends ReadStore {
     this.indexer = new Indexer(db);
   }
 
-  /**
-   * Told before an older database is indexed again on open, which takes
-   * ~3 s per million items: the command line says so on stderr (the engine
-   * itself writes nothing).
-   */
-  static beforeReindex: ((path: string) => void) | null = null;
-
   static override open(path: string, options: OpenOptions = {}): WriteStore {
     const db = openDatabase(path, false, options.create ?? false);
     let found: number;
@@ -531,13 +534,13 @@ export class WriteStore extends ReadStore {
     let store: WriteStore;
     db.exec('BEGIN');
     try {
-      db.exec(MIGRATIONS[1]!.replace(/CREATE (TABLE|INDEX) /g, 'CREATE $1 IF NOT EXISTS '));
+      createIndexTables(db, '', true);
       store = new WriteStore(db, path);
     } finally {
       db.exec('ROLLBACK');
     }
     if (reindex) {
-      if (found > 0) WriteStore.beforeReindex?.(path);
+      if (found > 0) options.onReindex?.(path);
       try {
         rebuildIndex(store);
       } catch (e) {

@@ -8,7 +8,8 @@
 import { fail } from '../errors.js';
 import { toHex } from '../hash.js';
 import { verifySignature } from '../keys/ed25519.js';
-import { EntryType, type Item, Kind, certSignedBytes, decodeItem } from '../items/format.js';
+import { type CertItem, type Item, KIND_NAMES, Kind, certSignedBytes, decodeItem } from '../items/format.js';
+import { type NamedItem, namesOf } from '../items/names.js';
 import type { ReadStore } from './store.js';
 
 /** Decodes and verifies an item whose id (the hash of `bytes`) the caller has computed. */
@@ -18,42 +19,26 @@ export function verifyItem(store: ReadStore, bytes: Buffer, id: Buffer): Item {
   return item;
 }
 
-function requireKind(store: ReadStore, owner: Buffer, ref: Buffer, kind: Kind, what: string): { size: number } {
-  const meta = store.meta(ref);
-  if (!meta) fail('missing-reference', `${toHex(owner)} names ${what} ${toHex(ref)}, which is not stored`);
-  if (meta.kind !== kind) fail('bad-item', `${toHex(owner)} names ${toHex(ref)} as a ${what}, but it is a ${store.kindName(meta.kind)}`);
-  return meta;
+function requireStored(store: ReadStore, owner: Buffer, name: NamedItem): void {
+  const what = KIND_NAMES[name.kind];
+  const meta = store.meta(name.id);
+  if (!meta) fail('missing-reference', `${toHex(owner)} names ${what} ${toHex(name.id)}, which is not stored`);
+  if (meta.kind !== name.kind) fail('bad-item', `${toHex(owner)} names ${toHex(name.id)} as a ${what}, but it is a ${store.kindName(meta.kind)}`);
+  if (name.size !== undefined && meta.size !== name.size) {
+    fail('bad-item', `${toHex(owner)} gives ${what} ${toHex(name.id)} length ${name.size}, it has ${meta.size}`);
+  }
 }
 
 export function verifyReferences(store: ReadStore, id: Buffer, item: Item): void {
-  switch (item.kind) {
-    case Kind.File:
-      if (item.layout === 'chunked') {
-        for (const c of item.chunks) {
-          const meta = requireKind(store, id, c.id, Kind.Chunk, 'chunk');
-          if (meta.size !== c.length) fail('bad-item', `${toHex(id)} gives chunk ${toHex(c.id)} length ${c.length}, it has ${meta.size}`);
-        }
-      }
-      return;
-    case Kind.Manifest:
-      for (const e of item.entries) {
-        if (e.type !== EntryType.Dir) requireKind(store, id, e.file!, Kind.File, 'file');
-      }
-      return;
-    case Kind.Cert: {
-      requireKind(store, id, item.manifest, Kind.Manifest, 'manifest');
-      requireKind(store, id, item.key, Kind.Key, 'key');
-      const key = store.get(item.key)!;
-      const decoded = decodeItem(key.data);
-      if (decoded.kind !== Kind.Key) fail('bad-item', 'cert key is not a key');
-      const signed = certSignedBytes(item.manifest, item.key, item.name, item.value);
-      if (!verifySignature(decoded.publicKey, signed, item.signature)) {
-        fail('bad-signature', `cert ${toHex(id)} (${item.name}) has a signature that does not verify against key "${decoded.name}"`);
-      }
-      return;
-    }
-    case Kind.Chunk:
-    case Kind.Key:
-      return;
+  for (const name of namesOf(item)) requireStored(store, id, name);
+  if (item.kind === Kind.Cert) verifyCertSignature(store, id, item);
+}
+
+function verifyCertSignature(store: ReadStore, id: Buffer, cert: CertItem): void {
+  const decoded = decodeItem(store.get(cert.key)!.data);
+  if (decoded.kind !== Kind.Key) fail('bad-item', 'cert key is not a key');
+  const signed = certSignedBytes(cert.manifest, cert.key, cert.name, cert.value);
+  if (!verifySignature(decoded.publicKey, signed, cert.signature)) {
+    fail('bad-signature', `cert ${toHex(id)} (${cert.name}) has a signature that does not verify against key "${decoded.name}"`);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The index trie kept in SQLite (tables `members` and `trie`), updated
- * incrementally in the transaction that adds members. Rules: trie-rules.ts.
+ * incrementally in the transaction that adds members. Rules:
+ * index/trie-rules.ts (pure; this is their SQL side).
  *
  * Invariant: a node row exists for every non-empty node down to the leaves,
  * and a node has child rows exactly when it is inner. Members are only ever
@@ -10,7 +11,7 @@
 import type Database from 'better-sqlite3';
 import { EMPTY_BLOCK, blockCount, blockIds } from '../recon/id-block.js';
 import type { ReconTree } from '../recon/tree.js';
-import { EMPTY_NODE, FANOUT, type TrieNode, innerHash, isLeaf, leafHash, nodeRange, prefixOf } from './trie-rules.js';
+import { EMPTY_NODE, FANOUT, type TrieNode, innerHash, isLeaf, leafHash, nodeRange, prefixOf } from '../index/trie-rules.js';
 
 export interface TrieTables {
   members: string;
@@ -19,21 +20,23 @@ export interface TrieTables {
 
 export const MAIN_TABLES: TrieTables = { members: 'members', trie: 'trie' };
 
-interface ReaderStatements {
+interface TrieStatements {
   getNode: Database.Statement<[number, number, number], { count: number; hash: Buffer }>;
   getChildren: Database.Statement<[number, number, number, number], { prefix: number; count: number; hash: Buffer }>;
   rangeBlock: Database.Statement<[number, Buffer, Buffer], Buffer | null>;
   tailBlock: Database.Statement<[number, Buffer], Buffer | null>;
+  putNode: Database.Statement<[number, number, number, number, Buffer]>;
 }
 
 /**
- * A reader's statements, prepared once per connection and tables: a session
- * makes a reader per branch, and preparing them each time was 8% of a
- * short session's CPU (the fuzz suite's many small sessions showed it).
+ * The statements, prepared once per connection and tables: a session makes
+ * a reader per branch and the indexer a writer per branch and transaction,
+ * many of them short (docs/PERFORMANCE.md, "Prepared statements of the trie
+ * reader").
  */
-const prepared = new WeakMap<Database.Database, Map<string, ReaderStatements>>();
+const prepared = new WeakMap<Database.Database, Map<string, TrieStatements>>();
 
-function readerStatements(db: Database.Database, tables: TrieTables): ReaderStatements {
+function trieStatements(db: Database.Database, tables: TrieTables): TrieStatements {
   let byTables = prepared.get(db);
   if (!byTables) prepared.set(db, (byTables = new Map()));
   const key = `${tables.members} ${tables.trie}`;
@@ -52,6 +55,10 @@ function readerStatements(db: Database.Database, tables: TrieTables): ReaderStat
       tailBlock: db
         .prepare<[number, Buffer], Buffer | null>(`SELECT CAST(group_concat(id, x'' ORDER BY id) AS BLOB) FROM ${tables.members} WHERE bid = ? AND id >= ?`)
         .pluck(),
+      putNode: db.prepare(
+        `INSERT INTO ${tables.trie} (bid, depth, prefix, count, hash) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (bid, depth, prefix) DO UPDATE SET count = excluded.count, hash = excluded.hash`,
+      ),
     };
     byTables.set(key, s);
   }
@@ -61,15 +68,15 @@ function readerStatements(db: Database.Database, tables: TrieTables): ReaderStat
 /** Reads one branch's trie; the reconciliation side of the index. */
 export class TrieReader implements ReconTree {
   private readonly getNode: Database.Statement<[number, number, number], { count: number; hash: Buffer }>;
-  private readonly getChildren: ReaderStatements['getChildren'];
-  private readonly s: ReaderStatements;
+  private readonly getChildren: TrieStatements['getChildren'];
+  private readonly s: TrieStatements;
 
   constructor(
     db: Database.Database,
     private readonly bid: number,
     tables: TrieTables = MAIN_TABLES,
   ) {
-    this.s = readerStatements(db, tables);
+    this.s = trieStatements(db, tables);
     ({ getNode: this.getNode, getChildren: this.getChildren } = this.s);
   }
 
@@ -147,10 +154,7 @@ export class TrieWriter {
     tables: TrieTables = MAIN_TABLES,
   ) {
     this.reader = new TrieReader(db, bid, tables);
-    this.putNode = db.prepare(
-      `INSERT INTO ${tables.trie} (bid, depth, prefix, count, hash) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (bid, depth, prefix) DO UPDATE SET count = excluded.count, hash = excluded.hash`,
-    );
+    this.putNode = trieStatements(db, tables).putNode;
   }
 
   /**
