@@ -6,6 +6,7 @@
 import { readAddress } from './address.js';
 import { type ApiArgs, type ApiMethod, type Result, err, ok } from './api.js';
 import { withWhatToDo } from './error-advice.js';
+import { parseFingerprint } from './fingerprint.js';
 import { type Schema, args, array, boolean, integer, named, object, oneOf, optional, string, union } from './schema.js';
 
 const MAX_PATTERNS = 64;
@@ -56,7 +57,7 @@ const identityChoice = union(
 const fingerprint = string({
   min: 64,
   max: 200,
-  check: (s) => (/^[0-9a-fA-F]{64}$/.test(s.replace(/[\s:-]/g, '')) ? null : 'is not a fingerprint (64 hex digits)'),
+  check: (s) => (parseFingerprint(s) ? null : 'is not a fingerprint (64 hex digits)'),
   fix: 'paste all 16 groups of 4 hex digits',
 });
 /** A key item's id, as certs name their signer and `listKeys` gives it. */

@@ -9,7 +9,7 @@ import type { ApiErrorCode } from './api.js';
 
 export const WHAT_TO_DO: Record<ApiErrorCode, string> = {
   'bad-request': 'correct it and try again',
-  forbidden: 'use Netsync from its own window; other pages may not call its engine',
+  forbidden: 'use Netsync from its own window',
   'engine-unavailable': 'try again, and restart Netsync if it keeps failing',
   usage: 'correct it and try again',
   busy: 'wait until it ends, or cancel it first',
@@ -44,10 +44,14 @@ export function saysWhatToDo(sentence: string): boolean {
   return /; \S/.test(sentence) || sentence.endsWith('?');
 }
 
-/** `text` as the one sentence shown: on one line, capitalised, ending in a full stop, with the code's advice when it gives none. */
+/**
+ * `text` as the one sentence shown: on one line, capitalised (unless it
+ * starts with the value it is about, an address or a path, which stays as
+ * typed), ending in a full stop, with the code's advice when it gives none.
+ */
 export function withWhatToDo(code: ApiErrorCode, text: string): string {
   const t = text.trim().replace(/\s+/g, ' ').replace(/\.+$/, '');
-  const what = t === '' ? 'Something went wrong' : t[0]!.toUpperCase() + t.slice(1);
+  const what = t === '' ? 'Something went wrong' : /^[a-z]+[ ,]/.test(t) ? t[0]!.toUpperCase() + t.slice(1) : t;
   if (!saysWhatToDo(what)) return `${what}; ${WHAT_TO_DO[code]}.`;
   return /[.!?]$/.test(what) ? what : `${what}.`;
 }
