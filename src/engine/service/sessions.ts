@@ -12,7 +12,9 @@ import type { ClientOptions, Identity } from '../protocol/api.js';
 import { fingerprint } from '../security/fingerprint.js';
 import { DIFF_LIST_LIMIT, type DiffLists } from './diff-lists.js';
 import { apiError, refuse, toApiError } from './errors.js';
+import { listBranches } from './collection.js';
 import { type TransferLog, keptSummary } from './transfer-log.js';
+import { unmatchedPatterns } from './unmatched.js';
 
 export type RunClientSession = (opts: ClientOptions) => Promise<SessionSummary>;
 
@@ -171,7 +173,12 @@ export class SessionRunner {
         itemsSeqBase = lastItemsSeq;
         summary = await attempt();
       }
-      const shown = this.o.diffLists.keep(peer.id, { ...summary, identity: as });
+      const unmatched = unmatchedPatterns(
+        peer,
+        summary,
+        listBranches(db).map((b) => b.name),
+      );
+      const shown = this.o.diffLists.keep(peer.id, { ...summary, identity: as, ...(unmatched.length > 0 ? { unmatchedPatterns: unmatched } : {}) });
       keep({ summary: shown });
       this.o.emit({ type: 'session-finished', sessionId: info.sessionId, peerId: peer.id, summary: shown });
       this.o.emit({ type: 'peer-status', peerId: peer.id, state: 'done' });
