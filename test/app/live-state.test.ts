@@ -43,6 +43,27 @@ describe('coalesced refreshes', () => {
     await refresh(['org.d']);
     expect(runs).toEqual([['org.a'], ['org.b', 'org.c'], ['org.d']]);
   });
+
+  it('leave a gap between the start of one run and the next, so a sync is not slowed by refreshes', async () => {
+    const starts: number[] = [];
+    const refresh = coalesced<null>(
+      async () => {
+        starts.push(Date.now());
+      },
+      () => null,
+      300,
+    );
+    const first = refresh(null);
+    void refresh(null);
+    await first;
+    expect(starts).toHaveLength(2);
+    // Timers may fire late on a loaded machine, never early (a millisecond of rounding aside).
+    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(299);
+    // Once idle, a request runs at once.
+    const t = Date.now();
+    await refresh(null);
+    expect(starts[2]! - t).toBeLessThan(300);
+  });
 });
 
 describe('the service tells changes of its database from any source', () => {

@@ -43,6 +43,9 @@ const initial: CollectionState = {
   checkout: { busy: false, result: null, error: null },
 };
 
+/** During a sync the database changes twice a second: its lists and counts are read again at most once a second. */
+const REFRESH_GAP_MS = 1000;
+
 /** Branches whose log is stale: some by name, or all. */
 type Changed = { all: true } | { all: false; names: Set<string> };
 
@@ -55,24 +58,28 @@ export const createCollectionSlice =
   (set, get) => {
     const patch = (p: Partial<CollectionState>) => set((s) => ({ collection: { ...s.collection, ...p } }));
 
-    const refresh = coalesced<Changed>(async (changed) => {
-      patch({ loading: true });
-      const [status, branches] = await Promise.all([api.getStatus(), api.listBranches()]);
-      if (!branches.ok) {
-        patch({ loading: false, error: branches.error.message });
-        return;
-      }
-      const selected = get().collection.selectedBranch;
-      const stillThere = selected !== null && branches.value.some((b) => b.name === selected);
-      patch({
-        loading: false,
-        error: null,
-        branches: branches.value,
-        database: status.ok ? status.value.database : get().collection.database,
-        ...(stillThere ? {} : { selectedBranch: null, log: [], selectedManifest: null, manifest: null }),
-      });
-      if (stillThere && (changed.all || changed.names.has(selected))) await get().selectBranch(selected);
-    }, mergeChanged);
+    const refresh = coalesced<Changed>(
+      async (changed) => {
+        patch({ loading: true });
+        const [status, branches] = await Promise.all([api.getStatus(), api.listBranches()]);
+        if (!branches.ok) {
+          patch({ loading: false, error: branches.error.message });
+          return;
+        }
+        const selected = get().collection.selectedBranch;
+        const stillThere = selected !== null && branches.value.some((b) => b.name === selected);
+        patch({
+          loading: false,
+          error: null,
+          branches: branches.value,
+          database: status.ok ? status.value.database : get().collection.database,
+          ...(stillThere ? {} : { selectedBranch: null, log: [], selectedManifest: null, manifest: null }),
+        });
+        if (stillThere && (changed.all || changed.names.has(selected))) await get().selectBranch(selected);
+      },
+      mergeChanged,
+      REFRESH_GAP_MS,
+    );
 
     return {
       collection: initial,
