@@ -4,14 +4,12 @@
  * a reload too); a rule names a key picked from the keys known here or a
  * pasted fingerprint.
  */
-import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
-import type { KnownKey } from '../../shared/api.js';
-import { formatFingerprint, parseFingerprint } from '../../shared/fingerprint.js';
+import { type FormEvent, useEffect, useRef } from 'react';
 import { ErrorLine } from '../components/ErrorLine.js';
 import { Fingerprint } from '../components/Fingerprint.js';
-import { formatCount, formatDate, formatWhen } from '../format.js';
-import { useApp, useAppShallow } from '../store/context.js';
-import { splitPatterns } from '../store/slices/server.js';
+import { formatCount, formatDate } from '../format.js';
+import { useAppShallow } from '../store/context.js';
+import { RuleBuilder } from './RuleBuilder.js';
 
 const EXAMPLE = `# who may read and write which branches (one rule per line)
 read   anonymous  org.example.public.*
@@ -24,115 +22,6 @@ function lineRange(text: string, line: number): [number, number] {
   for (let i = 1; i < line; i++) start = text.indexOf('\n', start) + 1;
   const end = text.indexOf('\n', start);
   return [start, end === -1 ? text.length : end];
-}
-
-/** WHO choices beside the known keys. */
-const ANY_KEY = '*';
-const ANONYMOUS = 'anonymous';
-const PASTE = 'paste';
-
-/** A key as the picker names it: its name (or that it is a client), and enough of its fingerprint to tell it apart. */
-function keyLabel(k: KnownKey): string {
-  const fp = k.fingerprint.split(' ');
-  const short = `${fp.slice(0, 2).join(' ')} … ${fp[fp.length - 1]}`;
-  if (k.name) return `${k.name} (${short})`;
-  return `client last seen ${k.lastSeen ? formatWhen(k.lastSeen) : 'earlier'} (${short})`;
-}
-
-const GROUPS: { source: KnownKey['sources'][number]; label: string }[] = [
-  { source: 'own', label: 'Your keys' },
-  { source: 'database', label: 'Keys in this database' },
-  { source: 'client', label: 'Clients that connected here' },
-];
-
-/** The rule's lines: a comment naming the key when it has a name, then the rule (read and write are two rules). */
-function ruleLines(access: 'read' | 'write', who: string, patterns: string[], name: string | null): string[] {
-  const comment = name ? [`# ${name}`] : [];
-  const rules = access === 'read' ? [`read ${who} ${patterns.join(' ')}`] : [`read ${who} ${patterns.join(' ')}`, `write ${who} ${patterns.join(' ')}`];
-  return [...comment, ...rules];
-}
-
-/**
- * Adds a rule to the text being edited, its WHO picked from the keys known
- * here (the user's own, the database's, clients that connected to this
- * server) or pasted; saving is still the editor's Save.
- */
-function RuleBuilder({ onAdd }: { onAdd: (lines: string[]) => void }) {
-  const knownKeys = useApp((s) => s.server.knownKeys);
-  const [access, setAccess] = useState<'read' | 'write'>('read');
-  const [who, setWho] = useState(ANY_KEY);
-  const [pasted, setPasted] = useState('');
-  const [patterns, setPatterns] = useState('');
-  const [problem, setProblem] = useState<string | null>(null);
-  const problemId = useId();
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    const branches = splitPatterns(patterns);
-    const fingerprint = who === PASTE ? parseFingerprint(pasted) : null;
-    if (who === PASTE && !fingerprint)
-      return setProblem(`The fingerprint "${pasted.trim()}" is not 64 hex digits; paste all 16 groups of 4, as the key's owner reads them.`);
-    if (branches.length === 0) return setProblem('No branch is named; type the branches the rule grants, such as org.example.*');
-    const known = knownKeys.find((k) => k.fingerprint === who);
-    onAdd(ruleLines(access, fingerprint ? formatFingerprint(fingerprint) : who, branches, known?.name ?? null));
-    setProblem(null);
-    setPasted('');
-  };
-  return (
-    <form className="rule-builder" onSubmit={submit} aria-label="Add a rule" data-testid="rule-builder">
-      <label>
-        Grant
-        <select value={access} onChange={(e) => setAccess(e.target.value as 'read' | 'write')} data-testid="rule-access">
-          <option value="read">read</option>
-          <option value="write">read and write</option>
-        </select>
-      </label>
-      <label className="grow">
-        To
-        <select value={who} onChange={(e) => setWho(e.target.value)} data-testid="rule-who">
-          <option value={ANY_KEY}>any client with a key (*)</option>
-          <option value={ANONYMOUS}>anonymous clients</option>
-          {GROUPS.map((g) => {
-            const keys = knownKeys.filter((k) => k.sources[0] === g.source);
-            return keys.length === 0 ? null : (
-              <optgroup key={g.source} label={g.label}>
-                {keys.map((k) => (
-                  <option key={k.fingerprint} value={k.fingerprint}>
-                    {keyLabel(k)}
-                  </option>
-                ))}
-              </optgroup>
-            );
-          })}
-          <option value={PASTE}>a pasted fingerprint…</option>
-        </select>
-      </label>
-      {who === PASTE ? (
-        <label className="grow">
-          Fingerprint
-          <input
-            value={pasted}
-            onChange={(e) => setPasted(e.target.value)}
-            placeholder="3f2a 9b01 … (16 groups of 4)"
-            className="mono"
-            aria-describedby={problem ? problemId : undefined}
-            data-testid="rule-fingerprint"
-          />
-        </label>
-      ) : null}
-      <label className="grow">
-        Branches
-        <input value={patterns} onChange={(e) => setPatterns(e.target.value)} placeholder="org.example.*" data-testid="rule-patterns" />
-      </label>
-      <button type="submit" data-testid="rule-add">
-        Add rule
-      </button>
-      {problem ? (
-        <p id={problemId} className="error-line" role="alert" data-testid="rule-problem">
-          {problem}
-        </p>
-      ) : null}
-    </form>
-  );
 }
 
 function PermissionsEditor() {
