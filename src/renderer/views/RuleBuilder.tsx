@@ -31,9 +31,12 @@ const GROUPS: { source: KnownKey['sources'][number]; label: string }[] = [
   { source: 'client', label: 'Clients that connected here' },
 ];
 
+/** A key's name as a key item may carry it (items/format.ts): nothing in it can end the comment line and start a rule. */
+const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9@._+-]*$/;
+
 /** The rule's lines: a comment naming the key when it has a name, then the rule (read and write are two rules). */
 function ruleLines(access: 'read' | 'write', who: string, patterns: string[], name: string | null): string[] {
-  const comment = name ? [`# ${name}`] : [];
+  const comment = name && KEY_NAME.test(name) ? [`# ${name}`] : [];
   const rules = access === 'read' ? [`read ${who} ${patterns.join(' ')}`] : [`read ${who} ${patterns.join(' ')}`, `write ${who} ${patterns.join(' ')}`];
   return [...comment, ...rules];
 }
