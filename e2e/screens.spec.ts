@@ -62,6 +62,51 @@ function expectClean(findings: ScreenFinding[]) {
   expect(report(bad)).toBe('none');
 }
 
+/** The states that tell the truth (issue #19): refusals, kept transfers after a reload, the permissions picker with a refused paste. */
+const TRUTH: ScreenCase[] = [
+  navScreen('peers, a refused branch', 'peers', (p) => p.getByTestId('peer-notes')),
+  navScreen('diff, a refused branch', 'diff', (p) => p.getByTestId('diff-blocked')),
+  navScreen('transfers, done but refused', 'transfers', (p) => p.getByTestId('transfer-refused')),
+  {
+    name: 'server, a rule from a pasted fingerprint refused',
+    async show(page) {
+      await page.getByTestId('nav-server').click();
+      await page.getByTestId('rule-who').selectOption('paste');
+      await page.getByTestId('rule-fingerprint').fill('12ab 34cd');
+      await page.getByTestId('rule-patterns').fill('org.example.*');
+      await page.getByTestId('rule-add').click();
+      await page.getByTestId('rule-problem').waitFor();
+    },
+  },
+];
+
+const TRUTH_AFTER_RELOAD: ScreenCase[] = [navScreen('transfers, kept across a reload', 'transfers', (p) => p.getByTestId('transfer-no-chart'))];
+
+test('the states that say what was refused or kept fit and pass axe-core, light and dark, at three sizes', async ({ app, workspace }, testInfo) => {
+  test.setTimeout(300_000);
+  const remote = peerWorkspace(workspace, 'peer');
+  const theirs = makeDemoDatabase(remote, 'b', 'org.example.peer', 'bob@example.org');
+  writeFileSync(join(remote.configDir, 'permissions'), 'read * *\n');
+  // Offers only its own branch: ours is refused.
+  const server = await startServe(remote, theirs.db, ['org.example.peer']);
+  const findings: ScreenFinding[] = [];
+  try {
+    const card = await addPeer(app, 'bob', server.address);
+    await card.getByTestId('peer-include').fill('org.example.*');
+    await card.getByRole('button', { name: 'Save branches' }).click();
+    await card.getByTestId('peer-diff').click();
+    await app.getByTestId('confirm-server-accept').click();
+    await expect(app.getByTestId('diff-blocked')).toBeVisible();
+    findings.push(...(await checkScreens(app, TRUTH)));
+    await app.reload();
+    findings.push(...(await checkScreens(app, TRUTH_AFTER_RELOAD)));
+  } finally {
+    await server.stop();
+  }
+  await testInfo.attach('findings', { body: report(findings) });
+  expectClean(findings);
+});
+
 test('every screen fits its window and passes axe-core, light and dark, at three sizes', async ({ app, demo, workspace }, testInfo) => {
   test.setTimeout(300_000);
   const remote = peerWorkspace(workspace, 'peer');

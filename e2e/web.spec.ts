@@ -92,8 +92,8 @@ test('a peer that cannot be reached gets one clear sentence after Diff', async (
   await expect(app.getByRole('heading', { name: 'Diff with nowhere' })).toBeVisible();
   const error = app.getByTestId('diff-error');
   await expect(error).toBeVisible();
-  // One sentence: capitalised, naming the address, ending with a full stop, no stack trace.
-  await expect(error).toHaveText(/^[A-Z][^\n]*127\.0\.0\.1:1[^\n]*[.?]$/);
+  // One sentence: capitalised, naming the address, ending with what to do (here a question), no stack trace.
+  await expect(error).toHaveText(/^[A-Z][^\n]*127\.0\.0\.1:1[^\n]*; is the peer's server running\?$/);
   const sentence = await error.textContent();
   await snap(app, 'diff', (n) => testInfo.outputPath(n));
 

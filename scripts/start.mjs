@@ -2,7 +2,11 @@
 // binary (and a display) is here; otherwise serves the same UI from the
 // headless web host and prints the link to open in a browser.
 // `npm run start:web` (--web) always uses the web host.
-// Options: --db PATH, --config-dir DIR (both hosts), --port N (web host).
+// Options (after `--`: `npm start -- --db ./my.db`; README, "The desktop app"):
+// --db PATH, --config-dir DIR (both hosts), --port N (web host), --web.
+// SIGINT or SIGTERM stops the app within 2 s, also when sent to `npm start`
+// itself (npm passes it to the shell running this script, which dies
+// without passing it on: this script then sees its parent gone).
 import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,11 +25,28 @@ function step(cmd, args) {
 step('npx', ['electron-vite', 'build', '--logLevel', 'warn']);
 step('node', ['scripts/build-webhost.mjs']);
 
-/** Runs a child in the foreground: its exit is ours, Ctrl-C reaches it. */
+/** How long the app may take to close its database and server once asked to stop, before it is killed. */
+const STOP_GRACE_MS = 1500;
+/** How often the parent (npm's shell) is looked for. */
+const PARENT_POLL_MS = 250;
+
+/** Runs a child in the foreground: its exit is ours; SIGINT, SIGTERM or the loss of our parent stops it. */
 function foreground(cmd, args, env = process.env) {
   const child = spawn(cmd, args, { stdio: 'inherit', env });
-  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  const stop = (sig) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(sig);
+    setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS).unref();
+  };
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => stop(sig));
+  const parent = process.ppid;
+  const watchParent = setInterval(() => {
+    if (process.ppid !== parent) stop('SIGTERM');
+  }, PARENT_POLL_MS);
+  child.on('exit', (code, signal) => {
+    clearInterval(watchParent);
+    process.exit(code ?? (signal ? 1 : 0));
+  });
 }
 
 const electron = values.web ? null : electronBinary();

@@ -104,3 +104,16 @@ function placeOf(e: SystemErrorLike, place: Place): string {
   }
   return 'the target';
 }
+
+/**
+ * OpenSSL's error strings as node:tls puts them in a message
+ * (`808C…:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake
+ * failure:../deps/openssl/…/rec_layer_s3.c:1601:SSL alert number 40`): the
+ * library's own dump, of which a person can use the reason alone.
+ */
+const OPENSSL_DUMP = /[0-9A-F]{8,}:error:[0-9A-F]{6,}:[^:]*:[^:]*:([^:\n]+)(?::[^\s:]*\.c:\d+:?[^\n]*)?/g;
+
+/** `text` with every OpenSSL dump in it cut to its reason; the rest unchanged. */
+export function withoutLibraryDumps(text: string): string {
+  return text.replace(OPENSSL_DUMP, (_dump, reason: string) => reason.trim());
+}

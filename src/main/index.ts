@@ -100,6 +100,9 @@ function main(): void {
     return w;
   }
 
+  // A signal (Ctrl-C in the terminal of `npm start`, SIGTERM from it) quits as the tray's Quit does: the server and the database are closed first.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => app.quit());
+
   app.on('second-instance', showWindow);
   app.on('activate', showWindow);
   app.on('window-all-closed', () => {

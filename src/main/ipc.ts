@@ -7,6 +7,7 @@ import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
 import { API_METHODS } from '../shared/api-calls.js';
 import { checkArgs } from '../shared/api-validate.js';
 import { type ApiMethod, type NetsyncApi, type NetsyncEvent, type Result, engineUnavailable, err } from '../shared/api.js';
+import { withWhatToDo } from '../shared/error-advice.js';
 import { EVENT_CHANNEL, ipcChannel } from '../shared/ipc.js';
 
 export type SenderCheck = (event: IpcMainInvokeEvent) => boolean;
@@ -21,7 +22,7 @@ export function registerApiHandlers(ipcMain: IpcMain, api: NetsyncApi, isTrusted
 }
 
 async function handle(api: NetsyncApi, method: ApiMethod, event: IpcMainInvokeEvent, args: unknown[], isTrustedSender: SenderCheck): Promise<Result<unknown>> {
-  if (!isTrustedSender(event)) return err('forbidden', 'Refused a call from a page that is not Netsync.');
+  if (!isTrustedSender(event)) return err('forbidden', withWhatToDo('forbidden', "Refused a call from a page that is not Netsync's own"));
   const checked = checkArgs(method, args);
   if (!checked.ok) return checked;
   const call = api[method] as (...a: unknown[]) => Promise<Result<unknown>>;

@@ -40,6 +40,13 @@ export function formatDate(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
 }
 
+/** A moment in a list: its time when it is today, else its date and time. */
+export function formatWhen(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toDateString() === now.toDateString() ? d.toLocaleTimeString() : d.toLocaleString();
+}
+
 /** The word that goes with `n`: `noun(1, 'item')` is 'item', `noun(0, 'item')` 'items'. */
 export function noun(n: number, one: string, many = `${one}s`): string {
   return n === 1 ? one : many;

@@ -3,26 +3,51 @@
  * on whatever crosses their boundary before it reaches the engine; the
  * engine's worker runs it again, so no host can forget.
  */
-import { parseAddress } from './address.js';
+import { readAddress } from './address.js';
 import { type ApiArgs, type ApiMethod, type Result, err, ok } from './api.js';
-import { type Schema, args, array, boolean, integer, object, oneOf, optional, string, union } from './schema.js';
+import { withWhatToDo } from './error-advice.js';
+import { parseFingerprint } from './fingerprint.js';
+import { type Schema, args, array, boolean, integer, named, object, oneOf, optional, string, union } from './schema.js';
 
 const MAX_PATTERNS = 64;
 
+const PATTERN_CHARS = 'letters, digits, . _ + - and the globs * ?';
 /** Branch globs as the engine accepts them (src/engine/security/patterns.ts), without the '!' prefix. */
-const pattern = string({ min: 1, max: 255, pattern: /^[A-Za-z0-9_.+*?-]+$/, expect: 'a branch pattern (letters, digits, . _ + - and the globs * ?)' });
+const pattern = named(
+  'the pattern',
+  string({ min: 1, max: 255, pattern: /^[A-Za-z0-9_.+*?-]+$/, expect: 'a branch pattern', fix: `use ${PATTERN_CHARS}, and separate patterns with spaces` }),
+);
 const patterns = array(pattern, MAX_PATTERNS);
 const path = string({ min: 1, max: 4096, check: (p) => (p.includes('\0') ? 'contains a NUL character' : null) });
 const id = string({ min: 1, max: 128, pattern: /^[A-Za-z0-9_-]+$/, expect: 'an id (letters, digits, _ and -)' });
-const itemRef = string({ min: 6, max: 64, pattern: /^[0-9a-fA-F]+$/, expect: '6 to 64 hex digits' });
+const itemRef = string({ min: 6, max: 64, pattern: /^[0-9a-fA-F]+$/, expect: '6 to 64 hex digits', fix: 'give at least 6 hex digits of the id' });
 const branch = string({ min: 1, max: 255, pattern: /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/, expect: 'a branch name' });
 const target = string({ min: 1, max: 255, pattern: /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/, expect: 'a branch name or a manifest id' });
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-const peerName = string({ min: 1, max: 64, check: (s) => (/[\u0000-\u001f]/.test(s) ? 'contains control characters' : null) });
-const address = string({ min: 1, max: 300, check: (s) => (parseAddress(s) ? null : 'is not HOST or HOST:PORT') });
-const bind = string({ min: 1, max: 300, check: (s) => (parseAddress(s, undefined, true) ? null : 'is not HOST:PORT') });
-const keyName = string({ min: 1, max: 255, pattern: /^[A-Za-z0-9][A-Za-z0-9@._+-]*$/, expect: 'a key name (letters, digits, @ . _ + -)' });
-const passphrase = string({ min: 1, max: 1024 });
+const peerName = string({ min: 1, max: 64, check: (s) => (/[\u0000-\u001f]/.test(s) ? 'contains control characters' : null), fix: 'type a name on one line' });
+/** Why `text` is not an address to connect to (or to bind, with port 0), as the command line says it (shared/address.ts). */
+const notAnAddress = (use: 'connect' | 'bind') => (text: string) => {
+  const read = readAddress(text, use);
+  if (read.ok) return null;
+  // The whole text as the host: said once, not quoted twice.
+  const whole = `"${text}" `;
+  return read.problem.startsWith(whole) ? read.problem.slice(whole.length) : `is not an address: ${read.problem}`;
+};
+const address = string({ min: 1, max: 300, check: notAnAddress('connect'), fix: 'type HOST or HOST:PORT (port 4691 when none is given)' });
+const bind = string({
+  min: 1,
+  max: 300,
+  check: notAnAddress('bind'),
+  fix: 'type HOST:PORT, such as 0.0.0.0:4691 for every network or 127.0.0.1:4691 for this machine only',
+});
+const keyName = string({
+  min: 1,
+  max: 255,
+  pattern: /^[A-Za-z0-9][A-Za-z0-9@._+-]*$/,
+  expect: 'a key name',
+  fix: 'use letters, digits and @ . _ + -, such as alice@example.org',
+});
+const passphrase = string({ min: 1, max: 1024, secret: true });
 const identityChoice = union(
   '{ kind: "key", name } or { kind: "anonymous" }',
   object({ kind: oneOf('key'), name: keyName }),
@@ -32,13 +57,15 @@ const identityChoice = union(
 const fingerprint = string({
   min: 64,
   max: 200,
-  check: (s) => (/^[0-9a-fA-F]{64}$/.test(s.replace(/[\s:-]/g, '')) ? null : 'is not a fingerprint (64 hex digits)'),
+  check: (s) => (parseFingerprint(s) ? null : 'is not a fingerprint (64 hex digits)'),
+  fix: 'paste all 16 groups of 4 hex digits',
 });
 /** A key item's id, as certs name their signer and `listKeys` gives it. */
 const keyId = string({ min: 1, max: 200, check: (s) => (/^[0-9a-fA-F]{64}$/.test(s) ? null : 'is not a key id (64 hex digits)') });
 const publicKeyText = string({ min: 1, max: 2000 });
 /** Below the web host's 1 MiB message limit with room for JSON escapes. */
 const permissionsText = string({ min: 0, max: 256 * 1024, check: (s) => (s.includes('\0') ? 'contains a NUL character' : null) });
+const peerFields = { name: named('the peer name', peerName), address: named('the address', address) };
 /** What one diffItems call may return: a screenful or two of rows, never the whole list. */
 export const MAX_DIFF_PAGE = 1000;
 
@@ -47,44 +74,52 @@ export const MAX_DIFF_PAGE = 1000;
  * below): the runtime list of calls is this object's keys (api-calls.ts).
  */
 export const argSchemas = {
-  openDatabase: args(optional(path)),
+  openDatabase: args(optional(named('the database path', path))),
   getStatus: args(),
   listBranches: args(),
-  log: args(branch),
-  show: args(itemRef),
-  checkout: args(target, path),
+  log: args(named('the branch', branch)),
+  show: args(named('the item id', itemRef)),
+  checkout: args(named('what to check out', target), named('the folder', path)),
   listPeers: args(),
-  addPeer: args(object({ name: peerName, address })),
+  addPeer: args(object(peerFields)),
   updatePeer: args(
-    id,
+    named('the peer id', id),
     object({
-      name: optional(peerName),
-      address: optional(address),
-      direction: optional(oneOf('sync', 'push', 'pull')),
-      include: optional(patterns),
-      exclude: optional(patterns),
+      name: optional(peerFields.name),
+      address: optional(peerFields.address),
+      direction: optional(named('the direction', oneOf('sync', 'push', 'pull'))),
+      include: optional(named('the branches to include', patterns)),
+      exclude: optional(named('the branches to exclude', patterns)),
     }),
   ),
-  removePeer: args(id),
-  diff: args(id),
-  sync: args(id),
-  cancel: args(id),
-  startServer: args(object({ bind, patterns })),
+  removePeer: args(named('the peer id', id)),
+  diff: args(named('the peer id', id)),
+  sync: args(named('the peer id', id)),
+  cancel: args(named('the session id', id)),
+  startServer: args(object({ bind: named('the address to listen on', bind), patterns: named('the branches offered', patterns) })),
   stopServer: args(),
   serverStatus: args(),
   listKeys: args(),
-  generateKey: args(keyName, optional(passphrase)),
-  importKey: args(publicKeyText),
+  generateKey: args(named('the key name', keyName), optional(named('the passphrase', passphrase))),
+  importKey: args(named('the pasted key', publicKeyText)),
   getIdentity: args(),
-  setIdentity: args(identityChoice),
-  unlockKey: args(keyName, passphrase),
-  answerServerPrompt: args(id, boolean()),
-  trustServer: args(address, fingerprint),
-  trustKey: args(keyId),
-  untrustKey: args(keyId),
-  diffItems: args(id, oneOf('weLack', 'theyLack'), integer(0, 100_000_000), integer(1, MAX_DIFF_PAGE), optional(branch)),
+  setIdentity: args(named('the identity', identityChoice)),
+  unlockKey: args(named('the key name', keyName), named('the passphrase', passphrase)),
+  answerServerPrompt: args(named('the question id', id), named('the answer', boolean())),
+  trustServer: args(named('the server address', address), named('the fingerprint', fingerprint)),
+  trustKey: args(named('the key id', keyId)),
+  untrustKey: args(named('the key id', keyId)),
+  diffItems: args(
+    named('the session id', id),
+    named('the side', oneOf('weLack', 'theyLack')),
+    named('the offset', integer(0, 100_000_000)),
+    named('the page size', integer(1, MAX_DIFF_PAGE)),
+    optional(named('the branch', branch)),
+  ),
   getPermissions: args(),
-  setPermissions: args(permissionsText),
+  setPermissions: args(named('the permissions text', permissionsText)),
+  listKnownKeys: args(),
+  listTransfers: args(),
 } satisfies { [M in ApiMethod]: Schema<ApiArgs<M>> };
 
 export function isApiMethod(name: unknown): name is ApiMethod {
@@ -95,13 +130,13 @@ export function isApiMethod(name: unknown): name is ApiMethod {
 export function checkArgs<M extends ApiMethod>(method: M, values: unknown): Result<ApiArgs<M>> {
   const schema: Schema<unknown> = argSchemas[method];
   const problem = schema.problem(values, 'the call');
-  if (problem) return err('bad-request', `Refused ${method}: ${problem}.`);
+  if (problem) return err('bad-request', withWhatToDo('bad-request', problem));
   return ok(values as ApiArgs<M>);
 }
 
 /** Checks a whole request whose method name is not trusted yet. */
 export function checkRequest(method: unknown, values: unknown): Result<{ method: ApiMethod; args: unknown[] }> {
-  if (!isApiMethod(method)) return err('bad-request', `Refused an unknown call "${String(method).slice(0, 40)}".`);
+  if (!isApiMethod(method)) return err('bad-request', withWhatToDo('bad-request', `Netsync has no call named ${JSON.stringify(String(method).slice(0, 40))}`));
   const checked = checkArgs(method, values);
   return checked.ok ? ok({ method, args: checked.value as unknown[] }) : checked;
 }

@@ -4,9 +4,9 @@
  * `NetsyncApi`; the renderer talks to nothing else. Every value here is plain
  * JSON-safe data, and this file imports neither Node nor DOM APIs.
  */
-import type { DiffGroup, DiffItem, Direction, ItemsBatch, ProgressEvent, RefusedSlot, SessionSummary } from './sync.js';
+import type { DiffGroup, DiffItem, Direction, ItemsBatch, ProgressEvent, RefusedSlot, SessionIdentity, SessionSummary } from './sync.js';
 
-export type { DiffGroup, DiffItem, Direction, ItemsBatch, ProgressEvent, RefusedSlot, SessionSummary } from './sync.js';
+export type { DiffGroup, DiffItem, Direction, ItemsBatch, ProgressEvent, RefusedSlot, SessionIdentity, SessionSummary } from './sync.js';
 
 // ------------------------------------------------------------------ results
 
@@ -218,6 +218,10 @@ export interface LastSession {
   bytesReceived: number;
   /** Branches the server would not sync, wholly or one way (a blocked direction). */
   refused?: RefusedSlot[];
+  /** Include patterns that selected no branch the server offers to this identity. */
+  unmatchedPatterns?: string[];
+  /** Who the session was to the server. */
+  identity?: SessionIdentity;
   /** False when a two-way sync still ended with a difference. */
   converged?: boolean;
   /** What was left to fetch / to send, found by that session. */
@@ -385,6 +389,38 @@ export interface DiffTaken {
   theyLack: DiffGroup[];
 }
 
+/**
+ * A session as the Transfers screen keeps it across reloads and restarts:
+ * the last 100, in `<config>/transfers.json` (not in the database, which
+ * syncs).
+ */
+export interface TransferRecord {
+  info: SessionInfo;
+  /** The peer as it was then (it may have been renamed or removed since). */
+  peerName: string;
+  address: string;
+  endedAt: string;
+  /** The engine's last progress report: items and bytes each way against what was due; null when none came. */
+  progress: ProgressEvent | null;
+  /** How it ended: its figures (the lists of items left out), or why it failed. */
+  summary?: SessionSummary;
+  error?: ApiError;
+}
+
+/** Where a key a permissions rule may name is known from. */
+export type KnownKeySource = 'own' | 'database' | 'client';
+
+/** A key to pick in the permissions editor. */
+export interface KnownKey {
+  /** 16 groups of 4 hex digits: what a rule names. */
+  fingerprint: string;
+  /** Its name, where a key item or the key folder gives one; null for a client known only by its fingerprint. */
+  name: string | null;
+  sources: KnownKeySource[];
+  /** When a client with this key last began a session with this app's server. */
+  lastSeen?: string;
+}
+
 export interface TrustedServer {
   address: string;
   fingerprint: string;
@@ -445,6 +481,10 @@ export interface NetsyncApi {
   getPermissions(): Promise<Result<PermissionsFile>>;
   /** Replaces the server's permissions file; a wrong line refuses the whole text (`lines`). Applies from the next session. */
   setPermissions(text: string): Promise<Result<PermissionsFile>>;
+  /** The keys a permissions rule may name: the user's own, the database's key items, the clients that connected to this app's server. */
+  listKnownKeys(): Promise<Result<KnownKey[]>>;
+  /** The sessions kept for the Transfers screen, newest first. */
+  listTransfers(): Promise<Result<TransferRecord[]>>;
 }
 
 export type ApiMethod = keyof NetsyncApi;
@@ -466,8 +506,13 @@ export type NetsyncEvent =
   | { type: 'session-finished'; sessionId: string; peerId: string; summary?: SessionSummary; error?: ApiError }
   | { type: 'peer-status'; peerId: string; state: PeerState; error?: ApiError }
   | { type: 'server-status'; status: ServerStatus }
-  /** Items arrived or the database changed: lists of branches and logs are stale. */
-  | { type: 'collection-changed' }
+  /**
+   * The database changed, from any source (a sync, this app's server, the
+   * command line in another process): lists of branches and logs are stale.
+   * `branches`: those whose collection changed, with their new roots and
+   * counts; absent when anything may have changed (another database opened).
+   */
+  | { type: 'collection-changed'; branches?: BranchSummary[] }
   /** A server met for the first time: show its fingerprint, answer with `answerServerPrompt`. */
   | { type: 'confirm-server'; prompt: ServerPrompt }
   /** The question is closed (answered here or elsewhere, timed out, or its session cancelled). */

@@ -5,9 +5,11 @@
  */
 
 export interface Schema<T> {
-  /** What is wrong with `value`, as a clause naming `what`, or null when it is a T. */
+  /** What is wrong with `value`, as a clause naming `what` (and the value typed, when it is text), or null when it is a T. */
   problem(value: unknown, what: string): string | null;
   readonly optional: boolean;
+  /** The value in words ("the address"): what a problem calls it, in place of its position in the call. */
+  readonly label?: string;
   /** Phantom member for type inference; never set. */
   readonly __type?: T;
 }
@@ -18,6 +20,21 @@ function schema<T>(problem: (value: unknown, what: string) => string | null, opt
   return { problem, optional };
 }
 
+/** The same schema, named in words in its problems (`named('the address', address)`). */
+export function named<T>(label: string, inner: Schema<T>): Schema<T> {
+  return { ...inner, label };
+}
+
+/** What was typed, quoted as JSON quotes it (control characters escaped) and cut to a length a sentence can hold. */
+function typed(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+}
+
+/** A problem and, after "; ", what to do about it. */
+function withFix(problem: string, fix: string | undefined): string {
+  return fix ? `${problem}; ${fix}` : problem;
+}
+
 export interface StringRules {
   min?: number;
   max?: number;
@@ -26,22 +43,34 @@ export interface StringRules {
   expect?: string;
   /** A last word: a clause saying what is wrong, or null. */
   check?: (value: string) => string | null;
+  /** What to do when the value is refused ("type HOST or HOST:PORT"). */
+  fix?: string;
+  /** The value is secret (a passphrase): a problem never repeats it. */
+  secret?: boolean;
 }
 
 export function string(rules: StringRules = {}): Schema<string> {
   const { min = 0, max = 4096 } = rules;
   return schema((v, what) => {
     if (typeof v !== 'string') return `${what} must be text`;
-    if (v.length < min) return min === 1 ? `${what} must not be empty` : `${what} must have at least ${min} characters`;
-    if (v.length > max) return `${what} must have at most ${max} characters`;
-    if (rules.pattern && !rules.pattern.test(v)) return `${what} must be ${rules.expect ?? `of the form ${rules.pattern.source}`}`;
-    return rules.check?.(v) ?? null;
+    const named = rules.secret ? what : `${what} ${typed(v)}`;
+    if (v.length < min) return withFix(min === 1 ? `${what} must not be empty` : `${named} has ${v.length} characters, fewer than ${min}`, rules.fix);
+    if (v.length > max) return withFix(`${what} has ${v.length} characters, more than ${max}`, rules.fix);
+    if (rules.pattern && !rules.pattern.test(v)) return withFix(`${named} is not ${rules.expect ?? `of the form ${rules.pattern.source}`}`, rules.fix);
+    const wrong = rules.check?.(v);
+    return wrong ? withFix(`${named} ${wrong}`, rules.fix) : null;
   });
+}
+
+/** `what` and, when it is a plain number or text, the value given. */
+function withValue(what: string, v: unknown): string {
+  if (typeof v === 'string') return `${what} ${typed(v)}`;
+  return typeof v === 'number' && Number.isFinite(v) ? `${what} ${v}` : what;
 }
 
 export function integer(min: number, max: number): Schema<number> {
   return schema((v, what) =>
-    Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? null : `${what} must be a whole number from ${min} to ${max}`,
+    Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? null : `${withValue(what, v)} is not a whole number from ${min} to ${max}`,
   );
 }
 
@@ -50,7 +79,7 @@ export function boolean(): Schema<boolean> {
 }
 
 export function oneOf<const T extends readonly string[]>(...values: T): Schema<T[number]> {
-  return schema((v, what) => ((values as readonly unknown[]).includes(v) ? null : `${what} must be one of ${values.join(', ')}`));
+  return schema((v, what) => ((values as readonly unknown[]).includes(v) ? null : `${withValue(what, v)} is not one of ${values.join(', ')}`));
 }
 
 export function array<T>(item: Schema<T>, max: number): Schema<T[]> {
@@ -58,7 +87,7 @@ export function array<T>(item: Schema<T>, max: number): Schema<T[]> {
     if (!Array.isArray(v)) return `${what} must be a list`;
     if (v.length > max) return `${what} must have at most ${max} entries`;
     for (let i = 0; i < v.length; i++) {
-      const p = item.problem(v[i], `${what}[${i}]`);
+      const p = item.problem(v[i], item.label ?? `entry ${i + 1} of ${what}`);
       if (p) return p;
     }
     return null;
@@ -71,7 +100,7 @@ export function unchecked(): Schema<unknown> {
 }
 
 export function optional<T>(inner: Schema<T>): Schema<T | undefined> {
-  return schema((v, what) => (v === undefined ? null : inner.problem(v, what)), true);
+  return { ...schema<T | undefined>((v, what) => (v === undefined ? null : inner.problem(v, what)), true), label: inner.label };
 }
 
 /**
@@ -92,7 +121,7 @@ export function object<S extends Shape>(shape: S): Schema<{ [K in keyof ObjectOf
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${what} must be an object`;
     for (const key of Object.keys(v)) if (!Object.hasOwn(shape, key)) return `${what} has an unknown field "${key}"`;
     for (const [key, field] of Object.entries(shape)) {
-      const p = field.problem((v as Record<string, unknown>)[key], `${what}.${key}`);
+      const p = field.problem((v as Record<string, unknown>)[key], field.label ?? `the field "${key}" of ${what}`);
       if (p) return p;
     }
     return null;
@@ -110,7 +139,7 @@ export function args<const S extends readonly Schema<unknown>[]>(...items: S): S
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       if (i >= v.length && !item.optional) return `${what} needs ${items.filter((s) => !s.optional).length} argument(s)`;
-      const p = item.problem(v[i], `argument ${i + 1}`);
+      const p = item.problem(v[i], item.label ?? `argument ${i + 1}`);
       if (p) return p;
     }
     return null;

@@ -106,7 +106,18 @@ export interface SessionSummary {
   peerFingerprint?: string;
   /** Branches of this session the server refused, wholly or for writing (docs/SECURITY.md). */
   refused?: RefusedSlot[];
+  /**
+   * Include patterns that selected no branch the server offers to this
+   * client (protocol version 4, docs/PROTOCOL.md): nothing will come for
+   * them, whether the server lacks such a branch or this key may not read it.
+   */
+  unmatchedPatterns?: string[];
+  /** Who this side was to the server, as the service ran the session; the server's answers are about it. */
+  identity?: SessionIdentity;
 }
+
+/** The key a session presented (its name and fingerprint, 16 groups of 4), or none. */
+export type SessionIdentity = { kind: 'key'; name: string; fingerprint: string } | { kind: 'anonymous' };
 
 /**
  * A branch the server would not sync: not offered by it, not readable with

@@ -5,6 +5,7 @@
  */
 import { type ApiMethod, type NetsyncEvent, type Result, err, ok } from './api.js';
 import { checkRequest } from './api-validate.js';
+import { withWhatToDo } from './error-advice.js';
 import { array, integer, object, string, unchecked } from './schema.js';
 
 /** The one WebSocket endpoint. */
@@ -66,7 +67,7 @@ export function wsRequestId(message: unknown): number | null {
 /** A request from the page, checked as a call crossing any boundary is: the envelope, then the call and its arguments. */
 export function checkWsRequest(message: unknown): Result<WsRequest> {
   const problem = requestEnvelope.problem(message, 'the request');
-  if (problem) return err('bad-request', `Refused a message: ${problem}.`);
+  if (problem) return err('bad-request', withWhatToDo('bad-request', problem));
   const { id, method, args } = message as { id: number; method: string; args: unknown[] };
   const call = checkRequest(method, args);
   return call.ok ? ok({ id, ...call.value }) : call;

@@ -32,32 +32,36 @@ describe('the API argument check', () => {
     ['openDatabase', [null], /must be text/],
     ['openDatabase', ['a\0b'], /NUL/],
     ['addPeer', [{ name: 'lab' }], /address must be text/],
-    ['addPeer', [{ name: 'lab', address: 'not an address' }], /HOST or HOST:PORT/],
-    ['addPeer', [{ name: 'lab', address: 'h:70000' }], /HOST or HOST:PORT/],
+    ['addPeer', [{ name: 'lab', address: 'not an address' }], /^The address "not an address" is not a host name .*; type HOST or HOST:PORT/],
+    [
+      'addPeer',
+      [{ name: 'lab', address: 'h:70000' }],
+      /^The address "h:70000" is not an address: the port "70000" is not a number from 1 to 65535; type HOST or HOST:PORT/,
+    ],
     ['addPeer', [{ name: '', address: 'h' }], /must not be empty/],
     ['addPeer', [{ name: 'lab', address: 'h', admin: true }], /unknown field "admin"/],
     ['addPeer', [['lab', 'h']], /must be an object/],
-    ['updatePeer', ['p1', { direction: 'both' }], /sync, push, pull/],
-    ['updatePeer', ['p1', { include: ['!org.*'] }], /branch pattern/],
+    ['updatePeer', ['p1', { direction: 'both' }], /^The direction "both" is not one of sync, push, pull/],
+    ['updatePeer', ['p1', { include: ['!org.*'] }], /^The pattern "!org\.\*" is not a branch pattern; use letters/],
     ['updatePeer', ['../../etc', {}], /an id/],
     ['startServer', [{ bind: '0.0.0.0', patterns: [], extra: 1 }], /unknown field/],
-    ['show', ['xyz'], /6 to 64 hex digits|at least 6/],
+    ['show', ['xyz'], /^The item id "xyz" has 3 characters, fewer than 6/],
     ['trustKey', ['a1b2c3d4'], /is not a key id \(64 hex digits\)/],
     ['trustKey', ['bob@example.org'], /is not a key id/],
     ['untrustKey', ['g'.repeat(64)], /is not a key id/],
     ['untrustKey', [], /needs 1 argument/],
-    ['generateKey', ['bad name'], /key name/],
+    ['generateKey', ['bad name'], /^The key name "bad name" is not a key name; use letters/],
     ['checkout', ['org.example', ''], /must not be empty/],
     ['setIdentity', [{ kind: 'key' }], /kind: "key", name/],
     ['setIdentity', [{ kind: 'anonymous', name: 'x' }], /kind: "anonymous"/],
     ['setIdentity', ['anonymous'], /kind/],
     ['unlockKey', ['alice'], /needs 2 argument/],
-    ['unlockKey', ['alice', ''], /must not be empty/],
+    ['unlockKey', ['alice', ''], /^The passphrase must not be empty/],
     ['answerServerPrompt', ['p1', 'yes'], /true or false/],
     ['trustServer', ['127.0.0.1:1', 'abcd'], /at least 64|fingerprint/],
     ['trustServer', ['127.0.0.1:1', 'g'.repeat(64)], /not a fingerprint/],
     ['diffItems', ['s1', 'both', 0, 10], /weLack, theyLack/],
-    ['diffItems', ['s1', 'weLack', 0, 100000], /from 1 to 1000/],
+    ['diffItems', ['s1', 'weLack', 0, 100000], /^The page size 100000 is not a whole number from 1 to 1000/],
     ['diffItems', ['s1', 'weLack', -1, 10], /from 0/],
     ['setPermissions', ['read * a\0'], /NUL/],
   ] as const)('refuses %s(%j)', (method, args, why) => {
@@ -66,7 +70,8 @@ describe('the API argument check', () => {
     if (!r.ok) {
       expect(r.error.code).toBe('bad-request');
       expect(r.error.message).toMatch(why);
-      expect(r.error.message).toMatch(/^Refused .*\.$/);
+      // One sentence: what is wrong, then what to do (shared/error-advice.ts).
+      expect(r.error.message).toMatch(/^[A-Z][^\n]*; [^\n]+\.$/);
     }
   });
 
@@ -77,6 +82,18 @@ describe('the API argument check', () => {
     expect(checkRequest('hasOwnProperty', ['log'])).toMatchObject({ ok: false, error: { code: 'bad-request' } });
     expect(checkRequest('log', { 0: 'main' })).toMatchObject({ ok: false });
     expect(checkRequest('log', ['main'])).toEqual({ ok: true, value: { method: 'log', args: ['main'] } });
+  });
+
+  it('names the value typed, never a passphrase', () => {
+    const r = checkArgs('unlockKey', ['alice', 'x'.repeat(2000)]);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.message).toBe('The passphrase has 2000 characters, more than 1024; correct it and try again.');
+      expect(r.error.message).not.toContain('xxx');
+    }
+    const long = checkArgs('addPeer', [{ name: 'lab', address: `${'a'.repeat(70)} b` }]);
+    // A long value is cut, so the sentence stays readable.
+    expect(!long.ok && long.error.message).toMatch(/^The address "a{60}…" is not a host name/);
   });
 });
 

@@ -121,7 +121,7 @@ describe('trust in content through the service', () => {
     const env = await setup();
     expect(await env.service.trustKey('bob@example.org')).toEqual({
       ok: false,
-      error: { code: 'usage', message: `"bob@example.org" is not a key id (the key item's id: 64 hex digits).` },
+      error: { code: 'usage', message: `"bob@example.org" is not a key id (the key item's id: 64 hex digits); correct it and try again.` },
     });
     expect(await env.service.untrustKey(env.bobId.slice(0, 16))).toMatchObject({ ok: false, error: { code: 'usage' } });
     const unknown = 'ab'.repeat(32);

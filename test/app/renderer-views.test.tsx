@@ -111,7 +111,7 @@ describe('Diff screen', () => {
     await act(() => store.getState().loadPeers());
     await act(async () => fireEvent.click(screen.getByTestId('peer-diff')));
     expect(screen.getByTestId('diff-blocked').textContent).toBe(
-      'This identity may read but not write branch org.ro on the server: what they lack there is not sent.',
+      "The server lets this identity read branch 'org.ro' but not write it, so what it lacks there is not sent; if it should, ask its owner for a write rule for that key.",
     );
     expect(screen.getByTestId('weLack-direction').textContent).toBe('Not fetched: this peer is set to Push.');
     expect(within(screen.getByTestId('weLack-items')).getAllByText('direction is off')).toHaveLength(3);
@@ -120,7 +120,7 @@ describe('Diff screen', () => {
     const card = screen.getByRole('article', { name: 'Peer lab' });
     // Never "up to date" while a direction is blocked.
     expect(within(card).getByTestId('peer-state').textContent).toBe('Blocked');
-    expect(within(card).getByTestId('peer-notes').textContent).toContain('may read but not write branch org.ro');
+    expect(within(card).getByTestId('peer-notes').textContent).toContain("read branch 'org.ro' but not write it");
     expect(within(card).getByTestId('peer-notes').textContent).toContain('We lack 3 items they have: not fetched, as this peer is set to Push.');
   });
 

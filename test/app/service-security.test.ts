@@ -196,7 +196,11 @@ describe('first contact with a server', () => {
     await service.answerServerPrompt((await promptEvent(events)).id, false);
     expect(await running).toEqual({
       ok: false,
-      error: { code: 'server-refused', message: 'You did not accept the key of 127.0.0.1:9999, so nothing was sent.' },
+      error: {
+        code: 'server-refused',
+        message:
+          "You did not accept the key of 127.0.0.1:9999, so nothing was sent; connect again to be asked again, and accept once the server's owner has read you its fingerprint.",
+      },
     });
 
     events.length = 0;
@@ -331,7 +335,8 @@ describe('the server’s permissions file', () => {
       ok: false,
       error: {
         code: 'bad-permissions',
-        message: 'The permissions were not saved: line 2: a rule starts with "read" or "write", not "wirte" (and 1 more line).',
+        message:
+          'The permissions were not saved: line 2: a rule starts with "read" or "write", not "wirte" (and 1 more line); correct the lines named and save again.',
         lines: [{ line: 2 }, { line: 3, message: '"nobody" is not a key fingerprint, "anonymous" or "*"' }],
       },
     });

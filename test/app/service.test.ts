@@ -115,7 +115,7 @@ describe('NetsyncService', () => {
       'session-progress',
       'session-finished',
       'peer:done',
-      'collection-changed',
+      // No collection-changed: the fake engine stored nothing, and only a change of the database is told (store/collection-watch.ts).
     ]);
     const peers = await service.listPeers();
     expect(peers.ok && peers.value[0]!.last).toMatchObject({ dryRun: false, itemsReceived: 3 });

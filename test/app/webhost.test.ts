@@ -128,11 +128,11 @@ describe('the web host', () => {
     if (typeof ws === 'number') throw new Error(`refused with ${ws}`);
     expect(await call(ws, { id: 1, method: 'log', args: ['main'], admin: true })).toMatchObject({
       id: 1,
-      result: { ok: false, error: { code: 'bad-request', message: 'Refused a message: the request has an unknown field "admin".' } },
+      result: { ok: false, error: { code: 'bad-request', message: 'The request has an unknown field "admin"; correct it and try again.' } },
     });
     expect(await call(ws, { id: 2, method: 'log' })).toMatchObject({
       id: 2,
-      result: { ok: false, error: { code: 'bad-request', message: expect.stringMatching(/args must be a list/) } },
+      result: { ok: false, error: { code: 'bad-request', message: expect.stringMatching(/^The field "args" of the request must be a list/) } },
     });
     expect(await call(ws, { id: 3, method: ['log'], args: ['main'] })).toMatchObject({ id: 3, result: { ok: false, error: { code: 'bad-request' } } });
     // Nobody to answer: no id, an id the page never uses, not JSON, binary. The next real request gets the first answer.

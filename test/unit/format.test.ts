@@ -379,6 +379,10 @@ describe('decoding refuses', () => {
     }
     expect(pathProblem('é'.repeat(2048))).toBeNull(); // 4,096 bytes: the limit
     expect(pathProblem('é'.repeat(2049))).toMatch(/longer than/);
+    // Called what it is, not "not valid UTF-8": the name is valid UTF-8, holding the replacement character.
+    expect(pathProblem('docs/a\uFFFDb.txt')).toBe(
+      'path "docs/a\uFFFDb.txt" contains U+FFFD, the replacement character, which Netsync does not record (it cannot be told from a name that is not UTF-8); rename it',
+    );
   });
 
   it('empty, "." and ".." components, NUL, and over-long paths', () => {

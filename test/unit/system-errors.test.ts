@@ -137,7 +137,14 @@ describe('the service shows the same phrase as a sentence, with the code', () =>
       code: 'unreachable',
       message: "Nothing is listening at lab.example.org:4691 (connection refused); is the peer's server running?",
     });
-    expect(toApiError(errno('SQLITE_FULL'))).toEqual({ code: 'io', message: 'The disk is full (the database is unchanged by the step that failed).' });
-    expect(toApiError(new Error('something else'))).toEqual({ code: 'internal', message: 'Something else.' });
+    expect(toApiError(errno('SQLITE_FULL'))).toEqual({
+      code: 'io',
+      message:
+        'The disk is full (the database is unchanged by the step that failed); check that the disk has room and the files can be written, then try again.',
+    });
+    expect(toApiError(new Error('something else'))).toEqual({
+      code: 'internal',
+      message: 'Something else; try again, and if it happens again, report it with the log (the command line shows more with --verbose).',
+    });
   });
 });

@@ -98,7 +98,9 @@ export function pathProblem(path: string): string | null {
   // UTF-8 takes at most 3 bytes per UTF-16 unit: only long paths need counting.
   if (path.length * 3 > PATH_MAX && Buffer.byteLength(path) > PATH_MAX) return `path longer than ${PATH_MAX} bytes`;
   if (path.includes('\0')) return 'path contains NUL';
-  if (path.includes('\uFFFD')) return 'path is not valid UTF-8';
+  // A name that is not UTF-8 reaches a program as U+FFFD: the character itself cannot be told from one.
+  if (path.includes('\uFFFD'))
+    return `path "${path}" contains U+FFFD, the replacement character, which Netsync does not record (it cannot be told from a name that is not UTF-8); rename it`;
   // Component by component without splitting: a commit and every manifest decode check each path.
   for (let start = 0; ; ) {
     const slash = path.indexOf('/', start);

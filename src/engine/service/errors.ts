@@ -3,10 +3,11 @@
  * a stable code for logs and tests, one sentence for the user.
  */
 import type { ApiError, ApiErrorCode, Result } from '../../shared/api.js';
+import { withWhatToDo } from '../../shared/error-advice.js';
 import { type ErrorCode, NetsyncError } from '../errors.js';
 import { formatFingerprint } from '../security/fingerprint.js';
 import { ServerKeyChangedError } from '../security/known-servers.js';
-import { type SystemProblemCode, describeSystemError } from '../system-errors.js';
+import { type SystemProblemCode, describeSystemError, withoutLibraryDumps } from '../system-errors.js';
 
 /** The structured facts some codes carry (see ApiError). */
 export type ErrorFacts = Pick<ApiError, 'key' | 'serverKey' | 'lines'>;
@@ -64,18 +65,23 @@ function serverKeyChanged(e: ServerKeyChangedError): ApiError {
     code: 'server-key-changed',
     message:
       `The server at ${e.address} presented a different key (fingerprint ${formatFingerprint(e.presented)}) ` +
-      `from the one pinned for it (${formatFingerprint(e.pinned)}). Someone may be intercepting the connection, so nothing was sent. ` +
-      `If its owner replaced the key, check the new fingerprint with them before you trust it.`,
+      `from the one pinned for it (${formatFingerprint(e.pinned)}), so nothing was sent: someone may be intercepting the connection; ` +
+      `if its owner replaced the key, check the new fingerprint with them before you trust it.`,
     serverKey: { address: e.address, pinned: e.pinned, presented: e.presented },
   };
 }
 
-/** Capitalised, ending in a full stop: what the UI shows as is. */
-export function sentence(text: string): string {
-  const t = text.trim().replace(/\s+/g, ' ');
-  if (t === '') return 'Something went wrong.';
-  const first = t[0]!.toUpperCase() + t.slice(1);
-  return /[.!?]$/.test(first) ? first : `${first}.`;
+/**
+ * What the UI shows as is: one line, capitalised, ending in a full stop,
+ * saying what to do (the code's advice when the text has none), with no
+ * library's dump in it.
+ */
+export function sentence(code: ApiErrorCode, text: string): string {
+  return withWhatToDo(code, withoutLibraryDumps(text));
+}
+
+export function apiError(code: ApiErrorCode, text: string, facts: ErrorFacts = {}): ApiError {
+  return { code, message: sentence(code, text), ...facts };
 }
 
 /** A system problem's code as the API says it: a full disk or a database that cannot be written is an 'io' failure there. */
@@ -86,14 +92,14 @@ function apiCodeOfSystem(code: SystemProblemCode): ApiErrorCode {
 /** `where` names the thing the error is about (an address as the user typed it, a path). */
 export function toApiError(e: unknown, where?: string): ApiError {
   if (e instanceof ServerKeyChangedError) return serverKeyChanged(e);
-  if (e instanceof ServiceError) return { code: e.code, message: sentence(e.message), ...e.facts };
-  if (e instanceof NetsyncError) return { code: API_CODE_OF[e.code], message: sentence(e.message) };
+  if (e instanceof ServiceError) return apiError(e.code, e.message, e.facts);
+  if (e instanceof NetsyncError) return apiError(API_CODE_OF[e.code], e.message);
   const error = e as (Error & { code?: unknown }) | undefined;
-  if (error?.name === 'AbortError') return { code: 'cancelled', message: 'Cancelled.' };
+  if (error?.name === 'AbortError') return apiError('cancelled', 'Cancelled');
   const known = describeSystemError(e, { where });
-  if (known) return { code: apiCodeOfSystem(known.code), message: sentence(known.text) };
-  const message = error instanceof Error ? error.message : String(e);
-  return { code: 'internal', message: sentence(message) };
+  if (known) return apiError(apiCodeOfSystem(known.code), known.text);
+  // A bug: its own message is the best there is, its stack goes to no window.
+  return apiError('internal', error instanceof Error ? error.message : String(e));
 }
 
 /** Runs `fn`; an exception becomes `{ ok: false }` instead of crossing the boundary. */

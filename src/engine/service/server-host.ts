@@ -4,10 +4,11 @@
  */
 import { parseAddress } from '../../shared/address.js';
 import type { ServerStatus, ServeOptions } from '../../shared/api.js';
-import { fail } from '../errors.js';
+import { NetsyncError, fail } from '../errors.js';
 import type { Identity, RunningServer, ServerEvent, ServerOptions } from '../protocol/api.js';
 import { fingerprint } from '../security/fingerprint.js';
-import { refuse, toApiError } from './errors.js';
+import { describeSystemError } from '../system-errors.js';
+import { ServiceError, refuse, toApiError } from './errors.js';
 
 export type StartServer = (opts: ServerOptions) => Promise<RunningServer>;
 
@@ -15,6 +16,23 @@ const STOPPED: ServerStatus = { running: false, patterns: [], connections: [], s
 
 /** How long sessions in flight may finish when the user stops serving. */
 const STOP_GRACE_MS = 2000;
+
+/** The system errors a listen fails with, by the code the API gives each. */
+const LISTEN_ERRNO = { EADDRINUSE: 'address-in-use', EADDRNOTAVAIL: 'address-unavailable', EACCES: 'permission' } as const;
+
+/**
+ * A failure to listen, with its own code: the engine reports it as 'io' with
+ * the phrase describeSystemError gives the errno for that address
+ * (protocol/server.ts), which is recognised here by asking for the same
+ * phrase. Anything else is left as it came.
+ */
+function listenFailure(e: unknown, where: string): unknown {
+  if (!(e instanceof NetsyncError) || e.code !== 'io') return e;
+  for (const [errno, code] of Object.entries(LISTEN_ERRNO)) {
+    if (describeSystemError({ code: errno }, { where })?.text === e.message) return new ServiceError(code, e.message);
+  }
+  return e;
+}
 
 export class ServerHost {
   private server: RunningServer | null = null;
@@ -26,6 +44,8 @@ export class ServerHost {
     private readonly onStatus: (status: ServerStatus) => void,
     /** The server's key and permissions file live here. */
     private readonly configDir: string,
+    /** A client presented this key at the start of a session (its fingerprint): the permissions editor offers it. */
+    private readonly onClientKey: (fingerprint: string) => void = () => undefined,
   ) {}
 
   status(): ServerStatus {
@@ -49,8 +69,9 @@ export class ServerHost {
         onEvent: (e) => this.apply(e),
       });
     } catch (e) {
-      this.update({ ...structuredClone(STOPPED), error: toApiError(e, options.bind) });
-      throw e;
+      const failure = listenFailure(e, `${bind.host}:${bind.port}`);
+      this.update({ ...structuredClone(STOPPED), error: toApiError(failure, options.bind) });
+      throw failure;
     } finally {
       this.starting = false;
     }
@@ -89,6 +110,7 @@ export class ServerHost {
         this.update({ ...s, host: e.host, port: e.port });
         return;
       case 'session-start':
+        if (e.client && e.client !== 'anonymous') this.onClientKey(e.client);
         this.update({
           ...s,
           sessions: s.sessions + 1,

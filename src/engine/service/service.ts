@@ -18,6 +18,7 @@ import type {
   ItemView,
   KeyInfo,
   KeyTrustChange,
+  KnownKey,
   LastSession,
   LogEntry,
   NetsyncApi,
@@ -29,6 +30,7 @@ import type {
   Result,
   ServeOptions,
   ServerStatus,
+  TransferRecord,
   TrustedServer,
 } from '../../shared/api.js';
 import { parseAddress } from '../../shared/address.js';
@@ -41,17 +43,20 @@ import { runClientSession } from '../protocol/client.js';
 import { startServer } from '../protocol/server.js';
 import { formatFingerprint, parseFingerprint } from '../security/fingerprint.js';
 import { KnownServers, serverAddress } from '../security/known-servers.js';
+import { CollectionWatch } from '../store/collection-watch.js';
 import { branchHistory, checkoutTo, databaseStatus, listBranches, openOrCreate, showItem } from './collection.js';
 import { signerTrust, trustKey, untrustKey } from './content-trust.js';
 import { DiffLists } from './diff-lists.js';
 import { guard, refuse } from './errors.js';
 import { Identities } from './identity.js';
 import { generateKey, importKey, listKeys } from './keys.js';
+import { ClientBook, knownKeys } from './known-keys.js';
 import { PeerBook } from './peer-book.js';
 import { readPermissions, writePermissions } from './permissions-file.js';
 import { ServerPrompts } from './server-prompts.js';
 import { type RunClientSession, type SessionOutcome, SessionRunner } from './sessions.js';
 import { ServerHost, type StartServer } from './server-host.js';
+import { TransferLog } from './transfer-log.js';
 
 export interface ServiceOptions {
   /** The database `openDatabase()` opens when given no path. */
@@ -75,6 +80,10 @@ export class NetsyncService implements NetsyncApi {
   private readonly diffLists = new DiffLists();
   private readonly sessions: SessionRunner;
   private readonly server: ServerHost;
+  private readonly transfers: TransferLog;
+  private readonly clients: ClientBook;
+  /** Follows the open database's changes from any source (store/collection-watch.ts). */
+  private watch: CollectionWatch | null = null;
   private readonly listeners = new Set<EventListener>();
 
   constructor(options: ServiceOptions = {}) {
@@ -84,14 +93,22 @@ export class NetsyncService implements NetsyncApi {
     this.peers = new PeerBook(join(this.configDir, 'peers.json'));
     this.identities = new Identities(this.keys, join(this.configDir, 'identity.json'));
     this.prompts = new ServerPrompts((e) => this.emit(e), options.promptTimeoutMs);
+    this.transfers = new TransferLog(join(this.configDir, 'transfers.json'));
+    this.clients = new ClientBook(join(this.configDir, 'clients.json'));
     this.sessions = new SessionRunner({
       runClientSession: options.engine?.runClientSession ?? runClientSession,
       emit: (e) => this.emit(e),
       configDir: this.configDir,
       askServer: (peer, address, fingerprint, signal) => this.prompts.ask(peer, address, fingerprint, signal),
       diffLists: this.diffLists,
+      transfers: this.transfers,
     });
-    this.server = new ServerHost(options.engine?.startServer ?? startServer, (status) => this.emit({ type: 'server-status', status }), this.configDir);
+    this.server = new ServerHost(
+      options.engine?.startServer ?? startServer,
+      (status) => this.emit({ type: 'server-status', status }),
+      this.configDir,
+      (fingerprint) => this.clients.seen(fingerprint),
+    );
   }
 
   onEvent(listener: EventListener): () => void {
@@ -104,6 +121,8 @@ export class NetsyncService implements NetsyncApi {
     this.sessions.cancelAll();
     this.prompts.closeAll();
     await this.server.stop().catch(() => undefined);
+    this.watch?.close();
+    this.watch = null;
   }
 
   openDatabase(path?: string): Promise<Result<DatabaseStatus>> {
@@ -111,6 +130,7 @@ export class NetsyncService implements NetsyncApi {
     return guard(() => {
       const status = openOrCreate(target);
       this.db = target;
+      this.watchDatabase(target);
       this.emit({ type: 'collection-changed' });
       return status;
     }, target);
@@ -197,7 +217,7 @@ export class NetsyncService implements NetsyncApi {
       const { info, pair } = generateKey(this.keys, this.db, name, passphrase);
       // The user just typed the passphrase: asking for it again at the first sync would be noise.
       if (passphrase) this.identities.remember(name, pair);
-      if (this.db) this.emit({ type: 'collection-changed' });
+      this.watch?.check();
       this.emitIdentity();
       return info;
     });
@@ -206,7 +226,7 @@ export class NetsyncService implements NetsyncApi {
   importKey(text: string): Promise<Result<KeyInfo>> {
     return guard(() => {
       const key = importKey(this.keys, this.openDb(), text, signerTrust(this.configDir));
-      this.emit({ type: 'collection-changed' });
+      this.watch?.check();
       return key;
     });
   }
@@ -262,6 +282,14 @@ export class NetsyncService implements NetsyncApi {
     });
   }
 
+  listKnownKeys(): Promise<Result<KnownKey[]>> {
+    return guard(() => knownKeys(listKeys(this.keys, this.db, signerTrust(this.configDir)), this.clients.list()));
+  }
+
+  listTransfers(): Promise<Result<TransferRecord[]>> {
+    return guard(() => this.transfers.list());
+  }
+
   private async runSession(peerId: string, dryRun: boolean): Promise<Result<SessionSummary>> {
     // Who we are is settled first: a locked key or a missing choice is answered before anything connects.
     const started = await guard(() => ({ peer: this.peers.get(peerId), db: this.openDb(), identity: this.identities.forClient() }));
@@ -271,8 +299,19 @@ export class NetsyncService implements NetsyncApi {
     if (!outcome.ok) return outcome;
     const o = outcome.value;
     await guard(() => this.peers.recordSession(peerId, lastSession(o, dryRun)));
-    if (o.ok && o.summary.itemsReceived > 0) this.emit({ type: 'collection-changed' });
+    // What arrived shows at once, not at the watch's next look.
+    this.watch?.check();
     return o.ok ? { ok: true, value: o.summary } : { ok: false, error: o.error };
+  }
+
+  /** One watch, of the open database: its changes reach every window as `collection-changed`, with the branches that changed. */
+  private watchDatabase(path: string): void {
+    if (this.watch?.path === path) return;
+    this.watch?.close();
+    this.watch = CollectionWatch.open(path);
+    this.watch.subscribe(({ branches }) =>
+      this.emit({ type: 'collection-changed', branches: branches.map((b) => ({ name: b.name, items: b.items, root: b.root })) }),
+    );
   }
 
   private emitIdentity(status = this.identities.status()): IdentityStatus {
@@ -316,6 +355,8 @@ function lastSession(o: SessionOutcome, dryRun: boolean): LastSession {
     weLack: s.weLack.count,
     theyLack: s.theyLack.count,
     ...(s.refused?.length ? { refused: s.refused } : {}),
+    ...(s.unmatchedPatterns?.length ? { unmatchedPatterns: s.unmatchedPatterns } : {}),
+    ...(s.identity ? { identity: s.identity } : {}),
     ...(s.converged === undefined ? {} : { converged: s.converged }),
   };
 }

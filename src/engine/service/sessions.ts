@@ -6,11 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { formatAddress, parseAddress } from '../../shared/address.js';
 import type { ApiError, NetsyncEvent, Peer, PeerState, PromptOutcome, SessionInfo } from '../../shared/api.js';
-import type { ItemsBatch, Phase, ProgressEvent, SessionSummary } from '../../shared/sync.js';
+import type { ItemsBatch, Phase, ProgressEvent, SessionIdentity, SessionSummary } from '../../shared/sync.js';
 import { fail } from '../errors.js';
 import type { ClientOptions, Identity } from '../protocol/api.js';
+import { fingerprint } from '../security/fingerprint.js';
 import { DIFF_LIST_LIMIT, type DiffLists } from './diff-lists.js';
-import { refuse, toApiError } from './errors.js';
+import { apiError, refuse, toApiError } from './errors.js';
+import { listBranches } from './collection.js';
+import { type TransferLog, keptSummary } from './transfer-log.js';
+import { unmatchedPatterns } from './unmatched.js';
 
 export type RunClientSession = (opts: ClientOptions) => Promise<SessionSummary>;
 
@@ -47,14 +51,20 @@ export interface SessionRunnerOptions {
   askServer: AskServer;
   /** Where finished sessions' rows are kept for paging. */
   diffLists: DiffLists;
+  /** Where every ended session is kept for the Transfers screen. */
+  transfers: TransferLog;
 }
 
 /** Why nothing was sent when the user did not accept a new server's key. */
 function refusedByUser(outcome: PromptOutcome | null, address: string): ApiError | null {
-  if (outcome === 'refused') return { code: 'server-refused', message: `You did not accept the key of ${address}, so nothing was sent.` };
-  if (outcome === 'timeout')
-    return { code: 'server-refused', message: `Nobody confirmed the key of ${address} in time, so nothing was sent; connect again to be asked again.` };
+  if (outcome === 'refused') return apiError('server-refused', `You did not accept the key of ${address}, so nothing was sent`);
+  if (outcome === 'timeout') return apiError('server-refused', `Nobody confirmed the key of ${address} in time, so nothing was sent`);
   return null;
+}
+
+/** Who a session is to the server, as its summary and the sentences about refusals name it. */
+function sessionIdentity(identity: Identity | 'anonymous'): SessionIdentity {
+  return identity === 'anonymous' ? { kind: 'anonymous' } : { kind: 'key', name: identity.name, fingerprint: fingerprint(identity.keyPair.publicKey) };
 }
 
 export class SessionRunner {
@@ -93,11 +103,13 @@ export class SessionRunner {
     // A second attempt continues the sequence numbers, so a window sees one stream without a false gap.
     let seqBase = 0;
     let lastSeq = 0;
+    let lastProgress: ProgressEvent | null = null;
     const onProgress = (progress: ProgressEvent) => {
       // A first attempt failing after the user accepted the server is retried at once (below): not an error to show.
       if (progress.phase === 'error' && asked.outcome === 'accepted' && !controller.signal.aborted) return;
       lastSeq = seqBase + progress.seq;
-      this.o.emit({ type: 'session-progress', sessionId: info.sessionId, peerId: peer.id, progress: { ...progress, seq: lastSeq } });
+      lastProgress = { ...progress, sessionId: info.sessionId, seq: lastSeq };
+      this.o.emit({ type: 'session-progress', sessionId: info.sessionId, peerId: peer.id, progress: lastProgress });
       const next = PEER_STATE[progress.phase];
       // 'done' and 'error' are announced once the session has really ended, below.
       if (next !== state && next !== 'done' && next !== 'error' && next !== 'cancelled') {
@@ -138,6 +150,16 @@ export class SessionRunner {
         onProgress,
         onItems,
       });
+    const keep = (ended: { summary: SessionSummary } | { error: ApiError }) =>
+      this.o.transfers.add({
+        info: { ...info },
+        peerName: peer.name,
+        address: peer.address,
+        endedAt: new Date().toISOString(),
+        progress: lastProgress,
+        ...('summary' in ended ? { summary: keptSummary(ended.summary) } : { error: ended.error }),
+      });
+    const as = sessionIdentity(identity);
     try {
       let summary: SessionSummary;
       try {
@@ -151,14 +173,21 @@ export class SessionRunner {
         itemsSeqBase = lastItemsSeq;
         summary = await attempt();
       }
-      const shown = this.o.diffLists.keep(peer.id, summary);
+      const unmatched = unmatchedPatterns(
+        peer,
+        summary,
+        listBranches(db).map((b) => b.name),
+      );
+      const shown = this.o.diffLists.keep(peer.id, { ...summary, identity: as, ...(unmatched.length > 0 ? { unmatchedPatterns: unmatched } : {}) });
+      keep({ summary: shown });
       this.o.emit({ type: 'session-finished', sessionId: info.sessionId, peerId: peer.id, summary: shown });
       this.o.emit({ type: 'peer-status', peerId: peer.id, state: 'done' });
       return { ok: true, info, summary: shown };
     } catch (e) {
       const error: ApiError = controller.signal.aborted
-        ? { code: 'cancelled', message: `The session with ${peer.name} was cancelled.` }
+        ? apiError('cancelled', `The session with ${peer.name} was cancelled`)
         : (refusedByUser(asked.outcome, asked.address) ?? toApiError(e, formatAddress(target)));
+      keep({ error });
       this.o.emit({ type: 'session-finished', sessionId: info.sessionId, peerId: peer.id, error });
       this.o.emit({ type: 'peer-status', peerId: peer.id, state: error.code === 'cancelled' ? 'cancelled' : 'error', error });
       return { ok: false, info, error };

@@ -19,7 +19,7 @@ export function createAppStore(api: NetsyncApi): AppStore {
   return createStore<AppState>()((...a) => ({
     ...createCollectionSlice(api)(...a),
     ...createPeersSlice(api)(...a),
-    ...createTransfersSlice()(...a),
+    ...createTransfersSlice(api)(...a),
     ...createServerSlice(api)(...a),
     ...createIdentitySlice(api)(...a),
     ...createTrustSlice(api)(...a),
@@ -54,7 +54,8 @@ export function applyEvent(store: AppStore, event: NetsyncEvent): void {
       s.applyServerStatus(event.status);
       return;
     case 'collection-changed':
-      void s.refreshCollection();
+      // From any source (a sync, this app's server, the command line in another process): what is shown follows.
+      void s.refreshCollection(event.branches?.map((b) => b.name));
       // Public keys arrive as items too (a sync, an import): the key list follows.
       void s.loadKeys();
       return;

@@ -1,5 +1,7 @@
 /** Values derived from the store, computed here and never stored twice. */
 import type { CertView, KeyInfo, Peer } from '../../shared/api.js';
+import { wasRefused } from '../../shared/refusals.js';
+import { formatWhen } from '../format.js';
 import type { DiffSide, ItemKindName } from '../../shared/sync.js';
 import { type SideMoves, groupKey } from './slices/diff-moves.js';
 import type { PeerLive } from './slices/peers.js';
@@ -137,6 +139,30 @@ export function throughput(samples: readonly Sample[]): { t: number; rate: numbe
     if (dt > 0) out.push({ t: b.t, rate: ((b.bytes - a.bytes) * 1000) / dt });
   }
   return out;
+}
+
+/** Who a session was with: the peer's name now, else its name when the session was kept (a peer removed since). */
+function peerNameOf(t: Transfer, peers: readonly Peer[]): string {
+  return peers.find((p) => p.id === t.info.peerId)?.name ?? t.peer?.name ?? 'a peer';
+}
+
+/** "Sync with lab", "Diff with lab". */
+export function transferTitle(t: Transfer, peers: readonly Peer[]): string {
+  const what = t.info.dryRun ? 'Diff' : t.info.direction[0]!.toUpperCase() + t.info.direction.slice(1);
+  return `${what} with ${peerNameOf(t, peers)}`;
+}
+
+/** How a session ended, when that is not plain success: what the list says beside it. */
+function outcomeWord(t: Transfer): string | null {
+  if (!t.finished) return 'running';
+  if (t.finished.error) return t.finished.error.code === 'cancelled' ? 'cancelled' : 'failed';
+  return t.finished.summary && wasRefused(t.finished.summary) ? 'refused' : null;
+}
+
+/** One line of the Transfers list: what, with whom, when, and how it ended. */
+export function transferLabel(t: Transfer, peers: readonly Peer[]): string {
+  const outcome = outcomeWord(t);
+  return `${t.info.dryRun ? 'diff' : t.info.direction} · ${peerNameOf(t, peers)} · ${formatWhen(t.info.startedAt)}${outcome ? ` (${outcome})` : ''}`;
 }
 
 export const selectRunningSessionIds = (s: AppState): string[] => s.transfers.order.filter((id) => !s.transfers.byId[id]?.finished);

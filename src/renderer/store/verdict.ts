@@ -1,11 +1,12 @@
 /**
  * What a peer's state reads, derived from its live state and its latest
  * session: "Up to date" only when nothing is left to move either way and
- * nothing was refused; a blocked direction or branch says why, never hides
- * behind "done".
+ * nothing was refused; a blocked direction, branch or pattern says why
+ * (shared/refusals.ts), never hides behind "done".
  */
 import type { ApiError, LastSession, Peer } from '../../shared/api.js';
-import type { Direction, RefusedSlot, SessionSummary } from '../../shared/sync.js';
+import { type Refusals, refusalSentences, wasRefused } from '../../shared/refusals.js';
+import type { Direction, SessionSummary } from '../../shared/sync.js';
 import { plural } from '../format.js';
 import type { PeerLive } from './slices/peers.js';
 
@@ -19,25 +20,13 @@ export interface PeerVerdict {
 }
 
 /** The facts both a summary in memory and the remembered last session carry. */
-interface Outcome {
+interface Outcome extends Refusals {
   dryRun: boolean;
   direction: Direction;
   weLack: number;
   theyLack: number;
-  refused: RefusedSlot[];
   converged?: boolean;
   sessions?: number;
-}
-
-export function refusalText(r: RefusedSlot): string {
-  switch (r.reason) {
-    case 'not-offered':
-      return `The server does not offer branch ${r.branch}, so nothing of it moves.`;
-    case 'no-permission':
-      return `The server does not let this identity read branch ${r.branch}, so nothing of it moves.`;
-    case 'read-only':
-      return `This identity may read but not write branch ${r.branch} on the server: what they lack there is not sent.`;
-  }
 }
 
 /** Sentences for a direction turned off while that side still lacks something. */
@@ -54,20 +43,12 @@ export function convergenceNote(converged: boolean | undefined, sessions: number
 }
 
 function fromSummary(s: SessionSummary): Outcome {
-  return {
-    dryRun: s.dryRun,
-    direction: s.direction,
-    weLack: s.weLack.count,
-    theyLack: s.theyLack.count,
-    refused: s.refused ?? [],
-    converged: s.converged,
-    sessions: s.sessions,
-  };
+  return { ...s, weLack: s.weLack.count, theyLack: s.theyLack.count };
 }
 
 function fromLast(l: LastSession): Outcome | null {
   if (l.error || l.weLack === undefined || l.theyLack === undefined) return null;
-  return { dryRun: l.dryRun, direction: l.direction, weLack: l.weLack, theyLack: l.theyLack, refused: l.refused ?? [], converged: l.converged };
+  return { ...l, weLack: l.weLack, theyLack: l.theyLack };
 }
 
 const RUNNING: Partial<Record<PeerLive['state'], string>> = {
@@ -104,10 +85,10 @@ export function peerVerdict(peer: Pick<Peer, 'last'>, live: PeerLive, latest: Se
   // a direction turned off is a direction blocked, so it is never "up to date" while that side lacks anything.
   const heldBack = (o.direction === 'push' ? o.weLack : 0) + (o.direction === 'pull' ? o.theyLack : 0);
   const left = o.dryRun ? o.weLack + o.theyLack : heldBack;
-  const notes = [...o.refused.map(refusalText), ...directionNotes(o.direction, o.weLack, o.theyLack)];
+  const notes = [...refusalSentences(o), ...directionNotes(o.direction, o.weLack, o.theyLack)];
   const converging = convergenceNote(o.converged, o.sessions);
   if (converging) notes.push(converging);
-  if (o.refused.length > 0) return { tone: 'blocked', label: 'Blocked', notes };
+  if (wasRefused(o)) return { tone: 'blocked', label: 'Blocked', notes };
   if (converging) return { tone: 'differs', label: 'Still differs', notes };
   if (left === 0) return { tone: 'ok', label: 'Up to date', notes };
   const toFetch = o.direction === 'push' ? 0 : o.weLack;

@@ -1,4 +1,5 @@
-/** The shell: navigation, the database line, and the current screen. */
+/** The shell: navigation, the database line, and the current screen; saved peers are compared again when the window regains focus. */
+import { useEffect } from 'react';
 import iconUrl from '../../../build/icon.svg';
 import type { Screen } from '../store/slices/ui.js';
 import { useApp } from '../store/context.js';
@@ -97,7 +98,25 @@ function TrustNote() {
   );
 }
 
+/** Back in the window: the saved peers are compared again, so none still reads as it did before the other side changed. */
+function useRecheckOnFocus() {
+  const recheck = useApp((s) => s.recheckPeers);
+  useEffect(() => {
+    const onFocus = () => void recheck('focus');
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') onFocus();
+    };
+    window.addEventListener('focus', onFocus);
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      window.removeEventListener('focus', onFocus);
+      document.removeEventListener('visibilitychange', onVisible);
+    };
+  }, [recheck]);
+}
+
 export function App() {
+  useRecheckOnFocus();
   const connected = useApp((s) => s.ui.connected);
   const bootError = useApp((s) => s.ui.bootError);
   const dialogOpen = useDialogOpen();

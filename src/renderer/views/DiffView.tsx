@@ -18,7 +18,8 @@ import { useApp } from '../store/context.js';
 import { groupDiffByBranch, remainingSide, selectPeer, selectPeerLive, selectPeerSessionId } from '../store/selectors.js';
 import type { SideMoves, StopReason } from '../store/slices/diff-moves.js';
 import { DIFF_BLOCK, rowList, rowListKey } from '../store/slices/diff-rows.js';
-import { convergenceNote, refusalText } from '../store/verdict.js';
+import { refusalSentences } from '../../shared/refusals.js';
+import { convergenceNote } from '../store/verdict.js';
 import { SessionError } from './SessionError.js';
 
 /** Two lines a row: what the item is, then its branches across the row's whole width (styles.css, .item-row). */
@@ -41,6 +42,11 @@ const REFUSED_SHORT: Record<RefusedSlot['reason'], string> = {
 /** Whether a refusal blocks this side: read-only stops only what we send. */
 function blocksSide(r: RefusedSlot, side: DiffSideName): boolean {
   return r.reason !== 'read-only' || side === 'theyLack';
+}
+
+/** Whether the server held back anything this side would have listed: then an empty side is not "nothing missing". */
+function sideRefused(summary: SessionSummary, side: DiffSideName): boolean {
+  return (summary.unmatchedPatterns?.length ?? 0) > 0 || (summary.refused ?? []).some((r) => blocksSide(r, side));
 }
 
 function directionOff(side: DiffSideName, direction: Direction): string | null {
@@ -229,6 +235,10 @@ function Side({
             })}
           </tbody>
         </table>
+      ) : sideRefused(summary, sideName) ? (
+        <p className="warn-line" data-testid={`${sideName}-refused`}>
+          Nothing found in what the server let this identity compare; what it refused is said above.
+        </p>
       ) : (
         <p className="muted">Nothing missing on this side.</p>
       )}
@@ -251,7 +261,7 @@ function Side({
 
 /** What will not move this way, for every reason at once. */
 function WillNotMove({ summary, later }: { summary: SessionSummary; later: SessionSummary | undefined }) {
-  const notes = (summary.refused ?? []).map(refusalText);
+  const notes = refusalSentences(summary);
   const converging = convergenceNote(later?.converged, later?.sessions);
   if (converging) notes.push(converging);
   if (notes.length === 0) return null;

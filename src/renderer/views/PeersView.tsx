@@ -232,12 +232,22 @@ function IdentityLine() {
 export function PeersView() {
   const peers = useApp((s) => s.peers.list);
   const error = useApp((s) => s.peers.error);
+  const recheck = useApp((s) => s.recheckPeers);
   return (
     <section aria-labelledby="peers-title">
-      <header className="screen-header">
-        <h1 id="peers-title">Peers</h1>
-        <p className="muted">Other Netsync databases to exchange with. Each remembers its direction and branches.</p>
-        <IdentityLine />
+      <header className="screen-header with-actions">
+        <div>
+          <h1 id="peers-title">Peers</h1>
+          <p className="muted">
+            Other Netsync databases to exchange with. Each remembers its direction and branches, and is compared again when you come back to this window.
+          </p>
+          <IdentityLine />
+        </div>
+        <div className="actions">
+          <button type="button" onClick={() => void recheck('request')} disabled={peers.length === 0} data-testid="peers-recheck">
+            Compare all again
+          </button>
+        </div>
       </header>
       <AddPeerForm />
       <ErrorLine message={error} />

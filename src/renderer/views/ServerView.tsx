@@ -1,9 +1,15 @@
-/** Serving: one click to let peers sync with this database, and who may read and write what. */
+/**
+ * Serving: one click to let peers sync with this database, and who may read
+ * and write what. The form shows what the running server really uses (after
+ * a reload too); a rule names a key picked from the keys known here or a
+ * pasted fingerprint.
+ */
 import { type FormEvent, useEffect, useRef } from 'react';
 import { ErrorLine } from '../components/ErrorLine.js';
 import { Fingerprint } from '../components/Fingerprint.js';
 import { formatCount, formatDate } from '../format.js';
 import { useAppShallow } from '../store/context.js';
+import { RuleBuilder } from './RuleBuilder.js';
 
 const EXAMPLE = `# who may read and write which branches (one rule per line)
 read   anonymous  org.example.public.*
@@ -20,15 +26,23 @@ function lineRange(text: string, line: number): [number, number] {
 
 function PermissionsEditor() {
   const p = useAppShallow((s) => s.server.permissions);
-  const { loadPermissions, editPermissions, savePermissions } = useAppShallow((s) => ({
+  const { loadPermissions, editPermissions, savePermissions, loadKnownKeys } = useAppShallow((s) => ({
     loadPermissions: s.loadPermissions,
     editPermissions: s.editPermissions,
     savePermissions: s.savePermissions,
+    loadKnownKeys: s.loadKnownKeys,
   }));
   const area = useRef<HTMLTextAreaElement>(null);
   useEffect(() => {
     void loadPermissions();
   }, [loadPermissions]);
+  useEffect(() => {
+    void loadKnownKeys();
+  }, [loadKnownKeys]);
+  const addRule = (lines: string[]) => {
+    const text = p.text === '' || p.text.endsWith('\n') ? p.text : `${p.text}\n`;
+    editPermissions(`${text}${lines.join('\n')}\n`);
+  };
   const dirty = p.saved !== null && p.text !== p.saved.text;
   const show = (line: number) => {
     const el = area.current;
@@ -42,59 +56,62 @@ function PermissionsEditor() {
     void savePermissions();
   };
   return (
-    <form className="card" onSubmit={submit} aria-labelledby="permissions-title" data-testid="permissions">
+    <section className="card" aria-labelledby="permissions-title" data-testid="permissions">
       <h2 id="permissions-title">Permissions</h2>
       <p className="muted small">
         Rules only grant: <span className="mono">read|write WHO PATTERN…</span>, where WHO is a key fingerprint, <span className="mono">anonymous</span> or{' '}
         <span className="mono">*</span> (any key); a pattern with <span className="mono">!</span> excludes. Writing also needs reading. This server's own key
         may do everything; with no rule, nobody else may do anything. Read again at every session: a saved change applies to the next one.
       </p>
-      <textarea
-        ref={area}
-        className="mono editor"
-        rows={6}
-        spellCheck={false}
-        value={p.text}
-        onChange={(e) => editPermissions(e.target.value)}
-        placeholder={EXAMPLE}
-        aria-label="Permissions file"
-        aria-invalid={p.problems.length > 0}
-        aria-describedby={p.problems.length > 0 ? 'permissions-problems' : undefined}
-        data-testid="permissions-text"
-      />
-      {p.problems.length > 0 ? (
-        <div id="permissions-problems" className="error-line" role="alert" data-testid="permissions-problems">
-          <ul className="problems">
-            {p.problems.map((q) => (
-              <li key={q.line}>
-                <button type="button" className="link" onClick={() => show(q.line)}>
-                  Line {q.line}
-                </button>
-                : {q.message}
-              </li>
-            ))}
-          </ul>
+      <RuleBuilder onAdd={addRule} />
+      <form onSubmit={submit} aria-label="Permissions file">
+        <textarea
+          ref={area}
+          className="mono editor"
+          rows={6}
+          spellCheck={false}
+          value={p.text}
+          onChange={(e) => editPermissions(e.target.value)}
+          placeholder={EXAMPLE}
+          aria-label="Permissions file"
+          aria-invalid={p.problems.length > 0}
+          aria-describedby={p.problems.length > 0 ? 'permissions-problems' : undefined}
+          data-testid="permissions-text"
+        />
+        {p.problems.length > 0 ? (
+          <div id="permissions-problems" className="error-line" role="alert" data-testid="permissions-problems">
+            <ul className="problems">
+              {p.problems.map((q) => (
+                <li key={q.line}>
+                  <button type="button" className="link" onClick={() => show(q.line)}>
+                    Line {q.line}
+                  </button>
+                  : {q.message}
+                </li>
+              ))}
+            </ul>
+          </div>
+        ) : (
+          <ErrorLine message={p.error} testId="permissions-error" />
+        )}
+        {p.savedNote ? (
+          <p className="ok-line" role="status" data-testid="permissions-saved">
+            {p.savedNote}
+          </p>
+        ) : null}
+        <div className="actions">
+          <button type="submit" className="primary" disabled={p.busy || !dirty} data-testid="permissions-save">
+            Save permissions
+          </button>
+          <button type="button" disabled={p.busy || !dirty} onClick={() => p.saved && editPermissions(p.saved.text)}>
+            Revert
+          </button>
+          <span className="muted small mono" title="The file the server reads">
+            {p.saved?.path}
+          </span>
         </div>
-      ) : (
-        <ErrorLine message={p.error} testId="permissions-error" />
-      )}
-      {p.savedNote ? (
-        <p className="ok-line" role="status" data-testid="permissions-saved">
-          {p.savedNote}
-        </p>
-      ) : null}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={p.busy || !dirty} data-testid="permissions-save">
-          Save permissions
-        </button>
-        <button type="button" disabled={p.busy || !dirty} onClick={() => p.saved && editPermissions(p.saved.text)}>
-          Revert
-        </button>
-        <span className="muted small mono" title="The file the server reads">
-          {p.saved?.path}
-        </span>
-      </div>
-    </form>
+      </form>
+    </section>
   );
 }
 
@@ -118,7 +135,7 @@ export function ServerView() {
       <form className="card" onSubmit={submit} aria-label="Serve">
         <p className="big" data-testid="server-status">
           <span className={`dot ${status.running ? 'dot-on' : ''}`} aria-hidden="true" />{' '}
-          {status.running ? `Serving on ${status.host}:${status.port}` : 'Not serving'}
+          {status.running ? `Serving on ${bind}, offering ${status.patterns.length > 0 ? status.patterns.join(' ') : 'every branch'}` : 'Not serving'}
         </p>
         <div className="form-row">
           <label>

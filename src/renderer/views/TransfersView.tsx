@@ -1,12 +1,16 @@
 /**
  * Live and recent sessions: phase, items each way against their totals (the
  * progress), the items' size and the bytes on the wire apart, rate, ETA, chart.
+ * What the server refused is said on the session, as on the peer's card.
+ * Ended sessions are kept by the engine, so they are still listed after a
+ * reload or a restart (the last 100).
  */
+import { refusalSentences } from '../../shared/refusals.js';
 import { ErrorLine } from '../components/ErrorLine.js';
 import { ThroughputChart } from '../components/ThroughputChart.js';
-import { formatBytes, formatCount, formatDuration, formatRate, noun, plural } from '../format.js';
+import { formatBytes, formatCount, formatDate, formatDuration, formatRate, noun, plural } from '../format.js';
 import { useApp, useAppShallow, useThrottledApp } from '../store/context.js';
-import { type WayStats, selectShownTransferId, transferStats } from '../store/selectors.js';
+import { type WayStats, selectShownTransferId, transferLabel, transferStats, transferTitle } from '../store/selectors.js';
 
 /** The items' own size, once the engine knows it (a first clone learns it only at the end). */
 function itemSize(t: WayStats): string {
@@ -35,23 +39,36 @@ function Way({ label, t }: { label: string; t: WayStats }) {
 function TransferDetail({ sessionId }: { sessionId: string }) {
   // Throttled: a busy session changes many times a second; this re-renders 5 times a second at most.
   const transfer = useThrottledApp((s) => s.transfers.byId[sessionId], 200);
-  const peerName = useApp((s) => s.peers.list.find((p) => p.id === transfer?.info.peerId)?.name ?? 'a peer');
+  const title = useApp((s) => (transfer ? transferTitle(transfer, s.peers.list) : ''));
   const cancel = useApp((s) => s.cancelSession);
   if (!transfer) return null;
   const st = transferStats(transfer);
+  const summary = transfer.finished?.summary;
+  const refused = summary ? refusalSentences(summary) : [];
   return (
     <article className="card transfer" data-testid="transfer-detail">
       <header className="peer-head">
         <div>
-          <h2>
-            {transfer.info.dryRun ? 'Diff' : transfer.info.direction[0]!.toUpperCase() + transfer.info.direction.slice(1)} with {peerName}
-          </h2>
-          <span className="muted">{new Date(transfer.info.startedAt).toLocaleTimeString()}</span>
+          <h2>{title}</h2>
+          <span className="muted">{formatDate(transfer.info.startedAt)}</span>
         </div>
-        <span className={`state state-${st.phase}`} data-testid="transfer-phase">
-          {st.phase}
-        </span>
+        {refused.length > 0 && st.phase === 'done' ? (
+          <span className="state state-blocked" data-testid="transfer-phase">
+            done, refused
+          </span>
+        ) : (
+          <span className={`state state-${st.phase}`} data-testid="transfer-phase">
+            {st.phase}
+          </span>
+        )}
       </header>
+      {refused.length > 0 ? (
+        <div className="warn-line stack" role="status" data-testid="transfer-refused">
+          {refused.map((n) => (
+            <p key={n}>{n}</p>
+          ))}
+        </div>
+      ) : null}
       <Way label="Sent" t={st.sent} />
       <Way label="Received" t={st.received} />
       <dl className="stats">
@@ -81,7 +98,13 @@ function TransferDetail({ sessionId }: { sessionId: string }) {
           Round trips and index traffic are counted when a session completes.
         </p>
       ) : null}
-      <ThroughputChart samples={transfer.samples} />
+      {transfer.samples.length > 0 || st.running ? (
+        <ThroughputChart samples={transfer.samples} />
+      ) : (
+        <p className="muted small" data-testid="transfer-no-chart">
+          Its throughput chart was drawn while it ran; the figures above are kept.
+        </p>
+      )}
       {st.missed > 0 ? (
         <p className="warn-line" role="status">
           {plural(st.missed, 'progress update')} did not arrive; the figures catch up with the next one.
@@ -101,19 +124,15 @@ export function TransfersView() {
   const shown = useApp(selectShownTransferId);
   const order = useAppShallow((s) => s.transfers.order);
   const showTransfer = useApp((s) => s.showTransfer);
-  const labels = useAppShallow((s) =>
-    s.transfers.order.map((id) => {
-      const t = s.transfers.byId[id]!;
-      const peer = s.peers.list.find((p) => p.id === t.info.peerId)?.name ?? 'peer';
-      return `${t.info.dryRun ? 'diff' : t.info.direction} · ${peer}${t.finished ? '' : ' (running)'}`;
-    }),
-  );
+  const error = useApp((s) => s.transfers.error);
+  const labels = useAppShallow((s) => s.transfers.order.map((id) => transferLabel(s.transfers.byId[id]!, s.peers.list)));
   return (
     <section aria-labelledby="transfers-title">
       <header className="screen-header">
         <h1 id="transfers-title">Transfers</h1>
-        <p className="muted">Diffs and syncs of this session, newest first.</p>
+        <p className="muted">The last 100 diffs and syncs, newest first, kept when the app restarts.</p>
       </header>
+      <ErrorLine message={error} testId="transfers-error" />
       {order.length === 0 ? (
         <p className="empty">No transfer yet. Start one from a peer's Sync button.</p>
       ) : (
@@ -121,7 +140,13 @@ export function TransfersView() {
           <ul className="list" aria-label="Sessions">
             {order.map((id, i) => (
               <li key={id}>
-                <button type="button" className="list-item" aria-current={id === shown ? 'true' : undefined} onClick={() => showTransfer(id)}>
+                <button
+                  type="button"
+                  className="list-item"
+                  aria-current={id === shown ? 'true' : undefined}
+                  onClick={() => showTransfer(id)}
+                  data-testid="transfer-item"
+                >
                   {labels[i]}
                 </button>
               </li>

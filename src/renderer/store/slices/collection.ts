@@ -1,5 +1,6 @@
 /** The open database and its collection: branches, a branch's log, one manifest's tree, checkout. */
 import type { BranchSummary, CheckoutSummary, DatabaseStatus, ItemView, LogEntry, NetsyncApi } from '../../../shared/api.js';
+import { coalesced } from '../coalesce.js';
 import type { ErrorText, SliceCreator } from '../types.js';
 
 export type ManifestView = Extract<ItemView, { kind: 'manifest' }>;
@@ -19,7 +20,12 @@ export interface CollectionState {
 export interface CollectionSlice {
   collection: CollectionState;
   openDatabase(path?: string): Promise<boolean>;
-  refreshCollection(): Promise<void>;
+  /**
+   * Reads the branches and counts again, and the log shown when its branch
+   * is among `changed` (every branch when `changed` is left out). Calls that
+   * come while one runs are merged into one more run.
+   */
+  refreshCollection(changed?: readonly string[]): Promise<void>;
   selectBranch(name: string): Promise<void>;
   selectManifest(id: string): Promise<void>;
   checkout(target: string, dir: string): Promise<void>;
@@ -37,26 +43,23 @@ const initial: CollectionState = {
   checkout: { busy: false, result: null, error: null },
 };
 
+/** During a sync the database changes twice a second: its lists and counts are read again at most once a second. */
+const REFRESH_GAP_MS = 1000;
+
+/** Branches whose log is stale: some by name, or all. */
+type Changed = { all: true } | { all: false; names: Set<string> };
+
+function mergeChanged(a: Changed, b: Changed): Changed {
+  return a.all || b.all ? { all: true } : { all: false, names: new Set([...a.names, ...b.names]) };
+}
+
 export const createCollectionSlice =
   (api: NetsyncApi): SliceCreator<CollectionSlice> =>
   (set, get) => {
     const patch = (p: Partial<CollectionState>) => set((s) => ({ collection: { ...s.collection, ...p } }));
 
-    return {
-      collection: initial,
-
-      async openDatabase(path) {
-        const r = await api.openDatabase(path);
-        if (!r.ok) {
-          patch({ error: r.error.message });
-          return false;
-        }
-        patch({ database: r.value, error: null, selectedBranch: null, log: [], selectedManifest: null, manifest: null });
-        await get().refreshCollection();
-        return true;
-      },
-
-      async refreshCollection() {
+    const refresh = coalesced<Changed>(
+      async (changed) => {
         patch({ loading: true });
         const [status, branches] = await Promise.all([api.getStatus(), api.listBranches()]);
         if (!branches.ok) {
@@ -72,8 +75,27 @@ export const createCollectionSlice =
           database: status.ok ? status.value.database : get().collection.database,
           ...(stillThere ? {} : { selectedBranch: null, log: [], selectedManifest: null, manifest: null }),
         });
-        if (stillThere) await get().selectBranch(selected);
+        if (stillThere && (changed.all || changed.names.has(selected))) await get().selectBranch(selected);
       },
+      mergeChanged,
+      REFRESH_GAP_MS,
+    );
+
+    return {
+      collection: initial,
+
+      async openDatabase(path) {
+        const r = await api.openDatabase(path);
+        if (!r.ok) {
+          patch({ error: r.error.message });
+          return false;
+        }
+        patch({ database: r.value, error: null, selectedBranch: null, log: [], selectedManifest: null, manifest: null });
+        await get().refreshCollection();
+        return true;
+      },
+
+      refreshCollection: (changed) => refresh(changed ? { all: false, names: new Set(changed) } : { all: true }),
 
       async selectBranch(name) {
         patch({ selectedBranch: name, loading: true });

@@ -4,6 +4,7 @@
  * once it is unlocked; the passphrase goes to the engine and nowhere else.
  */
 import type { IdentityChoice, IdentityStatus, KeyInfo, NetsyncApi } from '../../../shared/api.js';
+import { coalesced } from '../coalesce.js';
 import type { ErrorText, SliceCreator } from '../types.js';
 
 /** What was refused for a locked key, done again once it is unlocked. */
@@ -57,13 +58,17 @@ export const createIdentitySlice =
     return {
       identity: { keys: [], status: null, busy: false, error: null, generated: null, imported: null, importError: null, unlock: null },
 
-      async loadKeys() {
-        const [keys, status] = await Promise.all([api.listKeys(), api.getIdentity()]);
-        patch({
-          ...(keys.ok ? { keys: keys.value } : { error: keys.error.message }),
-          ...(status.ok ? { status: status.value } : {}),
-        });
-      },
+      // Asked for by every change of the database: one read at a time, and one more after it if asked meanwhile.
+      loadKeys: coalesced<void>(
+        async () => {
+          const [keys, status] = await Promise.all([api.listKeys(), api.getIdentity()]);
+          patch({
+            ...(keys.ok ? { keys: keys.value } : { error: keys.error.message }),
+            ...(status.ok ? { status: status.value } : {}),
+          });
+        },
+        () => undefined,
+      ),
 
       async generateKey(name, passphrase) {
         patch({ busy: true, error: null, generated: null });

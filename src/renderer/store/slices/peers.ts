@@ -27,9 +27,21 @@ export interface PeersSlice {
   removePeer(peerId: string): Promise<void>;
   diffPeer(peerId: string): Promise<void>;
   syncPeer(peerId: string): Promise<void>;
+  /**
+   * Compares again (a dry run, nothing moves) with the saved peers, so that a
+   * peer whose side changed no longer reads as it did: on request every peer
+   * not busy; when the window regains focus, those whose last session went
+   * well and is more than RECHECK_AFTER_MS old, without opening any dialog.
+   */
+  recheckPeers(why: 'focus' | 'request'): Promise<void>;
   cancelSession(sessionId: string): Promise<void>;
   applyPeerStatus(peerId: string, live: PeerLive): void;
 }
+
+/** A peer compared or synced this recently is not compared again when the window regains focus. */
+export const RECHECK_AFTER_MS = 5000;
+
+const RUNNING_STATES = new Set<PeerState>(['connecting', 'refining', 'transferring']);
 
 export const createPeersSlice =
   (api: NetsyncApi): SliceCreator<PeersSlice> =>
@@ -38,7 +50,8 @@ export const createPeersSlice =
     const setLive = (peerId: string, live: PeerLive) => set((s) => ({ peers: { ...s.peers, live: { ...s.peers.live, [peerId]: live } } }));
     const replacePeer = (peer: Peer) => set((s) => ({ peers: { ...s.peers, list: s.peers.list.map((p) => (p.id === peer.id ? peer : p)) } }));
 
-    const runSession = async (peerId: string, dryRun: boolean) => {
+    /** `background`: a re-check nobody asked for just now opens no dialog; a locked key is said on the card, with its button. */
+    const runSession = async (peerId: string, dryRun: boolean, background = false) => {
       setLive(peerId, { state: 'connecting' });
       const r = dryRun ? await api.diff(peerId) : await api.sync(peerId);
       if (r.ok) {
@@ -53,7 +66,7 @@ export const createPeersSlice =
       } else {
         setLive(peerId, { state: r.error.code === 'cancelled' ? 'cancelled' : 'error', error: r.error });
         // A locked key: ask for its passphrase, then do what was refused.
-        if (r.error.code === 'key-locked' && r.error.key) get().requestUnlock(r.error.key, { kind: dryRun ? 'diff' : 'sync', peerId });
+        if (r.error.code === 'key-locked' && r.error.key && !background) get().requestUnlock(r.error.key, { kind: dryRun ? 'diff' : 'sync', peerId });
       }
       // The peer's remembered last session changed on disk.
       await get().loadPeers();
@@ -94,6 +107,17 @@ export const createPeersSlice =
 
       diffPeer: (peerId) => runSession(peerId, true),
       syncPeer: (peerId) => runSession(peerId, false),
+
+      async recheckPeers(why) {
+        const { list, live } = get().peers;
+        const now = Date.now();
+        const due = list.filter((p) => {
+          if (p.include.length === 0 || RUNNING_STATES.has(live[p.id]?.state ?? 'idle')) return false;
+          if (why === 'request') return true;
+          return p.last !== undefined && !p.last.error && now - Date.parse(p.last.at) > RECHECK_AFTER_MS;
+        });
+        await Promise.all(due.map((p) => runSession(p.id, true, why === 'focus')));
+      },
 
       async cancelSession(sessionId) {
         await api.cancel(sessionId);

@@ -1,5 +1,6 @@
 /** The sync server this app can run: its status, the form that starts it, and its permissions file. */
-import type { LineProblem, NetsyncApi, PermissionsFile, ServerStatus } from '../../../shared/api.js';
+import { formatAddress } from '../../../shared/address.js';
+import type { KnownKey, LineProblem, NetsyncApi, PermissionsFile, ServerStatus } from '../../../shared/api.js';
 import type { ErrorText, SliceCreator } from '../types.js';
 
 export interface PermissionsEditor {
@@ -17,12 +18,14 @@ export interface PermissionsEditor {
 
 export interface ServerState {
   status: ServerStatus;
-  /** The form: HOST:PORT and space-separated branch patterns. */
+  /** The form: HOST:PORT and space-separated branch patterns; while serving, what the running server really uses. */
   bind: string;
   patterns: string;
   busy: boolean;
   error: ErrorText;
   permissions: PermissionsEditor;
+  /** Keys a rule may name, for the permissions editor's picker. */
+  knownKeys: KnownKey[];
 }
 
 export interface ServerSlice {
@@ -33,6 +36,7 @@ export interface ServerSlice {
   stopServer(): Promise<void>;
   applyServerStatus(status: ServerStatus): void;
   loadPermissions(): Promise<void>;
+  loadKnownKeys(): Promise<void>;
   editPermissions(text: string): void;
   savePermissions(): Promise<boolean>;
 }
@@ -43,13 +47,19 @@ export function splitPatterns(text: string): string[] {
   return text.split(/[\s,]+/).filter(Boolean);
 }
 
+/** The form as the running server fills it: its real address (the port it got, when 0 was asked) and the patterns it offers. */
+export function formOf(status: ServerStatus): Pick<ServerState, 'bind' | 'patterns'> | null {
+  if (!status.running || status.host === undefined || status.port === undefined) return null;
+  return { bind: formatAddress({ host: status.host, port: status.port }), patterns: status.patterns.join(' ') };
+}
+
 export const createServerSlice =
   (api: NetsyncApi): SliceCreator<ServerSlice> =>
   (set, get) => {
     const patch = (p: Partial<ServerState>) => set((s) => ({ server: { ...s.server, ...p } }));
     const patchPermissions = (p: Partial<PermissionsEditor>) => set((s) => ({ server: { ...s.server, permissions: { ...s.server.permissions, ...p } } }));
     const settle = (r: Awaited<ReturnType<NetsyncApi['serverStatus']>>) =>
-      patch(r.ok ? { busy: false, error: r.value.error?.message ?? null, status: r.value } : { busy: false, error: r.error.message });
+      patch(r.ok ? { busy: false, error: r.value.error?.message ?? null, status: r.value, ...formOf(r.value) } : { busy: false, error: r.error.message });
 
     return {
       server: {
@@ -59,6 +69,7 @@ export const createServerSlice =
         busy: false,
         error: null,
         permissions: { saved: null, text: '', problems: [], busy: false, error: null, savedNote: null },
+        knownKeys: [],
       },
 
       setServerForm: (form) => patch(form),
@@ -81,7 +92,16 @@ export const createServerSlice =
       },
 
       applyServerStatus(status) {
-        patch({ status, ...(status.error ? { error: status.error.message } : {}) });
+        const before = get().server.status.sessions;
+        patch({ status, ...formOf(status), ...(status.error ? { error: status.error.message } : {}) });
+        // A client that just began a session may be one more key to pick in the permissions editor.
+        if (status.sessions > before) void get().loadKnownKeys();
+      },
+
+      async loadKnownKeys() {
+        const r = await api.listKnownKeys();
+        if (r.ok) patch({ knownKeys: r.value });
+        else patchPermissions({ error: r.error.message });
       },
 
       async loadPermissions() {

@@ -53,7 +53,7 @@ export const createUiSlice =
         for (const session of status.value.sessions) s.applySessionStarted(session);
         // A first-contact question asked before this page loaded is still waiting for an answer.
         for (const prompt of status.value.prompts ?? []) s.applyPromptOpened(prompt);
-        await Promise.all([s.loadPeers(), s.loadKeys()]);
+        await Promise.all([s.loadPeers(), s.loadKeys(), s.loadTransfers()]);
       },
     };
   };
