@@ -6,7 +6,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Limits } from './budgets.js';
-import { FrameDecoder, FrameType, type Message, decodeMessage, encodeMessage, errorMessage } from './frames.js';
+import { FrameDecoder, FrameType, type Message, RecordReader, decodeMessage, encodeMessage, errorMessage, recordReader } from './frames.js';
 import { ProtocolError, type ProtocolErrorCode } from './wire.js';
 
 export { DEFAULT_LIMITS, type Limits } from './budgets.js';
@@ -71,7 +71,8 @@ export class Connection {
   roundTrips = 0;
   private sentSinceReceive = false;
   /** Frames received and not yet handled (a large OFFER or WANT partly handled: its rest, decoded). */
-  private backlog: (Buffer | Message)[] = [];
+  /** Frames received and not yet handled: raw bodies, or an OFFER or WANT part way through. */
+  private backlog: (Buffer | RecordReader)[] = [];
   private backlogHead = 0;
   /** The socket is paused until the next turn of the event loop (handleBacklog). */
   private yielded = false;
@@ -130,9 +131,11 @@ export class Connection {
         if (!untilDone && performance.now() - started > HANDLE_TURN_MS) return this.yieldTurn();
         const next = this.backlog[this.backlogHead]!;
         const m = Buffer.isBuffer(next) ? this.decodeCounted(next) : next;
-        if ((m.type === FrameType.Offer || m.type === FrameType.Want) && m.entries.length > RECORD_SLICE) {
-          this.backlog[this.backlogHead] = { ...m, entries: m.entries.slice(RECORD_SLICE) } as Message;
-          this.handlers.onMessage({ ...m, entries: m.entries.slice(0, RECORD_SLICE) } as Message);
+        if (m instanceof RecordReader) {
+          this.backlog[this.backlogHead] = m;
+          const slice = m.next(RECORD_SLICE);
+          if (m.remaining === 0) this.backlogHead++;
+          this.handlers.onMessage(slice);
           continue;
         }
         this.backlogHead++;
@@ -167,8 +170,12 @@ export class Connection {
     });
   }
 
-  /** Decodes a frame as it is handled: round trips are counted against what we sent before handling it. */
-  private decodeCounted(body: Buffer): Message {
+  /**
+   * Decodes a frame as it is handled (an OFFER or WANT into a reader of its
+   * records, handled RECORD_SLICE at a time): round trips are counted
+   * against what we sent before handling it.
+   */
+  private decodeCounted(body: Buffer): Message | RecordReader {
     const type = body[0]!;
     if (type === FrameType.Item) this.bytes.itemReceived += body.length + 4;
     else this.bytes.reconReceived += body.length + 4;
@@ -176,7 +183,7 @@ export class Connection {
       if (this.sentSinceReceive) this.roundTrips++;
       this.sentSinceReceive = false;
     }
-    return decodeMessage(body);
+    return recordReader(body) ?? decodeMessage(body);
   }
 
   /** The slow-frame clock times the frame in progress: it restarts whenever a frame completes. */

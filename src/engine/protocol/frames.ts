@@ -224,6 +224,58 @@ function magic(r: Reader): void {
   if (!r.bytes(4).equals(MAGIC)) perr('malformed', 'not a Netsync peer (bad magic)');
 }
 
+/**
+ * The records of one OFFER or WANT frame, decoded a slice at a time. A frame
+ * of 65,536 records decoded at once is 65,536 objects and as many Buffer
+ * views alive together while the frame is handled over several turns of the
+ * event loop: they outlive the young generation and a few flooding peers
+ * pushed a server's resident memory past its budgets by hundreds of MB
+ * (test/reliability/attacks.test.ts). A slice at a time, they die young.
+ * The record count is checked against the payload when the reader is made;
+ * each record as it is read; the end of the payload after the last one.
+ */
+export class RecordReader {
+  private left: number;
+
+  constructor(
+    readonly type: FrameType.Offer | FrameType.Want,
+    private readonly r: Reader,
+  ) {
+    this.left = type === FrameType.Offer ? r.count(1 + SHORT_ID + 2, MAX_RECORDS) : r.count(1 + SHORT_ID, MAX_RECORDS);
+  }
+
+  /** Records not read yet. */
+  get remaining(): number {
+    return this.left;
+  }
+
+  /** Up to `max` more records as one message of the frame's type; after the last, the payload must be at its end. */
+  next(max: number): Extract<Message, { type: FrameType.Offer | FrameType.Want }> {
+    const n = Math.min(max, this.left);
+    this.left -= n;
+    const r = this.r;
+    let m: Extract<Message, { type: FrameType.Offer | FrameType.Want }>;
+    if (this.type === FrameType.Offer) {
+      const entries: OfferEntry[] = new Array(n);
+      for (let i = 0; i < n; i++) entries[i] = { slot: r.varint(), short: r.bytes(SHORT_ID), kind: r.u8(), size: r.varint() };
+      m = { type: FrameType.Offer, entries };
+    } else {
+      const entries: WantEntry[] = new Array(n);
+      for (let i = 0; i < n; i++) entries[i] = { slot: r.varint(), short: r.bytes(SHORT_ID) };
+      m = { type: FrameType.Want, entries };
+    }
+    if (this.left === 0) r.end();
+    return m;
+  }
+}
+
+/** An OFFER or WANT body, for reading a slice at a time (RecordReader); null for any other frame. */
+export function recordReader(body: Buffer): RecordReader | null {
+  const type = body[0];
+  if (type !== FrameType.Offer && type !== FrameType.Want) return null;
+  return new RecordReader(type, wireReader(body.subarray(1), `frame type ${type}`));
+}
+
 /** Decodes one frame body (type byte + payload, the length prefix already removed). */
 export function decodeMessage(body: Buffer): Message {
   if (body.length === 0) perr('malformed', 'empty frame');
@@ -271,17 +323,10 @@ function decodeBody(type: number, r: Reader): Message {
     case FrameType.ReconPlan:
       if (r.remaining > MAX_RECON) perr('too-large', 'reconciliation message too large');
       return { type, payload: r.rest() };
-    case FrameType.Offer: {
-      const entries: OfferEntry[] = [];
-      for (let i = r.count(1 + SHORT_ID + 2, MAX_RECORDS); i > 0; i--) {
-        entries.push({ slot: r.varint(), short: r.bytes(SHORT_ID), kind: r.u8(), size: r.varint() });
-      }
-      return { type, entries };
-    }
+    case FrameType.Offer:
     case FrameType.Want: {
-      const entries: WantEntry[] = [];
-      for (let i = r.count(1 + SHORT_ID, MAX_RECORDS); i > 0; i--) entries.push({ slot: r.varint(), short: r.bytes(SHORT_ID) });
-      return { type, entries };
+      const records = new RecordReader(type, r);
+      return records.next(MAX_RECORDS);
     }
     case FrameType.Item: {
       const id = r.bytes(ID_BYTES);
