@@ -212,7 +212,7 @@ describe('hostile peers against a live server', () => {
     expect(withStore(serverDb, (s) => s.has(itemId(Buffer.from('01006576696c', 'hex'))))).toBe(false);
   });
 
-  it('frames not allowed in the state: a first frame that is not HELLO, WANTS_DONE before RECON_DONE, a second HELLO', async () => {
+  it("frames not allowed in the state: a first frame that is not HELLO, WANTS_DONE before RECON_DONE, ITEMS_DONE before the server's WANTS_DONE, a second HELLO", async () => {
     const first = await alongsideGoodSync(async () => {
       const p = new RawPeer(server.port);
       await p.send({ type: FrameType.Stage, stage: Stage.ItemsDone });
@@ -227,6 +227,14 @@ describe('hostile peers against a live server', () => {
       return p.closed;
     });
     expect(errorOf(early).code).toBe(5);
+    const itemsDone = await alongsideGoodSync(async () => {
+      const p = new RawPeer(server.port);
+      await p.send(hello());
+      await p.waitFor((m) => m.type === FrameType.Welcome);
+      await p.send({ type: FrameType.Stage, stage: Stage.ItemsDone });
+      return p.closed;
+    });
+    expect(errorOf(itemsDone)).toMatchObject({ code: 5, message: expect.stringMatching(/ITEMS_DONE before our WANTS_DONE/) });
     const twice = await alongsideGoodSync(async () => {
       const p = new RawPeer(server.port);
       await p.send(hello());

@@ -22,6 +22,7 @@ import { DiffSideLog } from './diff-log.js';
 import { FrameType, ItemEncoding, MAX_RECORDS, type Message, type OfferEntry, SHORT_ID, Stage, type WantEntry } from './frames.js';
 import type { ProgressTracker } from './progress.js';
 import { OfferedTable, ShortIdSet } from './short-id-set.js';
+import { type SessionState, Step, accept, arrivalOf, initialState, maySend, send } from './session-state.js';
 import { ProtocolError, perr } from './wire.js';
 
 export interface Slot {
@@ -224,13 +225,8 @@ export class Exchange {
   /** Items of ours not sent (hex id -> true if damaged, false if it names a withheld item): see withhold(). */
   private readonly withheld = new Map<string, boolean>();
   private readonly encoder = new WireEncoder();
-  private sentReconDone = false;
-  private peerReconDone = false;
-  private sentWantsDone = false;
-  private peerWantsDone = false;
-  private sentItemsDone = false;
-  private peerItemsDone = false;
-  private sentFinal = false;
+  /** Where each side is (docs/PROTOCOL.md §4.5): every frame is ruled on by session-state.ts before it is handled. */
+  private state: SessionState;
   private peerFinal: Buffer[] | null = null;
   private anythingMoved = false;
   readonly weLack: DiffSideLog;
@@ -245,6 +241,7 @@ export class Exchange {
   constructor(opts: ExchangeOptions) {
     this.o = opts;
     this.emptyAtStart = opts.store.isEmpty();
+    this.state = initialState(!!opts.askedWhole && opts.mayReceive && !opts.dryRun);
     this.weLack = new DiffSideLog(opts.listLimit);
     this.theyLack = new DiffSideLog(opts.listLimit);
     this.whenDone = new Promise((r) => (this.resolveDone = r));
@@ -263,9 +260,9 @@ export class Exchange {
 
   /** RECON_DONE once reconciliation is over and every whole-slot offer has gone out. */
   private maybeReconDone(): void {
-    if (!this.o.recon.done || this.sentReconDone || this.offeringAll || this.o.conn.closed) return;
+    if (!this.o.recon.done || !maySend(this.state, Step.ReconDone) || this.offeringAll || this.o.conn.closed) return;
     this.flushControl();
-    this.sentReconDone = true;
+    this.state = send(this.state, Step.ReconDone);
     this.o.conn.send({ type: FrameType.Stage, stage: Stage.ReconDone });
     this.o.progress.setPhase(this.o.maySend || this.o.mayReceive ? 'transferring' : 'refining');
     this.maybeWantsDone();
@@ -433,6 +430,9 @@ export class Exchange {
   // ------------------------------------------------------------ incoming
 
   handle(m: Message): void {
+    const arrival = arrivalOf(m.type, m.type === FrameType.Stage ? m.stage : undefined);
+    if (arrival === null) perr('unexpected', `frame type ${m.type} is not allowed after the handshake`);
+    this.state = accept(this.state, arrival);
     switch (m.type) {
       case FrameType.Recon:
         return this.onRecon(m.payload);
@@ -555,7 +555,6 @@ export class Exchange {
 
   /** The peer's items that follow are those of a whole slot (we said our database is empty). */
   private onWhole(slot: number, count: number): void {
-    if (!this.o.askedWhole || !this.receiving) perr('unexpected', 'WHOLE from a peer we did not tell that our database is empty');
     if (!this.checkSlot(slot)) perr('unexpected', `WHOLE for slot ${slot}, which the server refused`);
     if (this.o.mayReceiveSlot && !this.o.mayReceiveSlot(slot)) {
       perr('permission', `refused the items of branch "${this.o.slots[slot]!.name}", which you may not write`);
@@ -670,20 +669,16 @@ export class Exchange {
   }
 
   private onStage(stage: Stage): void {
+    // The order of the stages was checked on arrival (handle).
     if (stage === Stage.ReconDone) {
-      this.peerReconDone = true;
       this.maybeWantsDone();
     } else if (stage === Stage.WantsDone) {
-      if (!this.peerReconDone) perr('unexpected', 'WANTS_DONE before RECON_DONE');
-      this.peerWantsDone = true;
       for (const list of [this.later.files, this.later.manifests, this.later.certs]) for (const q of list) this.ready.push(q);
       this.later.files = [];
       this.later.manifests = [];
       this.later.certs = [];
       this.pump();
     } else {
-      if (!this.sentWantsDone) perr('unexpected', 'ITEMS_DONE before our WANTS_DONE');
-      this.peerItemsDone = true;
       if (this.wholeSlot !== null) {
         // A WHOLE counts a slot's members, some of which may have come with an earlier slot, and
         // says nothing of bytes: now that everything due has arrived, the totals are what came.
@@ -697,9 +692,9 @@ export class Exchange {
   }
 
   private maybeWantsDone(): void {
-    if (!this.sentReconDone || !this.peerReconDone || this.sentWantsDone) return;
+    if (!maySend(this.state, Step.WantsDone)) return;
     this.flushControl();
-    this.sentWantsDone = true;
+    this.state = send(this.state, Step.WantsDone);
     this.o.conn.send({ type: FrameType.Stage, stage: Stage.WantsDone });
   }
 
@@ -777,13 +772,13 @@ export class Exchange {
    * one damaged item costs the peer that item and what names it, not the rest.
    */
   private maybeItemsDone(): void {
-    if (!this.peerWantsDone || this.sendingWhole || this.ready.length > 0 || this.pumping || this.sentItemsDone || this.o.conn.closed) return;
+    if (!maySend(this.state, Step.ItemsDone) || this.sendingWhole || this.ready.length > 0 || this.pumping || this.o.conn.closed) return;
     if (this.withheld.size > 0) {
-      if (!this.peerItemsDone) return;
+      if (this.state.theirs < Step.ItemsDone) return;
       this.flushReceived();
       return this.o.conn.fail('bad-item', this.withheldReport());
     }
-    this.sentItemsDone = true;
+    this.state = send(this.state, Step.ItemsDone);
     this.o.conn.send({ type: FrameType.Stage, stage: Stage.ItemsDone });
     this.maybeFinish();
   }
@@ -826,10 +821,10 @@ export class Exchange {
   // ------------------------------------------------------------ the end
 
   private maybeFinish(): void {
-    if (!this.sentItemsDone || !this.peerItemsDone || this.finished) return;
+    if (this.state.ours < Step.ItemsDone || this.state.theirs < Step.ItemsDone || this.finished) return;
     if (this.o.finalCheck && this.anythingMovedOrDiffered()) {
-      if (!this.sentFinal) {
-        this.sentFinal = true;
+      if (maySend(this.state, Step.Final)) {
+        this.state = send(this.state, Step.Final);
         this.o.conn.send({ type: FrameType.Final, roots: this.finalRoots() });
       }
       if (!this.peerFinal) return;
