@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProgressEvent, SessionSummary } from '../../src/shared/sync.js';
 import { toHex } from '../../src/engine/hash.js';
+import { countedBytes } from '../../src/engine/items/format.js';
 import type { ClientOptions, RunningServer } from '../../src/engine/protocol/api.js';
 import { ReadStore } from '../../src/engine/store/store.js';
 import { WriteStore } from '../../src/engine/store/store.js';
@@ -142,7 +143,10 @@ function bytesOf(path: string, ids: Iterable<string>): number {
   const s = ReadStore.open(path);
   try {
     let n = 0;
-    for (const id of ids) n += s.meta(Buffer.from(id, 'hex'))!.size;
+    for (const id of ids) {
+      const meta = s.meta(Buffer.from(id, 'hex'))!;
+      n += countedBytes(meta.kind, meta.size);
+    }
     return n;
   } finally {
     s.close();
@@ -291,7 +295,7 @@ describe('sessions in-process', () => {
     expect(snapshotDb(empty).all.size).toBe(0);
   });
 
-  it('progress events: seq 1, 2, 3, ..., phases in order, ends in done with the totals reached', async () => {
+  it('progress events: seq 1, 2, 3, ..., phases in order, ends in done with the totals reached, items and bytes', async () => {
     const { a, b } = await buildPair();
     const server = await serve(a);
     const events: ProgressEvent[] = [];
@@ -309,6 +313,13 @@ describe('sessions in-process', () => {
     expect(last.received.totalItems).toBe(s.itemsReceived);
     expect(last.sent.items).toBe(s.itemsSent);
     expect(last.sent.totalItems).toBe(s.itemsSent);
+    // The bar ends at 100%: bytes moved and their totals count the same thing (content, a chunked file once).
+    expect(last.received.bytes).toBeGreaterThan(0);
+    expect(last.received.bytes).toBe(last.received.totalBytes);
+    expect(last.sent.bytes).toBe(last.sent.totalBytes);
+    // Reconciliation bytes and round trips grow in the events while the session runs, and end as the summary's.
+    expect(events.some((e) => e.phase !== 'done' && e.reconBytesSent > 0 && e.roundTrips > 0)).toBe(true);
+    expect([last.reconBytesSent, last.reconBytesReceived, last.roundTrips]).toEqual([s.reconBytesSent, s.reconBytesReceived, s.roundTrips]);
     for (let i = 1; i < events.length; i++) {
       expect(events[i]!.received.items).toBeGreaterThanOrEqual(events[i - 1]!.received.items);
       expect(events[i]!.elapsedMs).toBeGreaterThanOrEqual(events[i - 1]!.elapsedMs);

@@ -292,3 +292,26 @@ function decodeKey(r: Reader): Item {
   r.end();
   return { kind: Kind.Key, name, publicKey };
 }
+
+// ---------------------------------------------------------------- transfer sizes
+
+/**
+ * The size an OFFER states for an item, read from its encoding without
+ * decoding it (docs/PROTOCOL.md, OFFER): a file's or chunk's content size,
+ * the encoding's size for every other kind.
+ */
+export function offeredSize(bytes: Uint8Array): number {
+  if (bytes[0] === Kind.Chunk) return bytes.length - 1;
+  if (bytes[0] === Kind.File)
+    return bytes[1] === 0 ? bytes.length - INLINE_FILE_HEADER.length : Number(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readBigUInt64BE(2));
+  return bytes.length;
+}
+
+/**
+ * What an item adds to the bytes a transfer or a diff counts: its offered
+ * size, except a chunked file (larger than INLINE_MAX), whose content its
+ * chunks already count; counting both showed a 300 MB file as 600 MB.
+ */
+export function countedBytes(kind: Kind, size: number): number {
+  return kind === Kind.File && size > INLINE_MAX ? 0 : size;
+}

@@ -259,7 +259,6 @@ function runOnSocket(
       if (w.version !== PROTOCOL_VERSION) return conn.fail('version', `server chose protocol version ${w.version}`);
       if (w.flags & WELCOME_IN_SYNC) {
         inSync = true;
-        progress.roundTrips = conn.roundTrips;
         progress.setPhase('done');
         conn.end();
         return;
@@ -328,7 +327,7 @@ function runOnSocket(
     let serverBadItem = false;
     const onClose = (error: ProtocolError | null) => {
       exchange?.flushReceived();
-      progress.roundTrips = conn.roundTrips;
+      progress.unfollow();
       if (opts.signal?.aborted) return reject(new NetsyncError('cancelled', 'cancelled; what arrived was kept'));
       if (exchange?.storeError) return reject(exchange.storeError); // our database could not store what arrived
       if (serverError)
@@ -342,6 +341,7 @@ function runOnSocket(
     };
 
     const conn = new Connection(socket, limits, { onMessage, onClose });
+    progress.follow(conn);
     opts.signal?.addEventListener('abort', () => conn.fail('shutdown', 'cancelled by the user'), { once: true });
 
     let flags = 0;

@@ -1,10 +1,12 @@
 /**
  * The missing-item diff as it is learnt during a session: what we lack (the
  * peer offered it and we hold it nowhere) and what they lack (they asked us
- * for it). Counts and groups are exact; the item list is capped.
+ * for it). Counts and groups are exact; the item list is capped. Bytes are
+ * content bytes (format.ts countedBytes: a chunked file counts through its
+ * chunks, once); each listed row keeps the item's own size.
  */
 import type { DiffItem, DiffSide, ItemKindName } from '../../shared/sync.js';
-import { KIND_NAMES, type Kind } from '../items/format.js';
+import { KIND_NAMES, type Kind, countedBytes } from '../items/format.js';
 
 type Group = { branch: string; kind: ItemKindName; count: number; bytes: number };
 
@@ -30,8 +32,9 @@ export class DiffSideLog {
       const hex = typeof short === 'string' ? short : short.toString('hex', 0, 8);
       this.items.set(hex, { id: hex, kind: kindName, size, branches: [branch] });
     }
+    const counted = countedBytes(kind, size);
     this.count++;
-    this.bytes += size;
+    this.bytes += counted;
     // Runs of one branch and kind are the rule (a first clone: 100,000 files in a row): no key to build.
     let g = this.last;
     if (g === null || g.branch !== branch || g.kind !== kindName) {
@@ -41,7 +44,7 @@ export class DiffSideLog {
       this.last = g;
     }
     g.count++;
-    g.bytes += size;
+    g.bytes += counted;
   }
 
   mark(shortHex: string, blocked: DiffItem['blocked']): void {

@@ -11,7 +11,7 @@ import type { SessionSummary } from '../../shared/sync.js';
 import { NetsyncError } from '../errors.js';
 import { describeSystemError } from '../system-errors.js';
 import { toHex } from '../hash.js';
-import { INLINE_MAX, ITEM_MAX, type Item, Kind, decodeItem, itemId } from '../items/format.js';
+import { INLINE_MAX, ITEM_MAX, type Item, Kind, countedBytes, decodeItem, itemId, offeredSize } from '../items/format.js';
 import { type NamedItem, namesOf } from '../items/names.js';
 import { u32be } from '../codec.js';
 import type { ReconTree } from '../recon/tree.js';
@@ -348,7 +348,7 @@ export class Exchange {
           if (!this.theyWant.add(m.id)) continue;
           this.theyLack.add(m.id, m.kind, m.size, name);
           this.o.progress.sent.totalItems++;
-          this.o.progress.sent.totalBytes += m.size;
+          this.o.progress.sent.totalBytes += countedBytes(m.kind, m.size);
           const cls = sendClass(m.kind, m.size);
           const data = m.data && cls === SendClass.Now ? { id: m.id, kind: m.kind, size: m.size, data: m.data } : undefined;
           (cls === SendClass.Now ? this.ready : later[cls]!).push({ id: m.id, rid: m.rid, hi: 0, lo: 0, size: m.size, data });
@@ -499,7 +499,7 @@ export class Exchange {
       this.weLack.add(hex, e.kind, e.size, this.o.slots[e.slot]!.name);
       if (this.receiving) {
         this.o.progress.received.totalItems++;
-        this.o.progress.received.totalBytes += e.size;
+        this.o.progress.received.totalBytes += countedBytes(e.kind, e.size);
       }
     }
     this.flushControl();
@@ -538,7 +538,7 @@ export class Exchange {
       }
       if (!this.sending) continue;
       this.o.progress.sent.totalItems++;
-      this.o.progress.sent.totalBytes += meta.size;
+      this.o.progress.sent.totalBytes += countedBytes(meta.kind, meta.size);
       this.queue({ id, rid: meta.rid, hi: u32be(e.short, 0), lo: u32be(e.short, 4), size: meta.size }, meta.kind);
     }
     this.flushControl();
@@ -593,7 +593,7 @@ export class Exchange {
     this.received.push({ id, data: bytes, slot, whole: unasked });
     this.receivedBytes += bytes.length;
     this.o.progress.received.items++;
-    this.o.progress.received.bytes += data.length;
+    this.o.progress.received.bytes += countedBytes(bytes[0]!, offeredSize(bytes));
     this.o.progress.emit();
     if (this.received.length >= RECEIVE_BATCH_ITEMS || this.receivedBytes >= RECEIVE_BATCH_BYTES) this.flushReceived();
     else if (this.wanted.size === 0 && this.wholeSlot === null) {
@@ -735,7 +735,7 @@ export class Exchange {
         this.o.progress.itemSent(id);
         this.anythingMoved = true;
         this.o.progress.sent.items++;
-        this.o.progress.sent.bytes += data.length;
+        this.o.progress.sent.bytes += countedBytes(stored.kind, offeredSize(stored.data));
         this.o.progress.emit();
       }
     } finally {

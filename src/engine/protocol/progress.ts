@@ -5,6 +5,12 @@
 import { ITEMS_BATCH_MAX, type ItemsBatch, type Phase, type ProgressEvent, type Traffic } from '../../shared/sync.js';
 
 const EMIT_EVERY_MS = 100;
+
+/** What a connection counts of itself (connection.ts). */
+export interface WireCounts {
+  readonly bytes: { readonly reconSent: number; readonly reconReceived: number };
+  readonly roundTrips: number;
+}
 /** Bytes of an id that name it in a diff row (frames.ts SHORT_ID). */
 const ROW_ID_BYTES = 8;
 const ORDER: readonly Phase[] = ['connecting', 'handshake', 'refining', 'transferring', 'done'];
@@ -20,9 +26,10 @@ export class ProgressTracker {
   phase: Phase = 'connecting';
   readonly sent: Traffic = { items: 0, bytes: 0, totalItems: 0, totalBytes: 0 };
   readonly received: Traffic = { items: 0, bytes: 0, totalItems: 0, totalBytes: 0 };
-  reconBytesSent = 0;
-  reconBytesReceived = 0;
-  roundTrips = 0;
+  /** Reconciliation bytes and round trips of the sessions that ended (a sync may run up to three). */
+  private past = { reconSent: 0, reconReceived: 0, roundTrips: 0 };
+  /** The live session's connection, read at every event. */
+  private wire: WireCounts | null = null;
   error?: { code: string; message: string };
 
   constructor(
@@ -60,6 +67,29 @@ export class ProgressTracker {
     return Date.now() - this.started;
   }
 
+  /** Every event shows this connection's reconciliation bytes and round trips as they grow, added to the earlier sessions'. */
+  follow(wire: WireCounts): void {
+    this.unfollow();
+    this.wire = wire;
+  }
+
+  /** The followed connection is over: its counts are kept. */
+  unfollow(): void {
+    if (!this.wire) return;
+    this.past = this.counts();
+    this.wire = null;
+  }
+
+  private counts(): { reconSent: number; reconReceived: number; roundTrips: number } {
+    const w = this.wire;
+    if (!w) return this.past;
+    return {
+      reconSent: this.past.reconSent + w.bytes.reconSent,
+      reconReceived: this.past.reconReceived + w.bytes.reconReceived,
+      roundTrips: this.past.roundTrips + w.roundTrips,
+    };
+  }
+
   /** While set, 'done' waits: a client about to run another session of the same sync. */
   holdDone = false;
 
@@ -89,15 +119,16 @@ export class ProgressTracker {
     while (this.window.length > 1 && now - this.window[0]!.t > 1000) this.window.shift();
     const first = this.window[0]!;
     const rate = now > first.t ? ((total - first.bytes) * 1000) / (now - first.t) : 0;
+    const wire = this.counts();
     this.listener({
       seq: ++this.seq,
       sessionId: this.sessionId,
       phase: this.phase,
       sent: { ...this.sent },
       received: { ...this.received },
-      reconBytesSent: this.reconBytesSent,
-      reconBytesReceived: this.reconBytesReceived,
-      roundTrips: this.roundTrips,
+      reconBytesSent: wire.reconSent,
+      reconBytesReceived: wire.reconReceived,
+      roundTrips: wire.roundTrips,
       rate: Math.round(rate),
       elapsedMs: now - this.started,
       ...(this.error ? { error: this.error } : {}),
