@@ -188,7 +188,7 @@ export function allIds(store: ReadStore): Set<string> {
 }
 
 /**
- * A branch's collection computed from the items alone (PRODUCT.md): manifests
+ * A branch's collection computed from the items alone (docs/PRODUCT.md): manifests
  * with a `branch` cert naming it, their files and chunks, every cert on them
  * and the keys that signed those certs. Decodes every item; never reads the
  * index, so it checks the index and the protocol independently.

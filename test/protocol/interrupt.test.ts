@@ -1,5 +1,5 @@
 /**
- * Interrupted sessions (PRODUCT.md: "an interrupted session loses nothing"):
+ * Interrupted sessions (docs/PRODUCT.md: "an interrupted session loses nothing"):
  * a peer process is killed with SIGKILL in the middle of a large transfer.
  * Both databases must pass `db check`, what arrived must be kept, and the
  * next session must move exactly what is still missing.

@@ -1,5 +1,5 @@
 /**
- * The rooms of the house (STYLE.md §1), checked: each folder imports only
+ * The rooms of the house (the folder map at the top of docs/ARCHITECTURE.md), checked: each folder imports only
  * what its runtime has, and inside the engine each folder only the folders
  * below it (docs/ARCHITECTURE.md). Test files are exempt (they run under
  * Node in vitest).

@@ -2,7 +2,7 @@
  * Keeps the derived tables (refs, certs, keys, branches, members) and the
  * tries in step with `items`.
  *
- * Collection membership (PRODUCT.md, refined in docs/FORMAT.md): a branch's
+ * Collection membership (docs/PRODUCT.md, refined in docs/FORMAT.md): a branch's
  * collection holds the manifests carrying a `branch` cert naming it, their
  * files and the files' chunks, the certs on those manifests and the keys
  * that signed them; of the `branch` certs, only those naming this branch. A
