@@ -13,6 +13,8 @@ export interface Refusals {
   refused?: readonly RefusedSlot[];
   unmatchedPatterns?: readonly string[];
   identity?: SessionIdentity;
+  /** How an anonymous user connects with a key where they are: the window's screen, or the command line's option. */
+  keyHint?: string;
 }
 
 export function wasRefused(o: Refusals): boolean {
@@ -26,8 +28,8 @@ function who(identity: SessionIdentity | undefined): string {
 }
 
 /** Whom the owner's rule would be for. */
-function ruleFor(identity: SessionIdentity | undefined): string {
-  if (identity?.kind === 'anonymous') return 'for anonymous clients, or connect with a key it grants (Identity screen)';
+function ruleFor(identity: SessionIdentity | undefined, keyHint = 'Identity screen'): string {
+  if (identity?.kind === 'anonymous') return `for anonymous clients, or connect with a key it grants (${keyHint})`;
   return 'for that key';
 }
 
@@ -43,7 +45,7 @@ const SLOT_SENTENCE: Record<RefusedSlot['reason'], (branch: string, by: string, 
 /** One sentence per branch or pattern refused: include patterns that matched nothing first, then branches in the session's order. */
 export function refusalSentences(o: Refusals): string[] {
   const by = who(o.identity);
-  const rule = ruleFor(o.identity);
+  const rule = ruleFor(o.identity, o.keyHint);
   const unmatched = (o.unmatchedPatterns ?? []).map(
     (p) => `The server offers no branch matching '${p}' to ${by}; if it should, ask its owner for a read rule ${rule}.`,
   );

@@ -193,7 +193,11 @@ describe('netsync serve + sync/push/pull/diff over loopback', () => {
     const a = await makePeer('oa', 'alice@example.org', 'org.a.main', treeA);
     const b = await makePeer('ob', 'bob@example.org');
     const server = await serve(a, ['org.b.*']);
-    const r = lastJsonLine(await ok(b, 'pull', `127.0.0.1:${server.port}`, 'org.*', '--json'));
+    const pulled = await cli(b, 'pull', `127.0.0.1:${server.port}`, 'org.*', '--json');
+    // Nothing the server offers matches: said, with exit 11 (README, "Exit codes"), never a silent success.
+    expect(pulled.code).toBe(11);
+    expect(pulled.stderr).toMatch(/The server offers no branch matching 'org\.\*' to key /);
+    const r = lastJsonLine(pulled.stdout);
     expect(r.itemsReceived).toBe(0);
     expect(await ok(b, 'branches')).toBe('');
     expect(await stop(server)).toBe(0);

@@ -130,8 +130,36 @@ describe('netsync security commands', () => {
     const log = await ok('server', '--db', serverDb, 'log', 'proj.main');
     expect(log.stdout).not.toContain('mallory was here');
     const anon = await cli('stranger', '--db', strangerDb, 'pull', `127.0.0.1:${s.port}`, 'proj.*', '--anonymous');
-    expect(anon.code).toBe(0);
+    expect(anon.code, 'a pull that could not read a branch did not do what was asked').toBe(4);
     expect(anon.stderr).toMatch(/an anonymous client may not read branch "proj\.main"/);
+    await stop(s.p);
+  });
+
+  it('a pull or sync of a pattern the server offers nothing for says so with the key, and exits 11; a push that creates a branch does not', async () => {
+    const s = await serve('server', serverDb, '127.0.0.1:0', permissions);
+    const address = `127.0.0.1:${s.port}`;
+    const aliceFp = await fingerprintOf('alice');
+    const typo = await cli('alice', '--db', aliceDb, 'pull', address, 'proj.mian');
+    expect(typo.code).toBe(11); // README, "Exit codes"
+    expect(typo.stdout).toMatch(/received 0 items/);
+    expect(typo.stderr).toContain(`netsync: The server offers no branch matching 'proj.mian' to key ${aliceFp} (alice@example.org)`);
+    expect(typo.stderr).toContain('ask its owner for a read rule for that key');
+    // A key granted nothing (the stranger's), a branch that exists: the same words, so nothing leaks.
+    const fresh = join(root, 'fresh.db');
+    await ok('stranger', '--db', fresh, 'db', 'init');
+    const nothing = await cli('stranger', '--db', fresh, 'sync', address, 'proj.*', '--json');
+    expect(nothing.code).toBe(11);
+    expect(nothing.stderr).toMatch(/The server offers no branch matching 'proj\.\*' to key .* \(mallory@example\.org\)/);
+    expect(JSON.parse(nothing.stdout.trim().split('\n').pop()!)).toMatchObject({ itemsReceived: 0, unmatchedPatterns: ['proj.*'] });
+    // A pattern that matched: exit 0, no such line.
+    const fine = await ok('alice', '--db', aliceDb, 'pull', address, 'proj.main');
+    expect(fine.stderr).not.toContain('offers no branch');
+    // Alice may write proj.*: a push of a branch the server lacks creates it.
+    const tree = join(root, 'tree-new');
+    makeTree(tree, { NEW: 'a new branch\n' });
+    await ok('alice', '--db', aliceDb, 'commit', tree, '--branch', 'proj.new', '-m', 'new');
+    const push = await ok('alice', '--db', aliceDb, 'push', address, 'proj.new');
+    expect(push.stdout).toMatch(/sent [1-9]\d* items/);
     await stop(s.p);
   });
 

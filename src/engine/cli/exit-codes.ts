@@ -7,7 +7,7 @@
  */
 import { type ErrorCode, NetsyncError } from '../errors.js';
 
-export type ExitClass = 'ok' | 'failure' | 'usage' | 'network' | 'permission' | 'verification' | 'database' | 'key' | 'not-found' | 'cancelled';
+export type ExitClass = 'ok' | 'failure' | 'usage' | 'network' | 'permission' | 'verification' | 'database' | 'key' | 'not-found' | 'unmatched' | 'cancelled';
 
 export interface ExitCode {
   code: number;
@@ -16,9 +16,11 @@ export interface ExitCode {
 }
 
 /**
- * 10-19 are kept for outcomes of commands still to come (a commit that
- * refuses entries, a merge with conflicts, a pull of a pattern the server
- * offers nothing for): they are not failures of the classes below.
+ * 10-19 are outcomes that are not failures of the classes below: the
+ * command ran, and what it was asked for did not happen (11: a pull or sync
+ * of a pattern the server offers nothing for). 10 and 12-19 are kept for
+ * those still to come (a commit that refuses entries, a merge with
+ * conflicts).
  */
 export const EXIT_CODES: readonly ExitCode[] = [
   { code: 0, name: 'ok', meaning: 'success; also a reader that stopped reading early (`netsync log B | head -1`)' },
@@ -34,6 +36,11 @@ export const EXIT_CODES: readonly ExitCode[] = [
   { code: 6, name: 'database', meaning: 'the database is missing, damaged, truncated, from a newer Netsync, read-only, or its disk is full' },
   { code: 7, name: 'key', meaning: 'a key problem: no key, a wrong or missing passphrase, a damaged key file, a server whose key changed or was not accepted' },
   { code: 8, name: 'not-found', meaning: 'no such branch, item or key' },
+  {
+    code: 11,
+    name: 'unmatched',
+    meaning: 'a pull or sync moved nothing of a pattern: the server offers no branch matching it to your key (absent or refused: it does not say which)',
+  },
   { code: 130, name: 'cancelled', meaning: 'interrupted (Ctrl-C): what arrived so far was kept (128 + SIGINT, as shells report it)' },
 ];
 

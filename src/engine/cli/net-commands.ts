@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AddressUse, type HostPort, readAddress } from '../../shared/address.js';
-import type { Direction, DiffSide, ProgressEvent, SessionSummary } from '../../shared/sync.js';
+import { refusalSentences } from '../../shared/refusals.js';
+import type { Direction, DiffSide, ProgressEvent, SessionIdentity, SessionSummary } from '../../shared/sync.js';
 import { fail } from '../errors.js';
 import { configDir } from '../paths.js';
 import { DEFAULT_PORT, type Identity, type ServerEvent } from '../protocol/api.js';
@@ -12,7 +13,10 @@ import { fingerprint, formatFingerprint, parseFingerprint } from '../security/fi
 import { KnownServers, serverAddress } from '../security/known-servers.js';
 import { PERMISSIONS_FILE, Permissions } from '../security/permissions.js';
 import { printable } from '../security/printable.js';
+import { unmatchedPatterns } from '../service/unmatched.js';
+import { ReadStore } from '../store/store.js';
 import { type Parsed, flag, str } from './args.js';
+import { type ExitClass, exitCode } from './exit-codes.js';
 import { formatBytes } from './format.js';
 import { type Command, type Context, keyStore, loadSigner } from './local-commands.js';
 import { reindexNote } from './output.js';
@@ -116,8 +120,9 @@ function printItems(ctx: Context, title: string, side: DiffSide): void {
   if (side.count > side.items.length) ctx.io.out(`  … and ${side.count - side.items.length} more`);
 }
 
-function jsonLine(s: SessionSummary): string {
+function jsonLine(s: SessionSummary, unmatched: readonly string[]): string {
   return JSON.stringify({
+    ...(unmatched.length > 0 ? { unmatchedPatterns: unmatched } : {}),
     direction: s.direction,
     dryRun: s.dryRun,
     itemsSent: s.itemsSent,
@@ -135,6 +140,19 @@ function jsonLine(s: SessionSummary): string {
   });
 }
 
+function localBranches(db: string): string[] {
+  const store = ReadStore.open(db);
+  try {
+    return store.branches().map((b) => b.name);
+  } finally {
+    store.close();
+  }
+}
+
+function sessionIdentity(identity: Identity | 'anonymous'): SessionIdentity {
+  return identity === 'anonymous' ? { kind: 'anonymous' } : { kind: 'key', name: identity.name, fingerprint: fingerprint(identity.keyPair.publicKey) };
+}
+
 /** --anonymous, --key NAME, else the only key, else anonymous with a note. The parser refuses both options together. */
 async function clientIdentity(p: Parsed): Promise<Identity | 'anonymous'> {
   if (flag(p, 'anonymous')) return 'anonymous';
@@ -142,7 +160,15 @@ async function clientIdentity(p: Parsed): Promise<Identity | 'anonymous'> {
   return identityFor(str(p, 'key'));
 }
 
-function reportRefused(ctx: Context, s: SessionSummary, direction: Direction, anonymous: boolean, asked: boolean): void {
+/**
+ * Says what the server refused, one line per branch, and returns how the
+ * command ends: a push into a branch it may not write fails at once; a pull
+ * or sync that could not read a branch, or a sync that could not write one,
+ * did not do what was asked ('permission'); a branch the server does not
+ * serve is as a pattern that matched nothing ('unmatched'). A dry run only
+ * reports.
+ */
+function reportRefused(ctx: Context, s: SessionSummary, direction: Direction, anonymous: boolean, asked: boolean): ExitClass | null {
   const who = anonymous ? 'an anonymous client' : 'your key';
   if (anonymous && !asked) ctx.io.note('note: you have no key, so this session was anonymous (create one with "netsync key generate NAME")');
   const denied: string[] = [];
@@ -160,6 +186,10 @@ function reportRefused(ctx: Context, s: SessionSummary, direction: Direction, an
   if (direction === 'push' && denied.length > 0) {
     fail('permission', `the server refused the push into ${denied.map((b) => `"${b}"`).join(', ')}: ${who} may not write there`);
   }
+  if (direction === 'push' || s.dryRun) return null;
+  const reasons = new Set((s.refused ?? []).map((r) => r.reason));
+  if (reasons.has('no-permission') || (direction === 'sync' && reasons.has('read-only'))) return 'permission';
+  return reasons.has('not-offered') ? 'unmatched' : null;
 }
 
 /** The bar of a session: every item due either way, with the bytes moved; the phase names the wait before any total is known. */
@@ -218,9 +248,19 @@ function session(direction: Direction, forceDryRun: boolean): Command {
         ctx.io.note('netsync: warning: the two sides still differ after 3 sessions (is someone writing to either database?); run sync again');
       }
     }
-    if (json) ctx.io.out(jsonLine(s));
-    reportRefused(ctx, s, direction, identity === 'anonymous', flag(p, 'anonymous'));
-    return 0;
+    const patterns = p.positionals.slice(1);
+    const unmatched = unmatchedPatterns(
+      { include: patterns.filter((x) => !x.startsWith('!')), exclude: patterns.filter((x) => x.startsWith('!')).map((x) => x.slice(1)) },
+      s,
+      localBranches(ctx.db),
+    );
+    if (json) ctx.io.out(jsonLine(s, unmatched));
+    const refused = reportRefused(ctx, s, direction, identity === 'anonymous', flag(p, 'anonymous'));
+    const sentences = refusalSentences({ unmatchedPatterns: unmatched, identity: sessionIdentity(identity), keyHint: 'use --key NAME' });
+    for (const line of sentences) ctx.io.note(`netsync: ${printable(line)}`);
+    if (refused) return exitCode(refused);
+    // A pull or sync that could bring nothing of a pattern did not do what was asked; a push may create the branch there.
+    return unmatched.length > 0 && direction !== 'push' && !dryRun ? exitCode('unmatched') : 0;
   };
 }
 
