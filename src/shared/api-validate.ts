@@ -66,6 +66,9 @@ const publicKeyText = string({ min: 1, max: 2000 });
 /** Below the web host's 1 MiB message limit with room for JSON escapes. */
 const permissionsText = string({ min: 0, max: 256 * 1024, check: (s) => (s.includes('\0') ? 'contains a NUL character' : null) });
 const peerFields = { name: named('the peer name', peerName), address: named('the address', address) };
+/** A kept peer's interval: an up-to-date check is one round trip, so even every 5 s is cheap; a day is the longest. */
+export const MIN_INTERVAL_S = 5;
+export const MAX_INTERVAL_S = 86_400;
 /** What one diffItems call may return: a screenful or two of rows, never the whole list. */
 export const MAX_DIFF_PAGE = 1000;
 
@@ -90,6 +93,8 @@ export const argSchemas = {
       direction: optional(named('the direction', oneOf('sync', 'push', 'pull'))),
       include: optional(named('the branches to include', patterns)),
       exclude: optional(named('the branches to exclude', patterns)),
+      keepInSync: optional(named('keep in sync', boolean())),
+      intervalSeconds: optional(named('the interval in seconds', integer(MIN_INTERVAL_S, MAX_INTERVAL_S))),
     }),
   ),
   removePeer: args(named('the peer id', id)),
@@ -120,6 +125,8 @@ export const argSchemas = {
   setPermissions: args(named('the permissions text', permissionsText)),
   listKnownKeys: args(),
   listTransfers: args(),
+  setAutoSyncPaused: args(named('paused', boolean())),
+  syncAllNow: args(),
 } satisfies { [M in ApiMethod]: Schema<ApiArgs<M>> };
 
 export function isApiMethod(name: unknown): name is ApiMethod {

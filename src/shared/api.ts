@@ -149,6 +149,8 @@ export interface AppStatus {
   sessions: SessionInfo[];
   /** First-contact questions waiting for an answer (a page reloaded meanwhile shows them again). */
   prompts: ServerPrompt[];
+  /** The peers kept in sync and their schedule. */
+  autoSync: AutoSyncStatus;
   version: string;
 }
 
@@ -241,6 +243,10 @@ export interface Peer {
   include: string[];
   /** Branch globs left out even when included. */
   exclude: string[];
+  /** Synced by itself: when the collection changes, on an interval, with backoff while unreachable (absent: no). */
+  keepInSync?: boolean;
+  /** The interval of a peer kept in sync; absent: 60 s. */
+  intervalSeconds?: number;
   last?: LastSession;
 }
 
@@ -255,6 +261,30 @@ export interface PeerChanges {
   direction?: Direction;
   include?: string[];
   exclude?: string[];
+  keepInSync?: boolean;
+  intervalSeconds?: number;
+}
+
+/** Where the automatic sync of one peer stands. */
+export type AutoSyncState = 'waiting' | 'syncing' | 'backing-off' | 'paused';
+
+export interface AutoSyncPeer {
+  peerId: string;
+  state: AutoSyncState;
+  /** When the next session starts (ISO time); null while one runs or while paused. */
+  nextAt: string | null;
+  /** Failed sessions in a row: the wait before the next doubles with each, up to 5 minutes. */
+  failures: number;
+  /** Why the latest session failed, while it is the latest outcome. */
+  lastError?: ApiError;
+  /** When a session last went well (ISO time). */
+  lastOkAt?: string;
+}
+
+/** The automatic sync: paused or not, and the peers kept in sync (those with `keepInSync`). */
+export interface AutoSyncStatus {
+  paused: boolean;
+  peers: AutoSyncPeer[];
 }
 
 export type PeerState = 'idle' | 'connecting' | 'refining' | 'transferring' | 'done' | 'error' | 'cancelled';
@@ -485,6 +515,10 @@ export interface NetsyncApi {
   listKnownKeys(): Promise<Result<KnownKey[]>>;
   /** The sessions kept for the Transfers screen, newest first. */
   listTransfers(): Promise<Result<TransferRecord[]>>;
+  /** Pauses (no new session starts; one running ends) or resumes the automatic sync of every peer kept in sync. */
+  setAutoSyncPaused(paused: boolean): Promise<Result<AutoSyncStatus>>;
+  /** Syncs every peer now: those kept in sync through their schedule (backoff or not), the others once. */
+  syncAllNow(): Promise<Result<AutoSyncStatus>>;
 }
 
 export type ApiMethod = keyof NetsyncApi;
@@ -520,7 +554,9 @@ export type NetsyncEvent =
   /** The active identity, the unlocked keys or the key list changed. */
   | { type: 'identity-changed'; identity: IdentityStatus }
   /** The local trust list changed: certs signed by `keyId` show as `trusted` now. */
-  | { type: 'key-trust-changed'; keyId: string; trusted: boolean };
+  | { type: 'key-trust-changed'; keyId: string; trusted: boolean }
+  /** The automatic sync's schedule changed: paused or resumed, a kept peer syncing, waiting or backing off. */
+  | { type: 'auto-sync'; status: AutoSyncStatus };
 
 export type EventListener = (event: NetsyncEvent) => void;
 

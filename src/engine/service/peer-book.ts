@@ -1,6 +1,6 @@
 /**
  * The list of peers, with what is remembered per peer (direction, branch
- * patterns, the last session's outcome), in `<config>/peers.json`. Written
+ * patterns, whether it is kept in sync and how often, the last session's outcome), in `<config>/peers.json`. Written
  * atomically (a temporary file renamed over the old one), so a crash never
  * leaves half a list.
  */
@@ -62,6 +62,8 @@ export class PeerBook {
       ...(changes.direction !== undefined ? { direction: changes.direction } : {}),
       ...(changes.include !== undefined ? { include: [...changes.include] } : {}),
       ...(changes.exclude !== undefined ? { exclude: [...changes.exclude] } : {}),
+      ...(changes.keepInSync !== undefined ? { keepInSync: changes.keepInSync } : {}),
+      ...(changes.intervalSeconds !== undefined ? { intervalSeconds: changes.intervalSeconds } : {}),
     };
     this.save(peers.map((p) => (p.id === id ? peer : p)));
     return structuredClone(peer);
@@ -110,6 +112,8 @@ function isPeer(p: unknown): p is Peer {
     typeof q.address === 'string' &&
     (q.direction === 'sync' || q.direction === 'push' || q.direction === 'pull') &&
     Array.isArray(q.include) &&
-    Array.isArray(q.exclude)
+    Array.isArray(q.exclude) &&
+    (q.keepInSync === undefined || typeof q.keepInSync === 'boolean') &&
+    (q.intervalSeconds === undefined || (Number.isInteger(q.intervalSeconds) && q.intervalSeconds > 0))
   );
 }

@@ -7,6 +7,7 @@
 import { join, resolve } from 'node:path';
 import type {
   AppStatus,
+  AutoSyncStatus,
   BranchSummary,
   CheckoutSummary,
   DatabaseStatus,
@@ -49,6 +50,7 @@ import { signerTrust, trustKey, untrustKey } from './content-trust.js';
 import { DiffLists } from './diff-lists.js';
 import { guard, refuse } from './errors.js';
 import { Identities } from './identity.js';
+import { type AutoSyncTiming, KeepInSync } from './keep-in-sync.js';
 import { generateKey, importKey, listKeys } from './keys.js';
 import { ClientBook, knownKeys } from './known-keys.js';
 import { PeerBook } from './peer-book.js';
@@ -67,6 +69,8 @@ export interface ServiceOptions {
   engine?: { runClientSession?: RunClientSession; startServer?: StartServer };
   /** How long a first-contact question waits for an answer before it refuses (tests shorten it). */
   promptTimeoutMs?: number;
+  /** The automatic sync's interval and backoff (tests shorten them). */
+  autoSync?: AutoSyncTiming;
 }
 
 export class NetsyncService implements NetsyncApi {
@@ -82,6 +86,7 @@ export class NetsyncService implements NetsyncApi {
   private readonly server: ServerHost;
   private readonly transfers: TransferLog;
   private readonly clients: ClientBook;
+  private readonly keepInSync: KeepInSync;
   /** Follows the open database's changes from any source (store/collection-watch.ts). */
   private watch: CollectionWatch | null = null;
   private readonly listeners = new Set<EventListener>();
@@ -109,6 +114,7 @@ export class NetsyncService implements NetsyncApi {
       this.configDir,
       (fingerprint) => this.clients.seen(fingerprint),
     );
+    this.keepInSync = new KeepInSync({ peers: this.peers, sync: (peerId) => this.sync(peerId), emit: (e) => this.emit(e), timing: options.autoSync });
   }
 
   onEvent(listener: EventListener): () => void {
@@ -118,7 +124,9 @@ export class NetsyncService implements NetsyncApi {
 
   /** Stops the server and aborts sessions; for a host that is shutting down. */
   async dispose(): Promise<void> {
+    const scheduled = this.keepInSync.close();
     this.sessions.cancelAll();
+    await scheduled;
     this.prompts.closeAll();
     await this.server.stop().catch(() => undefined);
     this.watch?.close();
@@ -131,6 +139,7 @@ export class NetsyncService implements NetsyncApi {
       const status = openOrCreate(target);
       this.db = target;
       this.watchDatabase(target);
+      this.keepInSync.refresh(true);
       this.emit({ type: 'collection-changed' });
       return status;
     }, target);
@@ -143,6 +152,7 @@ export class NetsyncService implements NetsyncApi {
       server: this.server.status(),
       sessions: this.sessions.list(),
       prompts: this.prompts.list(),
+      autoSync: this.keepInSync.status(),
       version: VERSION,
     }));
   }
@@ -172,13 +182,18 @@ export class NetsyncService implements NetsyncApi {
   }
 
   updatePeer(peerId: string, changes: PeerChanges): Promise<Result<Peer>> {
-    return guard(() => this.peers.update(peerId, changes));
+    return guard(() => {
+      const peer = this.peers.update(peerId, changes);
+      this.keepInSync.refresh(this.db !== null);
+      return peer;
+    });
   }
 
   removePeer(peerId: string): Promise<Result<null>> {
     return guard(() => {
       if (this.sessions.list().some((s) => s.peerId === peerId)) refuse('busy', 'a session with that peer is running; cancel it first');
       this.peers.remove(peerId);
+      this.keepInSync.refresh(this.db !== null);
       this.diffLists.forgetPeer(peerId);
       return null;
     });
@@ -290,6 +305,14 @@ export class NetsyncService implements NetsyncApi {
     return guard(() => this.transfers.list());
   }
 
+  setAutoSyncPaused(paused: boolean): Promise<Result<AutoSyncStatus>> {
+    return guard(() => this.keepInSync.setPaused(paused));
+  }
+
+  syncAllNow(): Promise<Result<AutoSyncStatus>> {
+    return guard(() => this.keepInSync.syncAllNow());
+  }
+
   private async runSession(peerId: string, dryRun: boolean): Promise<Result<SessionSummary>> {
     // Who we are is settled first: a locked key or a missing choice is answered before anything connects.
     const started = await guard(() => ({ peer: this.peers.get(peerId), db: this.openDb(), identity: this.identities.forClient() }));
@@ -309,9 +332,10 @@ export class NetsyncService implements NetsyncApi {
     if (this.watch?.path === path) return;
     this.watch?.close();
     this.watch = CollectionWatch.open(path);
-    this.watch.subscribe(({ branches }) =>
-      this.emit({ type: 'collection-changed', branches: branches.map((b) => ({ name: b.name, items: b.items, root: b.root })) }),
-    );
+    this.watch.subscribe(({ branches }) => {
+      this.emit({ type: 'collection-changed', branches: branches.map((b) => ({ name: b.name, items: b.items, root: b.root })) });
+      this.keepInSync.collectionChanged(branches.map((b) => b.name));
+    });
   }
 
   private emitIdentity(status = this.identities.status()): IdentityStatus {
