@@ -51,6 +51,7 @@ type CommandsOf<M> = { [K in keyof M]: M[K] extends Command ? K : never }[keyof 
 const local = (name: CommandsOf<typeof import('./local-commands.js')>) => async () => (await import('./local-commands.js'))[name] as Command;
 const security = (name: CommandsOf<typeof import('./security-commands.js')>) => async () => (await import('./security-commands.js'))[name] as Command;
 const net = (name: CommandsOf<typeof import('./net-commands.js')>) => async () => (await import('./net-commands.js'))[name] as Command;
+const watchCommand = async () => (await import('./watch-command.js')).watch;
 
 const KEY: OptionSpec = { flags: '--key <NAME>', help: 'the key to connect as (default: $NETSYNC_KEY, else your only key)', conflicts: ['anonymous'] };
 const ANONYMOUS: OptionSpec = { flags: '--anonymous', help: 'connect without a key, even when you have one' };
@@ -204,6 +205,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'what each side lacks; nothing moves',
     description: `The missing-item diff: what each side lacks of the branches matching PATTERN, grouped by branch and kind, then item by item; nothing moves. ${PATTERNS}`,
     load: net('diff'),
+  },
+  {
+    name: 'watch',
+    section: 'network',
+    args: ['HOST[:PORT]', '[PATTERN...]'],
+    options: [{ flags: '--interval <S>', help: 'seconds between checks when nothing changes (default 60)' }, KEY, ANONYMOUS],
+    summary: 'keep in sync with a server until stopped',
+    description:
+      `Keep the branches matching PATTERN (all the server offers when none) in sync with the server at HOST, both ways, until SIGINT or SIGTERM: ` +
+      `a sync at once, soon after every local change, and every --interval seconds; while the server cannot be reached, ` +
+      `each try waits twice as long as the last (from 2 s up to 5 minutes). A problem no retry can mend (a key, a permission) ends it. ${PATTERNS}`,
+    examples: ["netsync watch host.example.org 'org.example.*' --interval 30"],
+    load: watchCommand,
   },
   {
     name: 'trust',

@@ -19,7 +19,7 @@ import { reindexNote } from './output.js';
 import type { ProgressUpdate } from './progress-bar.js';
 
 /** An address typed on the command line (shared/address.ts); a usage error names what was typed. */
-function addressArg(text: string, use: AddressUse): HostPort {
+export function addressArg(text: string, use: AddressUse): HostPort {
   const read = readAddress(text, use, DEFAULT_PORT);
   if (!read.ok) fail('usage', `"${text}" is not an address: ${read.problem}`);
   return read.address;
@@ -136,7 +136,7 @@ function jsonLine(s: SessionSummary): string {
 }
 
 /** --anonymous, --key NAME, else the only key, else anonymous with a note. The parser refuses both options together. */
-async function clientIdentity(p: Parsed): Promise<Identity | 'anonymous'> {
+export async function clientIdentity(p: Parsed): Promise<Identity | 'anonymous'> {
   if (flag(p, 'anonymous')) return 'anonymous';
   if (!str(p, 'key') && !hasKeys()) return 'anonymous';
   return identityFor(str(p, 'key'));
