@@ -3,14 +3,15 @@
  * thread (NetsyncService); this process only wires it to the window (IPC),
  * the tray and the app's lifecycle.
  */
-import { type BrowserWindow, app, ipcMain } from 'electron';
+import { type BrowserWindow, app, dialog, ipcMain } from 'electron';
 import { fileURLToPath } from 'node:url';
 import appIcon from '../../build/icon-256.png?asset';
 import createServiceWorker from '../engine/service/worker?nodeWorker';
 import { createServiceWorkerClient } from '../engine/service/worker-client.js';
-import type { ServerStatus, ServeOptions } from '../shared/api.js';
+import type { NetsyncApi, ServerStatus, ServeOptions } from '../shared/api.js';
 import { registerAppScheme, isOwnUrl, serveRenderer } from './app-protocol.js';
 import { electronTray } from './electron-tray.js';
+import { folderPicker } from './folder-picker.js';
 import { forwardEvents, registerApiHandlers } from './ipc.js';
 import { TrayService } from './tray-service.js';
 import { createMainWindow, hardenSession } from './window.js';
@@ -79,7 +80,9 @@ function main(): void {
   });
   forwardEvents(api.onEvent, () => win?.webContents ?? null);
 
-  registerApiHandlers(ipcMain, api, (event) => {
+  // The folder picker is a window's business: main answers it, the engine every other call.
+  const calls: NetsyncApi = { ...api, pickFolder: folderPicker(dialog, () => win) };
+  registerApiHandlers(ipcMain, calls, (event) => {
     const frame = event.senderFrame;
     // Only the top frame of our one window, showing our own page, may call the engine.
     return !!frame && !!win && event.sender === win.webContents && frame === win.webContents.mainFrame && isOwnUrl(frame.url, devServerUrl);

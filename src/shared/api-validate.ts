@@ -63,6 +63,8 @@ const fingerprint = string({
 /** A key item's id, as certs name their signer and `listKeys` gives it. */
 const keyId = string({ min: 1, max: 200, check: (s) => (/^[0-9a-fA-F]{64}$/.test(s) ? null : 'is not a key id (64 hex digits)') });
 const publicKeyText = string({ min: 1, max: 2000 });
+/** A changelog: a line or a few paragraphs (a cert value may hold 1 MiB; a message box needs far less). */
+const message = string({ min: 0, max: 64 * 1024, check: (s) => (s.includes('\0') ? 'contains a NUL character' : null) });
 /** Below the web host's 1 MiB message limit with room for JSON escapes. */
 const permissionsText = string({ min: 0, max: 256 * 1024, check: (s) => (s.includes('\0') ? 'contains a NUL character' : null) });
 const peerFields = { name: named('the peer name', peerName), address: named('the address', address) };
@@ -83,6 +85,9 @@ export const argSchemas = {
   log: args(named('the branch', branch)),
   show: args(named('the item id', itemRef)),
   checkout: args(named('what to check out', target), named('the folder', path)),
+  previewCommit: args(named('the folder', path), named('the branch', branch)),
+  commitFolder: args(named('the folder', path), named('the branch', branch), named('the message', message), optional(named('the key name', keyName))),
+  pickFolder: args(named('the title', string({ min: 1, max: 200 }))),
   listPeers: args(),
   addPeer: args(object(peerFields)),
   updatePeer: args(

@@ -210,6 +210,49 @@ export interface CheckoutSummary {
   bytes: number;
 }
 
+/** One entry of a commit's preview. */
+export interface PreviewEntry {
+  /** '/'-separated, relative to the folder. */
+  path: string;
+  type: EntryKind;
+  /** Bytes now (for a removed entry: in the version compared with); 0 for a folder. */
+  size: number;
+  /** Bytes in the version compared with, for a changed file. */
+  before?: number;
+}
+
+/** The most entries a preview lists per kind of change (the counts are always whole). */
+export const PREVIEW_LIST_MAX = 500;
+
+/** What committing a folder to a branch would change, before anything is written. */
+export interface CommitPreview {
+  dir: string;
+  branch: string;
+  /** The manifest compared with: the branch's head (its newest, with several); null for a new branch. */
+  base: string | null;
+  /** The branch's heads now: with several, the commit names each as its ancestor and so joins them. */
+  heads: number;
+  counts: { added: number; changed: number; removed: number; unchanged: number };
+  /** Each at most PREVIEW_LIST_MAX entries, in path order. */
+  added: PreviewEntry[];
+  changed: PreviewEntry[];
+  removed: PreviewEntry[];
+  /** The folder's files and their bytes. */
+  files: number;
+  bytes: number;
+}
+
+export interface CommitSummary {
+  manifest: string;
+  branch: string;
+  files: number;
+  bytes: number;
+  /** False when the folder equals the branch's head: nothing was written. */
+  changed: boolean;
+  /** The key that signed it. */
+  signer: string;
+}
+
 export interface LastSession {
   at: string;
   dryRun: boolean;
@@ -475,6 +518,15 @@ export interface NetsyncApi {
   show(id: string): Promise<Result<ItemView>>;
   /** Writes a branch head or manifest into `dir` (absolute, new or empty). */
   checkout(target: string, dir: string): Promise<Result<CheckoutSummary>>;
+  /** What committing the folder `dir` (absolute) to `branch` would add, change and remove against the branch's head; nothing is written. */
+  previewCommit(dir: string, branch: string): Promise<Result<CommitPreview>>;
+  /** Commits the folder `dir` (absolute) as the new head of `branch`, signed by the active identity's key (or `key`). */
+  commitFolder(dir: string, branch: string, message: string, key?: string): Promise<Result<CommitSummary>>;
+  /**
+   * Asks the user for a folder with the system's picker: the absolute path, or null when they cancelled.
+   * Only the desktop app has one; the web host answers 'usage' (type the path instead).
+   */
+  pickFolder(title: string): Promise<Result<string | null>>;
   listPeers(): Promise<Result<Peer[]>>;
   addPeer(peer: NewPeer): Promise<Result<Peer>>;
   updatePeer(peerId: string, changes: PeerChanges): Promise<Result<Peer>>;

@@ -10,6 +10,8 @@ import type {
   AutoSyncStatus,
   BranchSummary,
   CheckoutSummary,
+  CommitPreview,
+  CommitSummary,
   DatabaseStatus,
   DiffPage,
   DiffSideName,
@@ -45,7 +47,7 @@ import { startServer } from '../protocol/server.js';
 import { formatFingerprint, parseFingerprint } from '../security/fingerprint.js';
 import { KnownServers, serverAddress } from '../security/known-servers.js';
 import { CollectionWatch } from '../store/collection-watch.js';
-import { branchHistory, checkoutTo, databaseStatus, listBranches, openOrCreate, showItem } from './collection.js';
+import { branchHistory, checkoutTo, commitFolder, databaseStatus, listBranches, openOrCreate, previewCommit, showItem } from './collection.js';
 import { signerTrust, trustKey, untrustKey } from './content-trust.js';
 import { DiffLists } from './diff-lists.js';
 import { guard, refuse } from './errors.js';
@@ -171,6 +173,24 @@ export class NetsyncService implements NetsyncApi {
 
   checkout(target: string, dir: string): Promise<Result<CheckoutSummary>> {
     return guard(() => checkoutTo(this.openDb(), target, dir), dir);
+  }
+
+  previewCommit(dir: string, branch: string): Promise<Result<CommitPreview>> {
+    return guard(() => previewCommit(this.openDb(), dir, branch), dir);
+  }
+
+  commitFolder(dir: string, branch: string, message: string, key?: string): Promise<Result<CommitSummary>> {
+    return guard(async () => {
+      const summary = await commitFolder(this.openDb(), dir, branch, message, this.identities.forSigning(key));
+      // The Collection screen and the peers kept in sync hear of it now, not at the watch's next look.
+      this.watch?.check();
+      return summary;
+    }, dir);
+  }
+
+  pickFolder(_title: string): Promise<Result<string | null>> {
+    // The engine has no window: the desktop app's main process answers this call itself (src/main).
+    return guard(() => refuse('usage', 'this window has no folder picker; type the folder path'));
   }
 
   listPeers(): Promise<Result<Peer[]>> {

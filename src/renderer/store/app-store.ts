@@ -4,6 +4,7 @@ import type { NetsyncApi, NetsyncClient, NetsyncEvent } from '../../shared/api.j
 import { createCollectionSlice } from './slices/collection.js';
 import { createDiffMovesSlice } from './slices/diff-moves.js';
 import { createDiffRowsSlice } from './slices/diff-rows.js';
+import { type HostFeatures, createFoldersSlice } from './slices/folders.js';
 import { createIdentitySlice } from './slices/identity.js';
 import { createPeersSlice } from './slices/peers.js';
 import { createServerSlice } from './slices/server.js';
@@ -15,9 +16,11 @@ import type { AppState } from './types.js';
 
 export type AppStore = StoreApi<AppState>;
 
-export function createAppStore(api: NetsyncApi): AppStore {
+/** `host`: what the window's host offers beyond the API (the desktop app's folder picker). */
+export function createAppStore(api: NetsyncApi, host: HostFeatures = { folderPicker: false }): AppStore {
   return createStore<AppState>()((...a) => ({
     ...createCollectionSlice(api)(...a),
+    ...createFoldersSlice(api, host)(...a),
     ...createPeersSlice(api)(...a),
     ...createTransfersSlice(api)(...a),
     ...createServerSlice(api)(...a),
