@@ -66,9 +66,11 @@ export const createFoldersSlice =
           return;
         }
         patch({ busy: null, committed: r.value, preview: null });
-        // The new version shows in its branch's log at once (the change notifier tells the rest).
-        await get().refreshCollection([r.value.branch]);
+        // The new version shows in its branch's log at once, selected. Chosen before the log is read, so
+        // a refresh already under way (the change notifier's) keeps it rather than the version shown before.
+        set((s) => ({ collection: { ...s.collection, selectedManifest: r.value.manifest } }));
         await get().selectBranch(r.value.branch);
+        await get().refreshCollection([r.value.branch]);
       },
 
       async pickFolder(title) {
