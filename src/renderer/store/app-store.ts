@@ -49,6 +49,8 @@ export function applyEvent(store: AppStore, event: NetsyncEvent): void {
     case 'session-finished':
       s.applySessionFinished(event.sessionId, { summary: event.summary, error: event.error });
       s.applySyncEnded(event.sessionId, event.peerId, event.error);
+      // Sessions this window did not start (the automatic sync's) say how they went on the card too.
+      if (event.summary) s.applySessionResult(event.peerId, event.summary);
       return;
     case 'peer-status':
       s.applyPeerStatus(event.peerId, { state: event.state, error: event.error });
@@ -75,6 +77,11 @@ export function applyEvent(store: AppStore, event: NetsyncEvent): void {
       return;
     case 'key-trust-changed':
       s.applyKeyTrust(event.keyId, event.trusted);
+      return;
+    case 'auto-sync':
+      s.applyAutoSync(event.status);
+      // A kept peer's session ended: its remembered last session changed on disk.
+      if (event.status.peers.some((p) => p.state !== 'syncing')) void s.loadPeers();
       return;
   }
 }
