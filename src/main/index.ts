@@ -3,7 +3,7 @@
  * thread (NetsyncService); this process only wires it to the window (IPC),
  * the tray and the app's lifecycle.
  */
-import { type BrowserWindow, app, dialog, ipcMain } from 'electron';
+import { type BrowserWindow, Notification, app, dialog, ipcMain } from 'electron';
 import { fileURLToPath } from 'node:url';
 import appIcon from '../../build/icon-256.png?asset';
 import createServiceWorker from '../engine/service/worker?nodeWorker';
@@ -13,7 +13,8 @@ import { registerAppScheme, isOwnUrl, serveRenderer } from './app-protocol.js';
 import { electronTray } from './electron-tray.js';
 import { folderPicker } from './folder-picker.js';
 import { forwardEvents, registerApiHandlers } from './ipc.js';
-import { TrayService } from './tray-service.js';
+import { Notifier } from './notifier.js';
+import { TrayService, traySync } from './tray-service.js';
 import { createMainWindow, hardenSession } from './window.js';
 
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
@@ -61,6 +62,15 @@ function main(): void {
     stopServing: () => void serve(false),
     openWindow: showWindow,
     quit: () => app.quit(),
+    syncAllNow: () => void api.syncAllNow(),
+    setPaused: (paused) => void api.setAutoSyncPaused(paused),
+  });
+  const notifier = new Notifier(api, (notice) => {
+    if (!Notification.isSupported()) return;
+    const n = new Notification({ title: notice.title, body: notice.body, icon: appIcon });
+    // A click shows the window, where the peer's card says the rest.
+    n.on('click', showWindow);
+    n.show();
   });
 
   const applyServer = (s: ServerStatus) => {
@@ -77,6 +87,8 @@ function main(): void {
 
   api.onEvent((e) => {
     if (e.type === 'server-status') applyServer(e.status);
+    if (e.type === 'auto-sync') tray.render({ sync: traySync(e.status) });
+    void notifier.onEvent(e);
   });
   forwardEvents(api.onEvent, () => win?.webContents ?? null);
 

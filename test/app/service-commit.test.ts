@@ -55,7 +55,10 @@ describe('commit from the app', () => {
       expect(events.some((e) => e.type === 'collection-changed' && e.branches?.some((b) => b.name === BRANCH))).toBe(true);
 
       const again = await service.previewCommit(dir, BRANCH);
-      expect(again).toMatchObject({ ok: true, value: { base: committed.value.manifest, heads: 1, counts: { added: 0, changed: 0, removed: 0, unchanged: 4 } } });
+      expect(again).toMatchObject({
+        ok: true,
+        value: { base: committed.value.manifest, heads: 1, counts: { added: 0, changed: 0, removed: 0, unchanged: 4 } },
+      });
       const same = await service.commitFolder(dir, BRANCH, 'nothing new');
       expect(same).toMatchObject({ ok: true, value: { changed: false, manifest: committed.value.manifest } });
     } finally {

@@ -6,6 +6,7 @@ import { createDiffMovesSlice } from './slices/diff-moves.js';
 import { createDiffRowsSlice } from './slices/diff-rows.js';
 import { type HostFeatures, createFoldersSlice } from './slices/folders.js';
 import { createIdentitySlice } from './slices/identity.js';
+import { createNoticesSlice } from './slices/notices.js';
 import { createPeersSlice } from './slices/peers.js';
 import { createServerSlice } from './slices/server.js';
 import { createSignersSlice } from './slices/signers.js';
@@ -17,7 +18,7 @@ import type { AppState } from './types.js';
 export type AppStore = StoreApi<AppState>;
 
 /** `host`: what the window's host offers beyond the API (the desktop app's folder picker). */
-export function createAppStore(api: NetsyncApi, host: HostFeatures = { folderPicker: false }): AppStore {
+export function createAppStore(api: NetsyncApi, host: HostFeatures = { folderPicker: false, nativeNotifications: false }): AppStore {
   return createStore<AppState>()((...a) => ({
     ...createCollectionSlice(api)(...a),
     ...createFoldersSlice(api, host)(...a),
@@ -30,12 +31,14 @@ export function createAppStore(api: NetsyncApi, host: HostFeatures = { folderPic
     ...createDiffRowsSlice(api)(...a),
     ...createDiffMovesSlice()(...a),
     ...createUiSlice(api)(...a),
+    ...createNoticesSlice(host)(...a),
   }));
 }
 
 /** Routes one engine event into the slices. */
 export function applyEvent(store: AppStore, event: NetsyncEvent): void {
   const s = store.getState();
+  s.applyNoticeEvent(event);
   switch (event.type) {
     case 'session-started':
       s.applySessionStarted(event.session);

@@ -31,8 +31,10 @@ export interface FoldersSlice {
   pickFolder(title: string): Promise<string | null>;
 }
 
+/** What the window's host offers beyond the API: the desktop app has a folder picker and system notifications. */
 export interface HostFeatures {
   folderPicker: boolean;
+  nativeNotifications: boolean;
 }
 
 export const createFoldersSlice =
