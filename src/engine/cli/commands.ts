@@ -16,6 +16,8 @@ export interface OptionSpec {
   required?: boolean;
   /** Long names (without dashes) of options this one cannot be given with. */
   conflicts?: string[];
+  /** May be given several times; the command reads every value (args.ts `list`). */
+  repeatable?: boolean;
 }
 
 export type Section = 'database' | 'keys' | 'network';
@@ -162,10 +164,18 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--bind <HOST:PORT>', help: 'where to listen (default: every address, port 4691; port 0 picks a free one)' },
       { flags: '--key <NAME>', help: 'the key the server proves itself with (default: $NETSYNC_KEY, else your only key)' },
       { flags: '--permissions <FILE>', help: 'who may read and write what (default: the config folder\'s "permissions"; read again at every session)' },
+      {
+        flags: '--mirror <HOST[:PORT]>',
+        help: "another server to keep this one's patterns in sync with, on every change here and every minute (repeatable)",
+        repeatable: true,
+      },
     ],
     summary: 'serve the database to peers',
-    description: `Serve the branches matching PATTERN (all when none) to peers, until SIGINT or SIGTERM. ${PATTERNS} Who may read and write: docs/SECURITY.md.`,
-    examples: ["netsync serve --bind 0.0.0.0:4691 'org.example.*'"],
+    description:
+      `Serve the branches matching PATTERN (all when none) to peers, until SIGINT or SIGTERM. ${PATTERNS} Who may read and write: docs/SECURITY.md. ` +
+      "Each --mirror server is kept in sync with this one (these patterns, both ways, as this server's key) as `netsync watch` does: " +
+      'servers that mirror each other serve one collection, each taking writes (docs/ARCHITECTURE.md, "Mirrors").',
+    examples: ["netsync serve --bind 0.0.0.0:4691 'org.example.*'", 'netsync serve --mirror b.example.org --mirror c.example.org'],
     load: net('serve'),
   },
   {
