@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { LastSession, NewPeer, Peer, PeerChanges } from '../../shared/api.js';
+import type { SessionOutcome } from './sessions.js';
 import { fail } from '../errors.js';
 import { writePrivateFile } from './files.js';
 
@@ -116,4 +117,24 @@ function isPeer(p: unknown): p is Peer {
     (q.keepInSync === undefined || typeof q.keepInSync === 'boolean') &&
     (q.intervalSeconds === undefined || (Number.isInteger(q.intervalSeconds) && q.intervalSeconds > 0))
   );
+}
+
+/** What a peer remembers of its last session: enough to say, after a restart, whether anything was left or blocked. */
+export function lastSession(o: SessionOutcome, dryRun: boolean): LastSession {
+  const base = { at: new Date().toISOString(), dryRun, direction: o.info.direction };
+  if (!o.ok) return { ...base, itemsSent: 0, itemsReceived: 0, bytesSent: 0, bytesReceived: 0, error: o.error };
+  const s = o.summary;
+  return {
+    ...base,
+    itemsSent: s.itemsSent,
+    itemsReceived: s.itemsReceived,
+    bytesSent: s.bytesSent,
+    bytesReceived: s.bytesReceived,
+    weLack: s.weLack.count,
+    theyLack: s.theyLack.count,
+    ...(s.refused?.length ? { refused: s.refused } : {}),
+    ...(s.unmatchedPatterns?.length ? { unmatchedPatterns: s.unmatchedPatterns } : {}),
+    ...(s.identity ? { identity: s.identity } : {}),
+    ...(s.converged === undefined ? {} : { converged: s.converged }),
+  };
 }

@@ -22,7 +22,6 @@ import type {
   KeyInfo,
   KeyTrustChange,
   KnownKey,
-  LastSession,
   LogEntry,
   NetsyncApi,
   NetsyncEvent,
@@ -55,10 +54,10 @@ import { Identities } from './identity.js';
 import { type AutoSyncTiming, KeepInSync } from './keep-in-sync.js';
 import { generateKey, importKey, listKeys } from './keys.js';
 import { ClientBook, knownKeys } from './known-keys.js';
-import { PeerBook } from './peer-book.js';
+import { PeerBook, lastSession } from './peer-book.js';
 import { readPermissions, writePermissions } from './permissions-file.js';
 import { ServerPrompts } from './server-prompts.js';
-import { type RunClientSession, type SessionOutcome, SessionRunner } from './sessions.js';
+import { type RunClientSession, SessionRunner } from './sessions.js';
 import { ServerHost, type StartServer } from './server-host.js';
 import { TransferLog } from './transfer-log.js';
 
@@ -383,24 +382,4 @@ export class NetsyncService implements NetsyncApi {
       }
     }
   }
-}
-
-/** What a peer remembers of its last session: enough to say, after a restart, whether anything was left or blocked. */
-function lastSession(o: SessionOutcome, dryRun: boolean): LastSession {
-  const base = { at: new Date().toISOString(), dryRun, direction: o.info.direction };
-  if (!o.ok) return { ...base, itemsSent: 0, itemsReceived: 0, bytesSent: 0, bytesReceived: 0, error: o.error };
-  const s = o.summary;
-  return {
-    ...base,
-    itemsSent: s.itemsSent,
-    itemsReceived: s.itemsReceived,
-    bytesSent: s.bytesSent,
-    bytesReceived: s.bytesReceived,
-    weLack: s.weLack.count,
-    theyLack: s.theyLack.count,
-    ...(s.refused?.length ? { refused: s.refused } : {}),
-    ...(s.unmatchedPatterns?.length ? { unmatchedPatterns: s.unmatchedPatterns } : {}),
-    ...(s.identity ? { identity: s.identity } : {}),
-    ...(s.converged === undefined ? {} : { converged: s.converged }),
-  };
 }
