@@ -608,7 +608,9 @@ export type NetsyncEvent =
   /** The local trust list changed: certs signed by `keyId` show as `trusted` now. */
   | { type: 'key-trust-changed'; keyId: string; trusted: boolean }
   /** The automatic sync's schedule changed: paused or resumed, a kept peer syncing, waiting or backing off. */
-  | { type: 'auto-sync'; status: AutoSyncStatus };
+  | { type: 'auto-sync'; status: AutoSyncStatus }
+  /** A session brought new versions of `branch` from `peerId`: it has `heads` heads now (more than one: concurrent commits, both kept). */
+  | { type: 'branch-heads'; peerId: string; branch: string; heads: number };
 
 export type EventListener = (event: NetsyncEvent) => void;
 

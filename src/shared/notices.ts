@@ -1,6 +1,7 @@
 /**
  * When to tell the user something happened that they did not watch happen:
- * new versions arrived from a peer, or a peer refused something. One set of
+ * new versions arrived from a peer, a branch got a second head (versions
+ * committed concurrently), or a peer refused something. One set of
  * triggers for both hosts: the desktop app shows each notice as a system
  * notification (Electron's Notification, in src/main), the web host's page
  * as an in-page one. A refusal is told once, and again only when it changes:
@@ -12,7 +13,7 @@ import { refusalSentences, wasRefused } from './refusals.js';
 import type { SessionSummary } from './sync.js';
 
 export interface Notice {
-  kind: 'arrived' | 'refused';
+  kind: 'arrived' | 'refused' | 'heads';
   peerId: string;
   title: string;
   body: string;
@@ -32,12 +33,15 @@ function arrivedText(s: SessionSummary): string {
 export class NoticeTriggers {
   /** The refusals last told per peer, as one text: told again only when it changes. */
   private readonly toldRefusals = new Map<string, string>();
+  /** Branches told to have several heads: told again only after they were joined. */
+  private readonly toldHeads = new Set<string>();
 
   /** `nameOf`: a peer's name for a title (its id when unknown). */
   constructor(private readonly nameOf: (peerId: string) => string | undefined) {}
 
   /** The notices an engine event calls for (none for most). */
   next(event: NetsyncEvent): Notice[] {
+    if (event.type === 'branch-heads') return this.heads(event.peerId, event.branch, event.heads);
     if (event.type !== 'session-finished') return [];
     const name = this.nameOf(event.peerId) ?? 'a peer';
     const s = event.summary;
@@ -48,6 +52,23 @@ export class NoticeTriggers {
     if (s.itemsReceived > 0) out.push({ kind: 'arrived', peerId: event.peerId, title: `New from ${name}`, body: arrivedText(s) });
     out.push(...this.refused(event.peerId, name, wasRefused(s) ? refusalSentences(s).join(' ') : ''));
     return out;
+  }
+
+  private heads(peerId: string, branch: string, heads: number): Notice[] {
+    if (heads < 2) {
+      this.toldHeads.delete(branch);
+      return [];
+    }
+    if (this.toldHeads.has(branch)) return [];
+    this.toldHeads.add(branch);
+    return [
+      {
+        kind: 'heads',
+        peerId,
+        title: `${branch} has ${heads} heads`,
+        body: `Versions committed concurrently arrived from ${this.nameOf(peerId) ?? 'a peer'}; all are kept. Check one out by its id; the next commit to ${branch} names every head as its ancestor.`,
+      },
+    ];
   }
 
   /** A notice of `text` unless it was the last told for that peer; '' (nothing refused) resets, so a later refusal is told. */

@@ -115,6 +115,11 @@ export function checkoutTo(path: string, target: string, dir: string): CheckoutS
   });
 }
 
+/** How many heads `branch` has (0 when there is no such branch). */
+export function headCount(path: string, branch: string): number {
+  return withReadStore(path, (store) => (store.branchId(branch) === null ? 0 : branchHeads(store, branch).length));
+}
+
 /** A folder the engine reads or writes: absolute, since a relative one would be read wherever the host process runs. */
 function absoluteFolder(dir: string, doing: string): void {
   if (!isAbsolute(dir)) fail('usage', `${doing} an absolute folder path, not "${dir}"`);

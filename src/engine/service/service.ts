@@ -46,7 +46,7 @@ import { startServer } from '../protocol/server.js';
 import { formatFingerprint, parseFingerprint } from '../security/fingerprint.js';
 import { KnownServers, serverAddress } from '../security/known-servers.js';
 import { CollectionWatch } from '../store/collection-watch.js';
-import { branchHistory, checkoutTo, commitFolder, databaseStatus, listBranches, openOrCreate, previewCommit, showItem } from './collection.js';
+import { branchHistory, checkoutTo, commitFolder, databaseStatus, headCount, listBranches, openOrCreate, previewCommit, showItem } from './collection.js';
 import { signerTrust, trustKey, untrustKey } from './content-trust.js';
 import { DiffLists } from './diff-lists.js';
 import { guard, refuse } from './errors.js';
@@ -343,7 +343,25 @@ export class NetsyncService implements NetsyncApi {
     await guard(() => this.peers.recordSession(peerId, lastSession(o, dryRun)));
     // What arrived shows at once, not at the watch's next look.
     this.watch?.check();
+    if (o.ok && !dryRun) this.tellHeads(peerId, db, o.summary);
     return o.ok ? { ok: true, value: o.summary } : { ok: false, error: o.error };
+  }
+
+  /**
+   * The heads of the branches a session brought versions of: a second head
+   * means someone committed concurrently, which a window notifies. Only
+   * after sessions that received versions (a local commit joins every head,
+   * so forks arrive only from peers), so no change costs a history scan.
+   */
+  private tellHeads(peerId: string, db: string, summary: SessionSummary): void {
+    const branches = new Set(summary.weLack.groups.filter((g) => g.kind === 'manifest' && g.count > 0).map((g) => g.branch));
+    for (const branch of branches) {
+      try {
+        this.emit({ type: 'branch-heads', peerId, branch, heads: headCount(db, branch) });
+      } catch {
+        // Counting heads is for a notice: a failed read loses the notice, never the session's result.
+      }
+    }
   }
 
   /** One watch, of the open database: its changes reach every window as `collection-changed`, with the branches that changed. */
