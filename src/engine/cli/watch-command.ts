@@ -27,7 +27,7 @@ function intervalArg(p: Parsed): number {
 }
 
 /** Resolves at the first of SIGINT and SIGTERM, after saying so; the handlers are removed after. */
-export function untilSignal(ctx: Context): { stopped: Promise<void>; dispose: () => void } {
+function untilSignal(ctx: Context): { stopped: Promise<void>; dispose: () => void } {
   let dispose = () => {};
   const stopped = new Promise<void>((resolve) => {
     const handler = (signal: string) => () => {
