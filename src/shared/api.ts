@@ -338,6 +338,8 @@ export interface SessionInfo {
   direction: Direction;
   dryRun: boolean;
   startedAt: string;
+  /** Started by the automatic sync of a peer kept in sync, not by a click. */
+  auto?: boolean;
 }
 
 export interface ServeOptions {

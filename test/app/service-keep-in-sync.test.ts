@@ -41,6 +41,10 @@ describe('keep in sync (service)', () => {
     await service.openDatabase();
     expect(await waitUntil(() => fake.sessions.length === 1, 5_000)).toBe(true);
     expect(fake.sessions[0]).toMatchObject({ port: 1, direction: 'sync', dryRun: false });
+    // The window can tell it from a click (Transfers says "automatic").
+    expect(events.find((e) => e.type === 'session-started')).toMatchObject({ session: { peerId: peer.value.id, auto: true } });
+    await service.sync(other.value.id);
+    expect(events.filter((e) => e.type === 'session-started').at(-1)).not.toHaveProperty('session.auto');
     const status = await service.getStatus();
     expect(status.ok && status.value.autoSync.peers).toEqual([expect.objectContaining({ peerId: peer.value.id, failures: 0 })]);
     expect(events.some((e) => e.type === 'auto-sync' && e.status.peers.some((p) => p.lastOkAt))).toBe(true);
@@ -52,17 +56,17 @@ describe('keep in sync (service)', () => {
       const peers = await again.listPeers();
       expect(peers.ok && peers.value.find((p) => p.id === peer.value.id)).toMatchObject({ keepInSync: true, intervalSeconds: 30 });
       await again.openDatabase();
-      expect(await waitUntil(() => fake.sessions.length === 2, 5_000)).toBe(true);
+      expect(await waitUntil(() => fake.sessions.length === 3, 5_000)).toBe(true);
       // Unmarked: no further session.
       await again.updatePeer(peer.value.id, { keepInSync: false });
       const st = await again.getStatus();
       expect(st.ok && st.value.autoSync.peers).toEqual([]);
       // "Sync all now" syncs every peer, kept or not.
       await again.syncAllNow();
-      expect(await waitUntil(() => fake.sessions.length === 4, 5_000)).toBe(true);
+      expect(await waitUntil(() => fake.sessions.length === 5, 5_000)).toBe(true);
       expect(
         fake.sessions
-          .slice(2)
+          .slice(3)
           .map((s) => s.port)
           .sort(),
       ).toEqual([1, 2]);

@@ -20,8 +20,8 @@ export type AutoSyncTiming = Pick<SchedulerOptions, 'backoffFirstMs' | 'backoffM
 
 export interface KeepInSyncOptions {
   peers: PeerBook;
-  /** A session in the peer's direction, as `sync(peerId)` runs it. */
-  sync: (peerId: string) => Promise<Result<SessionSummary>>;
+  /** A session in the peer's direction, as `sync(peerId)` runs it; `auto` for the scheduler's own. */
+  sync: (peerId: string, auto: boolean) => Promise<Result<SessionSummary>>;
   emit: (event: NetsyncEvent) => void;
   timing?: AutoSyncTiming;
 }
@@ -77,7 +77,7 @@ export class KeepInSync {
     this.scheduler.syncNow();
     for (const peer of this.o.peers.list()) {
       // Its outcome reaches the window as events; a peer already busy simply says so there.
-      if (!kept.has(peer.id)) void this.o.sync(peer.id);
+      if (!kept.has(peer.id)) void this.o.sync(peer.id, false);
     }
     return this.status();
   }
@@ -87,7 +87,7 @@ export class KeepInSync {
   }
 
   private async attempt(peerId: string): Promise<AttemptOutcome> {
-    const r = await this.o.sync(peerId);
+    const r = await this.o.sync(peerId, true);
     if (r.ok) return { ok: true };
     if (r.error.code === 'busy') return { ok: false, busy: true };
     return { ok: false, error: r.error };

@@ -115,7 +115,12 @@ export class NetsyncService implements NetsyncApi {
       this.configDir,
       (fingerprint) => this.clients.seen(fingerprint),
     );
-    this.keepInSync = new KeepInSync({ peers: this.peers, sync: (peerId) => this.sync(peerId), emit: (e) => this.emit(e), timing: options.autoSync });
+    this.keepInSync = new KeepInSync({
+      peers: this.peers,
+      sync: (peerId, auto) => this.runSession(peerId, false, auto),
+      emit: (e) => this.emit(e),
+      timing: options.autoSync,
+    });
   }
 
   onEvent(listener: EventListener): () => void {
@@ -332,12 +337,12 @@ export class NetsyncService implements NetsyncApi {
     return guard(() => this.keepInSync.syncAllNow());
   }
 
-  private async runSession(peerId: string, dryRun: boolean): Promise<Result<SessionSummary>> {
+  private async runSession(peerId: string, dryRun: boolean, auto = false): Promise<Result<SessionSummary>> {
     // Who we are is settled first: a locked key or a missing choice is answered before anything connects.
     const started = await guard(() => ({ peer: this.peers.get(peerId), db: this.openDb(), identity: this.identities.forClient() }));
     if (!started.ok) return started;
     const { peer, db, identity } = started.value;
-    const outcome = await guard(() => this.sessions.run(peer, db, dryRun, identity));
+    const outcome = await guard(() => this.sessions.run(peer, db, dryRun, identity, auto));
     if (!outcome.ok) return outcome;
     const o = outcome.value;
     await guard(() => this.peers.recordSession(peerId, lastSession(o, dryRun)));
