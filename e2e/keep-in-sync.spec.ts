@@ -3,11 +3,14 @@
  * is marked "keep in sync" once; after that no click moves anything. What
  * the server has arrives, a folder committed in the window reaches the
  * server through the change notifier, and a commit made on the server
- * arrives within the peer's interval.
+ * arrives within the peer's interval. Two apps do the same with each other,
+ * one serving from its Server screen: a commit in either window appears in
+ * the other, and the receiving page says what arrived.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addPeer, cli, expect, makeDemoDatabase, peerWorkspace, snap, startServe, test, writeTree } from './fixtures.js';
+import type { Page } from '@playwright/test';
+import { addPeer, cli, expect, freePort, makeDemoDatabase, peerWorkspace, snap, startServe, startWebHost, test, writeTree } from './fixtures.js';
 
 test('a peer kept in sync follows both sides with no click after setup', async ({ app, workspace }, testInfo) => {
   const remote = peerWorkspace(workspace, 'peer');
@@ -49,5 +52,57 @@ test('a peer kept in sync follows both sides with no click after setup', async (
     await expect(app.getByTestId('branch-list')).toContainText('org.example.server', { timeout: 20_000 });
   } finally {
     await server.stop();
+  }
+});
+
+/** Commits `dir` to `branch` from the Collection screen of `page`. */
+async function commitFromWindow(page: Page, dir: string, branch: string, message: string) {
+  await page.getByTestId('nav-collection').click();
+  await page.getByTestId('open-commit').click();
+  const dialog = page.getByTestId('commit-dialog');
+  await dialog.getByTestId('commit-dir').fill(dir);
+  await dialog.getByTestId('commit-branch').fill(branch);
+  await dialog.getByTestId('commit-preview-submit').click();
+  await dialog.getByTestId('commit-message').fill(message);
+  await dialog.getByTestId('commit-submit').click();
+  await expect(dialog.getByTestId('commit-result')).toContainText('Committed');
+  await dialog.getByTestId('commit-close').click();
+}
+
+test('two apps keep a branch in sync: a commit in either window appears in the other', async ({ app, workspace, browser }) => {
+  const remote = peerWorkspace(workspace, 'other');
+  const theirs = makeDemoDatabase(remote, 'b', 'org.example.peer', 'bob@example.org');
+  writeFileSync(join(remote.configDir, 'permissions'), 'read * *\nwrite * *\n');
+  const host = await startWebHost(remote, theirs.db);
+  const context = await browser.newContext();
+  try {
+    const other = await context.newPage();
+    await other.goto(host.url);
+    const port = await freePort();
+    await other.getByTestId('nav-server').click();
+    await other.getByTestId('server-bind').fill(`127.0.0.1:${port}`);
+    await other.getByTestId('server-toggle').click();
+    await expect(other.getByTestId('server-status')).toHaveText(/Serving on 127\.0\.0\.1:\d+/);
+
+    const card = await addPeer(app, 'other', `127.0.0.1:${port}`);
+    await card.getByTestId('peer-interval').fill('5');
+    await card.getByTestId('peer-interval-save').click();
+    await card.getByTestId('peer-keep').click();
+    await app.getByTestId('confirm-server-accept').click();
+    await expect(card.getByTestId('peer-auto')).toContainText('Synced at', { timeout: 20_000 });
+
+    // No click on the Peers screen from here. The other window commits: ours has it within the interval, and says so.
+    await commitFromWindow(other, writeTree(remote, 'their-work', { 'theirs.txt': 'from the other window\n' }), 'org.example.theirs', 'Theirs');
+    await app.getByTestId('nav-collection').click();
+    await expect(app.getByTestId('branch-list')).toContainText('org.example.theirs', { timeout: 20_000 });
+    await expect(app.getByTestId('notices')).toContainText('1 new version of org.example.theirs');
+
+    // Ours commits: the change notifier sends it, and the other window shows it without a reload.
+    await commitFromWindow(app, writeTree(workspace, 'our-work', { 'ours.txt': 'from this window\n' }), 'org.example.ours', 'Ours');
+    await other.getByTestId('nav-collection').click();
+    await expect(other.getByTestId('branch-list')).toContainText('org.example.ours', { timeout: 20_000 });
+  } finally {
+    await context.close();
+    await host.stop();
   }
 });
