@@ -105,6 +105,17 @@ describe('netsync watch', () => {
     expect((await watch.exited).code).toBe(0);
   }, 60_000);
 
+  it('ends with the key exit code (7) when the server presents another key than the one pinned: no retry mends that', async () => {
+    const server = await side('moved');
+    const serve: ServeProcess = await startServe(server.db, [], env(server));
+    procs.push(serve);
+    const here = await side('pinned');
+    await ok(here, 'trust', `127.0.0.1:${serve.port}`, 'ab'.repeat(32));
+    const r = await runCli(['--db', here.db, 'watch', `127.0.0.1:${serve.port}`], env(here), { timeoutMs: 30_000 });
+    expect(r.code).toBe(7);
+    expect(r.stderr).toContain('SERVER KEY CHANGED');
+  }, 60_000);
+
   it('refuses a wrong interval or address with a usage error (2)', async () => {
     const here = await side('usage');
     const bad = await runCli(['--db', here.db, 'watch', '127.0.0.1:1', '--interval', 'soon'], env(here));
