@@ -3,16 +3,18 @@
  * thread (NetsyncService); this process only wires it to the window (IPC),
  * the tray and the app's lifecycle.
  */
-import { type BrowserWindow, app, ipcMain } from 'electron';
+import { type BrowserWindow, Notification, app, dialog, ipcMain } from 'electron';
 import { fileURLToPath } from 'node:url';
 import appIcon from '../../build/icon-256.png?asset';
 import createServiceWorker from '../engine/service/worker?nodeWorker';
 import { createServiceWorkerClient } from '../engine/service/worker-client.js';
-import type { ServerStatus, ServeOptions } from '../shared/api.js';
+import type { NetsyncApi, ServerStatus, ServeOptions } from '../shared/api.js';
 import { registerAppScheme, isOwnUrl, serveRenderer } from './app-protocol.js';
 import { electronTray } from './electron-tray.js';
+import { folderPicker } from './folder-picker.js';
 import { forwardEvents, registerApiHandlers } from './ipc.js';
-import { TrayService } from './tray-service.js';
+import { Notifier } from './notifier.js';
+import { TrayService, traySync } from './tray-service.js';
 import { createMainWindow, hardenSession } from './window.js';
 
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
@@ -60,6 +62,15 @@ function main(): void {
     stopServing: () => void serve(false),
     openWindow: showWindow,
     quit: () => app.quit(),
+    syncAllNow: () => void api.syncAllNow(),
+    setPaused: (paused) => void api.setAutoSyncPaused(paused),
+  });
+  const notifier = new Notifier(api, (notice) => {
+    if (!Notification.isSupported()) return;
+    const n = new Notification({ title: notice.title, body: notice.body, icon: appIcon });
+    // A click shows the window, where the peer's card says the rest.
+    n.on('click', showWindow);
+    n.show();
   });
 
   const applyServer = (s: ServerStatus) => {
@@ -76,10 +87,14 @@ function main(): void {
 
   api.onEvent((e) => {
     if (e.type === 'server-status') applyServer(e.status);
+    if (e.type === 'auto-sync') tray.render({ sync: traySync(e.status) });
+    void notifier.onEvent(e);
   });
   forwardEvents(api.onEvent, () => win?.webContents ?? null);
 
-  registerApiHandlers(ipcMain, api, (event) => {
+  // The folder picker is a window's business: main answers it, the engine every other call.
+  const calls: NetsyncApi = { ...api, pickFolder: folderPicker(dialog, () => win) };
+  registerApiHandlers(ipcMain, calls, (event) => {
     const frame = event.senderFrame;
     // Only the top frame of our one window, showing our own page, may call the engine.
     return !!frame && !!win && event.sender === win.webContents && frame === win.webContents.mainFrame && isOwnUrl(frame.url, devServerUrl);

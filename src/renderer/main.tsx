@@ -21,7 +21,7 @@ if (!picked.ok) {
     </main>,
   );
 } else {
-  const store = createAppStore(picked.client);
+  const store = createAppStore(picked.client, { folderPicker: picked.kind === 'electron', nativeNotifications: picked.kind === 'electron' });
   onConnection = (up) => store.getState().setConnected(up);
   connectEvents(store, picked.client);
   void store.getState().boot();

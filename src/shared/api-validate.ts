@@ -63,9 +63,14 @@ const fingerprint = string({
 /** A key item's id, as certs name their signer and `listKeys` gives it. */
 const keyId = string({ min: 1, max: 200, check: (s) => (/^[0-9a-fA-F]{64}$/.test(s) ? null : 'is not a key id (64 hex digits)') });
 const publicKeyText = string({ min: 1, max: 2000 });
+/** A changelog: a line or a few paragraphs (a cert value may hold 1 MiB; a message box needs far less). */
+const message = string({ min: 0, max: 64 * 1024, check: (s) => (s.includes('\0') ? 'contains a NUL character' : null) });
 /** Below the web host's 1 MiB message limit with room for JSON escapes. */
 const permissionsText = string({ min: 0, max: 256 * 1024, check: (s) => (s.includes('\0') ? 'contains a NUL character' : null) });
 const peerFields = { name: named('the peer name', peerName), address: named('the address', address) };
+/** A kept peer's interval: an up-to-date check is one round trip, so even every 5 s is cheap; a day is the longest. */
+export const MIN_INTERVAL_S = 5;
+export const MAX_INTERVAL_S = 86_400;
 /** What one diffItems call may return: a screenful or two of rows, never the whole list. */
 export const MAX_DIFF_PAGE = 1000;
 
@@ -80,6 +85,9 @@ export const argSchemas = {
   log: args(named('the branch', branch)),
   show: args(named('the item id', itemRef)),
   checkout: args(named('what to check out', target), named('the folder', path)),
+  previewCommit: args(named('the folder', path), named('the branch', branch)),
+  commitFolder: args(named('the folder', path), named('the branch', branch), named('the message', message), optional(named('the key name', keyName))),
+  pickFolder: args(named('the title', string({ min: 1, max: 200 }))),
   listPeers: args(),
   addPeer: args(object(peerFields)),
   updatePeer: args(
@@ -90,6 +98,8 @@ export const argSchemas = {
       direction: optional(named('the direction', oneOf('sync', 'push', 'pull'))),
       include: optional(named('the branches to include', patterns)),
       exclude: optional(named('the branches to exclude', patterns)),
+      keepInSync: optional(named('keep in sync', boolean())),
+      intervalSeconds: optional(named('the interval in seconds', integer(MIN_INTERVAL_S, MAX_INTERVAL_S))),
     }),
   ),
   removePeer: args(named('the peer id', id)),
@@ -120,6 +130,8 @@ export const argSchemas = {
   setPermissions: args(named('the permissions text', permissionsText)),
   listKnownKeys: args(),
   listTransfers: args(),
+  setAutoSyncPaused: args(named('paused', boolean())),
+  syncAllNow: args(),
 } satisfies { [M in ApiMethod]: Schema<ApiArgs<M>> };
 
 export function isApiMethod(name: unknown): name is ApiMethod {

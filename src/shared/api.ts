@@ -149,6 +149,8 @@ export interface AppStatus {
   sessions: SessionInfo[];
   /** First-contact questions waiting for an answer (a page reloaded meanwhile shows them again). */
   prompts: ServerPrompt[];
+  /** The peers kept in sync and their schedule. */
+  autoSync: AutoSyncStatus;
   version: string;
 }
 
@@ -208,6 +210,49 @@ export interface CheckoutSummary {
   bytes: number;
 }
 
+/** One entry of a commit's preview. */
+export interface PreviewEntry {
+  /** '/'-separated, relative to the folder. */
+  path: string;
+  type: EntryKind;
+  /** Bytes now (for a removed entry: in the version compared with); 0 for a folder. */
+  size: number;
+  /** Bytes in the version compared with, for a changed file. */
+  before?: number;
+}
+
+/** The most entries a preview lists per kind of change (the counts are always whole). */
+export const PREVIEW_LIST_MAX = 500;
+
+/** What committing a folder to a branch would change, before anything is written. */
+export interface CommitPreview {
+  dir: string;
+  branch: string;
+  /** The manifest compared with: the branch's head (its newest, with several); null for a new branch. */
+  base: string | null;
+  /** The branch's heads now: with several, the commit names each as its ancestor and so joins them. */
+  heads: number;
+  counts: { added: number; changed: number; removed: number; unchanged: number };
+  /** Each at most PREVIEW_LIST_MAX entries, in path order. */
+  added: PreviewEntry[];
+  changed: PreviewEntry[];
+  removed: PreviewEntry[];
+  /** The folder's files and their bytes. */
+  files: number;
+  bytes: number;
+}
+
+export interface CommitSummary {
+  manifest: string;
+  branch: string;
+  files: number;
+  bytes: number;
+  /** False when the folder equals the branch's head: nothing was written. */
+  changed: boolean;
+  /** The key that signed it. */
+  signer: string;
+}
+
 export interface LastSession {
   at: string;
   dryRun: boolean;
@@ -241,6 +286,10 @@ export interface Peer {
   include: string[];
   /** Branch globs left out even when included. */
   exclude: string[];
+  /** Synced by itself: when the collection changes, on an interval, with backoff while unreachable (absent: no). */
+  keepInSync?: boolean;
+  /** The interval of a peer kept in sync; absent: 60 s. */
+  intervalSeconds?: number;
   last?: LastSession;
 }
 
@@ -255,6 +304,30 @@ export interface PeerChanges {
   direction?: Direction;
   include?: string[];
   exclude?: string[];
+  keepInSync?: boolean;
+  intervalSeconds?: number;
+}
+
+/** Where the automatic sync of one peer stands. */
+export type AutoSyncState = 'waiting' | 'syncing' | 'backing-off' | 'paused';
+
+export interface AutoSyncPeer {
+  peerId: string;
+  state: AutoSyncState;
+  /** When the next session starts (ISO time); null while one runs or while paused. */
+  nextAt: string | null;
+  /** Failed sessions in a row: the wait before the next doubles with each, up to 5 minutes. */
+  failures: number;
+  /** Why the latest session failed, while it is the latest outcome. */
+  lastError?: ApiError;
+  /** When a session last went well (ISO time). */
+  lastOkAt?: string;
+}
+
+/** The automatic sync: paused or not, and the peers kept in sync (those with `keepInSync`). */
+export interface AutoSyncStatus {
+  paused: boolean;
+  peers: AutoSyncPeer[];
 }
 
 export type PeerState = 'idle' | 'connecting' | 'refining' | 'transferring' | 'done' | 'error' | 'cancelled';
@@ -265,6 +338,8 @@ export interface SessionInfo {
   direction: Direction;
   dryRun: boolean;
   startedAt: string;
+  /** Started by the automatic sync of a peer kept in sync, not by a click. */
+  auto?: boolean;
 }
 
 export interface ServeOptions {
@@ -445,6 +520,15 @@ export interface NetsyncApi {
   show(id: string): Promise<Result<ItemView>>;
   /** Writes a branch head or manifest into `dir` (absolute, new or empty). */
   checkout(target: string, dir: string): Promise<Result<CheckoutSummary>>;
+  /** What committing the folder `dir` (absolute) to `branch` would add, change and remove against the branch's head; nothing is written. */
+  previewCommit(dir: string, branch: string): Promise<Result<CommitPreview>>;
+  /** Commits the folder `dir` (absolute) as the new head of `branch`, signed by the active identity's key (or `key`). */
+  commitFolder(dir: string, branch: string, message: string, key?: string): Promise<Result<CommitSummary>>;
+  /**
+   * Asks the user for a folder with the system's picker: the absolute path, or null when they cancelled.
+   * Only the desktop app has one; the web host answers 'usage' (type the path instead).
+   */
+  pickFolder(title: string): Promise<Result<string | null>>;
   listPeers(): Promise<Result<Peer[]>>;
   addPeer(peer: NewPeer): Promise<Result<Peer>>;
   updatePeer(peerId: string, changes: PeerChanges): Promise<Result<Peer>>;
@@ -485,6 +569,10 @@ export interface NetsyncApi {
   listKnownKeys(): Promise<Result<KnownKey[]>>;
   /** The sessions kept for the Transfers screen, newest first. */
   listTransfers(): Promise<Result<TransferRecord[]>>;
+  /** Pauses (no new session starts; one running ends) or resumes the automatic sync of every peer kept in sync. */
+  setAutoSyncPaused(paused: boolean): Promise<Result<AutoSyncStatus>>;
+  /** Syncs every peer now: those kept in sync through their schedule (backoff or not), the others once. */
+  syncAllNow(): Promise<Result<AutoSyncStatus>>;
 }
 
 export type ApiMethod = keyof NetsyncApi;
@@ -520,7 +608,11 @@ export type NetsyncEvent =
   /** The active identity, the unlocked keys or the key list changed. */
   | { type: 'identity-changed'; identity: IdentityStatus }
   /** The local trust list changed: certs signed by `keyId` show as `trusted` now. */
-  | { type: 'key-trust-changed'; keyId: string; trusted: boolean };
+  | { type: 'key-trust-changed'; keyId: string; trusted: boolean }
+  /** The automatic sync's schedule changed: paused or resumed, a kept peer syncing, waiting or backing off. */
+  | { type: 'auto-sync'; status: AutoSyncStatus }
+  /** A session brought new versions of `branch` from `peerId`: it has `heads` heads now (more than one: concurrent commits, both kept). */
+  | { type: 'branch-heads'; peerId: string; branch: string; heads: number };
 
 export type EventListener = (event: NetsyncEvent) => void;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { type TrayActions, type TrayBackend, type TrayMenuItem, TrayService } from '../../src/main/tray-service.js';
+import { type TrayActions, type TrayBackend, type TrayMenuItem, TrayService, traySync } from '../../src/main/tray-service.js';
 
 function fakeTray() {
   const menus: TrayMenuItem[][] = [];
@@ -23,6 +23,8 @@ function actions() {
     stopServing: vi.fn<() => void>(),
     openWindow: vi.fn<() => void>(),
     quit: vi.fn<() => void>(),
+    syncAllNow: vi.fn<() => void>(),
+    setPaused: vi.fn<(paused: boolean) => void>(),
   } satisfies TrayActions;
 }
 
@@ -32,7 +34,17 @@ describe('TrayService', () => {
     const a = actions();
     const service = new TrayService(() => tray.backend, a);
     service.render();
-    expect(labels(tray.menus.at(-1))).toEqual(['Not serving (disabled)', 'Start serving', '---', 'Open Netsync', 'Quit']);
+    expect(labels(tray.menus.at(-1))).toEqual([
+      'Not serving (disabled)',
+      'Start serving',
+      '---',
+      'No peer kept in sync (disabled)',
+      'Sync all now',
+      'Pause automatic sync (disabled)',
+      '---',
+      'Open Netsync',
+      'Quit',
+    ]);
     expect(tray.tips.at(-1)).toBe('Netsync: not serving');
     const toggle = tray.menus.at(-1)!.find((m) => m.id === 'toggle');
     if (toggle?.type !== 'normal') throw new Error('no toggle');
@@ -51,16 +63,60 @@ describe('TrayService', () => {
       '42 items moved (disabled)',
       'Stop serving',
       '---',
+      'No peer kept in sync (disabled)',
+      'Sync all now',
+      'Pause automatic sync (disabled)',
+      '---',
       'Open Netsync',
       'Quit',
     ]);
     expect(tray.tips.at(-1)).toBe('Netsync: serving on 0.0.0.0:4691, 1 peer connected');
     const menu = tray.menus.at(-1)!;
-    for (const item of menu) if (item.type === 'normal') item.click?.();
+    for (const item of menu) if (item.type === 'normal' && item.enabled) item.click?.();
     expect(a.stopServing).toHaveBeenCalledOnce();
     expect(a.openWindow).toHaveBeenCalledOnce();
     expect(a.quit).toHaveBeenCalledOnce();
     expect(a.startServing).not.toHaveBeenCalled();
+    expect(a.syncAllNow).toHaveBeenCalledOnce();
+  });
+
+  it('says how the automatic sync stands, offers "Sync all now" and pause/resume, and the tooltip leads with the most urgent', () => {
+    const tray = fakeTray();
+    const a = actions();
+    const service = new TrayService(() => tray.backend, a);
+    // The automatic sync's three lines, wherever the server's lines end.
+    const menu = () => {
+      const items = tray.menus.at(-1)!;
+      const at = items.findIndex((m) => m.id === 'sync');
+      return labels(items.slice(at, at + 3));
+    };
+    const click = (id: string) => {
+      const item = tray.menus.at(-1)!.find((m) => m.id === id);
+      if (item?.type !== 'normal' || !item.enabled) throw new Error(`${id} is not clickable`);
+      item.click?.();
+    };
+
+    service.render({ sync: traySync({ paused: false, peers: [{ state: 'waiting' }, { state: 'waiting' }] }) });
+    expect(menu()).toEqual(['2 peers kept in sync: up to date (disabled)', 'Sync all now', 'Pause automatic sync']);
+    expect(tray.tips.at(-1)).toBe('Netsync: up to date; not serving');
+    click('sync-all');
+    expect(a.syncAllNow).toHaveBeenCalledOnce();
+    click('pause');
+    expect(a.setPaused).toHaveBeenLastCalledWith(true);
+
+    service.render({ sync: traySync({ paused: false, peers: [{ state: 'syncing' }, { state: 'waiting' }] }), serving: true, bind: 'h:1' });
+    expect(menu()[0]).toBe('Syncing 1 peer… (disabled)');
+    expect(tray.tips.at(-1)).toBe('Netsync: syncing; serving on h:1, 0 peers connected');
+
+    const down = { state: 'backing-off', lastError: { message: 'Nothing is listening at h:2; is the server running?' } };
+    service.render({ sync: traySync({ paused: false, peers: [down, { state: 'waiting' }] }) });
+    expect(menu()[0]).toBe('1 peer of 2 failing: Nothing is listening at h:2; is the server running? (disabled)');
+    expect(tray.tips.at(-1)).toMatch(/^Netsync: error; /);
+
+    service.render({ sync: traySync({ paused: true, peers: [down] }) });
+    expect(menu()).toEqual(['Automatic sync paused (1 peer) (disabled)', 'Sync all now', 'Resume automatic sync']);
+    click('pause');
+    expect(a.setPaused).toHaveBeenLastCalledWith(false);
   });
 
   it('disables the toggle while busy and shows why serving failed', () => {

@@ -16,6 +16,8 @@ export interface OptionSpec {
   required?: boolean;
   /** Long names (without dashes) of options this one cannot be given with. */
   conflicts?: string[];
+  /** May be given several times; the command reads every value (args.ts `list`). */
+  repeatable?: boolean;
 }
 
 export type Section = 'database' | 'keys' | 'network';
@@ -51,6 +53,7 @@ type CommandsOf<M> = { [K in keyof M]: M[K] extends Command ? K : never }[keyof 
 const local = (name: CommandsOf<typeof import('./local-commands.js')>) => async () => (await import('./local-commands.js'))[name] as Command;
 const security = (name: CommandsOf<typeof import('./security-commands.js')>) => async () => (await import('./security-commands.js'))[name] as Command;
 const net = (name: CommandsOf<typeof import('./net-commands.js')>) => async () => (await import('./net-commands.js'))[name] as Command;
+const watchCommand = async () => (await import('./watch-command.js')).watch;
 
 const KEY: OptionSpec = { flags: '--key <NAME>', help: 'the key to connect as (default: $NETSYNC_KEY, else your only key)', conflicts: ['anonymous'] };
 const ANONYMOUS: OptionSpec = { flags: '--anonymous', help: 'connect without a key, even when you have one' };
@@ -161,10 +164,18 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--bind <HOST:PORT>', help: 'where to listen (default: every address, port 4691; port 0 picks a free one)' },
       { flags: '--key <NAME>', help: 'the key the server proves itself with (default: $NETSYNC_KEY, else your only key)' },
       { flags: '--permissions <FILE>', help: 'who may read and write what (default: the config folder\'s "permissions"; read again at every session)' },
+      {
+        flags: '--mirror <HOST[:PORT]>',
+        help: "another server to keep this one's patterns in sync with, on every change here and every minute (repeatable)",
+        repeatable: true,
+      },
     ],
     summary: 'serve the database to peers',
-    description: `Serve the branches matching PATTERN (all when none) to peers, until SIGINT or SIGTERM. ${PATTERNS} Who may read and write: docs/SECURITY.md.`,
-    examples: ["netsync serve --bind 0.0.0.0:4691 'org.example.*'"],
+    description:
+      `Serve the branches matching PATTERN (all when none) to peers, until SIGINT or SIGTERM. ${PATTERNS} Who may read and write: docs/SECURITY.md. ` +
+      "Each --mirror server is kept in sync with this one (these patterns, both ways, as this server's key) as `netsync watch` does: " +
+      'servers that mirror each other serve one collection, each taking writes (docs/ARCHITECTURE.md, "Mirrors").',
+    examples: ["netsync serve --bind 0.0.0.0:4691 'org.example.*'", 'netsync serve --mirror b.example.org --mirror c.example.org'],
     load: net('serve'),
   },
   {
@@ -204,6 +215,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'what each side lacks; nothing moves',
     description: `The missing-item diff: what each side lacks of the branches matching PATTERN, grouped by branch and kind, then item by item; nothing moves. ${PATTERNS}`,
     load: net('diff'),
+  },
+  {
+    name: 'watch',
+    section: 'network',
+    args: ['HOST[:PORT]', '[PATTERN...]'],
+    options: [{ flags: '--interval <S>', help: 'seconds between checks when nothing changes (default 60)' }, KEY, ANONYMOUS],
+    summary: 'keep in sync with a server until stopped',
+    description:
+      `Keep the branches matching PATTERN (all the server offers when none) in sync with the server at HOST, both ways, until SIGINT or SIGTERM: ` +
+      `a sync at once, soon after every local change, and every --interval seconds; while the server cannot be reached, ` +
+      `each try waits twice as long as the last (from 2 s up to 5 minutes). A problem no retry can mend (a key, a permission) ends it. ${PATTERNS}`,
+    examples: ["netsync watch host.example.org 'org.example.*' --interval 30"],
+    load: watchCommand,
   },
   {
     name: 'trust',

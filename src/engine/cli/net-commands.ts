@@ -13,17 +13,19 @@ import { fingerprint, formatFingerprint, parseFingerprint } from '../security/fi
 import { KnownServers, serverAddress } from '../security/known-servers.js';
 import { PERMISSIONS_FILE, Permissions } from '../security/permissions.js';
 import { printable } from '../security/printable.js';
+import { DEFAULT_INTERVAL_MS } from '../service/sync-scheduler.js';
 import { unmatchedPatterns } from '../service/unmatched.js';
 import { ReadStore } from '../store/store.js';
-import { type Parsed, flag, str } from './args.js';
+import { type Parsed, flag, list, str } from './args.js';
 import { type ExitClass, exitCode } from './exit-codes.js';
+import { type Keeping, addressText, keepSynced } from './keep-synced.js';
 import { formatBytes } from './format.js';
 import { type Command, type Context, keyStore, loadSigner } from './local-commands.js';
 import { reindexNote } from './output.js';
 import type { ProgressUpdate } from './progress-bar.js';
 
 /** An address typed on the command line (shared/address.ts); a usage error names what was typed. */
-function addressArg(text: string, use: AddressUse): HostPort {
+export function addressArg(text: string, use: AddressUse): HostPort {
   const read = readAddress(text, use, DEFAULT_PORT);
   if (!read.ok) fail('usage', `"${text}" is not an address: ${read.problem}`);
   return read.address;
@@ -63,6 +65,8 @@ export const serve: Command = async (ctx, p) => {
   const permissionsFile = str(p, 'permissions') ?? join(configDir(), PERMISSIONS_FILE);
   if (str(p, 'permissions') && !existsSync(permissionsFile)) fail('usage', `serve: no permissions file at ${permissionsFile}`);
   const rules = Permissions.load(permissionsFile).ruleCount;
+  // Usage errors first, before anything listens.
+  const mirrors = list(p, 'mirror').map((m) => ({ ...addressArg(m, 'connect'), patterns: p.positionals.length > 0 ? p.positionals : ['*'] }));
   const server = await startServer({
     db: ctx.db,
     host,
@@ -76,6 +80,7 @@ export const serve: Command = async (ctx, p) => {
       if (line) process.stderr.write(`${line}\n`);
     },
   });
+  let keeping: Keeping | null = null;
   // Handlers first, then the line that says we are serving: a supervisor (or a test) that
   // signals as soon as it reads that line must find them installed, not Node's default (death).
   const stopped = new Promise<void>((resolve) => {
@@ -89,7 +94,7 @@ export const serve: Command = async (ctx, p) => {
         process.stderr.write(`${signal}: sessions did not end within ${STOP_BOUND_MS / 1000} s; exiting\n`);
         process.exit(0);
       }, STOP_BOUND_MS).unref();
-      await server.close(0);
+      await Promise.all([keeping?.close(), server.close(0)]);
       resolve();
     };
     process.once('SIGINT', () => void stop('SIGINT'));
@@ -104,6 +109,20 @@ export const serve: Command = async (ctx, p) => {
       ? `no permission granted in ${permissionsFile}: only this server's own key may read or write (docs/SECURITY.md)\n`
       : `permissions: ${permissionsFile} (${rules} rule${rules === 1 ? '' : 's'}, read again at every session)\n`,
   );
+  if (mirrors.length > 0) {
+    // Each mirror as `netsync watch` keeps a server, as this server's key; a refusal is retried, never the end of serving.
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    keeping = keepSynced(ctx, {
+      peers: mirrors,
+      identity,
+      intervalMs: DEFAULT_INTERVAL_MS,
+      stopOnFatal: false,
+      say: log,
+      warn: log,
+      prefix: (address) => `mirror ${address}: `,
+    });
+    log(`mirroring ${mirrors.map(addressText).join(', ')}: on every change here, and every ${DEFAULT_INTERVAL_MS / 1000} s`);
+  }
   await stopped;
   return 0;
 };
@@ -154,7 +173,7 @@ function sessionIdentity(identity: Identity | 'anonymous'): SessionIdentity {
 }
 
 /** --anonymous, --key NAME, else the only key, else anonymous with a note. The parser refuses both options together. */
-async function clientIdentity(p: Parsed): Promise<Identity | 'anonymous'> {
+export async function clientIdentity(p: Parsed): Promise<Identity | 'anonymous'> {
   if (flag(p, 'anonymous')) return 'anonymous';
   if (!str(p, 'key') && !hasKeys()) return 'anonymous';
   return identityFor(str(p, 'key'));

@@ -106,6 +106,7 @@ function defineCommand(cmd: Commander, spec: CommandSpec): Commander {
   for (const o of spec.options ?? []) {
     const option = new Option(o.flags, o.required ? `${o.help} (required)` : o.help);
     if (o.conflicts) option.conflicts(o.conflicts);
+    if (o.repeatable) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
     cmd.addOption(option);
   }
   cmd.usage(usageOf(spec) || ' '); // not '': commander would write "[options]"
@@ -119,6 +120,7 @@ export function usageOf(spec: CommandSpec): string {
     const long = /--[\w-]+/.exec(o.flags)![0];
     const value = /<([^>]+)>/.exec(o.flags)?.[1];
     const text = value ? `${long} ${value}` : long;
+    if (o.repeatable) return `[${text}]...`;
     return o.required ? text : `[${text}]`;
   });
   return [...(spec.args ?? []), ...options].join(' ');

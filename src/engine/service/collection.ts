@@ -5,13 +5,25 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute } from 'node:path';
-import type { BranchSummary, CheckoutSummary, DatabaseStatus, ItemView, LogEntry } from '../../shared/api.js';
+import {
+  type BranchSummary,
+  type CheckoutSummary,
+  type CommitPreview,
+  type CommitSummary,
+  type DatabaseStatus,
+  type ItemView,
+  type LogEntry,
+  PREVIEW_LIST_MAX,
+} from '../../shared/api.js';
 import { fail } from '../errors.js';
 import { toHex } from '../hash.js';
 import { EntryType, Kind, decodeItem } from '../items/format.js';
-import { branchLog, resolveManifest } from '../store/history.js';
+import type { Identity } from '../protocol/api.js';
+import { branchHeads, branchLog, describeManifest, resolveManifest } from '../store/history.js';
 import { ReadStore, WriteStore } from '../store/store.js';
 import { checkoutManifest } from '../workspace/checkout.js';
+import { commitDirectory } from '../workspace/commit.js';
+import { type BaseEntry, previewFolder } from '../workspace/preview.js';
 import type { SignerTrust } from './content-trust.js';
 
 export function withReadStore<T>(path: string, fn: (store: ReadStore) => T): T {
@@ -95,11 +107,69 @@ export function showItem(path: string, ref: string, trusted: SignerTrust): ItemV
 }
 
 export function checkoutTo(path: string, target: string, dir: string): CheckoutSummary {
-  // A relative folder would land wherever the host process happens to run.
-  if (!isAbsolute(dir)) fail('usage', `check out into an absolute folder path, not "${dir}"`);
+  absoluteFolder(dir, 'check out into');
   return withReadStore(path, (store) => {
     const manifest = resolveManifest(store, target);
     const r = checkoutManifest(store, manifest, dir);
     return { manifest: toHex(manifest), dir, files: r.files, dirs: r.dirs, bytes: r.bytes };
   });
+}
+
+/** How many heads `branch` has (0 when there is no such branch). */
+export function headCount(path: string, branch: string): number {
+  return withReadStore(path, (store) => (store.branchId(branch) === null ? 0 : branchHeads(store, branch).length));
+}
+
+/** A folder the engine reads or writes: absolute, since a relative one would be read wherever the host process runs. */
+function absoluteFolder(dir: string, doing: string): void {
+  if (!isAbsolute(dir)) fail('usage', `${doing} an absolute folder path, not "${dir}"`);
+}
+
+/** The head a commit is compared with: the single head, or the newest of several (by `date` cert). */
+function newestHead(store: ReadStore, heads: readonly Buffer[]): Buffer | null {
+  let best: { id: Buffer; date: string } | null = null;
+  for (const id of heads) {
+    const date = describeManifest(store, id).date ?? '';
+    if (!best || date > best.date) best = { id, date };
+  }
+  return best?.id ?? null;
+}
+
+export function previewCommit(path: string, dir: string, branch: string): CommitPreview {
+  absoluteFolder(dir, 'commit');
+  return withReadStore(path, (store) => {
+    const heads = store.branchId(branch) === null ? [] : branchHeads(store, branch);
+    const baseId = newestHead(store, heads);
+    const base = new Map<string, BaseEntry>();
+    if (baseId) {
+      const item = decodeItem(store.get(baseId)!.data);
+      if (item.kind !== Kind.Manifest) fail('db-corrupt', `the head of ${branch} is not a manifest`);
+      for (const entry of item.entries) base.set(entry.path, { entry, size: entry.file ? (store.meta(entry.file)?.size ?? 0) : 0 });
+    }
+    const c = previewFolder(dir, base);
+    return {
+      dir,
+      branch,
+      base: baseId ? toHex(baseId) : null,
+      heads: heads.length,
+      counts: { added: c.added.length, changed: c.changed.length, removed: c.removed.length, unchanged: c.unchanged },
+      added: c.added.slice(0, PREVIEW_LIST_MAX),
+      changed: c.changed.slice(0, PREVIEW_LIST_MAX),
+      removed: c.removed.slice(0, PREVIEW_LIST_MAX),
+      files: c.files,
+      bytes: c.bytes,
+    };
+  });
+}
+
+/** Commits `dir` as the new head of `branch`, as `netsync commit` does (workspace/commit.ts). */
+export async function commitFolder(path: string, dir: string, branch: string, message: string, signer: Identity): Promise<CommitSummary> {
+  absoluteFolder(dir, 'commit');
+  const store = WriteStore.open(path);
+  try {
+    const r = await commitDirectory(store, dir, { branch, ...(message ? { message } : {}), signer: { name: signer.name, pair: signer.keyPair } });
+    return { manifest: r.manifest, branch, files: r.files, bytes: r.bytes, changed: r.changed, signer: signer.name };
+  } finally {
+    store.close();
+  }
 }

@@ -67,6 +67,15 @@ export class Identities {
     return active.kind === 'anonymous' ? 'anonymous' : this.identity(active.name);
   }
 
+  /** The key that signs a commit: `name`, else the active key; anonymous signs nothing. */
+  forSigning(name?: string): Identity {
+    if (name) return this.identity(name);
+    const { active } = this.status();
+    if (!active) return this.chooseFirst('signing commits');
+    if (active.kind === 'anonymous') refuse('key', 'a commit is signed by your key and you have chosen to be anonymous; choose or make a key in Identity');
+    return this.identity(active.name);
+  }
+
   /** The key a server proves it is: the active key; with none chosen (or anonymous), the only key. */
   forServer(): Identity {
     const { active } = this.status();

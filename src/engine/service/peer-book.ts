@@ -1,12 +1,13 @@
 /**
  * The list of peers, with what is remembered per peer (direction, branch
- * patterns, the last session's outcome), in `<config>/peers.json`. Written
+ * patterns, whether it is kept in sync and how often, the last session's outcome), in `<config>/peers.json`. Written
  * atomically (a temporary file renamed over the old one), so a crash never
  * leaves half a list.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { LastSession, NewPeer, Peer, PeerChanges } from '../../shared/api.js';
+import type { SessionOutcome } from './sessions.js';
 import { fail } from '../errors.js';
 import { writePrivateFile } from './files.js';
 
@@ -62,6 +63,8 @@ export class PeerBook {
       ...(changes.direction !== undefined ? { direction: changes.direction } : {}),
       ...(changes.include !== undefined ? { include: [...changes.include] } : {}),
       ...(changes.exclude !== undefined ? { exclude: [...changes.exclude] } : {}),
+      ...(changes.keepInSync !== undefined ? { keepInSync: changes.keepInSync } : {}),
+      ...(changes.intervalSeconds !== undefined ? { intervalSeconds: changes.intervalSeconds } : {}),
     };
     this.save(peers.map((p) => (p.id === id ? peer : p)));
     return structuredClone(peer);
@@ -110,6 +113,28 @@ function isPeer(p: unknown): p is Peer {
     typeof q.address === 'string' &&
     (q.direction === 'sync' || q.direction === 'push' || q.direction === 'pull') &&
     Array.isArray(q.include) &&
-    Array.isArray(q.exclude)
+    Array.isArray(q.exclude) &&
+    (q.keepInSync === undefined || typeof q.keepInSync === 'boolean') &&
+    (q.intervalSeconds === undefined || (Number.isInteger(q.intervalSeconds) && q.intervalSeconds > 0))
   );
+}
+
+/** What a peer remembers of its last session: enough to say, after a restart, whether anything was left or blocked. */
+export function lastSession(o: SessionOutcome, dryRun: boolean): LastSession {
+  const base = { at: new Date().toISOString(), dryRun, direction: o.info.direction };
+  if (!o.ok) return { ...base, itemsSent: 0, itemsReceived: 0, bytesSent: 0, bytesReceived: 0, error: o.error };
+  const s = o.summary;
+  return {
+    ...base,
+    itemsSent: s.itemsSent,
+    itemsReceived: s.itemsReceived,
+    bytesSent: s.bytesSent,
+    bytesReceived: s.bytesReceived,
+    weLack: s.weLack.count,
+    theyLack: s.theyLack.count,
+    ...(s.refused?.length ? { refused: s.refused } : {}),
+    ...(s.unmatchedPatterns?.length ? { unmatchedPatterns: s.unmatchedPatterns } : {}),
+    ...(s.identity ? { identity: s.identity } : {}),
+    ...(s.converged === undefined ? {} : { converged: s.converged }),
+  };
 }

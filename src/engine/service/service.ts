@@ -7,8 +7,11 @@
 import { join, resolve } from 'node:path';
 import type {
   AppStatus,
+  AutoSyncStatus,
   BranchSummary,
   CheckoutSummary,
+  CommitPreview,
+  CommitSummary,
   DatabaseStatus,
   DiffPage,
   DiffSideName,
@@ -19,7 +22,6 @@ import type {
   KeyInfo,
   KeyTrustChange,
   KnownKey,
-  LastSession,
   LogEntry,
   NetsyncApi,
   NetsyncEvent,
@@ -44,17 +46,18 @@ import { startServer } from '../protocol/server.js';
 import { formatFingerprint, parseFingerprint } from '../security/fingerprint.js';
 import { KnownServers, serverAddress } from '../security/known-servers.js';
 import { CollectionWatch } from '../store/collection-watch.js';
-import { branchHistory, checkoutTo, databaseStatus, listBranches, openOrCreate, showItem } from './collection.js';
+import { branchHistory, checkoutTo, commitFolder, databaseStatus, headCount, listBranches, openOrCreate, previewCommit, showItem } from './collection.js';
 import { signerTrust, trustKey, untrustKey } from './content-trust.js';
 import { DiffLists } from './diff-lists.js';
 import { guard, refuse } from './errors.js';
 import { Identities } from './identity.js';
+import { type AutoSyncTiming, KeepInSync } from './keep-in-sync.js';
 import { generateKey, importKey, listKeys } from './keys.js';
 import { ClientBook, knownKeys } from './known-keys.js';
-import { PeerBook } from './peer-book.js';
+import { PeerBook, lastSession } from './peer-book.js';
 import { readPermissions, writePermissions } from './permissions-file.js';
 import { ServerPrompts } from './server-prompts.js';
-import { type RunClientSession, type SessionOutcome, SessionRunner } from './sessions.js';
+import { type RunClientSession, SessionRunner } from './sessions.js';
 import { ServerHost, type StartServer } from './server-host.js';
 import { TransferLog } from './transfer-log.js';
 
@@ -67,6 +70,8 @@ export interface ServiceOptions {
   engine?: { runClientSession?: RunClientSession; startServer?: StartServer };
   /** How long a first-contact question waits for an answer before it refuses (tests shorten it). */
   promptTimeoutMs?: number;
+  /** The automatic sync's interval and backoff (tests shorten them). */
+  autoSync?: AutoSyncTiming;
 }
 
 export class NetsyncService implements NetsyncApi {
@@ -82,6 +87,7 @@ export class NetsyncService implements NetsyncApi {
   private readonly server: ServerHost;
   private readonly transfers: TransferLog;
   private readonly clients: ClientBook;
+  private readonly keepInSync: KeepInSync;
   /** Follows the open database's changes from any source (store/collection-watch.ts). */
   private watch: CollectionWatch | null = null;
   private readonly listeners = new Set<EventListener>();
@@ -109,6 +115,12 @@ export class NetsyncService implements NetsyncApi {
       this.configDir,
       (fingerprint) => this.clients.seen(fingerprint),
     );
+    this.keepInSync = new KeepInSync({
+      peers: this.peers,
+      sync: (peerId, auto) => this.runSession(peerId, false, auto),
+      emit: (e) => this.emit(e),
+      timing: options.autoSync,
+    });
   }
 
   onEvent(listener: EventListener): () => void {
@@ -118,7 +130,9 @@ export class NetsyncService implements NetsyncApi {
 
   /** Stops the server and aborts sessions; for a host that is shutting down. */
   async dispose(): Promise<void> {
+    const scheduled = this.keepInSync.close();
     this.sessions.cancelAll();
+    await scheduled;
     this.prompts.closeAll();
     await this.server.stop().catch(() => undefined);
     this.watch?.close();
@@ -131,6 +145,7 @@ export class NetsyncService implements NetsyncApi {
       const status = openOrCreate(target);
       this.db = target;
       this.watchDatabase(target);
+      this.keepInSync.refresh(true);
       this.emit({ type: 'collection-changed' });
       return status;
     }, target);
@@ -143,6 +158,7 @@ export class NetsyncService implements NetsyncApi {
       server: this.server.status(),
       sessions: this.sessions.list(),
       prompts: this.prompts.list(),
+      autoSync: this.keepInSync.status(),
       version: VERSION,
     }));
   }
@@ -163,6 +179,24 @@ export class NetsyncService implements NetsyncApi {
     return guard(() => checkoutTo(this.openDb(), target, dir), dir);
   }
 
+  previewCommit(dir: string, branch: string): Promise<Result<CommitPreview>> {
+    return guard(() => previewCommit(this.openDb(), dir, branch), dir);
+  }
+
+  commitFolder(dir: string, branch: string, message: string, key?: string): Promise<Result<CommitSummary>> {
+    return guard(async () => {
+      const summary = await commitFolder(this.openDb(), dir, branch, message, this.identities.forSigning(key));
+      // The Collection screen and the peers kept in sync hear of it now, not at the watch's next look.
+      this.watch?.check();
+      return summary;
+    }, dir);
+  }
+
+  pickFolder(_title: string): Promise<Result<string | null>> {
+    // The engine has no window: the desktop app's main process answers this call itself (src/main).
+    return guard(() => refuse('usage', 'this window has no folder picker; type the folder path'));
+  }
+
   listPeers(): Promise<Result<Peer[]>> {
     return guard(() => this.peers.list());
   }
@@ -172,13 +206,18 @@ export class NetsyncService implements NetsyncApi {
   }
 
   updatePeer(peerId: string, changes: PeerChanges): Promise<Result<Peer>> {
-    return guard(() => this.peers.update(peerId, changes));
+    return guard(() => {
+      const peer = this.peers.update(peerId, changes);
+      this.keepInSync.refresh(this.db !== null);
+      return peer;
+    });
   }
 
   removePeer(peerId: string): Promise<Result<null>> {
     return guard(() => {
       if (this.sessions.list().some((s) => s.peerId === peerId)) refuse('busy', 'a session with that peer is running; cancel it first');
       this.peers.remove(peerId);
+      this.keepInSync.refresh(this.db !== null);
       this.diffLists.forgetPeer(peerId);
       return null;
     });
@@ -290,18 +329,44 @@ export class NetsyncService implements NetsyncApi {
     return guard(() => this.transfers.list());
   }
 
-  private async runSession(peerId: string, dryRun: boolean): Promise<Result<SessionSummary>> {
+  setAutoSyncPaused(paused: boolean): Promise<Result<AutoSyncStatus>> {
+    return guard(() => this.keepInSync.setPaused(paused));
+  }
+
+  syncAllNow(): Promise<Result<AutoSyncStatus>> {
+    return guard(() => this.keepInSync.syncAllNow());
+  }
+
+  private async runSession(peerId: string, dryRun: boolean, auto = false): Promise<Result<SessionSummary>> {
     // Who we are is settled first: a locked key or a missing choice is answered before anything connects.
     const started = await guard(() => ({ peer: this.peers.get(peerId), db: this.openDb(), identity: this.identities.forClient() }));
     if (!started.ok) return started;
     const { peer, db, identity } = started.value;
-    const outcome = await guard(() => this.sessions.run(peer, db, dryRun, identity));
+    const outcome = await guard(() => this.sessions.run(peer, db, dryRun, identity, auto));
     if (!outcome.ok) return outcome;
     const o = outcome.value;
     await guard(() => this.peers.recordSession(peerId, lastSession(o, dryRun)));
     // What arrived shows at once, not at the watch's next look.
     this.watch?.check();
+    if (o.ok && !dryRun) this.tellHeads(peerId, db, o.summary);
     return o.ok ? { ok: true, value: o.summary } : { ok: false, error: o.error };
+  }
+
+  /**
+   * The heads of the branches a session brought versions of: a second head
+   * means someone committed concurrently, which a window notifies. Only
+   * after sessions that received versions (a local commit joins every head,
+   * so forks arrive only from peers), so no change costs a history scan.
+   */
+  private tellHeads(peerId: string, db: string, summary: SessionSummary): void {
+    const branches = new Set(summary.weLack.groups.filter((g) => g.kind === 'manifest' && g.count > 0).map((g) => g.branch));
+    for (const branch of branches) {
+      try {
+        this.emit({ type: 'branch-heads', peerId, branch, heads: headCount(db, branch) });
+      } catch {
+        // Counting heads is for a notice: a failed read loses the notice, never the session's result.
+      }
+    }
   }
 
   /** One watch, of the open database: its changes reach every window as `collection-changed`, with the branches that changed. */
@@ -309,9 +374,10 @@ export class NetsyncService implements NetsyncApi {
     if (this.watch?.path === path) return;
     this.watch?.close();
     this.watch = CollectionWatch.open(path);
-    this.watch.subscribe(({ branches }) =>
-      this.emit({ type: 'collection-changed', branches: branches.map((b) => ({ name: b.name, items: b.items, root: b.root })) }),
-    );
+    this.watch.subscribe(({ branches }) => {
+      this.emit({ type: 'collection-changed', branches: branches.map((b) => ({ name: b.name, items: b.items, root: b.root })) });
+      this.keepInSync.collectionChanged(branches.map((b) => b.name));
+    });
   }
 
   private emitIdentity(status = this.identities.status()): IdentityStatus {
@@ -339,24 +405,4 @@ export class NetsyncService implements NetsyncApi {
       }
     }
   }
-}
-
-/** What a peer remembers of its last session: enough to say, after a restart, whether anything was left or blocked. */
-function lastSession(o: SessionOutcome, dryRun: boolean): LastSession {
-  const base = { at: new Date().toISOString(), dryRun, direction: o.info.direction };
-  if (!o.ok) return { ...base, itemsSent: 0, itemsReceived: 0, bytesSent: 0, bytesReceived: 0, error: o.error };
-  const s = o.summary;
-  return {
-    ...base,
-    itemsSent: s.itemsSent,
-    itemsReceived: s.itemsReceived,
-    bytesSent: s.bytesSent,
-    bytesReceived: s.bytesReceived,
-    weLack: s.weLack.count,
-    theyLack: s.theyLack.count,
-    ...(s.refused?.length ? { refused: s.refused } : {}),
-    ...(s.unmatchedPatterns?.length ? { unmatchedPatterns: s.unmatchedPatterns } : {}),
-    ...(s.identity ? { identity: s.identity } : {}),
-    ...(s.converged === undefined ? {} : { converged: s.converged }),
-  };
 }

@@ -87,12 +87,20 @@ export class SessionRunner {
     for (const r of this.running.values()) r.controller.abort();
   }
 
-  async run(peer: Peer, db: string, dryRun: boolean, identity: Identity | 'anonymous'): Promise<SessionOutcome> {
+  /** `auto`: started by the automatic sync (said in the session's info), not by the user. */
+  async run(peer: Peer, db: string, dryRun: boolean, identity: Identity | 'anonymous', auto = false): Promise<SessionOutcome> {
     const target = parseAddress(peer.address);
     if (!target) fail('usage', `"${peer.address}" is not an address (HOST or HOST:PORT)`);
     if ([...this.running.values()].some((r) => r.info.peerId === peer.id)) refuse('busy', `a session with ${peer.name} is already running`);
     if (peer.include.length === 0) fail('usage', `no branch pattern is set for ${peer.name}; add at least one to include`);
-    const info: SessionInfo = { sessionId: randomUUID(), peerId: peer.id, direction: peer.direction, dryRun, startedAt: new Date().toISOString() };
+    const info: SessionInfo = {
+      sessionId: randomUUID(),
+      peerId: peer.id,
+      direction: peer.direction,
+      dryRun,
+      startedAt: new Date().toISOString(),
+      ...(auto ? { auto: true } : {}),
+    };
     const controller = new AbortController();
     this.running.set(info.sessionId, { info, controller });
     this.o.emit({ type: 'session-started', session: { ...info } });

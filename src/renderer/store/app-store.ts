@@ -4,7 +4,9 @@ import type { NetsyncApi, NetsyncClient, NetsyncEvent } from '../../shared/api.j
 import { createCollectionSlice } from './slices/collection.js';
 import { createDiffMovesSlice } from './slices/diff-moves.js';
 import { createDiffRowsSlice } from './slices/diff-rows.js';
+import { type HostFeatures, createFoldersSlice } from './slices/folders.js';
 import { createIdentitySlice } from './slices/identity.js';
+import { createNoticesSlice } from './slices/notices.js';
 import { createPeersSlice } from './slices/peers.js';
 import { createServerSlice } from './slices/server.js';
 import { createSignersSlice } from './slices/signers.js';
@@ -15,9 +17,11 @@ import type { AppState } from './types.js';
 
 export type AppStore = StoreApi<AppState>;
 
-export function createAppStore(api: NetsyncApi): AppStore {
+/** `host`: what the window's host offers beyond the API (the desktop app's folder picker). */
+export function createAppStore(api: NetsyncApi, host: HostFeatures = { folderPicker: false, nativeNotifications: false }): AppStore {
   return createStore<AppState>()((...a) => ({
     ...createCollectionSlice(api)(...a),
+    ...createFoldersSlice(api, host)(...a),
     ...createPeersSlice(api)(...a),
     ...createTransfersSlice(api)(...a),
     ...createServerSlice(api)(...a),
@@ -27,12 +31,14 @@ export function createAppStore(api: NetsyncApi): AppStore {
     ...createDiffRowsSlice(api)(...a),
     ...createDiffMovesSlice()(...a),
     ...createUiSlice(api)(...a),
+    ...createNoticesSlice(host)(...a),
   }));
 }
 
 /** Routes one engine event into the slices. */
 export function applyEvent(store: AppStore, event: NetsyncEvent): void {
   const s = store.getState();
+  s.applyNoticeEvent(event);
   switch (event.type) {
     case 'session-started':
       s.applySessionStarted(event.session);
@@ -46,6 +52,8 @@ export function applyEvent(store: AppStore, event: NetsyncEvent): void {
     case 'session-finished':
       s.applySessionFinished(event.sessionId, { summary: event.summary, error: event.error });
       s.applySyncEnded(event.sessionId, event.peerId, event.error);
+      // Sessions this window did not start (the automatic sync's) say how they went on the card too.
+      if (event.summary) s.applySessionResult(event.peerId, event.summary);
       return;
     case 'peer-status':
       s.applyPeerStatus(event.peerId, { state: event.state, error: event.error });
@@ -72,6 +80,11 @@ export function applyEvent(store: AppStore, event: NetsyncEvent): void {
       return;
     case 'key-trust-changed':
       s.applyKeyTrust(event.keyId, event.trusted);
+      return;
+    case 'auto-sync':
+      s.applyAutoSync(event.status);
+      // A kept peer's session ended: its remembered last session changed on disk.
+      if (event.status.peers.some((p) => p.state !== 'syncing')) void s.loadPeers();
       return;
   }
 }

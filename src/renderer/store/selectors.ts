@@ -146,10 +146,10 @@ function peerNameOf(t: Transfer, peers: readonly Peer[]): string {
   return peers.find((p) => p.id === t.info.peerId)?.name ?? t.peer?.name ?? 'a peer';
 }
 
-/** "Sync with lab", "Diff with lab". */
+/** "Sync with lab", "Diff with lab", "Sync with lab (automatic)". */
 export function transferTitle(t: Transfer, peers: readonly Peer[]): string {
   const what = t.info.dryRun ? 'Diff' : t.info.direction[0]!.toUpperCase() + t.info.direction.slice(1);
-  return `${what} with ${peerNameOf(t, peers)}`;
+  return `${what} with ${peerNameOf(t, peers)}${t.info.auto ? ' (automatic)' : ''}`;
 }
 
 /** How a session ended, when that is not plain success: what the list says beside it. */

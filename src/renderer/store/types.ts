@@ -3,7 +3,9 @@ import type { StateCreator } from 'zustand/vanilla';
 import type { CollectionSlice } from './slices/collection.js';
 import type { DiffMovesSlice } from './slices/diff-moves.js';
 import type { DiffRowsSlice } from './slices/diff-rows.js';
+import type { FoldersSlice } from './slices/folders.js';
 import type { IdentitySlice } from './slices/identity.js';
+import type { NoticesSlice } from './slices/notices.js';
 import type { PeersSlice } from './slices/peers.js';
 import type { ServerSlice } from './slices/server.js';
 import type { SignersSlice } from './slices/signers.js';
@@ -12,6 +14,7 @@ import type { TrustSlice } from './slices/trust.js';
 import type { UiSlice } from './slices/ui.js';
 
 export type AppState = CollectionSlice &
+  FoldersSlice &
   PeersSlice &
   TransfersSlice &
   ServerSlice &
@@ -20,7 +23,8 @@ export type AppState = CollectionSlice &
   SignersSlice &
   DiffRowsSlice &
   DiffMovesSlice &
-  UiSlice;
+  UiSlice &
+  NoticesSlice;
 
 export type SliceCreator<T> = StateCreator<AppState, [], [], T>;
 

@@ -7,6 +7,7 @@ import { selectRunningSessionIds } from '../store/selectors.js';
 import { ErrorLine } from '../components/ErrorLine.js';
 import { plural } from '../format.js';
 import { CollectionView } from './CollectionView.js';
+import { Notices } from '../components/Notices.js';
 import { Dialogs, useDialogOpen } from './Dialogs.js';
 import { DiffView } from './DiffView.js';
 import { IdentityView } from './IdentityView.js';
@@ -143,6 +144,7 @@ export function App() {
           <Current />
         </main>
       </div>
+      <Notices />
       <Dialogs />
     </>
   );

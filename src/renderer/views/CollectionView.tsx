@@ -15,7 +15,7 @@ function Branches() {
   return (
     <section className="card column" aria-labelledby="branches-title">
       <h2 id="branches-title">Branches</h2>
-      {branches.length === 0 ? <p className="muted">No branches yet. Commit a folder with “netsync commit DIR --branch NAME”, or sync from a peer.</p> : null}
+      {branches.length === 0 ? <p className="muted">No branches yet. Commit a folder (Commit a folder…), or sync from a peer.</p> : null}
       <ul className="list" data-testid="branch-list">
         {branches.map((b) => (
           <li key={b.name}>
@@ -222,13 +222,31 @@ function OpenDatabase() {
   );
 }
 
+function FolderActions() {
+  const open = useApp((s) => s.openFolderDialog);
+  const canCheckOut = useApp((s) => s.collection.selectedManifest !== null || s.collection.selectedBranch !== null);
+  return (
+    <div className="actions">
+      <button type="button" onClick={() => open('commit')} data-testid="open-commit">
+        Commit a folder…
+      </button>
+      <button type="button" onClick={() => open('checkout')} disabled={!canCheckOut} data-testid="open-checkout">
+        Check out to a folder…
+      </button>
+    </div>
+  );
+}
+
 export function CollectionView() {
   const error = useApp((s) => s.collection.error);
   return (
     <section aria-labelledby="collection-title">
-      <header className="screen-header">
-        <h1 id="collection-title">Collection</h1>
-        <p className="muted">What this database holds, branch by branch.</p>
+      <header className="screen-header with-actions">
+        <div>
+          <h1 id="collection-title">Collection</h1>
+          <p className="muted">What this database holds, branch by branch.</p>
+        </div>
+        <FolderActions />
       </header>
       <ErrorLine message={error} testId="collection-error" />
       <div className="columns">

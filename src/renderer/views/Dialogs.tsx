@@ -6,6 +6,7 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import type { ServerPrompt } from '../../shared/api.js';
 import { Dialog } from '../components/Dialog.js';
+import { CheckoutDialog, CommitDialog } from './FolderDialogs.js';
 import { ErrorLine } from '../components/ErrorLine.js';
 import { Fingerprint } from '../components/Fingerprint.js';
 import { formatDuration } from '../format.js';
@@ -94,10 +95,14 @@ function PassphraseDialog() {
 /** Whichever question is open; a first-contact question first (a session is waiting on it). */
 export function Dialogs() {
   const prompt = useApp((s) => s.trust.prompts[0]);
+  const folders = useApp((s) => s.folders.dialog);
+  const unlocking = useApp((s) => s.identity.unlock !== null);
+  // A server's question comes first, a passphrase next (a commit may need one), then the folder dialogs.
   if (prompt) return <ServerPromptDialog key={prompt.id} prompt={prompt} />;
-  return <PassphraseDialog />;
+  if (unlocking || folders === null) return <PassphraseDialog />;
+  return folders === 'commit' ? <CommitDialog /> : <CheckoutDialog />;
 }
 
 export function useDialogOpen(): boolean {
-  return useApp((s) => s.trust.prompts.length > 0 || s.identity.unlock !== null);
+  return useApp((s) => s.trust.prompts.length > 0 || s.identity.unlock !== null || s.folders.dialog !== null);
 }

@@ -1,6 +1,7 @@
 /** Peers: add by address, choose direction and branches per peer, connect, diff and sync. */
 import { type FormEvent, useId, useState } from 'react';
-import type { Direction, LastSession, Peer } from '../../shared/api.js';
+import type { AutoSyncPeer, Direction, LastSession, Peer } from '../../shared/api.js';
+import { MAX_INTERVAL_S, MIN_INTERVAL_S } from '../../shared/api-validate.js';
 import { ErrorLine } from '../components/ErrorLine.js';
 import { formatBytes, formatDate, plural } from '../format.js';
 import { useApp, useAppShallow, useThrottledApp } from '../store/context.js';
@@ -112,6 +113,71 @@ function DirectionToggle({ peer, disabled }: { peer: Peer; disabled: boolean }) 
   );
 }
 
+/** What a peer kept in sync waits between checks when it sets nothing (the engine's DEFAULT_INTERVAL_MS). */
+const DEFAULT_INTERVAL_S = 60;
+
+const clockTime = (iso: string) => new Date(iso).toLocaleTimeString();
+
+/** Where a kept peer's automatic sync stands, in one line. */
+function autoSyncText(s: AutoSyncPeer | undefined, paused: boolean): string {
+  if (paused) return 'Automatic sync is paused.';
+  if (!s) return 'Starting…';
+  if (s.state === 'syncing') return 'Syncing now.';
+  if (s.state === 'backing-off') {
+    const why = s.lastError ? ` ${s.lastError.message}` : '';
+    return `Failed ${plural(s.failures, 'time')} in a row; trying again at ${s.nextAt ? clockTime(s.nextAt) : 'once resumed'}.${why}`;
+  }
+  return `${s.lastOkAt ? `Synced at ${clockTime(s.lastOkAt)}; ` : ''}next check at ${s.nextAt ? clockTime(s.nextAt) : '—'}, and whenever this collection changes.`;
+}
+
+/** "Keep in sync": the peer is synced by itself (on changes, on its interval, with backoff), and where that stands. */
+function KeepInSync({ peer }: { peer: Peer }) {
+  const updatePeer = useApp((s) => s.updatePeer);
+  const schedule = useApp((s) => s.peers.auto.peers.find((p) => p.peerId === peer.id));
+  const paused = useApp((s) => s.peers.auto.paused);
+  const kept = peer.keepInSync === true;
+  const [interval, setIntervalText] = useState(String(peer.intervalSeconds ?? DEFAULT_INTERVAL_S));
+  const seconds = Number(interval);
+  const validInterval = Number.isInteger(seconds) && seconds >= MIN_INTERVAL_S && seconds <= MAX_INTERVAL_S;
+  const saveInterval = (e: FormEvent) => {
+    e.preventDefault();
+    if (validInterval) void updatePeer(peer.id, { intervalSeconds: seconds });
+  };
+  return (
+    <div className="keep-in-sync">
+      <form className="form-row" onSubmit={saveInterval} aria-label={`Keep ${peer.name} in sync`}>
+        <label className="check">
+          <input type="checkbox" checked={kept} onChange={(e) => void updatePeer(peer.id, { keepInSync: e.target.checked })} data-testid="peer-keep" />
+          Keep in sync: on every change here, and every
+        </label>
+        <label className="check">
+          <input
+            type="number"
+            className="seconds"
+            min={MIN_INTERVAL_S}
+            max={MAX_INTERVAL_S}
+            value={interval}
+            onChange={(e) => setIntervalText(e.target.value)}
+            aria-label="Seconds between checks"
+            data-testid="peer-interval"
+          />
+          s
+        </label>
+        {interval !== String(peer.intervalSeconds ?? DEFAULT_INTERVAL_S) ? (
+          <button type="submit" disabled={!validInterval} data-testid="peer-interval-save">
+            Save interval
+          </button>
+        ) : null}
+      </form>
+      {kept ? (
+        <p className={`small ${schedule?.state === 'backing-off' ? 'warn-line' : 'muted'}`} role="status" data-testid="peer-auto">
+          {autoSyncText(schedule, paused)}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
 /** What the last session did, in its own units: a diff counts what differs; a sync counts items moved, and its bytes include the index exchange. */
 function lastSessionText(last: LastSession): string {
   const when = `Last ${last.dryRun ? 'diff' : last.direction} ${formatDate(last.at)}`;
@@ -155,6 +221,8 @@ function PeerCard({ peer }: { peer: Peer }) {
       <DirectionToggle peer={peer} disabled={busy} />
 
       <PatternsEditor key={`${peer.include.join(' ')}|${peer.exclude.join(' ')}`} peer={peer} />
+
+      <KeepInSync peer={peer} />
 
       {sessionId ? <LiveProgress sessionId={sessionId} /> : null}
       {verdict.notes.length > 0 ? (
@@ -213,6 +281,29 @@ function PeerCard({ peer }: { peer: Peer }) {
   );
 }
 
+/** Sync every peer now; pause or resume the automatic sync (shown once a peer is kept in sync). */
+function AutoSyncActions() {
+  const { paused, anyKept, anyPeer, setPaused, syncAll } = useAppShallow((s) => ({
+    paused: s.peers.auto.paused,
+    anyKept: s.peers.list.some((p) => p.keepInSync),
+    anyPeer: s.peers.list.length > 0,
+    setPaused: s.setAutoSyncPaused,
+    syncAll: s.syncAllNow,
+  }));
+  return (
+    <>
+      <button type="button" onClick={() => void syncAll()} disabled={!anyPeer} data-testid="peers-sync-all">
+        Sync all now
+      </button>
+      {anyKept || paused ? (
+        <button type="button" onClick={() => void setPaused(!paused)} aria-pressed={paused} data-testid="peers-pause">
+          {paused ? 'Resume automatic sync' : 'Pause automatic sync'}
+        </button>
+      ) : null}
+    </>
+  );
+}
+
 /** Who sessions run as, with the way to change it: an anonymous session reads only what servers grant "anonymous". */
 function IdentityLine() {
   const active = useApp((s) => s.identity.status?.active);
@@ -247,6 +338,7 @@ export function PeersView() {
           <button type="button" onClick={() => void recheck('request')} disabled={peers.length === 0} data-testid="peers-recheck">
             Compare all again
           </button>
+          <AutoSyncActions />
         </div>
       </header>
       <AddPeerForm />

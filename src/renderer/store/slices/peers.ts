@@ -1,5 +1,5 @@
 /** Peers: the list (with what is remembered per peer), their live state, and their latest diff. */
-import type { ApiError, NetsyncApi, NewPeer, Peer, PeerChanges, PeerState, SessionSummary } from '../../../shared/api.js';
+import type { ApiError, AutoSyncStatus, NetsyncApi, NewPeer, Peer, PeerChanges, PeerState, SessionSummary } from '../../../shared/api.js';
 import type { ErrorText, SliceCreator } from '../types.js';
 
 export interface PeerLive {
@@ -17,6 +17,8 @@ export interface PeersState {
   error: ErrorText;
   /** The add-peer form's complaint. */
   formError: ErrorText;
+  /** The automatic sync: paused or not, and where each peer kept in sync stands. */
+  auto: AutoSyncStatus;
 }
 
 export interface PeersSlice {
@@ -36,6 +38,12 @@ export interface PeersSlice {
   recheckPeers(why: 'focus' | 'request'): Promise<void>;
   cancelSession(sessionId: string): Promise<void>;
   applyPeerStatus(peerId: string, live: PeerLive): void;
+  applyAutoSync(status: AutoSyncStatus): void;
+  /** A session this window did not start (the automatic sync's) ended: the card says how. */
+  applySessionResult(peerId: string, summary: SessionSummary): void;
+  setAutoSyncPaused(paused: boolean): Promise<void>;
+  /** Every peer now: those kept in sync through their schedule, the others once. */
+  syncAllNow(): Promise<void>;
 }
 
 /** A peer compared or synced this recently is not compared again when the window regains focus. */
@@ -73,7 +81,7 @@ export const createPeersSlice =
     };
 
     return {
-      peers: { list: [], live: {}, diffs: {}, results: {}, error: null, formError: null },
+      peers: { list: [], live: {}, diffs: {}, results: {}, error: null, formError: null, auto: { paused: false, peers: [] } },
 
       async loadPeers() {
         const r = await api.listPeers();
@@ -125,6 +133,28 @@ export const createPeersSlice =
 
       applyPeerStatus(peerId, live) {
         setLive(peerId, live);
+      },
+
+      applyAutoSync: (auto) => patch({ auto }),
+
+      applySessionResult(peerId, summary) {
+        set((s) => ({
+          peers: {
+            ...s.peers,
+            results: { ...s.peers.results, [peerId]: summary },
+            ...(summary.dryRun ? { diffs: { ...s.peers.diffs, [peerId]: summary } } : {}),
+          },
+        }));
+      },
+
+      async setAutoSyncPaused(paused) {
+        const r = await api.setAutoSyncPaused(paused);
+        patch(r.ok ? { auto: r.value, error: null } : { error: r.error.message });
+      },
+
+      async syncAllNow() {
+        const r = await api.syncAllNow();
+        patch(r.ok ? { auto: r.value, error: null } : { error: r.error.message });
       },
     };
   };

@@ -50,6 +50,7 @@ export const createUiSlice =
         if (status.value.database) await s.refreshCollection();
         else await s.openDatabase();
         s.applyServerStatus(status.value.server);
+        if (status.value.autoSync) s.applyAutoSync(status.value.autoSync);
         for (const session of status.value.sessions) s.applySessionStarted(session);
         // A first-contact question asked before this page loaded is still waiting for an answer.
         for (const prompt of status.value.prompts ?? []) s.applyPromptOpened(prompt);
