@@ -8,7 +8,8 @@ import { dirname, isAbsolute } from 'node:path';
 import type { BranchSummary, CheckoutSummary, DatabaseStatus, ItemView, LogEntry } from '../../shared/api.js';
 import { fail } from '../errors.js';
 import { toHex } from '../hash.js';
-import { EntryType, Kind, decodeItem } from '../items/format.js';
+import { EntryType, Kind, type TreeEntry, decodeItem } from '../items/format.js';
+import { folderEntries, treeWalk } from '../items/tree.js';
 import { branchLog, resolveManifest } from '../store/history.js';
 import { ReadStore, WriteStore } from '../store/store.js';
 import { checkoutManifest } from '../workspace/checkout.js';
@@ -57,20 +58,29 @@ export function showItem(path: string, ref: string, trusted: SignerTrust): ItemV
     const id = toHex(found);
     const item = decodeItem(store.get(found)!.data);
     const signer = (key: Buffer) => store.key(key)?.name ?? '?';
+    const certs = () =>
+      store
+        .certsOn(found)
+        .map((c) => ({ name: c.name, value: c.value.toString('utf8'), signer: signer(c.key), signerKey: toHex(c.key), trusted: trusted(toHex(c.key)) }));
+    // A revision or a tree node shows as the manifest view does: its paths (the app's "manifest tree").
+    const view = (e: TreeEntry & { path: string }) => ({
+      path: e.path,
+      type: e.type === EntryType.Dir ? ('dir' as const) : e.type === EntryType.Executable ? ('exec' as const) : ('file' as const),
+      ...(e.id && e.type !== EntryType.Dir ? { file: toHex(e.id), size: store.meta(e.id)?.size ?? 0 } : {}),
+    });
+    const read = (i: Buffer) => store.get(i)?.data ?? null;
     switch (item.kind) {
       case Kind.Manifest:
         return {
           kind: 'manifest',
           id,
-          entries: item.entries.map((e) => ({
-            path: e.path,
-            type: e.type === EntryType.Dir ? 'dir' : e.type === EntryType.Executable ? 'exec' : 'file',
-            ...(e.file ? { file: toHex(e.file), size: store.meta(e.file)?.size ?? 0 } : {}),
-          })),
-          certs: store
-            .certsOn(found)
-            .map((c) => ({ name: c.name, value: c.value.toString('utf8'), signer: signer(c.key), signerKey: toHex(c.key), trusted: trusted(toHex(c.key)) })),
+          entries: item.entries.map((e) => view({ path: e.path, name: e.path, type: e.type, ...(e.file ? { id: e.file } : {}) })),
+          certs: certs(),
         };
+      case Kind.Revision:
+        return { kind: 'manifest', id, entries: [...treeWalk(read, item.tree)].map(view), certs: certs() };
+      case Kind.Tree:
+        return { kind: 'manifest', id, entries: [...folderEntries(read, found)].map((e) => view({ ...e, path: e.name })), certs: [] };
       case Kind.File:
         return { kind: 'file', id, size: item.size, chunks: item.layout === 'chunked' ? item.chunks.length : 0 };
       case Kind.Chunk:
