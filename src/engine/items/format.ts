@@ -373,6 +373,7 @@ export function nameProblem(name: string, bytes: number): string | null {
 export function encodeTreeListing(entries: readonly { name: Buffer; type: EntryType; id?: Buffer; target?: Buffer }[]): Buffer {
   const w = new Writer().u8(Kind.Tree).u8(0).u16(entries.length);
   for (const e of entries) {
+    if (e.name.length === 0 || e.name.length > NAME_MAX) fail('usage', `a name of ${e.name.length} bytes cannot be recorded (1 to ${NAME_MAX})`);
     w.u8(e.name.length).bytes(e.name).u8(e.type);
     if (e.type === EntryType.Symlink) w.u16(e.target!.length).bytes(e.target!);
     else w.bytes(e.id!);

@@ -6,7 +6,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Limits } from './budgets.js';
-import { FrameDecoder, FrameType, type Message, decodeMessage, encodeMessage, errorMessage } from './frames.js';
+import { FrameDecoder, FrameType, type Message, decodeMessage, encodeMessage, errorMessage, isExtensionFrame } from './frames.js';
 import { ProtocolError, type ProtocolErrorCode } from './wire.js';
 
 export { DEFAULT_LIMITS, type Limits } from './budgets.js';
@@ -129,6 +129,12 @@ export class Connection {
       while (this.backlogHead < this.backlog.length && !this.closed) {
         if (!untilDone && performance.now() - started > HANDLE_TURN_MS) return this.yieldTurn();
         const next = this.backlog[this.backlogHead]!;
+        if (Buffer.isBuffer(next) && isExtensionFrame(next[0]!)) {
+          // An extension this version does not know (frames.ts): skipped, never malformed.
+          this.bytes.reconReceived += next.length + 4;
+          this.backlogHead++;
+          continue;
+        }
         const m = Buffer.isBuffer(next) ? this.decodeCounted(next) : next;
         if ((m.type === FrameType.Offer || m.type === FrameType.Want) && m.entries.length > RECORD_SLICE) {
           this.backlog[this.backlogHead] = { ...m, entries: m.entries.slice(RECORD_SLICE) } as Message;

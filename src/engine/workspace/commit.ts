@@ -24,6 +24,7 @@ import {
   INLINE_FILE_HEADER,
   INLINE_MAX,
   Kind,
+  NAME_MAX,
   type ManifestEntry,
   type TreeEntry,
   certSignedBytes,
@@ -209,6 +210,10 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
         const rel = paths[i]!;
         const problem = pathProblem(rel);
         if (problem) fail('usage', `cannot commit ${join(dir, rel)}: ${problem}`);
+        const name = rel.slice(rel.lastIndexOf('/') + 1);
+        if (name.length * 3 > NAME_MAX && Buffer.byteLength(name) > NAME_MAX) {
+          fail('usage', `cannot commit ${join(dir, rel)}: a name longer than ${NAME_MAX} bytes`);
+        }
         switch (step.types[i]) {
           case Listed.Dir:
             manifestEntries.push({ path: rel, type: EntryType.Dir });

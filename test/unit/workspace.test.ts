@@ -1,0 +1,144 @@
+/**
+ * The workspace record DIR/.netsync (src/engine/workspace/record.ts): a
+ * commit's parent is the version the folder came from, a re-commit reads
+ * only files whose stat changed, a racy entry is read again, and checkout
+ * creates files as git does (0666/0777 masked by the umask).
+ */
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Kind, decodeItem } from '../../src/engine/items/format.js';
+import { branchHeads } from '../../src/engine/store/history.js';
+import { checkDatabase } from '../../src/engine/store/maintenance.js';
+import type { WriteStore } from '../../src/engine/store/store.js';
+import { checkoutManifest } from '../../src/engine/workspace/checkout.js';
+import { type CommitOptions, commitDirectory } from '../../src/engine/workspace/commit.js';
+import { readRecord, writeRecord } from '../../src/engine/workspace/record.js';
+import { fixedSigner, newStore } from '../helpers/store.js';
+import { tempDir } from '../helpers/temp.js';
+import { compareTrees, makeTree } from '../helpers/tree.js';
+
+const BRANCH = 'org.example.work';
+const opened: WriteStore[] = [];
+afterEach(() => {
+  for (const s of opened.splice(0)) s.close();
+});
+
+function setup() {
+  const s = newStore();
+  opened.push(s.store);
+  const dir = join(tempDir(), 'work');
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 40; i++) files[`d${i % 4}/f${i}.txt`] = `content ${i}\n`;
+  makeTree(dir, { ...files, 'run.sh': { content: '#!/bin/sh\n', mode: 0o755 } });
+  const commit = (folder: string, extra: Partial<CommitOptions> = {}) => commitDirectory(s.store, folder, { branch: BRANCH, signer: fixedSigner(), ...extra });
+  return { ...s, dir, commit };
+}
+
+function parentsOf(store: WriteStore, revision: string): string[] {
+  const item = decodeItem(store.get(Buffer.from(revision, 'hex'))!.data);
+  if (item.kind !== Kind.Revision) throw new Error('not a revision');
+  return item.parents.map((p) => p.toString('hex'));
+}
+
+/** Sets a file's mtime to `ms` (the record keeps mtimes to the sub-millisecond). */
+function setMtime(path: string, ms: number): void {
+  utimesSync(path, new Date(ms), new Date(ms));
+}
+
+describe('the workspace record', () => {
+  it('a re-commit reads only the changed file and names the revision the folder came from', async () => {
+    const { store, dir, commit } = setup();
+    const first = await commit(dir);
+    expect(first.read).toBe(41);
+    // Age every file past the stamp, as time does: their entries are no longer racy.
+    const record = readRecord(dir, store.path)!;
+    expect(record.version.toString('hex')).toBe(first.revision);
+    for (const path of record.stats.keys()) setMtime(join(dir, path), record.stamp - 10_000);
+    const aged = await commit(dir, { rehash: true });
+    expect(aged.changed).toBe(false);
+
+    writeFileSync(join(dir, 'd1/f5.txt'), 'changed\n');
+    const second = await commit(dir);
+    expect(second.changed).toBe(true);
+    expect(second.read).toBe(1);
+    expect(parentsOf(store, second.revision)).toEqual([first.revision]);
+    const rehash = await commit(dir, { rehash: true });
+    expect([rehash.changed, rehash.read]).toEqual([false, 41]);
+    expect(checkDatabase(store).problems).toEqual([]);
+  });
+
+  it('a racy entry (mtime not older than the stamp) is read again, even with the same size and mtime', async () => {
+    const { store, dir, commit } = setup();
+    await commit(dir);
+    const record = readRecord(dir, store.path)!;
+    const path = join(dir, 'd2/f6.txt');
+    const entry = record.stats.get('d2/f6.txt')!;
+    // Changed within the stamp's tick: same size, and the mtime put back to what the cache holds.
+    writeFileSync(path, 'CONTENT 6\n');
+    const racyMtime = Math.ceil(Math.max(entry.mtimeMs, record.stamp));
+    setMtime(path, racyMtime);
+    const racyRecord = readRecord(dir, store.path)!;
+    racyRecord.stats.set('d2/f6.txt', { ...entry, mtimeMs: statSync(path).mtimeMs });
+    writeRecord(dir, racyRecord);
+    const again = await commit(dir);
+    expect(again.changed).toBe(true);
+    expect(again.read).toBeGreaterThanOrEqual(1);
+    const out = join(tempDir(), 'out');
+    checkoutManifest(store, Buffer.from(again.revision, 'hex'), out);
+    expect(readFileSync(join(out, 'd2/f6.txt'), 'utf8')).toBe('CONTENT 6\n');
+  });
+
+  it('a commit whose recorded parent is no longer the only head makes a second head, swallowing nothing', async () => {
+    const { store, dir, commit } = setup();
+    const base = await commit(dir);
+    const other = join(tempDir(), 'other');
+    checkoutManifest(store, Buffer.from(base.revision, 'hex'), other, undefined, BRANCH);
+    writeFileSync(join(dir, 'mine.txt'), 'mine\n');
+    const mine = await commit(dir);
+    expect(mine.heads).toBe(1);
+    writeFileSync(join(other, 'theirs.txt'), 'theirs\n');
+    const theirs = await commit(other);
+    expect(parentsOf(store, theirs.revision)).toEqual([base.revision]);
+    expect(theirs.heads).toBe(2);
+    expect(
+      branchHeads(store, BRANCH)
+        .map((h) => h.toString('hex'))
+        .sort(),
+    ).toEqual([mine.revision, theirs.revision].sort());
+  });
+
+  it('a record written for another database is ignored', async () => {
+    const { dir, commit } = setup();
+    await commit(dir);
+    const elsewhere = newStore();
+    opened.push(elsewhere.store);
+    const r = await commitDirectory(elsewhere.store, dir, { branch: BRANCH, signer: fixedSigner() });
+    expect([r.changed, r.read]).toEqual([true, 41]);
+    expect(checkDatabase(elsewhere.store).problems).toEqual([]);
+  });
+});
+
+describe('checkout', () => {
+  it('creates files 0666/0777 masked by the umask, and the record it writes makes the next commit unchanged', async () => {
+    const { store, dir, commit } = setup();
+    const r = await commit(dir);
+    for (const [mask, file, exec] of [
+      [0o022, 0o644, 0o755],
+      [0o077, 0o600, 0o700],
+    ] as const) {
+      const out = join(tempDir(), `out-${mask.toString(8)}`);
+      const old = process.umask(mask);
+      try {
+        checkoutManifest(store, Buffer.from(r.revision, 'hex'), out);
+      } finally {
+        process.umask(old);
+      }
+      expect(statSync(join(out, 'd0/f0.txt')).mode & 0o777).toBe(file);
+      expect(statSync(join(out, 'run.sh')).mode & 0o777).toBe(exec);
+      expect(compareTrees(dir, out)).toEqual([]);
+      const again = await commit(out);
+      expect([again.changed, again.revision]).toEqual([false, r.revision]);
+    }
+  });
+});
