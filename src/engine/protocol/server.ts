@@ -258,7 +258,10 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
       );
     }
     if (hello.minVersion > PROTOCOL_VERSION) {
-      return conn.fail('version', `no common protocol version (the client speaks ${hello.minVersion}..${hello.maxVersion}, this server ${PROTOCOL_VERSION}); upgrade Netsync on the server`);
+      return conn.fail(
+        'version',
+        `no common protocol version (the client speaks ${hello.minVersion}..${hello.maxVersion}, this server ${PROTOCOL_VERSION}); upgrade Netsync on the server`,
+      );
     }
     let ask: BranchFilter;
     try {
