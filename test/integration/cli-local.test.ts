@@ -492,6 +492,19 @@ describe('corruption: the index is disposable, damaged items are named', () => {
     expect(compareTrees(tree, out)).toEqual([]);
   });
 
+  it('a database of schema 3 (before format v4) is brought forward by a read command too, and reads as before', async () => {
+    const copy = copyDatabase('schema-3.db');
+    withDatabase(copy, (h) => {
+      h.exec('DROP TABLE ancestry');
+      h.pragma('user_version = 3');
+    });
+    const log = await runCli(['--db', copy, 'log', BRANCH], env);
+    expectSuccess(log);
+    expect(log.stdoutLines[0]).toBe(`revision ${manifestId}`);
+    expect(withDatabase(copy, (h) => h.pragma('user_version', { simple: true }))).toBe(SCHEMA_VERSION);
+    expectSuccess(await runCli(['--db', copy, 'db', 'check'], env));
+  });
+
   it('(d) a truncated database file gives a clear one-line error', async () => {
     const size = statSync(db).size;
     for (const [name, length] of [

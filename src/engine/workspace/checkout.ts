@@ -60,7 +60,7 @@ export function checkoutManifest(
       continue;
     }
     const written = writeFileItem(store, e.file!, target, e.type === EntryType.Executable ? 0o777 : 0o666);
-    stats.set(e.path, { ...written, file: e.file! });
+    stats.set(e.path, { ...written, exec: e.type === EntryType.Executable, file: e.file! });
     result.bytes += written.size;
     result.files++;
     if (result.files % 500 === 0) onProgress?.({ files: result.files, totalFiles });

@@ -38,8 +38,9 @@ import {
   isValidBranchName,
   itemId,
   pathProblem,
+  treeNodeCount,
 } from '../items/format.js';
-import { buildFolder } from '../items/tree.js';
+import { buildFolder, folderEntries } from '../items/tree.js';
 import { branchHeads } from '../store/history.js';
 import type { WriteStore } from '../store/store.js';
 import { Found, Listed, TreeReader, type WalkStep, walkHere } from './file-reader.js';
@@ -171,6 +172,8 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
   const stamp = takeStamp(dir);
   const cached = record && !opts.rehash ? record.stats : null;
   const stats = new Map<string, StatEntry>();
+  /** Files taken from the record unread: a folder of only these (and such folders) is as its parent had it. */
+  const unchangedFiles = new Set<string>();
   let read = 0;
   // The worker lists the tree and reads its files ahead of this thread, which
   // checks each path as it comes and stores the files; folders are listed and checked
@@ -180,7 +183,7 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
   const relOf = (abs: string) => (sep === '/' ? abs.slice(root.length) : abs.slice(root.length).split(sep).join('/'));
   // With a record, files are lstat'ed and only the changed ones read: few, so on this thread.
   const steps = cached
-    ? walkHere(dir, { ...options, known: (abs, size, mtimeMs, ino) => unchanged(cached.get(relOf(abs)), record!.stamp, size, mtimeMs, ino) })
+    ? walkHere(dir, { ...options, known: (abs, size, mtimeMs, ino, mode) => unchanged(cached.get(relOf(abs)), record!.stamp, size, mtimeMs, ino, mode) })
     : holdsMoreFilesThan(dir, READER_MIN_FILES)
       ? await TreeReader.start(dir, options)
       : walkHere(dir, options);
@@ -231,7 +234,8 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
       const first = unreadHead;
       unreadHead += step.found.length;
       const large: number[] = [];
-      const remember = (i: number, rel: string, file: Buffer) => stats.set(rel, { size: step.sizes[i]!, mtimeMs: step.mtimes[i]!, ino: step.inos[i]!, file });
+      const remember = (i: number, rel: string, file: Buffer) =>
+        stats.set(rel, { exec: (step.modes[i]! & 0o111) !== 0, size: step.sizes[i]!, mtimeMs: step.mtimes[i]!, ino: step.inos[i]!, file });
       store.batch(() => {
         let at = 0;
         for (let i = 0; i < step.found.length; i++) {
@@ -248,9 +252,10 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
               break;
             }
             case Found.Cached: {
-              const file = cached!.get(rel)!.file;
-              manifestEntries.push({ path: rel, type: fileType(step.modes[i]!), file });
-              remember(i, rel, file);
+              const entry = cached!.get(rel)!;
+              manifestEntries.push({ path: rel, type: fileType(step.modes[i]!), file: entry.file });
+              stats.set(rel, entry); // unchanged: the same entry
+              unchangedFiles.add(rel);
               bytes += step.sizes[i]!;
               break;
             }
@@ -287,10 +292,11 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
   }
   if (unreadHead !== unread.length) fail('io', `the walk of ${dir} ended with ${unread.length - unreadHead} files unread`);
   const result = store.batch(() => {
-    const tree = storeTrees(store, manifestEntries);
     const heads = store.branchId(opts.branch) === null ? [] : branchHeads(store, opts.branch);
     // The true parent is the version the folder came from; a folder without a record follows the branch's heads.
     const parents = record && store.has(record.version) ? [record.version] : heads;
+    const recorded = record && parents.length === 1 ? treeOf(store, parents[0]!) : null;
+    const tree = storeTrees(store, manifestEntries, recorded ? { tree: recorded, unchangedFiles } : null);
     const base = { tree: toHex(tree), files, bytes, read };
     const same = parents.length === 1 ? treeOf(store, parents[0]!) : null;
     if (same?.equals(tree)) {
@@ -317,13 +323,21 @@ function treeOf(store: WriteStore, version: Buffer): Buffer | null {
   return item.kind === Kind.Revision ? item.tree : null;
 }
 
+/** What a re-commit may reuse: the recorded version's tree, and the files found unchanged since. */
+interface Reuse {
+  tree: Buffer;
+  unchangedFiles: ReadonlySet<string>;
+}
+
 /**
  * Stores every folder's tree nodes, deepest folders first (a folder's entry
- * names its child's tree id); returns the root folder's tree id. Nodes
- * already stored (unchanged folders and runs of entries) cost a hash and a
- * lookup, nothing more.
+ * names its child's tree id); returns the root folder's tree id. A folder
+ * whose files are all unchanged since the recorded version, whose folders
+ * are all such folders, and which holds as many entries as it did then, is
+ * that version's folder: its tree id is taken from there, nothing is built.
+ * Nodes built anew that are already stored cost a hash and a lookup.
  */
-function storeTrees(store: WriteStore, entries: readonly ManifestEntry[]): Buffer {
+function storeTrees(store: WriteStore, entries: readonly ManifestEntry[], reuse: Reuse | null): Buffer {
   const folders = new Map<string, TreeEntry[]>([['', []]]);
   for (const e of entries) if (e.type === EntryType.Dir) folders.set(e.path, []);
   for (const e of entries) {
@@ -334,14 +348,62 @@ function storeTrees(store: WriteStore, entries: readonly ManifestEntry[]): Buffe
   }
   const deepestFirst = [...folders.keys()].sort((a, b) => depth(b) - depth(a));
   const ids = new Map<string, Buffer>();
+  const reused = new Set<string>();
+  const old = reuse ? new RecordedTree(store, reuse.tree) : null;
   for (const path of deepestFirst) {
     const list = folders.get(path)!;
-    for (const e of list) if (e.type === EntryType.Dir) e.id = ids.get(path ? `${path}/${e.name}` : e.name)!;
+    const child = (name: string) => (path ? `${path}/${name}` : name);
+    for (const e of list) if (e.type === EntryType.Dir) e.id = ids.get(child(e.name))!;
+    const clean = reuse && list.every((e) => (e.type === EntryType.Dir ? reused.has(child(e.name)) : reuse.unchangedFiles.has(child(e.name))));
+    const before = clean ? old!.folder(path, list.length) : null;
+    if (before) {
+      ids.set(path, before);
+      reused.add(path);
+      continue;
+    }
     const built = buildFolder(list);
     for (const node of built.nodes) store.put(node);
     ids.set(path, built.id);
   }
   return ids.get('')!;
+}
+
+/** Folders of a stored tree by path, found on demand (only the folders on the way are read). */
+class RecordedTree {
+  private readonly found = new Map<string, Buffer | null>();
+
+  constructor(
+    private readonly store: WriteStore,
+    root: Buffer,
+  ) {
+    this.found.set('', root);
+  }
+
+  /** The tree id of the folder at `path` if it is there and holds `count` entries, else null. */
+  folder(path: string, count: number): Buffer | null {
+    const id = this.lookup(path);
+    if (!id) return null;
+    return treeNodeCount(this.store.get(id)!.data) === count ? id : null;
+  }
+
+  private lookup(path: string): Buffer | null {
+    const known = this.found.get(path);
+    if (known !== undefined) return known;
+    const slash = path.lastIndexOf('/');
+    const parent = this.lookup(slash < 0 ? '' : path.slice(0, slash));
+    const name = path.slice(slash + 1);
+    let id: Buffer | null = null;
+    if (parent) {
+      for (const e of folderEntries((i) => this.store.get(i)?.data ?? null, parent)) {
+        if (e.name === name) {
+          id = e.type === EntryType.Dir ? e.id! : null;
+          break;
+        }
+      }
+    }
+    this.found.set(path, id);
+    return id;
+  }
 }
 
 function depth(path: string): number {

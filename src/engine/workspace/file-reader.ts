@@ -48,7 +48,7 @@ export interface BatchRead {
 type Fs = Pick<typeof fs, 'openSync' | 'fstatSync' | 'readSync' | 'closeSync' | 'constants' | 'lstatSync'>;
 
 /** Whether a file whose lstat gave these need not be read (the workspace record has it); only on the calling thread. */
-export type KnownFile = (path: string, size: number, mtimeMs: number, ino: number) => boolean;
+export type KnownFile = (path: string, size: number, mtimeMs: number, ino: number, mode: number) => boolean;
 
 /**
  * Reads `paths` in order until `budget` content bytes are read (at least one
@@ -83,7 +83,7 @@ export function readBatch(io: Fs, paths: readonly string[], max: number, budget:
     if (known) {
       // One lstat instead of open, fstat, read and close: the record knows this file.
       const st = io.lstatSync(path, { throwIfNoEntry: false });
-      if (st?.isFile() && known(path, st.size, st.mtimeMs, st.ino)) {
+      if (st?.isFile() && known(path, st.size, st.mtimeMs, st.ino, st.mode)) {
         note(Found.Cached, st.mode, st.size, null, st);
         continue;
       }
