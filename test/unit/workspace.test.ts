@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Kind, decodeItem } from '../../src/engine/items/format.js';
 import { branchHeads, branchLog } from '../../src/engine/store/history.js';
 import { checkDatabase } from '../../src/engine/store/maintenance.js';
-import type { WriteStore } from '../../src/engine/store/store.js';
+import { WriteStore } from '../../src/engine/store/store.js';
 import { checkoutManifest } from '../../src/engine/workspace/checkout.js';
 import { type CommitOptions, commitDirectory } from '../../src/engine/workspace/commit.js';
 import { readRecord, writeRecord } from '../../src/engine/workspace/record.js';
@@ -129,6 +129,19 @@ describe('the workspace record', () => {
         .map((h) => h.toString('hex'))
         .sort(),
     ).toEqual([mine.revision, theirs.revision].sort());
+  });
+
+  it('a record naming a version this database does not hold (made anew at the same path) is ignored', async () => {
+    const { store, path, dir, commit } = setup();
+    await commit(dir);
+    store.close();
+    opened.length = 0;
+    rmSync(path);
+    const again = WriteStore.open(path, { create: true });
+    opened.push(again);
+    const r = await commitDirectory(again, dir, { branch: BRANCH, signer: fixedSigner() });
+    expect([r.changed, r.read]).toEqual([true, 41]);
+    expect(checkDatabase(again).problems).toEqual([]);
   });
 
   it('a record written for another database is ignored', async () => {

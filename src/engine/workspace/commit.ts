@@ -167,7 +167,10 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
     return fail('io', `cannot read ${dir}: no such folder`);
   }
   if (!st.isDirectory()) fail('usage', `${dir} is not a folder`);
-  const record = readRecord(dir, store.path);
+  // A record whose version this database does not hold (it was made anew at the same path) names
+  // file ids it may not hold either: ignored. One it holds holds every file of that version too.
+  const found = readRecord(dir, store.path);
+  const record = found && store.has(found.version) ? found : null;
   // Taken before any file is looked at: what changes after it gets a newer mtime (record.ts).
   const stamp = takeStamp(dir);
   const cached = record && !opts.rehash ? record.stats : null;
@@ -294,7 +297,7 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
   const result = store.batch(() => {
     const heads = store.branchId(opts.branch) === null ? [] : branchHeads(store, opts.branch);
     // The true parent is the version the folder came from; a folder without a record follows the branch's heads.
-    const parents = record && store.has(record.version) ? [record.version] : heads;
+    const parents = record ? [record.version] : heads;
     const recorded = record && parents.length === 1 ? treeOf(store, parents[0]!) : null;
     const tree = storeTrees(store, manifestEntries, recorded ? { tree: recorded, unchangedFiles } : null);
     const base = { tree: toHex(tree), files, bytes, read };
