@@ -13,7 +13,7 @@ import { toHex } from '../hash.js';
 import { EntryType, Kind, decodeItem } from '../items/format.js';
 import { treeWalk } from '../items/tree.js';
 import type { ReadStore } from '../store/store.js';
-import { type StatEntry, takeStamp, writeRecord } from './record.js';
+import { StatCache, takeStamp, writeRecord } from './record.js';
 
 export interface CheckoutResult {
   files: number;
@@ -51,7 +51,7 @@ export function checkoutManifest(
   mkdirSync(dir, { recursive: true });
   const totalFiles = entries.filter((e) => e.type !== EntryType.Dir).length;
   const result: CheckoutResult = { files: 0, dirs: 0, bytes: 0 };
-  const stats = new Map<string, StatEntry>();
+  const stats = new StatCache();
   for (const e of entries) {
     const target = join(dir, ...e.path.split('/'));
     if (e.type === EntryType.Dir) {

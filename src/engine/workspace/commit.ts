@@ -44,7 +44,7 @@ import { buildFolder, folderEntries } from '../items/tree.js';
 import { branchHeads } from '../store/history.js';
 import type { WriteStore } from '../store/store.js';
 import { Found, Listed, TreeReader, type WalkStep, walkHere } from './file-reader.js';
-import { type StatEntry, readRecord, takeStamp, unchanged, writeRecord } from './record.js';
+import { StatCache, readRecord, takeStamp, writeRecord } from './record.js';
 
 export interface Signer {
   name: string;
@@ -174,7 +174,8 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
   // Taken before any file is looked at: what changes after it gets a newer mtime (record.ts).
   const stamp = takeStamp(dir);
   const cached = record && !opts.rehash ? record.stats : null;
-  const stats = new Map<string, StatEntry>();
+  /** The next record's cache: entries of files read anew, and those kept from the record (taken unread). */
+  const stats = cached ? cached.derive() : new StatCache();
   /** Files taken from the record unread: a folder of only these (and such folders) is as its parent had it. */
   const unchangedFiles = new Set<string>();
   let read = 0;
@@ -186,7 +187,7 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
   const relOf = (abs: string) => (sep === '/' ? abs.slice(root.length) : abs.slice(root.length).split(sep).join('/'));
   // With a record, files are lstat'ed and only the changed ones read: few, so on this thread.
   const steps = cached
-    ? walkHere(dir, { ...options, known: (abs, size, mtimeMs, ino, mode) => unchanged(cached.get(relOf(abs)), record!.stamp, size, mtimeMs, ino, mode) })
+    ? walkHere(dir, { ...options, known: (abs, size, mtimeMs, ino, mode) => cached.matches(relOf(abs), record!.stamp, size, mtimeMs, ino, mode) })
     : holdsMoreFilesThan(dir, READER_MIN_FILES)
       ? await TreeReader.start(dir, options)
       : walkHere(dir, options);
@@ -255,9 +256,9 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
               break;
             }
             case Found.Cached: {
-              const entry = cached!.get(rel)!;
-              manifestEntries.push({ path: rel, type: fileType(step.modes[i]!), file: entry.file });
-              stats.set(rel, entry); // unchanged: the same entry
+              // No file id yet: only a folder that is built needs it (storeTrees asks the cache).
+              manifestEntries.push({ path: rel, type: fileType(step.modes[i]!) });
+              stats.keep(rel, cached!);
               unchangedFiles.add(rel);
               bytes += step.sizes[i]!;
               break;
@@ -299,7 +300,7 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
     // The true parent is the version the folder came from; a folder without a record follows the branch's heads.
     const parents = record ? [record.version] : heads;
     const recorded = record && parents.length === 1 ? treeOf(store, parents[0]!) : null;
-    const tree = storeTrees(store, manifestEntries, recorded ? { tree: recorded, unchangedFiles } : null);
+    const tree = storeTrees(store, manifestEntries, stats, recorded ? { tree: recorded, unchangedFiles } : null);
     const base = { tree: toHex(tree), files, bytes, read };
     const same = parents.length === 1 ? treeOf(store, parents[0]!) : null;
     if (same?.equals(tree)) {
@@ -340,7 +341,7 @@ interface Reuse {
  * that version's folder: its tree id is taken from there, nothing is built.
  * Nodes built anew that are already stored cost a hash and a lookup.
  */
-function storeTrees(store: WriteStore, entries: readonly ManifestEntry[], reuse: Reuse | null): Buffer {
+function storeTrees(store: WriteStore, entries: readonly ManifestEntry[], stats: StatCache, reuse: Reuse | null): Buffer {
   const folders = new Map<string, TreeEntry[]>([['', []]]);
   for (const e of entries) if (e.type === EntryType.Dir) folders.set(e.path, []);
   for (const e of entries) {
@@ -349,6 +350,10 @@ function storeTrees(store: WriteStore, entries: readonly ManifestEntry[], reuse:
     const name = slash < 0 ? e.path : e.path.slice(slash + 1);
     folders.get(parent)!.push({ name, type: e.type, ...(e.file ? { id: e.file } : {}) });
   }
+  // Files taken from the record unread carry no id until their folder is built.
+  const idOf = (path: string, e: TreeEntry) => {
+    if (e.type !== EntryType.Dir && !e.id) e.id = stats.fileOf(path);
+  };
   const deepestFirst = [...folders.keys()].sort((a, b) => depth(b) - depth(a));
   const ids = new Map<string, Buffer>();
   const reused = new Set<string>();
@@ -364,6 +369,7 @@ function storeTrees(store: WriteStore, entries: readonly ManifestEntry[], reuse:
       reused.add(path);
       continue;
     }
+    for (const e of list) idOf(child(e.name), e);
     const built = buildFolder(list);
     for (const node of built.nodes) store.put(node);
     ids.set(path, built.id);
