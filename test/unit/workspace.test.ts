@@ -4,7 +4,7 @@
  * only files whose stat changed, a racy entry is read again, and checkout
  * creates files as git does (0666/0777 masked by the umask).
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Kind, decodeItem } from '../../src/engine/items/format.js';
@@ -185,6 +185,16 @@ describe('format v3 history under format v4', () => {
 });
 
 describe('checkout', () => {
+  it("refuses a tree that holds the workspace record's name at its top, writing nothing", () => {
+    const { store } = setup();
+    const signer = fixedSigner();
+    const manifest = putManifest(store, { '.netsync/record.json': putInlineFile(store, '{}') });
+    putCert(store, signer, manifest, 'branch', 'org.example.clash');
+    const out = join(tempDir(), 'clash');
+    expect(() => checkoutManifest(store, manifest, out)).toThrow(/holds "\.netsync" at its top/);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('creates files 0666/0777 masked by the umask, and the record it writes makes the next commit unchanged', async () => {
     const { store, dir, commit } = setup();
     const r = await commit(dir);

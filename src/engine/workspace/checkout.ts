@@ -13,7 +13,7 @@ import { toHex } from '../hash.js';
 import { EntryType, Kind, decodeItem } from '../items/format.js';
 import { treeWalk } from '../items/tree.js';
 import type { ReadStore } from '../store/store.js';
-import { StatCache, takeStamp, writeRecord } from './record.js';
+import { RECORD_DIR, StatCache, takeStamp, writeRecord } from './record.js';
 
 export interface CheckoutResult {
   files: number;
@@ -46,6 +46,9 @@ export function checkoutManifest(
     item.kind === Kind.Manifest
       ? item.entries.map((e) => ({ path: e.path, type: e.type, file: e.file }))
       : [...treeWalk(read, item.tree)].map((e) => ({ path: e.path, type: e.type, file: e.id }));
+  // The workspace record's own name: a commit never records it, and a tree that holds it would mix with the record.
+  const clash = entries.find((e) => e.path === RECORD_DIR);
+  if (clash) fail('usage', `${toHex(manifestId)} holds "${RECORD_DIR}" at its top, the name of the workspace record; it cannot be checked out`);
   const link = entries.find((e) => e.type === EntryType.Symlink);
   if (link) fail('usage', `${toHex(manifestId)} holds a symbolic link, "${link.path}", which this version of Netsync does not check out`);
   mkdirSync(dir, { recursive: true });
