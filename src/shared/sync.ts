@@ -7,7 +7,7 @@ export type Direction = 'sync' | 'push' | 'pull';
 
 export type Phase = 'connecting' | 'handshake' | 'refining' | 'transferring' | 'done' | 'error' | 'cancelled';
 
-export type ItemKindName = 'file' | 'chunk' | 'manifest' | 'cert' | 'key';
+export type ItemKindName = 'file' | 'chunk' | 'manifest' | 'cert' | 'key' | 'tree' | 'revision';
 
 /** One side's traffic so far. */
 export interface Traffic {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { connect as connectTls, createServer as createTlsServer } from 'node:tls';
 import { toHex } from '../../src/engine/hash.js';
 import { EntryType, type Item, Kind, decodeItem, encodeInlineFile, encodeKey, encodeManifest, itemId } from '../../src/engine/items/format.js';
+import { namesOf } from '../../src/engine/items/names.js';
 import type { ClientOptions, Identity, RunningServer, ServerOptions } from '../../src/engine/protocol/api.js';
 import { runClientSession } from '../../src/engine/protocol/client.js';
 import type { Limits } from '../../src/engine/protocol/connection.js';
@@ -219,17 +220,14 @@ function collectionFrom(items: Map<string, Item>, selects: (branch: string) => b
     if (item.kind === Kind.Cert && item.name === 'branch' && selects(item.value.toString('utf8'))) manifests.add(toHex(item.manifest));
   }
   const out = new Set<string>();
-  for (const m of manifests) {
+  // Everything a selected version names, down to the chunks: a revision's tree nodes and its
+  // ancestors with theirs, a manifest's files (docs/FORMAT.md §9).
+  const stack = [...manifests];
+  for (let m = stack.pop(); m !== undefined; m = stack.pop()) {
+    if (out.has(m)) continue;
     out.add(m);
-    const manifest = items.get(m);
-    if (!manifest || manifest.kind !== Kind.Manifest) continue;
-    for (const e of manifest.entries) {
-      if (e.type === EntryType.Dir) continue;
-      const fid = toHex(e.file!);
-      out.add(fid);
-      const file = items.get(fid);
-      if (file?.kind === Kind.File && file.layout === 'chunked') for (const c of file.chunks) out.add(toHex(c.id));
-    }
+    const item = items.get(m);
+    if (item) for (const n of namesOf(item)) stack.push(toHex(n.id));
   }
   for (const [id, item] of items) {
     // Every cert on a selected manifest, but a `branch` cert only with the branch it names.

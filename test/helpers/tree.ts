@@ -51,11 +51,13 @@ export interface TreeNodeInfo {
   sha256: string;
 }
 
-/** Every path under `root` ('/'-separated, sorted) with what it is. */
+/** Every path under `root` ('/'-separated, sorted) with what it is, the workspace record `.netsync` aside. */
 export function snapshotTree(root: string): Map<string, TreeNodeInfo> {
   const out = new Map<string, TreeNodeInfo>();
   const visit = (abs: string, rel: string) => {
     for (const name of readdirSync(abs).sort()) {
+      // The workspace record (src/engine/workspace/record.ts) is not part of the tree.
+      if (!rel && name === '.netsync') continue;
       const childAbs = join(abs, name);
       const childRel = rel ? `${rel}/${name}` : name;
       const st = lstatSync(childAbs);

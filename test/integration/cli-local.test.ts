@@ -29,6 +29,7 @@ import { CLI_BIN, type CliResult, ensureCliBuilt, runCli } from '../helpers/cli.
 import { pseudoRandomBytes } from '../helpers/random.js';
 import { tempDir } from '../helpers/temp.js';
 import { compareTrees, makeTree, type TreeSpec } from '../helpers/tree.js';
+import { SCHEMA_VERSION } from '../../src/engine/store/schema.js';
 
 const BRANCH = 'org.example.cli';
 /** The exit codes of README's "Exit codes", written out: a test of the contract, not of the code's own table. */
@@ -140,8 +141,8 @@ describe('commit and checkout', () => {
     expect(r.stdout).toMatch(new RegExp(`^checked out ${manifestId}: 16 files, 15 folders`));
     // Only the executable bit is recorded: 0700 comes back as 0755 (checked below).
     expect(compareTrees(tree, out, { modes: 'exec' })).toEqual([]);
-    // An independent opinion on the contents.
-    const diff = spawnSync('diff', ['-r', '--no-dereference', tree, out], { encoding: 'utf8' });
+    // An independent opinion on the contents (each folder's workspace record aside).
+    const diff = spawnSync('diff', ['-r', '--no-dereference', '--exclude=.netsync', tree, out], { encoding: 'utf8' });
     if (diff.error) console.log(`diff not available (${diff.error.message}); compared with compareTrees only`);
     else expect(diff.status, diff.stdout + diff.stderr).toBe(0);
     expect(readdirSync(join(out, 'empty-folder'))).toEqual([]);
@@ -163,7 +164,7 @@ describe('commit and checkout', () => {
   it('show prints the manifest: every entry with its kind, and the certs on it', async () => {
     const r = await cli(['show', manifestId]);
     expectSuccess(r);
-    expect(r.stdoutLines[0]).toBe(`manifest ${manifestId}`);
+    expect(r.stdoutLines[0]).toBe(`revision ${manifestId}`);
     const entries = parseShowManifest(r.stdout);
     expect(entries.get('bin/run.sh')?.type).toBe('exec');
     expect(entries.get('data/also-empty')?.type).toBe('exec');
@@ -210,7 +211,7 @@ describe('commit and checkout', () => {
     expectSuccess(cert);
     expect(cert.stdoutLines).toEqual([
       `cert ${d.id.toString('hex')}`,
-      `manifest: ${manifestId}`,
+      `revision: ${manifestId}`,
       `signer:   alice@example.org ${d.key.toString('hex')}`,
       `branch: ${BRANCH}`,
     ]);
@@ -229,12 +230,12 @@ describe('commit and checkout', () => {
 
     const log = await cli(['log', BRANCH]);
     expectSuccess(log);
-    expect(log.stdoutLines[0]).toBe(`manifest ${manifestId}`);
+    expect(log.stdoutLines[0]).toBe(`revision ${manifestId}`);
     expect(log.stdout).toMatch(/ {2}date: {6}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/);
     expect(log.stdout).toContain('  author:    alice@example.org');
     expect(log.stdout).toContain('  signed by: alice@example.org');
     expect(log.stdout).toContain('  first import\n  with a second line');
-    expect(log.stdout).not.toContain('ancestor');
+    expect(log.stdout).not.toContain('parent');
   });
 
   it('key list shows the private key and its id', async () => {
@@ -251,7 +252,7 @@ describe('commit and checkout', () => {
     expect(withDatabase(db, (h) => h.prepare<[], { n: number }>('SELECT count(*) AS n FROM items').get()!.n)).toBe(before);
   });
 
-  it('a changed tree records an ancestor cert, and the branch checks out as the new tree', async () => {
+  it('a changed tree records its parent revision, and the branch checks out as the new tree', async () => {
     const branch = 'org.example.second';
     const v1 = join(work, 'v1');
     const v2 = join(work, 'v2');
@@ -265,10 +266,10 @@ describe('commit and checkout', () => {
     expect(second).not.toBe(first);
 
     const show = await cli(['show', second]);
-    expect(show.stdout).toContain(`cert ancestor=${first} by alice@example.org`);
+    expect(show.stdoutLines).toContain(`parent ${first}`);
     const log = await cli(['log', branch]);
-    expect(log.stdout).toContain(`  ancestor:  ${first}`);
-    expect(log.stdoutLines.filter((l) => l.startsWith('manifest '))).toHaveLength(2);
+    expect(log.stdout).toContain(`  parent:    ${first}`);
+    expect(log.stdoutLines.filter((l) => l.startsWith('revision '))).toHaveLength(2);
 
     const out = join(work, 'checkout-second');
     expectSuccess(await cli(['checkout', branch, out]));
@@ -279,16 +280,23 @@ describe('commit and checkout', () => {
     expectSuccess(await cli(['db', 'check']));
   });
 
-  // A manifest is a tree, so going back to an earlier tree (A, B, A again)
-  // makes A and B name each other as `ancestor`; the head is the one committed
-  // last (src/engine/store/history.ts, branchHeads).
+  // Going back to an earlier tree (A, B, A again) makes a third revision whose
+  // parent is the second, not the first again: history cannot loop
+  // (src/engine/store/history.ts, branchHeads).
   it('reverting to an earlier tree keeps the branch checkable (A, B, A)', async () => {
     const branch = 'org.example.revert';
     const a = join(work, 'revert-a');
     const b = join(work, 'revert-b');
+    const again = join(work, 'revert-a-again');
     makeTree(a, { 'f.txt': 'A\n' });
     makeTree(b, { 'f.txt': 'B\n' });
-    for (const dir of [a, b, a]) expectSuccess(await cli(['commit', dir, '--branch', branch]));
+    // A fresh folder (no workspace record) follows the branch's head, B.
+    makeTree(again, { 'f.txt': 'A\n' });
+    const ids: string[] = [];
+    for (const dir of [a, b, again]) ids.push((await cli(['commit', dir, '--branch', branch])).stdout.trim());
+    expect(new Set(ids).size).toBe(3);
+    // The folder committed first still came from the first revision, unchanged: nothing new.
+    expect((await cli(['commit', a, '--branch', branch])).stdout.trim()).toBe(`${ids[0]} (unchanged: as the revision the folder came from)`);
     const out = join(work, 'revert-out');
     expectSuccess(await cli(['checkout', branch, out]));
     expect(compareTrees(a, out)).toEqual([]);
@@ -477,11 +485,24 @@ describe('corruption: the index is disposable, damaged items are named', () => {
     const first = await runCli(['--db', copy, 'db', 'check'], env);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderrLines).toEqual([`netsync: ${copy} was indexed by an older Netsync; indexing it again, once (about 3 s per million items)`]);
-    expect(withDatabase(copy, (h) => h.pragma('user_version', { simple: true }))).toBe(3);
+    expect(withDatabase(copy, (h) => h.pragma('user_version', { simple: true }))).toBe(SCHEMA_VERSION);
     expectSuccess(await runCli(['--db', copy, 'db', 'check'], env));
     const out = join(work, 'after-upgrade');
     expectSuccess(await runCli(['--db', copy, 'checkout', BRANCH, out], env));
     expect(compareTrees(tree, out)).toEqual([]);
+  });
+
+  it('a database of schema 3 (before format v4) is brought forward by a read command too, and reads as before', async () => {
+    const copy = copyDatabase('schema-3.db');
+    withDatabase(copy, (h) => {
+      h.exec('DROP TABLE ancestry');
+      h.pragma('user_version = 3');
+    });
+    const log = await runCli(['--db', copy, 'log', BRANCH], env);
+    expectSuccess(log);
+    expect(log.stdoutLines[0]).toBe(`revision ${manifestId}`);
+    expect(withDatabase(copy, (h) => h.pragma('user_version', { simple: true }))).toBe(SCHEMA_VERSION);
+    expectSuccess(await runCli(['--db', copy, 'db', 'check'], env));
   });
 
   it('(d) a truncated database file gives a clear one-line error', async () => {

@@ -176,6 +176,43 @@ describe('hostile peers against a live server', () => {
     expect(r.closedAfterMs).toBeLessThan(1000);
   });
 
+  it('a version-3 client (before format v4) is refused at HELLO in one line saying to upgrade', async () => {
+    const r = await alongsideGoodSync(async () => {
+      const p = new RawPeer(server.port);
+      await p.send(hello({ minVersion: 3, maxVersion: 3 }));
+      return p.closed;
+    });
+    expect(r.frames).toHaveLength(1); // no WELCOME
+    expect(errorOf(r).code).toBe(2);
+    expect(errorOf(r).message).toMatch(/^the client speaks protocol version 3, this server 4 .*; upgrade Netsync on the client$/);
+  });
+
+  it('frame types 64-127 are extensions a version-4 peer skips; an unknown type below 64 is malformed', async () => {
+    const frame = (type: number, payload: Buffer) => {
+      const head = Buffer.alloc(5);
+      head.writeUInt32BE(1 + payload.length);
+      head[4] = type;
+      return Buffer.concat([head, payload]);
+    };
+    const skipped = await alongsideGoodSync(async () => {
+      const p = new RawPeer(server.port);
+      await p.send(frame(64, Buffer.from('a later addition')));
+      await p.send(frame(127, Buffer.alloc(0)));
+      await p.send(hello());
+      await p.waitFor((m) => m.type === FrameType.Welcome);
+      p.destroy();
+      return p.closed;
+    });
+    expect(skipped.frames[0]!.type).toBe(FrameType.Welcome);
+    const refused = await alongsideGoodSync(async () => {
+      const p = new RawPeer(server.port);
+      await p.send(frame(63, Buffer.from('not an extension')));
+      return p.closed;
+    });
+    expect(refused.frames).toHaveLength(1);
+    expect(errorOf(refused)).toMatchObject({ code: 1, message: expect.stringMatching(/unknown frame type 63/) });
+  });
+
   it('a 4 GB length field: ERROR too-large (3) at once, close', async () => {
     const r = await alongsideGoodSync(async () => {
       const p = new RawPeer(server.port);

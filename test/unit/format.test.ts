@@ -24,6 +24,9 @@ import {
   encodeInlineFile,
   encodeKey,
   encodeManifest,
+  encodeRevision,
+  encodeTreeIndex,
+  encodeTreeListing,
   itemId,
   type ManifestEntry,
   manifestFileIds,
@@ -420,7 +423,7 @@ describe('decoding refuses', () => {
   });
 
   it('unknown kinds and layouts', () => {
-    for (const kind of [0, 6, 7, 0x7f, 0xff]) expectRefused(Buffer.of(kind, 0, 0, 0, 0), 'bad-item', new RegExp(`kind ${kind}`));
+    for (const kind of [0, 8, 0x7f, 0xff]) expectRefused(Buffer.of(kind, 0, 0, 0, 0), 'bad-item', new RegExp(`kind ${kind}`));
     expectRefused(Buffer.of(Kind.File, 2, 0), 'bad-item', /layout 2/);
   });
 
@@ -526,7 +529,13 @@ describe('decoding refuses', () => {
               ? encodeManifest(item.entries)
               : item.kind === Kind.Cert
                 ? encodeCert(item.manifest, item.key, item.name, item.value, item.signature)
-                : encodeKey(item.name, item.publicKey);
+                : item.kind === Kind.Key
+                  ? encodeKey(item.name, item.publicKey)
+                  : item.kind === Kind.Revision
+                    ? encodeRevision(item.tree, item.parents)
+                    : item.level > 0
+                      ? encodeTreeIndex(item.level, item.children)
+                      : encodeTreeListing(item.entries.map((e) => ({ ...e, name: Buffer.from(e.name) })));
       expect(hex(again)).toBe(hex(mutated));
     }
     expect(accepted).toBeGreaterThan(0);

@@ -46,7 +46,7 @@ describe('namesOf', () => {
     const manifest = itemId(encodeManifest([]));
     const cert = signedCert(signer, manifest, 'branch', 'org.example.names');
     expect(namesOf(decodeItem(cert))).toEqual([
-      { id: manifest, kind: Kind.Manifest },
+      { id: manifest, kind: Kind.Revision, or: Kind.Manifest },
       { id: keyIdOf(signer), kind: Kind.Key },
     ]);
   });

@@ -132,7 +132,7 @@ describe('verification', () => {
   it('a cert whose manifest is not stored is refused (missing-reference)', () => {
     const { store, signer } = track(newStoreWithKey());
     const cert = signedCert(signer, Buffer.alloc(32, 7), 'branch', 'org.example.a');
-    expectRefusedPut(store, 'missing-reference', () => store.put(cert), /names manifest/);
+    expectRefusedPut(store, 'missing-reference', () => store.put(cert), /names revision or manifest/);
   });
 
   it('a manifest naming a file that is not stored is refused', () => {
@@ -180,9 +180,9 @@ describe('verification', () => {
         ),
       /length/,
     );
-    // A cert on something that is not a manifest.
+    // A cert on something that is not a revision or a manifest.
     const file = putInlineFile(store, 'f');
-    expectRefusedPut(store, 'bad-item', () => store.put(signedCert(signer, file, 'branch', 'org.example.a')), /as a manifest/);
+    expectRefusedPut(store, 'bad-item', () => store.put(signedCert(signer, file, 'branch', 'org.example.a')), /as a revision or manifest/);
   });
 
   it('a refused item inside a batch rolls the batch back', () => {

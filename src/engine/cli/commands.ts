@@ -94,9 +94,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '-b, --branch <B>', help: 'the branch whose new head this is', required: true },
       { flags: '-m, --message <M>', help: 'the changelog' },
       { flags: '--key <NAME>', help: 'the key to sign with (default: $NETSYNC_KEY, else your only key)' },
+      { flags: '--rehash', help: "read every file again, ignoring the folder's stat cache in DIR/.netsync" },
     ],
     summary: 'record a folder as the new head of a branch',
-    description: 'Record the folder DIR (files, folders, executable bits) as the new head of branch B, signed with your key.',
+    description:
+      "Record the folder DIR (files, folders, executable bits) as a new revision of branch B, signed with your key. Its parent is the revision DIR came from (its workspace record DIR/.netsync, written by checkout and commit); a folder without one follows the branch's heads. Files whose size, time and inode are unchanged since the record are not read again.",
     examples: ['netsync commit ./project --branch org.example.web -m "first import"'],
     load: local('commit'),
   },
@@ -106,7 +108,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     section: 'database',
     args: ['BRANCH'],
     summary: "show a branch's history",
-    description: "Show a branch's history: each manifest with its date, author, ancestors, who signed it (keys you do not trust are marked) and changelog.",
+    description:
+      "Show a branch's history: each revision (or older manifest) with its date, author, parents, who signed it (keys you do not trust are marked) and changelog.",
     load: local('log'),
   },
   {
@@ -114,7 +117,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     section: 'database',
     args: ['ID'],
     summary: 'show a stored item',
-    description: "Show a stored item by its id or a unique prefix (6+ hex digits): a manifest's entries and certs, a file's chunks, a cert, a key.",
+    description:
+      "Show a stored item by its id or a unique prefix (6+ hex digits): a revision's tree, parents and certs, a tree node's entries, a manifest's entries and certs, a file's chunks, a cert, a key.",
     load: local('show'),
   },
   {
@@ -123,7 +127,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: ['BRANCH|ID', 'DIR'],
     summary: "write a branch's head into a new folder",
     description:
-      'Write the head of BRANCH, or the manifest ID, into DIR (a new or empty folder). A branch with several heads is refused; check out one by its id.',
+      'Write the head of BRANCH, or the revision or manifest ID, into DIR (a new or empty folder), with a workspace record DIR/.netsync that the next commit of DIR names as its parent. A branch with several heads is refused; check out one by its id.',
     load: local('checkout'),
   },
   {

@@ -8,6 +8,7 @@ import { KeyStore } from '../keys/keystore.js';
 import { formatPublicKey, parsePublicKey } from '../keys/public-key-text.js';
 import { configDir } from '../paths.js';
 import { TrustList } from '../security/trust.js';
+import { treeWalk } from '../items/tree.js';
 import { type LogEntry, branchLog, resolveManifest } from '../store/history.js';
 import { checkDatabase, rebuildIndex } from '../store/maintenance.js';
 import { type OpenOptions, ReadStore, WriteStore } from '../store/store.js';
@@ -150,10 +151,13 @@ export const commit: Command = async (ctx, p) => {
       branch,
       message: str(p, 'message'),
       signer,
+      rehash: flag(p, 'rehash'),
       onProgress: (q) => ctx.io.progress({ label: 'commit', done: q.files, total: q.totalFiles, unit: 'files', bytes: q.bytes }),
     });
     ctx.io.clearProgress();
-    ctx.io.out(r.changed ? `${r.manifest}` : `${r.manifest} (unchanged: already the head of ${branch})`);
+    const unchanged = r.onlyHead ? `already the head of ${branch}` : 'as the revision the folder came from';
+    ctx.io.out(r.changed ? `${r.manifest}` : `${r.manifest} (unchanged: ${unchanged})`);
+    if (r.heads > 1) ctx.io.note(`${branch} now has ${r.heads} heads; \`netsync merge ${branch}\` joins them`);
     return 0;
   } finally {
     store.close();
@@ -174,10 +178,10 @@ export const log: Command = (ctx, p) => {
   let untrustedSeen = false;
   try {
     for (const e of branchLog(store, p.positionals[0]!)) {
-      ctx.io.out(`manifest ${e.manifest}`);
+      ctx.io.out(`${e.revision ? 'revision' : 'manifest'} ${e.manifest}`);
       ctx.io.out(`  date:      ${e.date ?? '-'}`);
       ctx.io.out(`  author:    ${e.author ?? '-'}`);
-      for (const parent of e.parents) ctx.io.out(`  ancestor:  ${parent}`);
+      for (const parent of e.parents) ctx.io.out(`  ${e.revision ? 'parent:  ' : 'ancestor:'}  ${parent}`);
       ctx.io.out(`  signed by: ${signedBy(e, trusted)}`);
       if (e.certs.some((c) => !trusted(c.signerKey))) untrustedSeen = true;
       if (e.changelog) ctx.io.out(`  ${e.changelog.split('\n').join('\n  ')}`);
@@ -204,6 +208,14 @@ function signedBy(e: LogEntry, trusted: (keyHex: string) => boolean): string {
     .join('; ');
 }
 
+/** How `show` names each entry type, four letters wide. */
+const ENTRY_WORDS: Record<EntryType, string> = {
+  [EntryType.File]: 'file',
+  [EntryType.Executable]: 'exec',
+  [EntryType.Dir]: 'dir ',
+  [EntryType.Symlink]: 'link',
+};
+
 export const show: Command = (ctx, p) => {
   const store = ReadStore.open(ctx.db);
   try {
@@ -229,8 +241,27 @@ export const show: Command = (ctx, p) => {
         }
         for (const c of store.certsOn(id)) ctx.io.out(`cert ${c.name}=${c.value.toString('utf8')} by ${store.key(c.key)?.name ?? toHex(c.key)}`);
         break;
+      case Kind.Revision: {
+        ctx.io.out(`tree ${toHex(item.tree)}`);
+        for (const parent of item.parents) ctx.io.out(`parent ${toHex(parent)}`);
+        // Every path of the tree as a manifest lists them: in UTF-8 byte order, a folder's id being its tree's.
+        const entries = [...treeWalk((t) => store.get(t)?.data ?? null, item.tree)]
+          .map((e) => ({ e, path: Buffer.from(e.path) }))
+          .sort((a, b) => Buffer.compare(a.path, b.path));
+        for (const { e } of entries)
+          ctx.io.out(`${ENTRY_WORDS[e.type]} ${e.id ? toHex(e.id) : '-'.repeat(64)} ${e.path}${e.target ? ` -> ${e.target.toString('utf8')}` : ''}`);
+        for (const c of store.certsOn(id)) ctx.io.out(`cert ${c.name}=${c.value.toString('utf8')} by ${store.key(c.key)?.name ?? toHex(c.key)}`);
+        break;
+      }
+      case Kind.Tree:
+        ctx.io.out(`level: ${item.level}`);
+        for (const c of item.children) ctx.io.out(`node ${toHex(c.id)} ${c.count}`);
+        for (const e of item.entries) {
+          ctx.io.out(`${ENTRY_WORDS[e.type]} ${e.id ? toHex(e.id) : '-'.repeat(64)} ${e.name}${e.target ? ` -> ${e.target.toString('utf8')}` : ''}`);
+        }
+        break;
       case Kind.Cert:
-        ctx.io.out(`manifest: ${toHex(item.manifest)}`);
+        ctx.io.out(`${store.meta(item.manifest)?.kind === Kind.Revision ? 'revision' : 'manifest'}: ${toHex(item.manifest)}`);
         ctx.io.out(`signer:   ${store.key(item.key)?.name ?? '?'} ${toHex(item.key)}`);
         ctx.io.out(`${item.name}: ${item.value.toString('utf8')}`);
         break;
@@ -248,9 +279,14 @@ export const show: Command = (ctx, p) => {
 export const checkout: Command = (ctx, p) => {
   const store = ReadStore.open(ctx.db);
   try {
-    const manifest = resolveManifest(store, p.positionals[0]!);
-    const r = checkoutManifest(store, manifest, p.positionals[1]!, (q) =>
-      ctx.io.progress({ label: 'checkout', done: q.files, total: q.totalFiles, unit: 'files' }),
+    const target = p.positionals[0]!;
+    const manifest = resolveManifest(store, target);
+    const r = checkoutManifest(
+      store,
+      manifest,
+      p.positionals[1]!,
+      (q) => ctx.io.progress({ label: 'checkout', done: q.files, total: q.totalFiles, unit: 'files' }),
+      store.branchId(target) === null ? null : target,
     );
     ctx.io.clearProgress();
     ctx.io.out(`checked out ${toHex(manifest)}: ${r.files} files, ${r.dirs} folders, ${formatBytes(r.bytes)}`);

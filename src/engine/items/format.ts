@@ -14,6 +14,10 @@ export const enum Kind {
   Manifest = 3,
   Cert = 4,
   Key = 5,
+  /** Format v4: one node of a folder's listing (docs/FORMAT.md §12). */
+  Tree = 6,
+  /** Format v4: a version of a branch, its tree and its parents (docs/FORMAT.md §13). */
+  Revision = 7,
 }
 
 export const KIND_NAMES: Record<Kind, string> = {
@@ -22,6 +26,8 @@ export const KIND_NAMES: Record<Kind, string> = {
   [Kind.Manifest]: 'manifest',
   [Kind.Cert]: 'cert',
   [Kind.Key]: 'key',
+  [Kind.Tree]: 'tree',
+  [Kind.Revision]: 'revision',
 };
 
 /** Files up to this size are stored inline in their file item. */
@@ -34,11 +40,23 @@ export const PATH_MAX = 4096;
 export const CERT_VALUE_MAX = 1 << 20;
 export const SIGNATURE_BYTES = 64;
 export const PUBLIC_KEY_BYTES = 32;
+/** Bytes of one name in a tree listing (a path component): what Linux, macOS and Windows allow. */
+export const NAME_MAX = 255;
+/** Bytes of a symbolic link's target. */
+export const TARGET_MAX = 4096;
+/** Entries of one listing node, children of one index node: the hard cut when no name cuts sooner. */
+export const NODE_MAX = 1024;
+/** Levels of index nodes above the listing nodes: 1,024^8 entries is beyond any folder. */
+export const LEVEL_MAX = 8;
+/** Parents of one revision. */
+export const PARENTS_MAX = 16;
 
 export const enum EntryType {
   File = 0,
   Executable = 1,
   Dir = 2,
+  /** Format v4 trees only: a symbolic link, its target as data (reserved: commit does not record links yet). */
+  Symlink = 3,
 }
 
 export interface ManifestEntry {
@@ -53,18 +71,40 @@ export interface ChunkRef {
   length: number;
 }
 
+/** One entry of a folder's listing (a tree node of level 0). */
+export interface TreeEntry {
+  /** One path component: UTF-8, 1..NAME_MAX bytes, no '/', NUL or U+FFFD, not '.' or '..'. */
+  name: string;
+  type: EntryType;
+  /** A file's file item, a folder's tree (its root node); absent for a link. */
+  id?: Buffer;
+  /** A link's target bytes. */
+  target?: Buffer;
+}
+
+/** One child of an index node: a node one level down and how many entries it covers. */
+export interface TreeChild {
+  id: Buffer;
+  count: number;
+}
+
 export type Item =
   | { kind: Kind.File; layout: 'inline'; size: number; content: Buffer }
   | { kind: Kind.File; layout: 'chunked'; size: number; chunks: ChunkRef[] }
   | { kind: Kind.Chunk; size: number; content: Buffer }
   | { kind: Kind.Manifest; entries: ManifestEntry[] }
   | { kind: Kind.Cert; manifest: Buffer; key: Buffer; name: string; value: Buffer; signature: Buffer }
-  | { kind: Kind.Key; name: string; publicKey: Buffer };
+  | { kind: Kind.Key; name: string; publicKey: Buffer }
+  /** Level 0 lists `entries` (children empty); a higher level lists `children` (entries empty). */
+  | { kind: Kind.Tree; level: number; entries: TreeEntry[]; children: TreeChild[] }
+  | { kind: Kind.Revision; tree: Buffer; parents: Buffer[] };
 
 export type CertItem = Extract<Item, { kind: Kind.Cert }>;
 export type KeyItem = Extract<Item, { kind: Kind.Key }>;
 export type ManifestItem = Extract<Item, { kind: Kind.Manifest }>;
 export type FileItem = Extract<Item, { kind: Kind.File }>;
+export type TreeItem = Extract<Item, { kind: Kind.Tree }>;
+export type RevisionItem = Extract<Item, { kind: Kind.Revision }>;
 
 /** Whatever is wrong with an item's bytes, it is a bad item. */
 const badItem: Raise = (_problem, message) => fail('bad-item', message);
@@ -186,6 +226,10 @@ export function decodeItem(bytes: Buffer): Item {
       return decodeCert(r);
     case Kind.Key:
       return decodeKey(r);
+    case Kind.Tree:
+      return decodeTree(r);
+    case Kind.Revision:
+      return decodeRevision(r);
     default:
       return fail('bad-item', `unknown item kind ${kind}`);
   }
@@ -314,4 +358,169 @@ export function offeredSize(bytes: Uint8Array): number {
  */
 export function countedBytes(kind: Kind, size: number): number {
   return kind === Kind.File && size > INLINE_MAX ? 0 : size;
+}
+
+// ---------------------------------------------------------------- format v4: trees and revisions
+
+/**
+ * Where a folder listing is cut (docs/FORMAT.md §12): a 32-bit hash of the
+ * name (FNV-1a, then MurmurHash3's fmix32 finaliser so that every bit of the
+ * name moves the top bits) and its count of leading zero bits, in fives. A
+ * name has rank ≥ 1 with probability 1/32, ≥ 2 with 1/1,024, and so on: a
+ * listing node ends after a name of rank ≥ 1, an index node of level k
+ * after a child whose last name has rank ≥ k + 1. The cut depends on the
+ * name alone, so changing one entry changes one node per level.
+ */
+export function nameRank(name: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name[i]!, 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (Math.clz32(h) / 5) | 0;
+}
+
+/** A name in a tree listing: one path component. */
+export function nameProblem(name: string, bytes: number): string | null {
+  if (bytes === 0 || bytes > NAME_MAX) return `name of ${bytes} bytes (1 to ${NAME_MAX})`;
+  if (name === '.' || name === '..') return `name "${name}"`;
+  if (name.includes('/')) return `name "${name}" contains '/'`;
+  if (name.includes('\0')) return 'name contains NUL';
+  if (name.includes('\uFFFD')) return `name "${name}" contains U+FFFD, the replacement character`;
+  return null;
+}
+
+/** A listing node (level 0). Entries must be sorted and cut as FORMAT.md §12 says (items/tree.ts does). */
+export function encodeTreeListing(entries: readonly { name: Buffer; type: EntryType; id?: Buffer; target?: Buffer }[]): Buffer {
+  const w = new Writer().u8(Kind.Tree).u8(0).u16(entries.length);
+  for (const e of entries) {
+    if (e.name.length === 0 || e.name.length > NAME_MAX) fail('usage', `a name of ${e.name.length} bytes cannot be recorded (1 to ${NAME_MAX})`);
+    w.u8(e.name.length).bytes(e.name).u8(e.type);
+    if (e.type === EntryType.Symlink) w.u16(e.target!.length).bytes(e.target!);
+    else w.bytes(e.id!);
+  }
+  return w.done();
+}
+
+/** An index node of `level` ≥ 1 over nodes of level - 1. */
+export function encodeTreeIndex(level: number, children: readonly TreeChild[]): Buffer {
+  const w = new Writer().u8(Kind.Tree).u8(level).u16(children.length);
+  for (const c of children) w.bytes(c.id).u32(c.count);
+  return w.done();
+}
+
+/** Parents are sorted and repeats dropped here; the caller need not. */
+export function encodeRevision(tree: Uint8Array, parents: readonly Uint8Array[]): Buffer {
+  const sorted = [...new Map(parents.map((p) => [Buffer.from(p).toString('hex'), Buffer.from(p)])).values()].sort(Buffer.compare);
+  if (sorted.length > PARENTS_MAX) fail('usage', `a revision has at most ${PARENTS_MAX} parents, not ${sorted.length}`);
+  const w = new Writer().u8(Kind.Revision).bytes(tree).u8(sorted.length);
+  for (const p of sorted) w.bytes(p);
+  return w.done();
+}
+
+/** The smallest listing entry: name length, a 1-byte name, type, a 1-byte link target with its length. */
+const ENTRY_MIN = 1 + 1 + 1 + 2 + 1;
+
+function decodeTree(r: Reader): Item {
+  const level = r.u8();
+  if (level > LEVEL_MAX) fail('bad-item', `tree: level ${level} is above ${LEVEL_MAX}`);
+  const n = r.u16();
+  if (n > NODE_MAX) fail('bad-item', `tree: ${n} entries, more than ${NODE_MAX}`);
+  if (level > 0) {
+    if (n === 0) fail('bad-item', 'tree: an index node with no children');
+    if (n * (ID_BYTES + 4) !== r.remaining) fail('bad-item', 'tree: child count does not match its length');
+    const children: TreeChild[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = r.bytes(ID_BYTES);
+      const count = r.u32();
+      if (count === 0) fail('bad-item', `tree: child ${i} covers no entries`);
+      children.push({ id, count });
+    }
+    return { kind: Kind.Tree, level, entries: [], children };
+  }
+  if (n * ENTRY_MIN > r.remaining) fail('bad-item', 'tree: entry count larger than its bytes allow');
+  const entries: TreeEntry[] = [];
+  let prev: Buffer | null = null;
+  for (let i = 0; i < n; i++) {
+    const raw = r.bytes(r.u8());
+    if (prev && Buffer.compare(prev, raw) >= 0) fail('bad-item', 'tree: names are not in strictly ascending byte order');
+    prev = raw;
+    if (!isUtf8(raw)) fail('bad-item', 'tree: a name is not valid UTF-8');
+    const name = raw.toString('utf8');
+    const problem = nameProblem(name, raw.length);
+    if (problem) fail('bad-item', `tree: ${problem}`);
+    // Canonical cuts: only the last entry of a node may have rank ≥ 1 (§12).
+    if (i < n - 1 && nameRank(raw) >= 1) fail('bad-item', `tree: the node should end after "${name}"`);
+    const type = r.u8();
+    if (type === EntryType.Symlink) {
+      const target = r.bytes(r.u16());
+      if (target.length === 0 || target.length > TARGET_MAX) fail('bad-item', `tree: link target of ${target.length} bytes (1 to ${TARGET_MAX})`);
+      if (target.includes(0)) fail('bad-item', 'tree: link target contains NUL');
+      entries.push({ name, type, target });
+    } else if (type <= EntryType.Dir) {
+      entries.push({ name, type, id: r.bytes(ID_BYTES) });
+    } else {
+      fail('bad-item', `tree: unknown entry type ${type}`);
+    }
+  }
+  r.end();
+  return { kind: Kind.Tree, level: 0, entries, children: [] };
+}
+
+function decodeRevision(r: Reader): Item {
+  const tree = r.bytes(ID_BYTES);
+  const n = r.u8();
+  if (n > PARENTS_MAX) fail('bad-item', `revision: ${n} parents, more than ${PARENTS_MAX}`);
+  if (n * ID_BYTES !== r.remaining) fail('bad-item', 'revision: parent count does not match its length');
+  const parents: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = r.bytes(ID_BYTES);
+    if (i > 0 && Buffer.compare(parents[i - 1]!, p) >= 0) fail('bad-item', 'revision: parents are not in strictly ascending order');
+    parents.push(p);
+  }
+  return { kind: Kind.Revision, tree, parents };
+}
+
+/** How many folder entries a stored tree node covers (its own for a listing, its children's sum for an index). */
+export function treeNodeCount(bytes: Buffer): number {
+  const n = bytes.readUInt16BE(2);
+  if (bytes[1] === 0) return n;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += bytes.readUInt32BE(4 + i * (ID_BYTES + 4) + ID_BYTES);
+  return total;
+}
+
+/**
+ * What a stored tree node or revision names, read without validating it
+ * again (as manifestFileIds): for the indexer's walk of a collection.
+ */
+export function storedReferences(bytes: Buffer): { id: Buffer; kind: Kind }[] {
+  const out: { id: Buffer; kind: Kind }[] = [];
+  if (bytes[0] === Kind.Revision) {
+    out.push({ id: bytes.subarray(1, 1 + ID_BYTES), kind: Kind.Tree });
+    const n = bytes[1 + ID_BYTES]!;
+    // A parent's kind (revision or v3 manifest) is read from the parent itself.
+    for (let i = 0; i < n; i++) out.push({ id: bytes.subarray(2 + ID_BYTES + i * ID_BYTES, 2 + ID_BYTES * (i + 2)), kind: Kind.Revision });
+    return out;
+  }
+  if (bytes[0] !== Kind.Tree) return out;
+  const n = bytes.readUInt16BE(2);
+  let at = 4;
+  if (bytes[1] !== 0) {
+    for (let i = 0; i < n; i++, at += ID_BYTES + 4) out.push({ id: bytes.subarray(at, at + ID_BYTES), kind: Kind.Tree });
+    return out;
+  }
+  for (let i = 0; i < n; i++) {
+    at += 1 + bytes[at]!;
+    const type = bytes[at++]!;
+    if (type === EntryType.Symlink) {
+      at += 2 + bytes.readUInt16BE(at);
+      continue;
+    }
+    out.push({ id: bytes.subarray(at, at + ID_BYTES), kind: type === EntryType.Dir ? Kind.Tree : Kind.File });
+    at += ID_BYTES;
+  }
+  return out;
 }

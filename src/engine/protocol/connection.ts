@@ -6,7 +6,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Limits } from './budgets.js';
-import { FrameDecoder, FrameType, type Message, RecordReader, decodeMessage, encodeMessage, errorMessage, recordReader } from './frames.js';
+import { FrameDecoder, FrameType, type Message, RecordReader, decodeMessage, encodeMessage, errorMessage, isExtensionFrame, recordReader } from './frames.js';
 import { ProtocolError, type ProtocolErrorCode } from './wire.js';
 
 export { DEFAULT_LIMITS, type Limits } from './budgets.js';
@@ -130,6 +130,12 @@ export class Connection {
       while (this.backlogHead < this.backlog.length && !this.closed) {
         if (!untilDone && performance.now() - started > HANDLE_TURN_MS) return this.yieldTurn();
         const next = this.backlog[this.backlogHead]!;
+        if (Buffer.isBuffer(next) && isExtensionFrame(next[0]!)) {
+          // An extension this version does not know (frames.ts): skipped, never malformed.
+          this.bytes.reconReceived += next.length + 4;
+          this.backlogHead++;
+          continue;
+        }
         const m = Buffer.isBuffer(next) ? this.decodeCounted(next) : next;
         if (m instanceof RecordReader) {
           this.backlog[this.backlogHead] = m;

@@ -159,17 +159,57 @@ interface Queued {
   whole?: { slot: number; count: number };
 }
 
-/** The order items go in (docs/PROTOCOL.md §4.3): at once, or after WANTS_DONE as chunked files, manifests, certs. */
+/**
+ * The order items go in (docs/PROTOCOL.md §4.3): at once, or after
+ * WANTS_DONE as chunked files, tree nodes, manifests, revisions, certs. A
+ * receiver verifies what an item names on arrival, so within the tree nodes
+ * (a folder's entry names its child folder's tree, an index node its
+ * children) and within the revisions (a revision names its parents) items go
+ * in the order they were stored here: a store accepts an item only after
+ * what it names, so row order is an order the receiver accepts too.
+ */
 const enum SendClass {
   Now,
   Files,
+  Trees,
   Manifests,
+  Revisions,
   Certs,
 }
 
+const LATER_CLASSES = 5;
+
 function sendClass(kind: Kind, size: number): SendClass {
-  if (kind === Kind.Key || kind === Kind.Chunk || (kind === Kind.File && size <= INLINE_MAX)) return SendClass.Now;
-  return kind === Kind.File ? SendClass.Files : kind === Kind.Manifest ? SendClass.Manifests : SendClass.Certs;
+  switch (kind) {
+    case Kind.Key:
+    case Kind.Chunk:
+      return SendClass.Now;
+    case Kind.File:
+      return size <= INLINE_MAX ? SendClass.Now : SendClass.Files;
+    case Kind.Tree:
+      return SendClass.Trees;
+    case Kind.Manifest:
+      return SendClass.Manifests;
+    case Kind.Revision:
+      return SendClass.Revisions;
+    default:
+      return SendClass.Certs;
+  }
+}
+
+/** The later classes' queues in sending order, those that name their own kind in storage (row) order. */
+function inSendingOrder(later: Queued[][]): Queued[] {
+  const out: Queued[] = [];
+  for (let cls = SendClass.Files; cls <= SendClass.Certs; cls++) {
+    const list = later[cls] ?? [];
+    if (cls === SendClass.Trees || cls === SendClass.Revisions) list.sort((a, b) => a.rid - b.rid);
+    for (const q of list) out.push(q);
+  }
+  return out;
+}
+
+function laterQueues(): Queued[][] {
+  return Array.from({ length: LATER_CLASSES + 1 }, () => []);
 }
 
 /** Items read ahead by the pump in one statement: at most RID_BATCH, and at most this many bytes in all. */
@@ -196,7 +236,8 @@ export class Exchange {
   private pendingWants: WantEntry[] = [];
   /** Items with no references go at once; the rest wait for WANTS_DONE, in this order. */
   private readonly ready = new Fifo<Queued>();
-  private readonly later: { files: Queued[]; manifests: Queued[]; certs: Queued[] } = { files: [], manifests: [], certs: [] };
+  /** By SendClass (index 0, Now, unused). */
+  private later: Queued[][] = laterQueues();
   /**
    * What we offered, by short id, until the peer wants it: a WANT is then
    * answered without looking the short id up again, a lookup per item on
@@ -342,7 +383,7 @@ export class Exchange {
       for (const { slot, members } of slots) {
         const name = this.o.slots[slot]!.name;
         this.ready.push({ id: null, rid: 0, hi: 0, lo: 0, size: 0, whole: { slot, count: this.o.slots[slot]!.tree.node(0, 0).count } });
-        const later: Queued[][] = [[], [], [], []];
+        const later = laterQueues();
         let listed = 0;
         for (const m of members) {
           if (!this.theyWant.add(m.id)) continue;
@@ -357,7 +398,7 @@ export class Exchange {
           await this.roomForMore(WHOLE_PAGE);
           if (this.o.conn.closed) return;
         }
-        for (const list of later) for (const q of list) this.ready.push(q);
+        for (const q of inSendingOrder(later)) this.ready.push(q);
         this.pump();
       }
     } catch (e) {
@@ -548,9 +589,7 @@ export class Exchange {
   private queue(q: Queued, kind: Kind): void {
     const cls = sendClass(kind, q.size);
     if (cls === SendClass.Now) this.ready.push(q);
-    else if (cls === SendClass.Files) this.later.files.push(q);
-    else if (cls === SendClass.Manifests) this.later.manifests.push(q);
-    else this.later.certs.push(q);
+    else this.later[cls]!.push(q);
   }
 
   /** The peer's items that follow are those of a whole slot (we said our database is empty). */
@@ -673,10 +712,8 @@ export class Exchange {
     if (stage === Stage.ReconDone) {
       this.maybeWantsDone();
     } else if (stage === Stage.WantsDone) {
-      for (const list of [this.later.files, this.later.manifests, this.later.certs]) for (const q of list) this.ready.push(q);
-      this.later.files = [];
-      this.later.manifests = [];
-      this.later.certs = [];
+      for (const q of inSendingOrder(this.later)) this.ready.push(q);
+      this.later = laterQueues();
       this.pump();
     } else {
       if (this.wholeSlot !== null) {

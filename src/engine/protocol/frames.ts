@@ -1,5 +1,5 @@
 /**
- * Frames and messages of the Netsync wire protocol, version 3
+ * Frames and messages of the Netsync wire protocol, version 4
  * (docs/PROTOCOL.md is the normative text; keep them in step).
  *
  * frame = u32be length (of what follows) || u8 type || payload
@@ -11,7 +11,19 @@ import { MAX_SLOTS } from '../recon/messages.js';
 import { MAX_PATTERN_BYTES, MAX_PATTERNS } from '../security/patterns.js';
 import { ERROR_CODES, type ProtocolErrorCode, perr, wireReader } from './wire.js';
 
-export const PROTOCOL_VERSION = 3;
+/** Version 4: format v4 items (trees, revisions) and the extension frame range. */
+export const PROTOCOL_VERSION = 4;
+/**
+ * Frame types a version-4 peer skips instead of calling malformed: room for
+ * later additions (a change notice, refusal reports) without a new version
+ * (docs/PROTOCOL.md §2). Any other unknown type is malformed.
+ */
+export const EXTENSION_FIRST = 64;
+export const EXTENSION_LAST = 127;
+
+export function isExtensionFrame(type: number): boolean {
+  return type >= EXTENSION_FIRST && type <= EXTENSION_LAST;
+}
 export const MAGIC = Buffer.from('NSYN');
 /** The largest frame: one item of ITEM_MAX plus its header, with room to spare. */
 export const MAX_FRAME = ITEM_MAX + 1024;

@@ -251,8 +251,17 @@ export async function startServer(opts: ServerOptions, tuning: ServerTuning = {}
 
   function welcome(entry: Live, hello: Hello, progress: ProgressTracker, access: Access): void {
     const { conn } = entry;
-    if (hello.minVersion > PROTOCOL_VERSION || hello.maxVersion < PROTOCOL_VERSION) {
-      return conn.fail('version', `no common protocol version (the client speaks ${hello.minVersion}..${hello.maxVersion}, this server ${PROTOCOL_VERSION})`);
+    if (hello.maxVersion < PROTOCOL_VERSION) {
+      return conn.fail(
+        'version',
+        `the client speaks protocol version ${hello.maxVersion}, this server ${PROTOCOL_VERSION} (format v4: trees and revisions); upgrade Netsync on the client`,
+      );
+    }
+    if (hello.minVersion > PROTOCOL_VERSION) {
+      return conn.fail(
+        'version',
+        `no common protocol version (the client speaks ${hello.minVersion}..${hello.maxVersion}, this server ${PROTOCOL_VERSION}); upgrade Netsync on the server`,
+      );
     }
     let ask: BranchFilter;
     try {

@@ -17,7 +17,8 @@ import {
 } from '../../shared/api.js';
 import { fail } from '../errors.js';
 import { toHex } from '../hash.js';
-import { EntryType, Kind, decodeItem } from '../items/format.js';
+import { EntryType, Kind, type ManifestEntry, type TreeEntry, decodeItem } from '../items/format.js';
+import { folderEntries, treeWalk } from '../items/tree.js';
 import type { Identity } from '../protocol/api.js';
 import { branchHeads, branchLog, describeManifest, resolveManifest } from '../store/history.js';
 import { ReadStore, WriteStore } from '../store/store.js';
@@ -69,20 +70,29 @@ export function showItem(path: string, ref: string, trusted: SignerTrust): ItemV
     const id = toHex(found);
     const item = decodeItem(store.get(found)!.data);
     const signer = (key: Buffer) => store.key(key)?.name ?? '?';
+    const certs = () =>
+      store
+        .certsOn(found)
+        .map((c) => ({ name: c.name, value: c.value.toString('utf8'), signer: signer(c.key), signerKey: toHex(c.key), trusted: trusted(toHex(c.key)) }));
+    // A revision or a tree node shows as the manifest view does: its paths (the app's "manifest tree").
+    const view = (e: TreeEntry & { path: string }) => ({
+      path: e.path,
+      type: e.type === EntryType.Dir ? ('dir' as const) : e.type === EntryType.Executable ? ('exec' as const) : ('file' as const),
+      ...(e.id && e.type !== EntryType.Dir ? { file: toHex(e.id), size: store.meta(e.id)?.size ?? 0 } : {}),
+    });
+    const read = (i: Buffer) => store.get(i)?.data ?? null;
     switch (item.kind) {
       case Kind.Manifest:
         return {
           kind: 'manifest',
           id,
-          entries: item.entries.map((e) => ({
-            path: e.path,
-            type: e.type === EntryType.Dir ? 'dir' : e.type === EntryType.Executable ? 'exec' : 'file',
-            ...(e.file ? { file: toHex(e.file), size: store.meta(e.file)?.size ?? 0 } : {}),
-          })),
-          certs: store
-            .certsOn(found)
-            .map((c) => ({ name: c.name, value: c.value.toString('utf8'), signer: signer(c.key), signerKey: toHex(c.key), trusted: trusted(toHex(c.key)) })),
+          entries: item.entries.map((e) => view({ path: e.path, name: e.path, type: e.type, ...(e.file ? { id: e.file } : {}) })),
+          certs: certs(),
         };
+      case Kind.Revision:
+        return { kind: 'manifest', id, entries: [...treeWalk(read, item.tree)].map(view), certs: certs() };
+      case Kind.Tree:
+        return { kind: 'manifest', id, entries: [...folderEntries(read, found)].map((e) => view({ ...e, path: e.name })), certs: [] };
       case Kind.File:
         return { kind: 'file', id, size: item.size, chunks: item.layout === 'chunked' ? item.chunks.length : 0 };
       case Kind.Chunk:
@@ -143,8 +153,14 @@ export function previewCommit(path: string, dir: string, branch: string): Commit
     const base = new Map<string, BaseEntry>();
     if (baseId) {
       const item = decodeItem(store.get(baseId)!.data);
-      if (item.kind !== Kind.Manifest) fail('db-corrupt', `the head of ${branch} is not a manifest`);
-      for (const entry of item.entries) base.set(entry.path, { entry, size: entry.file ? (store.meta(entry.file)?.size ?? 0) : 0 });
+      // A head is a revision (format v4: its tree's entries, walked) or a manifest of format v3.
+      const entries: ManifestEntry[] =
+        item.kind === Kind.Revision
+          ? [...treeWalk((id) => store.get(id)?.data ?? null, item.tree)].map((e) => ({ path: e.path, type: e.type, ...(e.id ? { file: e.id } : {}) }))
+          : item.kind === Kind.Manifest
+            ? item.entries
+            : fail('db-corrupt', `the head of ${branch} is neither a revision nor a manifest`);
+      for (const entry of entries) base.set(entry.path, { entry, size: entry.file && entry.type !== EntryType.Dir ? (store.meta(entry.file)?.size ?? 0) : 0 });
     }
     const c = previewFolder(dir, base);
     return {

@@ -1,14 +1,21 @@
 /**
- * Branch history read from certs: heads, log entries. The only place that
- * knows how `ancestor` and `date` certs are spelled.
+ * Branch history: heads, log entries, resolving a name to a version. A
+ * version is a v4 revision (its parents are in the revision itself, indexed
+ * in `ancestry`) or a v3 manifest (its parents are `ancestor` certs). The
+ * only place that knows how `ancestor` and `date` certs are spelled.
  */
 import { fail } from '../errors.js';
 import { toHex } from '../hash.js';
-import { Kind } from '../items/format.js';
+import { Kind, decodeItem } from '../items/format.js';
 import type { ReadStore } from './store.js';
 
 export interface LogEntry {
+  /** The version's id: a revision's (format v4) or a v3 manifest's. */
   manifest: string;
+  /** The revision's id, null for a v3 manifest. */
+  revision: string | null;
+  /** The revision's tree (its root folder's id), null for a v3 manifest. */
+  tree: string | null;
   date: string | null;
   author: string | null;
   changelog: string | null;
@@ -17,12 +24,13 @@ export interface LogEntry {
 }
 
 /**
- * The heads of a branch: its manifests that no later manifest of the branch
- * names as `ancestor`. "Later" matters because a manifest is a tree, not a
- * revision: going back to an earlier tree (A, B, A again) gives A an
- * `ancestor` cert naming B while B names A. A child supersedes its ancestor
- * only when the child's newest `date` is not older than the ancestor's, so
- * the tree committed last is the head.
+ * The heads of a branch: its versions that no other version of the branch
+ * names as a parent. A revision names its parents itself. A v3 manifest
+ * names them in `ancestor` certs, and there "other" means "later", because a
+ * manifest is a tree, not a revision: going back to an earlier tree (A, B, A
+ * again) gives A an `ancestor` cert naming B while B names A. A manifest
+ * supersedes its ancestor only when its newest `date` is not older than the
+ * ancestor's, so the tree committed last is the head.
  */
 export function branchHeads(store: ReadStore, branch: string): Buffer[] {
   const rows = store.db
@@ -41,6 +49,14 @@ export function branchHeads(store: ReadStore, branch: string): Buffer[] {
     if (r.name === 'ancestor') m.parents.push(r.value.toString('utf8'));
   }
   const superseded = new Set<string>();
+  for (const r of store.db
+    .prepare<[string], { parent: Buffer }>(
+      `WITH m AS (SELECT DISTINCT manifest FROM certs WHERE name = 'branch' AND value = CAST(? AS BLOB))
+       SELECT a.parent FROM m JOIN ancestry a ON a.child = m.manifest`,
+    )
+    .all(branch)) {
+    superseded.add(toHex(r.parent));
+  }
   for (const child of info.values()) {
     for (const p of child.parents) {
       const parent = info.get(p);
@@ -57,7 +73,18 @@ function certText(value: Buffer): string {
   return value.toString('utf8');
 }
 
+/** A revision's parents (hex), or null when `id` is not a revision. */
+function revisionOf(store: ReadStore, id: Buffer): { tree: string; parents: string[] } | null {
+  const stored = store.get(id);
+  if (!stored || stored.kind !== Kind.Revision) return null;
+  const item = decodeItem(stored.data);
+  if (item.kind !== Kind.Revision) return null;
+  return { tree: toHex(item.tree), parents: item.parents.map(toHex) };
+}
+
+/** A version as the log shows it: a revision or a v3 manifest, with its certs. */
 export function describeManifest(store: ReadStore, manifest: Buffer): LogEntry {
+  const revision = revisionOf(store, manifest);
   const certs = store.certsOn(manifest).map((c) => {
     const key = store.key(c.key);
     return { name: c.name, value: certText(c.value), signer: key?.name ?? '?', signerKey: toHex(c.key) };
@@ -65,15 +92,20 @@ export function describeManifest(store: ReadStore, manifest: Buffer): LogEntry {
   const first = (name: string) => certs.find((c) => c.name === name)?.value ?? null;
   return {
     manifest: toHex(manifest),
+    revision: revision ? toHex(manifest) : null,
+    tree: revision?.tree ?? null,
     date: first('date'),
     author: first('author'),
     changelog: first('changelog'),
-    parents: certs.filter((c) => c.name === 'ancestor').map((c) => c.value),
+    parents: revision?.parents ?? certs.filter((c) => c.name === 'ancestor').map((c) => c.value),
     certs,
   };
 }
 
-/** Every manifest of the branch, newest first by `date` cert. */
+/** The same as describeManifest, by the name of what it describes in format v4. */
+export const describeVersion = describeManifest;
+
+/** Every version (revision or v3 manifest) of the branch, newest first by `date` cert. */
 export function branchLog(store: ReadStore, branch: string): LogEntry[] {
   if (store.branchId(branch) === null) fail('not-found', `no branch named "${branch}" in ${store.path}`);
   return store
@@ -82,7 +114,7 @@ export function branchLog(store: ReadStore, branch: string): LogEntry[] {
     .sort((a, b) => (b.date ?? '').localeCompare(a.date ?? '') || a.manifest.localeCompare(b.manifest));
 }
 
-/** A branch name (its single head) or a manifest id / unique hex prefix of 4+ bytes. */
+/** A branch name (its single head) or a revision or manifest id / unique hex prefix of 3+ bytes. */
 export function resolveManifest(store: ReadStore, target: string): Buffer {
   if (store.branchId(target) !== null) {
     const heads = branchHeads(store, target);
@@ -92,6 +124,10 @@ export function resolveManifest(store: ReadStore, target: string): Buffer {
   const found = /^[0-9a-f]{6,64}$/i.test(target) ? store.findByHexPrefix(target) : null;
   if (found === 'ambiguous') fail('usage', `"${target}" matches more than one item; give more digits`);
   if (!found || !store.has(found)) fail('not-found', `"${target}" is neither a branch nor a stored item`);
-  if (store.meta(found)!.kind !== Kind.Manifest) fail('usage', `${target} is not a manifest`);
+  const kind = store.meta(found)!.kind;
+  if (kind !== Kind.Manifest && kind !== Kind.Revision) fail('usage', `${target} is not a revision or a manifest`);
   return found;
 }
+
+/** The same as resolveManifest, by the name of what it resolves in format v4. */
+export const resolveVersion = resolveManifest;

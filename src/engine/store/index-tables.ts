@@ -10,7 +10,7 @@
 import type Database from 'better-sqlite3';
 
 /** The index's tables, exactly those createIndexTables makes (a test checks): what a rebuild may drop, never `items`. */
-export const INDEX_TABLES = ['refs', 'certs', 'keys', 'branches', 'members', 'trie'] as const;
+export const INDEX_TABLES = ['refs', 'certs', 'keys', 'branches', 'members', 'trie', 'ancestry'] as const;
 
 /** '' for the live database, or an attached one's name and a dot ('chk.' for the copy `db check` builds). */
 export type SchemaPrefix = '' | `${string}.`;
@@ -62,7 +62,14 @@ export function createIndexTables(db: Database.Database, schema: SchemaPrefix = 
       count  INTEGER NOT NULL,
       hash   BLOB NOT NULL,
       PRIMARY KEY (bid, depth, prefix)
-    ) STRICT, WITHOUT ROWID;`);
+    ) STRICT, WITHOUT ROWID;
+    -- The revision graph (format v4): each revision's parents, and who names a revision as parent.
+    CREATE TABLE ${t('ancestry')} (
+      child  BLOB NOT NULL,
+      parent BLOB NOT NULL,
+      PRIMARY KEY (child, parent)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX ${t('ancestry_by_parent')} ON ancestry (parent);`);
 }
 
 /** Drops the index's tables (and with them their indexes) from `schema`; the items are untouched. */

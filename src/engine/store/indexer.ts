@@ -1,11 +1,13 @@
 /**
- * Keeps the derived tables (refs, certs, keys, branches, members) and the
- * tries in step with `items`.
+ * Keeps the derived tables (refs, certs, keys, branches, members, ancestry)
+ * and the tries in step with `items`.
  *
- * Collection membership (docs/PRODUCT.md, refined in docs/FORMAT.md): a branch's
- * collection holds the manifests carrying a `branch` cert naming it, their
- * files and the files' chunks, the certs on those manifests and the keys
- * that signed them; of the `branch` certs, only those naming this branch. A
+ * Collection membership (docs/PRODUCT.md, refined in docs/FORMAT.md §9): a
+ * branch's collection holds the versions (v4 revisions, v3 manifests)
+ * carrying a `branch` cert naming it, everything they name down to the
+ * chunks (a revision's tree nodes, files and chunks, and its ancestor
+ * revisions with theirs), the certs on those versions and the keys that
+ * signed them; of the `branch` certs, only those naming this branch. A
  * manifest put into a branch a peer may read and one it may not carries both
  * names, and the reader of the first must not learn the second
  * (docs/SECURITY.md).
@@ -19,7 +21,7 @@
  */
 import type Database from 'better-sqlite3';
 import { TrieWriter } from './trie-table.js';
-import { type Item, Kind, decodeItem, manifestFileIds } from '../items/format.js';
+import { type Item, Kind, decodeItem, manifestFileIds, storedReferences } from '../items/format.js';
 import { namesOf } from '../items/names.js';
 
 interface CertOnManifest {
@@ -62,6 +64,7 @@ export class Indexer {
         )
         .pluck(),
       member: db.prepare<[number, Buffer]>(`INSERT OR IGNORE INTO ${t('members')} (bid, id) VALUES (?, ?)`),
+      parent: db.prepare<[Buffer, Buffer]>(`INSERT OR IGNORE INTO ${t('ancestry')} (child, parent) VALUES (?, ?)`),
       chunks: db.prepare<[Buffer], Buffer>(`SELECT child FROM ${t('refs')} WHERE parent = ?`).pluck(),
       certsOn: db.prepare<[Buffer], CertOnManifest>(`SELECT id, key, name, value FROM ${t('certs')} WHERE manifest = ?`),
       // Items are always read from the live database, whichever index is built.
@@ -78,7 +81,9 @@ export class Indexer {
     if (item.name === 'branch') {
       // Brings the manifest into the branch it names, this cert with it, and into no other.
       const branch = item.value.toString('utf8');
-      this.addManifest(this.ensureBranch(branch), branch, item.manifest);
+      const bid = this.ensureBranch(branch);
+      if (this.s.data.get(item.manifest)![0] === Kind.Revision) this.addRevision(bid, branch, item.manifest);
+      else this.addManifest(bid, branch, item.manifest);
       return;
     }
     for (const bid of this.s.branchesOf.all(item.manifest)) {
@@ -100,8 +105,12 @@ export class Indexer {
         this.s.cert.run(id, item.manifest, item.key, item.name, item.value);
         if (item.name === 'branch') this.ensureBranch(item.value.toString('utf8'));
         return;
+      case Kind.Revision:
+        for (const p of item.parents) this.s.parent.run(id, p);
+        return;
       case Kind.Manifest:
       case Kind.Chunk:
+      case Kind.Tree:
         return;
     }
   }
@@ -144,8 +153,52 @@ export class Indexer {
     }
   }
 
-  private addMember(bid: number, id: Buffer): void {
-    if (this.s.member.run(bid, id).changes === 0) return;
+  /**
+   * Adds a revision, everything it names (tree nodes, files, chunks, ancestor
+   * revisions or manifests and theirs) and its certs to a branch. A member's
+   * whole closure is always a member too, so the walk stops at any item the
+   * branch already holds: a commit that changed one file adds a few nodes,
+   * not the tree.
+   */
+  private addRevision(bid: number, branch: string, revision: Buffer): void {
+    this.walkClosure(
+      revision,
+      (id) => this.addMember(bid, id),
+      (f) => this.s.chunks.all(f),
+    );
+    for (const c of this.s.certsOn.all(revision)) {
+      if (!joinsBranch(c, branch)) continue;
+      this.addMember(bid, c.id);
+      this.addMember(bid, c.key);
+    }
+  }
+
+  /**
+   * Visits `root` and everything it names, depth first, entering only items
+   * for which `enter` returns true (false: already visited, and so is its closure).
+   */
+  private walkClosure(root: Buffer, enter: (id: Buffer) => boolean, chunksOf: (file: Buffer) => Buffer[]): void {
+    const stack: { id: Buffer; kind: Kind | null }[] = [{ id: root, kind: Kind.Revision }];
+    for (let next = stack.pop(); next; next = stack.pop()) {
+      const { id, kind } = next;
+      if (!enter(id)) continue;
+      if (kind === Kind.File) {
+        for (const c of chunksOf(id)) enter(c);
+        continue;
+      }
+      const bytes = this.s.data.get(id)!;
+      if (bytes[0] === Kind.Manifest) {
+        // A v3 manifest as an ancestor: its files and their chunks.
+        for (const f of this.closure(id, chunksOf)) enter(f);
+        continue;
+      }
+      for (const r of storedReferences(bytes)) stack.push(r);
+    }
+  }
+
+  /** Adds a member; false when the branch held it already. */
+  private addMember(bid: number, id: Buffer): boolean {
+    if (this.s.member.run(bid, id).changes === 0) return false;
     let list = this.pending.get(bid);
     if (!list) this.pending.set(bid, (list = []));
     list.push(id);
@@ -155,6 +208,7 @@ export class Indexer {
       this.trieWriter(bid).add(sortIds(list));
       this.pending.delete(bid);
     }
+    return true;
   }
 
   /** Applies pending members to the tries; called just before a transaction commits. */
@@ -204,9 +258,26 @@ export class Indexer {
     const byBranch = new Map<number, Buffer[]>();
     // A manifest in several branches is decoded once; its certs are chosen per branch.
     const closures = new Map<string, { items: Buffer[]; certs: CertOnManifest[] }>();
+    /** Per branch, the revisions' closures walked so far (a revision's ancestors are mostly walked already). */
+    const walked = new Map<number, Set<string>>();
     for (const { bid, name, manifest } of branchCerts) {
       let members = byBranch.get(bid);
       if (!members) byBranch.set(bid, (members = []));
+      if (this.s.data.get(manifest)![0] === Kind.Revision) {
+        let seen = walked.get(bid);
+        if (!seen) walked.set(bid, (seen = new Set()));
+        const into = members;
+        const enter = (id: Buffer) => {
+          const hex = id.toString('hex');
+          if (seen.has(hex)) return false;
+          seen.add(hex);
+          into.push(id);
+          return true;
+        };
+        this.walkClosure(manifest, enter, chunksOf);
+        for (const c of this.s.certsOn.all(manifest)) if (joinsBranch(c, name)) members.push(c.id, c.key);
+        continue;
+      }
       const key = manifest.toString('hex');
       let closure = closures.get(key);
       if (!closure) {

@@ -12,9 +12,9 @@ import { Indexer } from './indexer.js';
 import type { WriteStore } from './store.js';
 import { verifyReferences } from './verify.js';
 
-/** Items whose decoded form the index tables hold; content and manifests are read only when needed. */
+/** Items whose decoded form the index tables hold; content, manifests and trees are read only when needed. */
 const INDEXABLE = `SELECT rid, id, data FROM items
-  WHERE (kind IN (${Kind.Cert}, ${Kind.Key})
+  WHERE (kind IN (${Kind.Cert}, ${Kind.Key}, ${Kind.Revision})
      OR (kind = ${Kind.File} AND substr(data, 2, 1) = x'01'))`;
 
 function indexAll(store: WriteStore, indexer: Indexer, onProgress?: (done: number) => void): number {
@@ -73,6 +73,7 @@ function checkItems(store: WriteStore, report: (p: string) => void, onProgress?:
 const COMPARISONS: Record<string, (s: string) => string> = {
   refs: (s) => `SELECT parent, child FROM ${s}refs`,
   certs: (s) => `SELECT id, manifest, key, name, value FROM ${s}certs`,
+  ancestry: (s) => `SELECT child, parent FROM ${s}ancestry`,
   keys: (s) => `SELECT id, name, public_key FROM ${s}keys`,
   members: (s) => `SELECT b.name, m.id FROM ${s}members m JOIN ${s}branches b ON b.bid = m.bid`,
   trie: (s) => `SELECT b.name, t.depth, t.prefix, t.count, t.hash FROM ${s}trie t JOIN ${s}branches b ON b.bid = t.bid`,

@@ -11,11 +11,10 @@
  *   returns (a crash in between leaves the tables missing, which every
  *   command reports with its repair, `db rebuild-index`).
  *
- * The next one, for example, adds each item's encoding and the revision
- * graph's index: `{ version: 4, why: '...', up: (db) => db.exec('ALTER TABLE
- * items ADD COLUMN enc INTEGER NOT NULL DEFAULT 0'), rebuildsIndex: true }`,
- * with the `ancestry` and `heads` tables added to createIndexTables and
- * INDEX_TABLES (index-tables.ts) and filled by the indexer.
+ * Migration 4 shows the second kind: format v4's revision graph is the
+ * `ancestry` table, added in createIndexTables and INDEX_TABLES
+ * (index-tables.ts) and filled by the indexer, which also brings a revision's
+ * trees and ancestors into its branch's collection.
  */
 import type Database from 'better-sqlite3';
 
@@ -46,6 +45,11 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 3,
     why: "a collection's `branch` certs are only those naming it (indexer.ts); the members and tries of the rule before go",
+    rebuildsIndex: true,
+  },
+  {
+    version: 4,
+    why: 'format v4: tree and revision items; the revision graph (`ancestry`) and collections that follow trees and ancestors (indexer.ts)',
     rebuildsIndex: true,
   },
 ];

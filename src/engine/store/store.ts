@@ -14,7 +14,7 @@ import { Kind, type Item, KIND_NAMES, itemId } from '../items/format.js';
 import { createIndexTables, missingIndexTables } from './index-tables.js';
 import { Indexer } from './indexer.js';
 import { rebuildIndex } from './maintenance.js';
-import { INDEX_REBUILT_AT, migrate } from './schema.js';
+import { INDEX_REBUILT_AT, SCHEMA_VERSION, migrate } from './schema.js';
 import { RecentItems } from './recent-items.js';
 import { verifyItem } from './verify.js';
 
@@ -262,8 +262,15 @@ export class ReadStore {
   }
 
   static open(path: string): ReadStore {
-    const db = openDatabase(path, true, false);
-    migrate(db, path, 0); // only checks the version: a read-only handle never writes
+    let db = openDatabase(path, true, false);
+    // Only checks the version: a read-only handle never writes. A database of an older
+    // Netsync is brought forward once by a write handle (its index rebuilt if the
+    // collection rule changed), then read: `log` works on it as `commit` would.
+    if (migrate(db, path, 0) < SCHEMA_VERSION) {
+      db.close();
+      WriteStore.open(path).close();
+      db = openDatabase(path, true, false);
+    }
     refuseDamagedIndex(db, path, missingIndexTables(db));
     return new ReadStore(db, path);
   }

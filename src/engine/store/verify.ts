@@ -8,7 +8,7 @@
 import { fail } from '../errors.js';
 import { toHex } from '../hash.js';
 import { verifySignature } from '../keys/ed25519.js';
-import { type CertItem, type Item, KIND_NAMES, Kind, certSignedBytes, decodeItem } from '../items/format.js';
+import { type CertItem, type Item, KIND_NAMES, Kind, certSignedBytes, decodeItem, treeNodeCount } from '../items/format.js';
 import { type NamedItem, namesOf } from '../items/names.js';
 import type { ReadStore } from './store.js';
 
@@ -20,13 +20,23 @@ export function verifyItem(store: ReadStore, bytes: Buffer, id: Buffer): Item {
 }
 
 function requireStored(store: ReadStore, owner: Buffer, name: NamedItem): void {
-  const what = KIND_NAMES[name.kind];
+  const what = name.or === undefined ? KIND_NAMES[name.kind] : `${KIND_NAMES[name.kind]} or ${KIND_NAMES[name.or]}`;
   const meta = store.meta(name.id);
   if (!meta) fail('missing-reference', `${toHex(owner)} names ${what} ${toHex(name.id)}, which is not stored`);
-  if (meta.kind !== name.kind) fail('bad-item', `${toHex(owner)} names ${toHex(name.id)} as a ${what}, but it is a ${store.kindName(meta.kind)}`);
+  if (meta.kind !== name.kind && meta.kind !== name.or)
+    fail('bad-item', `${toHex(owner)} names ${toHex(name.id)} as a ${what}, but it is a ${store.kindName(meta.kind)}`);
   if (name.size !== undefined && meta.size !== name.size) {
     fail('bad-item', `${toHex(owner)} gives ${what} ${toHex(name.id)} length ${name.size}, it has ${meta.size}`);
   }
+  if (name.node) requireNode(store, owner, name.id, name.node);
+}
+
+/** A tree index node's child is a node one level down covering exactly the entries the index says. */
+function requireNode(store: ReadStore, owner: Buffer, child: Buffer, want: { level: number; count: number }): void {
+  const bytes = store.get(child)!.data;
+  if (bytes[1] !== want.level) fail('bad-item', `tree ${toHex(owner)} names ${toHex(child)} as a node of level ${want.level}, it is of level ${bytes[1]}`);
+  const count = treeNodeCount(bytes);
+  if (count !== want.count) fail('bad-item', `tree ${toHex(owner)} gives node ${toHex(child)} ${want.count} entries, it has ${count}`);
 }
 
 export function verifyReferences(store: ReadStore, id: Buffer, item: Item): void {

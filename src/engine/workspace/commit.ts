@@ -1,10 +1,15 @@
 /**
  * `commit DIR --branch B`: stores the tree under DIR as files (chunked when
- * large), one manifest, and certs signed by the user's key. Big files stream
- * through the chunker in bounded memory; items are stored in batches, and
- * nothing joins a branch until its `branch` cert, which is written last in
- * the final transaction, so an interrupted commit leaves only unreferenced
- * items behind.
+ * large), the folders' tree nodes (format v4, items/tree.ts), one revision
+ * and certs on it signed by the user's key. Big files stream through the
+ * chunker in bounded memory; items are stored in batches, and nothing joins a
+ * branch until its `branch` cert, which is written last in the final
+ * transaction, so an interrupted commit leaves only unreferenced items
+ * behind.
+ *
+ * The workspace record (record.ts) names the version the folder came from,
+ * which becomes the revision's parent, and lets files whose stat is
+ * unchanged be taken from it without being read (`rehash` ignores it).
  */
 import { closeSync, constants, type Dirent, lstatSync, openSync, readdirSync, readFileSync, readSync, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
@@ -18,21 +23,28 @@ import {
   EntryType,
   INLINE_FILE_HEADER,
   INLINE_MAX,
+  Kind,
+  NAME_MAX,
   type ManifestEntry,
+  type TreeEntry,
   certSignedBytes,
+  decodeItem,
   encodeCert,
   encodeChunk,
   encodeChunkedFile,
   encodeInlineFile,
   encodeKey,
-  encodeManifest,
+  encodeRevision,
   isValidBranchName,
   itemId,
   pathProblem,
+  treeNodeCount,
 } from '../items/format.js';
+import { buildFolder, folderEntries } from '../items/tree.js';
 import { branchHeads } from '../store/history.js';
 import type { WriteStore } from '../store/store.js';
 import { Found, Listed, TreeReader, type WalkStep, walkHere } from './file-reader.js';
+import { StatCache, readRecord, takeStamp, writeRecord } from './record.js';
 
 export interface Signer {
   name: string;
@@ -44,16 +56,28 @@ export interface CommitOptions {
   message?: string;
   signer: Signer;
   date?: Date;
+  /** Read every file, whatever the workspace record says (`commit --rehash`). */
+  rehash?: boolean;
   /** `totalFiles` is null while the tree is still being listed. */
   onProgress?: (p: { files: number; totalFiles: number | null; bytes: number }) => void;
 }
 
 export interface CommitResult {
+  /** The version's id: the revision's (the name kept from format v3, when a version was a manifest). */
   manifest: string;
+  revision: string;
+  /** The tree id of the committed folder. */
+  tree: string;
   files: number;
   bytes: number;
-  /** False when the tree equals the branch's head: nothing was written. */
+  /** Files read and hashed (the others were taken from the workspace record). */
+  read: number;
+  /** False when the tree equals its parent's: nothing was written. */
   changed: boolean;
+  /** Unchanged, and that parent is the branch's only head. */
+  onlyHead: boolean;
+  /** Set when the branch has more than one head after the commit: one line saying so. */
+  heads: number;
 }
 
 const READ_BLOCK = 1 << 20;
@@ -143,11 +167,30 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
     return fail('io', `cannot read ${dir}: no such folder`);
   }
   if (!st.isDirectory()) fail('usage', `${dir} is not a folder`);
+  // A record whose version this database does not hold (it was made anew at the same path) names
+  // file ids it may not hold either: ignored. One it holds holds every file of that version too.
+  const found = readRecord(dir, store.path);
+  const record = found && store.has(found.version) ? found : null;
+  // Taken before any file is looked at: what changes after it gets a newer mtime (record.ts).
+  const stamp = takeStamp(dir);
+  const cached = record && !opts.rehash ? record.stats : null;
+  /** The next record's cache: entries of files read anew, and those kept from the record (taken unread). */
+  const stats = cached ? cached.derive() : new StatCache();
+  /** Files taken from the record unread: a folder of only these (and such folders) is as its parent had it. */
+  const unchangedFiles = new Set<string>();
+  let read = 0;
   // The worker lists the tree and reads its files ahead of this thread, which
   // checks each path as it comes and stores the files; folders are listed and checked
   // in the order a walk meets them, so the first problem met is the one reported.
   const options = { sep, firstFiles: FIRST_BATCH_FILES, batchFiles: BATCH_FILES, max: INLINE_MAX, budget: BATCH_BYTES, prefix: INLINE_FILE_HEADER };
-  const steps = holdsMoreFilesThan(dir, READER_MIN_FILES) ? await TreeReader.start(dir, options) : walkHere(dir, options);
+  const root = dir.endsWith(sep) ? dir : dir + sep;
+  const relOf = (abs: string) => (sep === '/' ? abs.slice(root.length) : abs.slice(root.length).split(sep).join('/'));
+  // With a record, files are lstat'ed and only the changed ones read: few, so on this thread.
+  const steps = cached
+    ? walkHere(dir, { ...options, known: (abs, size, mtimeMs, ino, mode) => cached.matches(relOf(abs), record!.stamp, size, mtimeMs, ino, mode) })
+    : holdsMoreFilesThan(dir, READER_MIN_FILES)
+      ? await TreeReader.start(dir, options)
+      : walkHere(dir, options);
   const manifestEntries: ManifestEntry[] = [];
   /** Files listed whose content has not come yet, oldest first. */
   const unread: string[] = [];
@@ -174,6 +217,10 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
         const rel = paths[i]!;
         const problem = pathProblem(rel);
         if (problem) fail('usage', `cannot commit ${join(dir, rel)}: ${problem}`);
+        const name = rel.slice(rel.lastIndexOf('/') + 1);
+        if (name.length * 3 > NAME_MAX && Buffer.byteLength(name) > NAME_MAX) {
+          fail('usage', `cannot commit ${join(dir, rel)}: a name longer than ${NAME_MAX} bytes`);
+        }
         switch (step.types[i]) {
           case Listed.Dir:
             manifestEntries.push({ path: rel, type: EntryType.Dir });
@@ -191,6 +238,8 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
       const first = unreadHead;
       unreadHead += step.found.length;
       const large: number[] = [];
+      const remember = (i: number, rel: string, file: Buffer) =>
+        stats.set(rel, { exec: (step.modes[i]! & 0o111) !== 0, size: step.sizes[i]!, mtimeMs: step.mtimes[i]!, ino: step.inos[i]!, file });
       store.batch(() => {
         let at = 0;
         for (let i = 0; i < step.found.length; i++) {
@@ -199,7 +248,18 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
             case Found.Small: {
               const item = Buffer.from(step.buffer, at, INLINE_FILE_HEADER.length + step.sizes[i]!);
               at += item.length;
-              manifestEntries.push({ path: rel, type: fileType(step.modes[i]!), file: store.put(item).id });
+              const file = store.put(item).id;
+              manifestEntries.push({ path: rel, type: fileType(step.modes[i]!), file });
+              remember(i, rel, file);
+              bytes += step.sizes[i]!;
+              read++;
+              break;
+            }
+            case Found.Cached: {
+              // No file id yet: only a folder that is built needs it (storeTrees asks the cache).
+              manifestEntries.push({ path: rel, type: fileType(step.modes[i]!) });
+              stats.keep(rel, cached!);
+              unchangedFiles.add(rel);
               bytes += step.sizes[i]!;
               break;
             }
@@ -214,9 +274,13 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
         }
       });
       for (const i of large) {
-        const { id, size } = storeChunked(store, join(dir, unread[first + i]!));
-        manifestEntries.push({ path: unread[first + i]!, type: fileType(step.modes[i]!), file: id });
+        const rel = unread[first + i]!;
+        const { id, size } = storeChunked(store, join(dir, rel));
+        manifestEntries.push({ path: rel, type: fileType(step.modes[i]!), file: id });
+        // The stat taken before reading: a change since gives the file another mtime.
+        remember(i, rel, id);
         bytes += size;
+        read++;
       }
       files += step.found.length;
       // The total is known once the walk is over.
@@ -231,18 +295,129 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
     await steps.close();
   }
   if (unreadHead !== unread.length) fail('io', `the walk of ${dir} ended with ${unread.length - unreadHead} files unread`);
-  return store.batch(() => {
-    const manifest = store.put(encodeManifest(manifestEntries)).id;
+  const result = store.batch(() => {
     const heads = store.branchId(opts.branch) === null ? [] : branchHeads(store, opts.branch);
-    const result = { manifest: toHex(manifest), files, bytes };
-    if (heads.length === 1 && heads[0]!.equals(manifest)) return { ...result, changed: false };
+    // The true parent is the version the folder came from; a folder without a record follows the branch's heads.
+    const parents = record ? [record.version] : heads;
+    const recorded = record && parents.length === 1 ? treeOf(store, parents[0]!) : null;
+    const tree = storeTrees(store, manifestEntries, stats, recorded ? { tree: recorded, unchangedFiles } : null);
+    const base = { tree: toHex(tree), files, bytes, read };
+    const same = parents.length === 1 ? treeOf(store, parents[0]!) : null;
+    if (same?.equals(tree)) {
+      const onlyHead = heads.length === 1 && heads[0]!.equals(parents[0]!);
+      return { ...base, manifest: toHex(parents[0]!), revision: toHex(parents[0]!), changed: false, onlyHead, version: parents[0]! };
+    }
+    const revision = store.put(encodeRevision(tree, parents)).id;
     store.put(encodeKey(opts.signer.name, opts.signer.pair.publicKey));
-    const sign = (name: string, value: string) => signCert(store, opts.signer, manifest, name, value);
+    const sign = (name: string, value: string) => signCert(store, opts.signer, revision, name, value);
     sign('date', (opts.date ?? new Date()).toISOString());
     sign('author', opts.signer.name);
     if (opts.message) sign('changelog', opts.message);
-    for (const h of heads) if (!h.equals(manifest)) sign('ancestor', toHex(h));
     sign('branch', opts.branch);
-    return { ...result, changed: true };
+    return { ...base, manifest: toHex(revision), revision: toHex(revision), changed: true, onlyHead: false, version: revision };
   });
+  const { version, ...out } = result;
+  if (stamp !== null) writeRecord(dir, { database: store.path, version, branch: opts.branch, stamp, stats });
+  return { ...out, heads: branchHeads(store, opts.branch).length };
+}
+
+/** The tree of a stored revision, or null for a v3 manifest. */
+function treeOf(store: WriteStore, version: Buffer): Buffer | null {
+  const item = decodeItem(store.get(version)!.data);
+  return item.kind === Kind.Revision ? item.tree : null;
+}
+
+/** What a re-commit may reuse: the recorded version's tree, and the files found unchanged since. */
+interface Reuse {
+  tree: Buffer;
+  unchangedFiles: ReadonlySet<string>;
+}
+
+/**
+ * Stores every folder's tree nodes, deepest folders first (a folder's entry
+ * names its child's tree id); returns the root folder's tree id. A folder
+ * whose files are all unchanged since the recorded version, whose folders
+ * are all such folders, and which holds as many entries as it did then, is
+ * that version's folder: its tree id is taken from there, nothing is built.
+ * Nodes built anew that are already stored cost a hash and a lookup.
+ */
+function storeTrees(store: WriteStore, entries: readonly ManifestEntry[], stats: StatCache, reuse: Reuse | null): Buffer {
+  const folders = new Map<string, TreeEntry[]>([['', []]]);
+  for (const e of entries) if (e.type === EntryType.Dir) folders.set(e.path, []);
+  for (const e of entries) {
+    const slash = e.path.lastIndexOf('/');
+    const parent = slash < 0 ? '' : e.path.slice(0, slash);
+    const name = slash < 0 ? e.path : e.path.slice(slash + 1);
+    folders.get(parent)!.push({ name, type: e.type, ...(e.file ? { id: e.file } : {}) });
+  }
+  // Files taken from the record unread carry no id until their folder is built.
+  const idOf = (path: string, e: TreeEntry) => {
+    if (e.type !== EntryType.Dir && !e.id) e.id = stats.fileOf(path);
+  };
+  const deepestFirst = [...folders.keys()].sort((a, b) => depth(b) - depth(a));
+  const ids = new Map<string, Buffer>();
+  const reused = new Set<string>();
+  const old = reuse ? new RecordedTree(store, reuse.tree) : null;
+  for (const path of deepestFirst) {
+    const list = folders.get(path)!;
+    const child = (name: string) => (path ? `${path}/${name}` : name);
+    for (const e of list) if (e.type === EntryType.Dir) e.id = ids.get(child(e.name))!;
+    const clean = reuse && list.every((e) => (e.type === EntryType.Dir ? reused.has(child(e.name)) : reuse.unchangedFiles.has(child(e.name))));
+    const before = clean ? old!.folder(path, list.length) : null;
+    if (before) {
+      ids.set(path, before);
+      reused.add(path);
+      continue;
+    }
+    for (const e of list) idOf(child(e.name), e);
+    const built = buildFolder(list);
+    for (const node of built.nodes) store.put(node);
+    ids.set(path, built.id);
+  }
+  return ids.get('')!;
+}
+
+/** Folders of a stored tree by path, found on demand (only the folders on the way are read). */
+class RecordedTree {
+  private readonly found = new Map<string, Buffer | null>();
+
+  constructor(
+    private readonly store: WriteStore,
+    root: Buffer,
+  ) {
+    this.found.set('', root);
+  }
+
+  /** The tree id of the folder at `path` if it is there and holds `count` entries, else null. */
+  folder(path: string, count: number): Buffer | null {
+    const id = this.lookup(path);
+    if (!id) return null;
+    return treeNodeCount(this.store.get(id)!.data) === count ? id : null;
+  }
+
+  private lookup(path: string): Buffer | null {
+    const known = this.found.get(path);
+    if (known !== undefined) return known;
+    const slash = path.lastIndexOf('/');
+    const parent = this.lookup(slash < 0 ? '' : path.slice(0, slash));
+    const name = path.slice(slash + 1);
+    let id: Buffer | null = null;
+    if (parent) {
+      for (const e of folderEntries((i) => this.store.get(i)?.data ?? null, parent)) {
+        if (e.name === name) {
+          id = e.type === EntryType.Dir ? e.id! : null;
+          break;
+        }
+      }
+    }
+    this.found.set(path, id);
+    return id;
+  }
+}
+
+function depth(path: string): number {
+  if (path === '') return 0;
+  let n = 1;
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) n++;
+  return n;
 }

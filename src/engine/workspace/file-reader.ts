@@ -27,6 +27,8 @@ export const enum Found {
   Unreadable = 2,
   /** No longer a regular file (a folder, a symbolic link...): `codes` says what. */
   NotAFile = 3,
+  /** Its size, mtime and inode match the workspace record's entry: not read (the record has its file id). */
+  Cached = 4,
 }
 
 /** The result of reading a batch: plain arrays and one buffer, so it crosses threads as is. */
@@ -35,12 +37,18 @@ export interface BatchRead {
   found: Found[];
   modes: number[];
   sizes: number[];
+  /** Each file's mtime and inode as fstat (or, for Cached, lstat) saw them before it was read: for the workspace record. */
+  mtimes: number[];
+  inos: number[];
   codes: (string | null)[];
   /** The Small files, one after another, each as the prefix asked for and then its content. */
   buffer: ArrayBuffer;
 }
 
-type Fs = Pick<typeof fs, 'openSync' | 'fstatSync' | 'readSync' | 'closeSync' | 'constants'>;
+type Fs = Pick<typeof fs, 'openSync' | 'fstatSync' | 'readSync' | 'closeSync' | 'constants' | 'lstatSync'>;
+
+/** Whether a file whose lstat gave these need not be read (the workspace record has it); only on the calling thread. */
+export type KnownFile = (path: string, size: number, mtimeMs: number, ino: number, mode: number) => boolean;
 
 /**
  * Reads `paths` in order until `budget` content bytes are read (at least one
@@ -50,24 +58,36 @@ type Fs = Pick<typeof fs, 'openSync' | 'fstatSync' | 'readSync' | 'closeSync' | 
  * blocking on a FIFO, so a path swapped since the folder was listed is
  * reported, never followed or waited on.
  */
-export function readBatch(io: Fs, paths: readonly string[], max: number, budget: number, prefix: Uint8Array = new Uint8Array(0)): BatchRead {
+export function readBatch(io: Fs, paths: readonly string[], max: number, budget: number, prefix: Uint8Array = new Uint8Array(0), known?: KnownFile): BatchRead {
   const flags = io.constants.O_RDONLY | (io.constants.O_NOFOLLOW ?? 0) | (io.constants.O_NONBLOCK ?? 0);
   const found: Found[] = [];
   const modes: number[] = [];
   const sizes: number[] = [];
+  const mtimes: number[] = [];
+  const inos: number[] = [];
   const codes: (string | null)[] = [];
   let out = Buffer.allocUnsafeSlow(Math.min(budget, 1 << 20));
   const scratch = Buffer.allocUnsafe(max + 1);
   let at = 0;
   let contentBytes = 0;
-  const note = (f: Found, mode: number, size: number, code: string | null) => {
+  const note = (f: Found, mode: number, size: number, code: string | null, st?: { mtimeMs: number; ino: number }) => {
     found.push(f);
     modes.push(mode);
     sizes.push(size);
+    mtimes.push(st ? st.mtimeMs : 0);
+    inos.push(st ? st.ino : 0);
     codes.push(code);
   };
   for (const path of paths) {
     if (contentBytes >= budget && found.length > 0) break;
+    if (known) {
+      // One lstat instead of open, fstat, read and close: the record knows this file.
+      const st = io.lstatSync(path, { throwIfNoEntry: false });
+      if (st?.isFile() && known(path, st.size, st.mtimeMs, st.ino, st.mode)) {
+        note(Found.Cached, st.mode, st.size, null, st);
+        continue;
+      }
+    }
     let fd = -1;
     try {
       fd = io.openSync(path, flags);
@@ -77,7 +97,7 @@ export function readBatch(io: Fs, paths: readonly string[], max: number, budget:
         continue;
       }
       if (st.size > max) {
-        note(Found.Large, st.mode, st.size, null);
+        note(Found.Large, st.mode, st.size, null, st);
         continue;
       }
       let n = 0;
@@ -88,7 +108,7 @@ export function readBatch(io: Fs, paths: readonly string[], max: number, budget:
         if (n > max) break;
       }
       if (n > max) {
-        note(Found.Large, st.mode, n, null); // it grew since fstat
+        note(Found.Large, st.mode, n, null, st); // it grew since fstat
         continue;
       }
       if (at + prefix.length + n > out.length) {
@@ -100,7 +120,7 @@ export function readBatch(io: Fs, paths: readonly string[], max: number, budget:
       scratch.copy(out, at + prefix.length, 0, n);
       at += prefix.length + n;
       contentBytes += n;
-      note(Found.Small, st.mode, n, null);
+      note(Found.Small, st.mode, n, null, st);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       note(code === 'ELOOP' ? Found.NotAFile : Found.Unreadable, 0, 0, code === 'ELOOP' ? 'a symbolic link' : (code ?? String(e)));
@@ -108,7 +128,7 @@ export function readBatch(io: Fs, paths: readonly string[], max: number, budget:
       if (fd >= 0) io.closeSync(fd);
     }
   }
-  return { found, modes, sizes, codes, buffer: out.buffer as ArrayBuffer };
+  return { found, modes, sizes, mtimes, inos, codes, buffer: out.buffer as ArrayBuffer };
 }
 
 /** What readdir says a listed path is. */
@@ -141,6 +161,8 @@ export interface WalkOptions {
   max: number;
   budget: number;
   prefix: Uint8Array;
+  /** Files the workspace record knows (walkHere only: a function does not cross to the worker). */
+  known?: KnownFile;
 }
 
 type WalkFs = Fs & Pick<typeof fs, 'readdirSync'>;
@@ -161,12 +183,17 @@ export function* walkAndRead(io: WalkFs, root: string, o: WalkOptions, read: typ
   let unread: string[] = [];
   let target = o.firstFiles;
   const step = (failed: WalkStep['failed'], last: boolean): WalkStep => {
-    const r = unread.length > 0 ? read(io, unread, o.max, o.budget, o.prefix) : { found: [], modes: [], sizes: [], codes: [], buffer: new ArrayBuffer(0) };
+    const r =
+      unread.length > 0
+        ? read(io, unread, o.max, o.budget, o.prefix, o.known)
+        : { found: [], modes: [], sizes: [], mtimes: [], inos: [], codes: [], buffer: new ArrayBuffer(0) };
     unread = unread.slice(r.found.length);
     const out: WalkStep = {
       found: r.found,
       modes: r.modes,
       sizes: r.sizes,
+      mtimes: r.mtimes,
+      inos: r.inos,
       codes: r.codes,
       buffer: r.buffer,
       paths: paths.join('\0'),
@@ -203,6 +230,8 @@ export function* walkAndRead(io: WalkFs, root: string, o: WalkOptions, read: typ
       continue;
     }
     const d = top.names[top.next++]!;
+    // The workspace record (workspace/record.ts) is never committed.
+    if (top.rel === '' && d.name === '.netsync') continue;
     const rel = top.rel ? `${top.rel}/${d.name}` : d.name;
     const abs = top.abs + o.sep + d.name;
     // 0 folder, 1 file, 2 symbolic link, 3 anything else (Listed; numbers, since this runs from source text).
@@ -230,14 +259,14 @@ export function* walkAndRead(io: WalkFs, root: string, o: WalkOptions, read: typ
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
-const Found = { Small: 0, Large: 1, Unreadable: 2, NotAFile: 3 };
+const Found = { Small: 0, Large: 1, Unreadable: 2, NotAFile: 3, Cached: 4 };
 const readBatch = ${readBatch.toString()};
 const walkAndRead = ${walkAndRead.toString()};
 let walk = null;
 parentPort.on('message', (m) => {
   if (m.root !== undefined) walk = walkAndRead(fs, m.root, m.options, readBatch);
   const next = walk.next();
-  const step = next.done ? { found: [], modes: [], sizes: [], codes: [], buffer: new ArrayBuffer(0), paths: '', types: [], failed: null, done: true } : next.value;
+  const step = next.done ? { found: [], modes: [], sizes: [], mtimes: [], inos: [], codes: [], buffer: new ArrayBuffer(0), paths: '', types: [], failed: null, done: true } : next.value;
   parentPort.postMessage(step, [step.buffer]);
 });
 `;
@@ -301,6 +330,8 @@ const OVER: WalkStep = Object.freeze({
   found: [],
   modes: [],
   sizes: [],
+  mtimes: [],
+  inos: [],
   codes: [],
   buffer: new ArrayBuffer(0),
   paths: '',

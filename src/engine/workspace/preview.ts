@@ -10,6 +10,7 @@
  */
 import { closeSync, constants, type Dirent, lstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { RECORD_DIR } from './record.js';
 import { fail } from '../errors.js';
 import { Chunker } from '../items/chunker.js';
 import {
@@ -96,6 +97,7 @@ export function previewFolder(dir: string, base: ReadonlyMap<string, BaseEntry>)
     }
     names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const d of names) {
+      if (!rel && d.name === RECORD_DIR) continue; // the workspace record is never committed
       const path = rel ? `${rel}/${d.name}` : d.name;
       const problem = pathProblem(path);
       if (problem) fail('usage', `cannot commit ${join(abs, d.name)}: ${problem}`);

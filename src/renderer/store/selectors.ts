@@ -15,7 +15,7 @@ export interface BranchDiff {
   kinds: { kind: ItemKindName; count: number; bytes: number }[];
 }
 
-const KIND_ORDER: ItemKindName[] = ['manifest', 'file', 'chunk', 'cert', 'key'];
+const KIND_ORDER: ItemKindName[] = ['revision', 'manifest', 'tree', 'file', 'chunk', 'cert', 'key'];
 
 /** One side of a diff grouped by branch (largest first), each with its kinds in a fixed order. */
 export function groupDiffByBranch(side: DiffSide): BranchDiff[] {
