@@ -359,7 +359,7 @@ export class NetsyncService implements NetsyncApi {
    * so forks arrive only from peers), so no change costs a history scan.
    */
   private tellHeads(peerId: string, db: string, summary: SessionSummary): void {
-    const branches = new Set(summary.weLack.groups.filter((g) => g.kind === 'manifest' && g.count > 0).map((g) => g.branch));
+    const branches = new Set(summary.weLack.groups.filter((g) => (g.kind === 'revision' || g.kind === 'manifest') && g.count > 0).map((g) => g.branch));
     for (const branch of branches) {
       try {
         this.emit({ type: 'branch-heads', peerId, branch, heads: headCount(db, branch) });
