@@ -21,10 +21,10 @@ export interface Notice {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-/** What arrived, by branch: the versions (manifests) when there are any, else the items. */
+/** What arrived, by branch: the versions (revisions; manifests of format 3) when there are any, else the items. */
 function arrivedText(s: SessionSummary): string {
   const versions = new Map<string, number>();
-  for (const g of s.weLack.groups) if (g.kind === 'manifest') versions.set(g.branch, (versions.get(g.branch) ?? 0) + g.count);
+  for (const g of s.weLack.groups) if (g.kind === 'revision' || g.kind === 'manifest') versions.set(g.branch, (versions.get(g.branch) ?? 0) + g.count);
   if (versions.size === 0) return `${plural(s.itemsReceived, 'item')} arrived.`;
   const parts = [...versions].map(([branch, n]) => `${plural(n, 'new version')} of ${branch}`);
   return `${parts.join(', ')}.`;

@@ -42,7 +42,7 @@ const arrived = finished({
     bytes: 900,
     items: [],
     groups: [
-      { branch: 'org.example.web', kind: 'manifest', count: 2, bytes: 200 },
+      { branch: 'org.example.web', kind: 'revision', count: 2, bytes: 200 },
       { branch: 'org.example.web', kind: 'file', count: 5, bytes: 500 },
       { branch: 'org.example.docs', kind: 'manifest', count: 1, bytes: 100 },
     ],
