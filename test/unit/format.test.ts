@@ -28,6 +28,7 @@ import {
   encodeTreeIndex,
   encodeTreeListing,
   itemId,
+  offeredSize,
   type ManifestEntry,
   manifestFileIds,
   pathProblem,
@@ -553,5 +554,16 @@ describe('manifestFileIds (indexing stored manifests without validating them aga
     expect(manifestFileIds(bytes)).toEqual(decoded.entries.filter((e) => e.type !== EntryType.Dir).map((e) => e.file));
     expect(manifestFileIds(encodeInlineFile(Buffer.from('x')))).toEqual([]);
     expect(() => manifestFileIds(bytes.subarray(0, bytes.length - 5))).toThrow(NetsyncError);
+  });
+});
+
+describe('offeredSize (the size counted for bytes not yet verified)', () => {
+  it('reads an inline file, a chunk and a chunked file, and never reads past the bytes of a damaged one', () => {
+    expect(offeredSize(encodeInlineFile(Buffer.from('hello')))).toBe(5);
+    expect(offeredSize(encodeChunk(Buffer.alloc(100)))).toBe(100);
+    const chunked = encodeChunkedFile([{ id: Buffer.alloc(32, 1), length: 2 << 20 }]);
+    expect(offeredSize(chunked)).toBe(2 << 20);
+    // A peer's ITEM is counted before it is verified: truncated or empty, it counts its length, it does not throw.
+    for (const bytes of [chunked.subarray(0, 5), Buffer.of(1), Buffer.alloc(0)]) expect(offeredSize(bytes)).toBe(bytes.length);
   });
 });

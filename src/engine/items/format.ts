@@ -346,8 +346,11 @@ function decodeKey(r: Reader): Item {
  */
 export function offeredSize(bytes: Uint8Array): number {
   if (bytes[0] === Kind.Chunk) return bytes.length - 1;
-  if (bytes[0] === Kind.File)
-    return bytes[1] === 0 ? bytes.length - INLINE_FILE_HEADER.length : Number(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readBigUInt64BE(2));
+  if (bytes[0] === Kind.File && bytes.length >= 2) {
+    if (bytes[1] === 0) return bytes.length - INLINE_FILE_HEADER.length;
+    // Bytes not yet verified may be anything: a chunked file too short for its size counts as its length.
+    if (bytes.length >= 10) return Number(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readBigUInt64BE(2));
+  }
   return bytes.length;
 }
 
