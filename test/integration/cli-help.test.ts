@@ -231,7 +231,7 @@ describe('output that is not a terminal', () => {
       child.stdout.on('data', (b: Buffer) => (stdout += b));
       child.stderr.on('data', (b: Buffer) => (stderr += b));
       const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-      expect(stdout).toMatch(/^manifest [0-9a-f]{64}\n$/);
+      expect(stdout).toMatch(/^revision [0-9a-f]{64} \(head\)\n$/);
       expect(stderr).toBe('');
       expect(code).toBe(0);
     }

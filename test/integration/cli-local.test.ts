@@ -223,14 +223,14 @@ describe('commit and checkout', () => {
   it('branches and log describe what was committed', async () => {
     const b = await cli(['branches']);
     expectSuccess(b);
-    const m = /^org\.example\.cli \((\d+) items\)$/.exec(b.stdoutLines[0] ?? '');
+    const m = /^org\.example\.cli \((\d+) items, 1 head\)$/.exec(b.stdoutLines[0] ?? '');
     expect(m, b.stdout).not.toBeNull();
     // manifest + 4 certs + key + 15 distinct files (the two empty files are one item) + chunks
     expect(Number(m![1])).toBeGreaterThanOrEqual(1 + 4 + 1 + 15 + 3);
 
     const log = await cli(['log', BRANCH]);
     expectSuccess(log);
-    expect(log.stdoutLines[0]).toBe(`revision ${manifestId}`);
+    expect(log.stdoutLines[0]).toBe(`revision ${manifestId} (head)`);
     expect(log.stdout).toMatch(/ {2}date: {6}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/);
     expect(log.stdout).toContain('  author:    alice@example.org');
     expect(log.stdout).toContain('  signed by: alice@example.org');

@@ -99,14 +99,24 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['netsync commit ./project --branch org.example.web -m "first import"'],
     load: local('commit'),
   },
-  { name: 'branches', section: 'database', summary: 'list the branches and their item counts', load: local('branches') },
+  { name: 'branches', section: 'database', summary: 'list the branches, their item counts and heads', load: local('branches') },
+  {
+    name: 'heads',
+    section: 'database',
+    args: ['BRANCH'],
+    summary: "list a branch's heads",
+    description:
+      'List the heads of BRANCH, newest first: each version no other version of the branch names as a parent, with its date and author. Two or more mean concurrent commits; `netsync merge BRANCH` joins them.',
+    load: local('heads'),
+  },
   {
     name: 'log',
     section: 'database',
     args: ['BRANCH'],
+    options: [{ flags: '--graph', help: 'draw the revision graph, one line a version, heads marked (as git log --graph)' }],
     summary: "show a branch's history",
     description:
-      "Show a branch's history: each revision (or older manifest) with its date, author, parents, who signed it (keys you do not trust are marked) and changelog.",
+      "Show a branch's history: each revision (or older manifest) with its date, author, parents, who signed it (keys you do not trust are marked) and changelog; heads are marked (head).",
     load: local('log'),
   },
   {

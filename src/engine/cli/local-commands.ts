@@ -9,7 +9,8 @@ import { formatPublicKey, parsePublicKey } from '../keys/public-key-text.js';
 import { configDir } from '../paths.js';
 import { TrustList } from '../security/trust.js';
 import { treeWalk } from '../items/tree.js';
-import { type LogEntry, branchLog, resolveManifest } from '../store/history.js';
+import { type LogEntry, branchHeads, branchLog, describeHeads, resolveManifest } from '../store/history.js';
+import { drawGraph } from './graph.js';
 import { checkDatabase, rebuildIndex } from '../store/maintenance.js';
 import { type OpenOptions, ReadStore, WriteStore } from '../store/store.js';
 import { checkoutManifest } from '../workspace/checkout.js';
@@ -166,9 +167,29 @@ export const commit: Command = async (ctx, p) => {
 
 export const branches: Command = (ctx) => {
   const store = ReadStore.open(ctx.db);
-  for (const b of store.branches()) ctx.io.out(`${b.name} (${b.items} items)`);
-  store.close();
-  return 0;
+  try {
+    for (const b of store.branches()) {
+      const heads = branchHeads(store, b.name).length;
+      ctx.io.out(`${b.name} (${b.items} items, ${heads} ${heads === 1 ? 'head' : 'heads'})`);
+    }
+    return 0;
+  } finally {
+    store.close();
+  }
+};
+
+/** `heads BRANCH`: one line per head, newest first: id, date, author. */
+export const heads: Command = (ctx, p) => {
+  const store = ReadStore.open(ctx.db);
+  try {
+    const branch = p.positionals[0]!;
+    const all = describeHeads(store, branch);
+    for (const h of all) ctx.io.out(`${h.manifest} ${h.date ?? '-'} ${h.author ?? '-'}`);
+    if (all.length > 1) ctx.io.note(`${branch} has ${all.length} heads; \`netsync merge ${branch}\` joins them`);
+    return 0;
+  } finally {
+    store.close();
+  }
 };
 
 export const log: Command = (ctx, p) => {
@@ -177,8 +198,22 @@ export const log: Command = (ctx, p) => {
   const trusted = (keyHex: string) => isTrusted(Buffer.from(keyHex, 'hex'));
   let untrustedSeen = false;
   try {
-    for (const e of branchLog(store, p.positionals[0]!)) {
-      ctx.io.out(`${e.revision ? 'revision' : 'manifest'} ${e.manifest}`);
+    const branch = p.positionals[0]!;
+    const entries = branchLog(store, branch);
+    const heads = new Set(branchHeads(store, branch).map(toHex));
+    const mark = (id: string) => (heads.has(id) ? ' (head)' : '');
+    if (flag(p, 'graph')) {
+      const nodes = entries.map((e) => ({
+        id: e.manifest,
+        parents: e.parents,
+        date: e.date ?? '',
+        text: `${e.manifest.slice(0, 12)}${mark(e.manifest)} ${e.date ?? '-'} ${e.author ?? '-'}${e.changelog ? `  ${e.changelog.split('\n')[0]}` : ''}`,
+      }));
+      for (const line of drawGraph(nodes)) ctx.io.out(line);
+      return 0;
+    }
+    for (const e of entries) {
+      ctx.io.out(`${e.revision ? 'revision' : 'manifest'} ${e.manifest}${mark(e.manifest)}`);
       ctx.io.out(`  date:      ${e.date ?? '-'}`);
       ctx.io.out(`  author:    ${e.author ?? '-'}`);
       for (const parent of e.parents) ctx.io.out(`  ${e.revision ? 'parent:  ' : 'ancestor:'}  ${parent}`);

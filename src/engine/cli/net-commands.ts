@@ -132,6 +132,7 @@ function jsonLine(s: SessionSummary): string {
     sessions: s.sessions ?? 1,
     weLack: { count: s.weLack.count, bytes: s.weLack.bytes, groups: s.weLack.groups },
     theyLack: { count: s.theyLack.count, bytes: s.theyLack.bytes, groups: s.theyLack.groups },
+    ...(s.forks ? { forks: s.forks } : {}),
   });
 }
 
@@ -218,6 +219,7 @@ function session(direction: Direction, forceDryRun: boolean): Command {
         ctx.io.note('netsync: warning: the two sides still differ after 3 sessions (is someone writing to either database?); run sync again');
       }
     }
+    for (const f of s.forks ?? []) ctx.io.note(`${printable(f.branch)} now has ${f.heads} heads; \`netsync merge ${printable(f.branch)}\` joins them`);
     if (json) ctx.io.out(jsonLine(s));
     reportRefused(ctx, s, direction, identity === 'anonymous', flag(p, 'anonymous'));
     return 0;
