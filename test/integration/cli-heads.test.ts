@@ -4,13 +4,13 @@
  * that says the branch now has two heads, `heads`, `branches`, `log --graph`,
  * and (below) `merge`, `commit --parent`, links and ignore rules.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureCliBuilt, runCli } from '../helpers/cli.js';
-import { OPEN_PERMISSIONS, type ServeProcess, startServe } from '../helpers/net.js';
+import { OPEN_PERMISSIONS, type ServeProcess, startServe, withStore } from '../helpers/net.js';
 import { tempDir } from '../helpers/temp.js';
-import { makeTree } from '../helpers/tree.js';
+import { type TreeSpec, makeTree } from '../helpers/tree.js';
 
 let root: string;
 const running: ServeProcess[] = [];
@@ -133,5 +133,171 @@ describe('concurrent commits: two heads, seen everywhere', () => {
       .map((l) => l.split(' ')[0]);
     expect(heads.sort()).toEqual([headA, headB].sort());
     expect(readFileSync(join(wb, 'bob.txt'), 'utf8')).toBe('bob edits again\n');
+  });
+});
+
+describe('merge: joins two heads', () => {
+  let a: Peer;
+  let b: Peer;
+  let server: ServeProcess;
+  const BRANCH = 't.beta';
+
+  beforeAll(async () => {
+    a = await makePeer('ma', 'alice@example.org');
+    b = await makePeer('mb', 'bob@example.org');
+    const wa = join(root, 'ma-w');
+    makeTree(wa, { 'notes.txt': 'one\ntwo\nthree\nfour\nfive\n', 'keep.txt': 'kept\n', 'gone.txt': 'to be removed by bob\n' });
+    await ok(a, 'commit', wa, '--branch', BRANCH, '-m', 'first import');
+    server = await serve(a);
+    await ok(b, 'sync', `127.0.0.1:${server.port}`, 't.*');
+    const wb = join(root, 'mb-w');
+    await ok(b, 'checkout', BRANCH, wb);
+    writeFileSync(join(wa, 'notes.txt'), 'ONE\ntwo\nthree\nfour\nfive\n');
+    writeFileSync(join(wa, 'alice.txt'), 'alice was here\n');
+    await ok(a, 'commit', wa, '--branch', BRANCH, '-m', 'alice: first line, a file');
+    writeFileSync(join(wb, 'notes.txt'), 'one\ntwo\nthree\nfour\nFIVE\n');
+    rmSync(join(wb, 'gone.txt'));
+    await ok(b, 'commit', wb, '--branch', BRANCH, '-m', 'bob: last line, a file removed');
+    await ok(b, 'sync', `127.0.0.1:${server.port}`, 't.*');
+  });
+
+  it('without conflicts: one head holding both sides, both heads its parents, db check clean on both sides', async () => {
+    const before = (await ok(b, 'heads', BRANCH))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[0]!);
+    expect(before).toHaveLength(2);
+    const r = await cli(b, 'merge', BRANCH);
+    expect(r.code, r.stderr).toBe(0);
+    const merged = r.stdoutLines[0]!;
+    expect(merged).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.stderr).toContain(`${BRANCH} now has 1 head`);
+    expect((await ok(b, 'heads', BRANCH)).trim().split(' ')[0]).toBe(merged);
+    const shown = await ok(b, 'show', merged);
+    for (const h of before) expect(shown).toContain(`parent ${h}`);
+    expect(shown).toContain('cert author=bob@example.org');
+    const out = join(root, 'mb-merged');
+    await ok(b, 'checkout', BRANCH, out);
+    expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('ONE\ntwo\nthree\nfour\nFIVE\n');
+    expect(readFileSync(join(out, 'alice.txt'), 'utf8')).toBe('alice was here\n');
+    expect(existsSync(join(out, 'gone.txt'))).toBe(false);
+    await ok(b, 'sync', `127.0.0.1:${server.port}`, 't.*');
+    for (const p of [a, b]) {
+      await ok(p, 'db', 'check');
+      expect(await ok(p, 'branches')).toMatch(/^t\.beta \(\d+ items, 1 head\)$/m);
+    }
+    const graph = (await ok(a, 'log', BRANCH, '--graph')).trimEnd().split('\n');
+    expect(graph[0]).toMatch(/^\* [0-9a-f]{12} \(head\) .*merge of/);
+    expect(graph[1]).toBe('|\\');
+  });
+
+  it('one head: nothing to merge, a usage error', async () => {
+    const r = await cli(b, 'merge', BRANCH);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/has one head .*nothing to merge/);
+  });
+});
+
+/** One database, a branch forked from `base` by two checkouts changed by `ours` and `theirs`. */
+async function forked(name: string, spec: TreeSpec, ours: (dir: string) => void, theirs: (dir: string) => void): Promise<{ p: Peer; branch: string }> {
+  const p = await makePeer(name, 'carol@example.org');
+  const branch = `t.${name}`;
+  const w = join(root, `${name}-base`);
+  makeTree(w, spec);
+  const base = idOf(await ok(p, 'commit', w, '--branch', branch));
+  for (const [side, edit] of [
+    ['1', ours],
+    ['2', theirs],
+  ] as const) {
+    const dir = join(root, `${name}-${side}`);
+    await ok(p, 'checkout', base, dir);
+    edit(dir);
+    await ok(p, 'commit', dir, '--branch', branch);
+  }
+  expect((await ok(p, 'heads', branch)).trim().split('\n')).toHaveLength(2);
+  return { p, branch };
+}
+
+const itemsIn = (p: Peer) => withStore(p.db, (s) => s.itemCount());
+
+describe('merge: each kind of conflict commits nothing, lists it, exits 12', () => {
+  const cases: { kind: string; path: string; base: TreeSpec; ours: (d: string) => void; theirs: (d: string) => void }[] = [
+    {
+      kind: 'content',
+      path: 'notes.txt',
+      base: { 'notes.txt': 'a\nb\nc\n' },
+      ours: (d) => writeFileSync(join(d, 'notes.txt'), 'a\nOURS\nc\n'),
+      theirs: (d) => writeFileSync(join(d, 'notes.txt'), 'a\nTHEIRS\nc\n'),
+    },
+    {
+      kind: 'modify/delete',
+      path: 'f.txt',
+      base: { 'f.txt': 'x\n' },
+      ours: (d) => writeFileSync(join(d, 'f.txt'), 'changed\n'),
+      theirs: (d) => rmSync(join(d, 'f.txt')),
+    },
+    {
+      kind: 'file/folder',
+      path: 'x',
+      base: { x: 'a file\n' },
+      ours: (d) => writeFileSync(join(d, 'x'), 'still a file, changed\n'),
+      theirs: (d) => {
+        rmSync(join(d, 'x'));
+        makeTree(join(d, 'x'), { 'inside.txt': 'now a folder\n' });
+      },
+    },
+    {
+      kind: 'executable',
+      path: 'run.sh',
+      base: { 'other.txt': 'o\n' },
+      ours: (d) => makeTree(d, { 'run.sh': { content: '#!/bin/sh\n', mode: 0o755 } }),
+      theirs: (d) => makeTree(d, { 'run.sh': { content: '#!/bin/sh\n', mode: 0o644 } }),
+    },
+    {
+      kind: 'binary',
+      path: 'img.bin',
+      base: { 'img.bin': Buffer.from([1, 0, 2, 3]) },
+      ours: (d) => writeFileSync(join(d, 'img.bin'), Buffer.from([1, 0, 9, 3])),
+      theirs: (d) => writeFileSync(join(d, 'img.bin'), Buffer.from([1, 0, 2, 8])),
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.kind}: ${c.path}`, async () => {
+      const { p, branch } = await forked(`c${cases.indexOf(c)}`, c.base, c.ours, c.theirs);
+      const before = itemsIn(p);
+      const r = await cli(p, 'merge', branch);
+      expect(r.code, r.stderr).toBe(12);
+      expect(r.stdoutLines).toContain(`conflict (${c.kind}): ${c.path}`);
+      expect(r.stderr).toMatch(/conflicts?; nothing was committed; `netsync merge .* --into DIR`/);
+      expect(itemsIn(p)).toBe(before);
+      expect((await ok(p, 'heads', branch)).trim().split('\n')).toHaveLength(2);
+    });
+  }
+
+  it('--into writes the markers and a record; its commit has both heads as parents', async () => {
+    const { p, branch } = await forked(
+      'into',
+      { 'notes.txt': 'a\nb\nc\n', 'same.txt': 's\n' },
+      (d) => writeFileSync(join(d, 'notes.txt'), 'a\nOURS\nc\n'),
+      (d) => writeFileSync(join(d, 'notes.txt'), 'a\nTHEIRS\nc\n'),
+    );
+    const heads = (await ok(p, 'heads', branch))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[0]!);
+    const dir = join(root, 'into-merged');
+    const r = await cli(p, 'merge', branch, '--into', dir);
+    expect(r.code, r.stderr).toBe(12);
+    expect(r.stdoutLines).toContain('conflict (content): notes.txt');
+    const text = readFileSync(join(dir, 'notes.txt'), 'utf8');
+    expect(text).toMatch(/^a\n<<<<<<< ours\n(OURS|THEIRS)\n\|\|\|\|\|\|\| base\nb\n=======\n(OURS|THEIRS)\n>>>>>>> theirs\nc\n$/);
+    expect(readFileSync(join(dir, 'same.txt'), 'utf8')).toBe('s\n');
+    expect((await ok(p, 'heads', branch)).trim().split('\n')).toHaveLength(2);
+    writeFileSync(join(dir, 'notes.txt'), 'a\nBOTH\nc\n');
+    const merged = idOf(await ok(p, 'commit', dir, '--branch', branch, '-m', 'resolved'));
+    const shown = await ok(p, 'show', merged);
+    for (const h of heads) expect(shown).toContain(`parent ${h}`);
+    expect((await ok(p, 'heads', branch)).trim().split(' ')[0]).toBe(merged);
+    await ok(p, 'db', 'check');
   });
 });

@@ -313,7 +313,7 @@ describe('errors: a non-zero exit and exactly one line on stderr', () => {
   it('unknown command (exit 2)', async () => {
     expectFailure(await cli(['frobnicate']), EXIT.usage, /unknown command "frobnicate"/);
     expectFailure(await cli(['db', 'frobnicate']), EXIT.usage, /unknown command "db frobnicate"/);
-    expectFailure(await cli(['log']), EXIT.usage, /^netsync: log: BRANCH is missing; usage: netsync log BRANCH$/);
+    expectFailure(await cli(['log']), EXIT.usage, /^netsync: log: BRANCH is missing; usage: netsync log BRANCH \[--graph\]$/);
     expectFailure(await cli(['branches', '--nope']), EXIT.usage, /--nope/);
   });
 

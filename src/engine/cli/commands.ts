@@ -110,6 +110,23 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: local('heads'),
   },
   {
+    name: 'merge',
+    section: 'database',
+    args: ['BRANCH'],
+    options: [
+      { flags: '--into <DIR>', help: 'write the merged tree (conflict markers and all) into DIR, a new or empty folder, instead of committing it' },
+      { flags: '-m, --message <M>', help: 'the changelog (default: "merge of A and B")' },
+      { flags: '--key <NAME>', help: 'the key to sign with (default: $NETSYNC_KEY, else your only key)' },
+    ],
+    summary: 'join two heads of a branch',
+    description:
+      'Join two heads of BRANCH by a three-way merge against their common ancestor, text files line by line, and record the result as a revision with both heads as parents, signed with your key. ' +
+      'A conflict (the same lines changed differently, modify/delete, file/folder, executable bits, link targets, a binary file changed on both sides) commits nothing: each is listed and the exit code is 12. ' +
+      'With --into DIR the merged tree is written with conflict markers; `netsync commit DIR` then records both heads as parents. More than two heads: the two newest are merged; run it again.',
+    examples: ['netsync merge org.example.web', 'netsync merge org.example.web --into ./merged'],
+    load: local('merge'),
+  },
+  {
     name: 'log',
     section: 'database',
     args: ['BRANCH'],

@@ -7,7 +7,19 @@
  */
 import { type ErrorCode, NetsyncError } from '../errors.js';
 
-export type ExitClass = 'ok' | 'failure' | 'usage' | 'network' | 'permission' | 'verification' | 'database' | 'key' | 'not-found' | 'cancelled';
+export type ExitClass =
+  | 'ok'
+  | 'failure'
+  | 'usage'
+  | 'network'
+  | 'permission'
+  | 'verification'
+  | 'database'
+  | 'key'
+  | 'not-found'
+  | 'refused-entries'
+  | 'conflict'
+  | 'cancelled';
 
 export interface ExitCode {
   code: number;
@@ -16,9 +28,9 @@ export interface ExitCode {
 }
 
 /**
- * 10-19 are kept for outcomes of commands still to come (a commit that
- * refuses entries, a merge with conflicts, a pull of a pattern the server
- * offers nothing for): they are not failures of the classes below.
+ * 10-19 are outcomes, not failures of the classes below: a commit that
+ * refused entries (10), a merge with conflicts (12); the others are kept for
+ * commands still to come (a pull of a pattern the server offers nothing for).
  */
 export const EXIT_CODES: readonly ExitCode[] = [
   { code: 0, name: 'ok', meaning: 'success; also a reader that stopped reading early (`netsync log B | head -1`)' },
@@ -34,6 +46,17 @@ export const EXIT_CODES: readonly ExitCode[] = [
   { code: 6, name: 'database', meaning: 'the database is missing, damaged, truncated, from a newer Netsync, read-only, or its disk is full' },
   { code: 7, name: 'key', meaning: 'a key problem: no key, a wrong or missing passphrase, a damaged key file, a server whose key changed or was not accepted' },
   { code: 8, name: 'not-found', meaning: 'no such branch, item or key' },
+  {
+    code: 10,
+    name: 'refused-entries',
+    meaning:
+      'commit refused entries of the folder (unreadable, a type Netsync does not record) and named every one; or a folder without a workspace record committed to an existing branch without --parent; nothing was committed',
+  },
+  {
+    code: 12,
+    name: 'conflict',
+    meaning: 'merge met conflicts and named every one (kind and path); nothing was committed (`merge --into DIR` writes the tree with conflict markers)',
+  },
   { code: 130, name: 'cancelled', meaning: 'interrupted (Ctrl-C): what arrived so far was kept (128 + SIGINT, as shells report it)' },
 ];
 
@@ -56,6 +79,8 @@ const CLASS_OF: Record<ErrorCode, ExitClass> = {
   timeout: 'network',
   permission: 'permission',
   cancelled: 'cancelled',
+  'refused-entries': 'refused-entries',
+  conflict: 'conflict',
 };
 
 export function exitCode(name: ExitClass): number {

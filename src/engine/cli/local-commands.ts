@@ -15,6 +15,7 @@ import { checkDatabase, rebuildIndex } from '../store/maintenance.js';
 import { type OpenOptions, ReadStore, WriteStore } from '../store/store.js';
 import { checkoutManifest } from '../workspace/checkout.js';
 import { commitDirectory, type Signer } from '../workspace/commit.js';
+import { mergeBranch } from '../workspace/merge.js';
 import { flag, type Parsed, str } from './args.js';
 import { formatBytes } from './format.js';
 import { type Output, reindexNote } from './output.js';
@@ -159,6 +160,43 @@ export const commit: Command = async (ctx, p) => {
     const unchanged = r.onlyHead ? `already the head of ${branch}` : 'as the revision the folder came from';
     ctx.io.out(r.changed ? `${r.manifest}` : `${r.manifest} (unchanged: ${unchanged})`);
     if (r.heads > 1) ctx.io.note(`${branch} now has ${r.heads} heads; \`netsync merge ${branch}\` joins them`);
+    return 0;
+  } finally {
+    store.close();
+  }
+};
+
+export const merge: Command = async (ctx, p) => {
+  const branch = p.positionals[0]!;
+  const into = str(p, 'into');
+  const store = openForWriting(ctx);
+  try {
+    const signer = await loadSigner(str(p, 'key'));
+    const r = mergeBranch(store, branch, { signer, into, message: str(p, 'message') });
+    const [ours, theirs] = r.heads.map((h) => h.slice(0, 12));
+    if (r.headCount > 2) ctx.io.note(`${branch} has ${r.headCount} heads; merging the two newest (${ours}, ${theirs}); run merge again for the others`);
+    for (const c of r.conflicts) ctx.io.out(`conflict (${c.kind}): ${c.path}`);
+    const count = `${r.conflicts.length} ${r.conflicts.length === 1 ? 'conflict' : 'conflicts'}`;
+    if (into !== undefined) {
+      const w = r.written!;
+      ctx.io.out(`wrote the merge of ${ours} and ${theirs} into ${into}: ${w.files} files, ${w.dirs} folders, ${w.links} links, ${count}`);
+      if (w.skippedLinks.length > 0) ctx.io.note(`skipped ${w.skippedLinks.length} symbolic links this system cannot create: ${w.skippedLinks.join(', ')}`);
+      const next = `\`netsync commit ${into} --branch ${branch}\` records both heads as its parents`;
+      if (r.conflicts.length > 0) fail('conflict', `merge of ${branch}: ${count}, marked in ${into}; resolve them, then ${next}`);
+      ctx.io.note(`nothing was committed; ${next}`);
+      return 0;
+    }
+    if (r.conflicts.length > 0) {
+      fail(
+        'conflict',
+        `merge of ${branch}: ${count}; nothing was committed; \`netsync merge ${branch} --into DIR\` writes the merged tree with conflict markers`,
+      );
+    }
+    ctx.io.out(r.revision!);
+    const left = branchHeads(store, branch).length;
+    ctx.io.note(
+      `merged ${ours} and ${theirs}${r.base ? ` (base ${r.base.slice(0, 12)})` : ' (no common ancestor)'}; ${branch} now has ${left} ${left === 1 ? 'head' : 'heads'}`,
+    );
     return 0;
   } finally {
     store.close();
@@ -324,7 +362,10 @@ export const checkout: Command = (ctx, p) => {
       store.branchId(target) === null ? null : target,
     );
     ctx.io.clearProgress();
-    ctx.io.out(`checked out ${toHex(manifest)}: ${r.files} files, ${r.dirs} folders, ${formatBytes(r.bytes)}`);
+    ctx.io.out(`checked out ${toHex(manifest)}: ${r.files} files, ${r.dirs} folders, ${r.links} links, ${formatBytes(r.bytes)}`);
+    if (r.skippedLinks.length > 0) {
+      ctx.io.note(`skipped ${r.skippedLinks.length} symbolic links this system cannot create: ${r.skippedLinks.join(', ')}`);
+    }
     return 0;
   } finally {
     store.close();

@@ -45,6 +45,11 @@ import type { WriteStore } from '../store/store.js';
 import { Found, Listed, TreeReader, type WalkStep, walkHere } from './file-reader.js';
 import { type StatEntry, readRecord, takeStamp, unchanged, writeRecord } from './record.js';
 
+/** One entry of a folder to record: a file's item, or a link's target, by its '/'-separated path. */
+export interface PathEntry extends ManifestEntry {
+  target?: Buffer;
+}
+
 export interface Signer {
   name: string;
   pair: KeyPair;
@@ -290,25 +295,43 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
     const tree = storeTrees(store, manifestEntries);
     const heads = store.branchId(opts.branch) === null ? [] : branchHeads(store, opts.branch);
     // The true parent is the version the folder came from; a folder without a record follows the branch's heads.
-    const parents = record && store.has(record.version) ? [record.version] : heads;
+    const parents = record && store.has(record.version) ? [record.version, ...(record.merging ?? []).filter((m) => store.has(m))] : heads;
     const base = { tree: toHex(tree), files, bytes, read };
     const same = parents.length === 1 ? treeOf(store, parents[0]!) : null;
     if (same?.equals(tree)) {
       const onlyHead = heads.length === 1 && heads[0]!.equals(parents[0]!);
       return { ...base, manifest: toHex(parents[0]!), revision: toHex(parents[0]!), changed: false, onlyHead, version: parents[0]! };
     }
-    const revision = store.put(encodeRevision(tree, parents)).id;
-    store.put(encodeKey(opts.signer.name, opts.signer.pair.publicKey));
-    const sign = (name: string, value: string) => signCert(store, opts.signer, revision, name, value);
-    sign('date', (opts.date ?? new Date()).toISOString());
-    sign('author', opts.signer.name);
-    if (opts.message) sign('changelog', opts.message);
-    sign('branch', opts.branch);
+    const revision = storeRevision(store, opts.signer, opts.branch, tree, parents, opts.message, opts.date);
     return { ...base, manifest: toHex(revision), revision: toHex(revision), changed: true, onlyHead: false, version: revision };
   });
   const { version, ...out } = result;
   if (stamp !== null) writeRecord(dir, { database: store.path, version, branch: opts.branch, stamp, stats });
   return { ...out, heads: branchHeads(store, opts.branch).length };
+}
+
+/**
+ * Stores a revision of `tree` with `parents` and its certs (date, author,
+ * changelog, then branch last, which brings it into the branch): what a
+ * commit and a merge record alike.
+ */
+export function storeRevision(
+  store: WriteStore,
+  signer: Signer,
+  branch: string,
+  tree: Buffer,
+  parents: readonly Buffer[],
+  message?: string,
+  date?: Date,
+): Buffer {
+  const revision = store.put(encodeRevision(tree, parents)).id;
+  store.put(encodeKey(signer.name, signer.pair.publicKey));
+  const sign = (name: string, value: string) => signCert(store, signer, revision, name, value);
+  sign('date', (date ?? new Date()).toISOString());
+  sign('author', signer.name);
+  if (message) sign('changelog', message);
+  sign('branch', branch);
+  return revision;
 }
 
 /** The tree of a stored revision, or null for a v3 manifest. */
@@ -323,14 +346,14 @@ function treeOf(store: WriteStore, version: Buffer): Buffer | null {
  * already stored (unchanged folders and runs of entries) cost a hash and a
  * lookup, nothing more.
  */
-function storeTrees(store: WriteStore, entries: readonly ManifestEntry[]): Buffer {
+export function storeTrees(store: WriteStore, entries: readonly PathEntry[]): Buffer {
   const folders = new Map<string, TreeEntry[]>([['', []]]);
   for (const e of entries) if (e.type === EntryType.Dir) folders.set(e.path, []);
   for (const e of entries) {
     const slash = e.path.lastIndexOf('/');
     const parent = slash < 0 ? '' : e.path.slice(0, slash);
     const name = slash < 0 ? e.path : e.path.slice(slash + 1);
-    folders.get(parent)!.push({ name, type: e.type, ...(e.file ? { id: e.file } : {}) });
+    folders.get(parent)!.push({ name, type: e.type, ...(e.file ? { id: e.file } : {}), ...(e.target ? { target: e.target } : {}) });
   }
   const deepestFirst = [...folders.keys()].sort((a, b) => depth(b) - depth(a));
   const ids = new Map<string, Buffer>();
