@@ -301,3 +301,50 @@ describe('merge: each kind of conflict commits nothing, lists it, exits 12', () 
     await ok(p, 'db', 'check');
   });
 });
+
+describe('commit onto an existing branch from a folder without a record', () => {
+  let p: Peer;
+  const BRANCH = 't.gamma';
+  let first: string;
+
+  beforeAll(async () => {
+    p = await makePeer('pa', 'dave@example.org');
+    const w = join(root, 'pa-w');
+    makeTree(w, { 'a.txt': 'a\n', 'b.txt': 'b\n', 'sub/c.txt': 'c\n' });
+    first = idOf(await ok(p, 'commit', w, '--branch', BRANCH));
+  });
+
+  it('without --parent: refused in one line saying what to do, exit 10, nothing committed', async () => {
+    const w = join(root, 'pa-export');
+    makeTree(w, { 'a.txt': 'a\n' });
+    const before = itemsIn(p);
+    const r = await cli(p, 'commit', w, '--branch', BRANCH);
+    expect(r.code).toBe(10);
+    expect(r.stderrLines).toHaveLength(1);
+    expect(r.stderr).toMatch(/has no workspace record .*name the version it starts from with --parent ID\|head, or check out t\.gamma/);
+    expect(itemsIn(p)).toBe(before);
+  });
+
+  it('with --parent head: prints what it adds, changes and removes, then commits on top of that head', async () => {
+    const w = join(root, 'pa-export2');
+    makeTree(w, { 'a.txt': 'A changed\n', 'sub/c.txt': 'c\n', 'new.txt': 'n\n' });
+    const r = await cli(p, 'commit', w, '--branch', BRANCH, '--parent', 'head');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdoutLines.slice(0, -1)).toEqual([`relative to ${first.slice(0, 12)}: 3 paths`, 'M a.txt', 'D b.txt', 'A new.txt']);
+    const id = idOf(r.stdout);
+    expect(await ok(p, 'show', id)).toContain(`parent ${first}`);
+    expect((await ok(p, 'heads', BRANCH)).trim().split(' ')[0]).toBe(id);
+  });
+
+  it('with --parent ID of an older version: a new head beside the newer one, nothing reverted', async () => {
+    const w = join(root, 'pa-export3');
+    makeTree(w, { 'a.txt': 'a\n', 'b.txt': 'b\n', 'sub/c.txt': 'c\n', 'side.txt': 's\n' });
+    const r = await cli(p, 'commit', w, '--branch', BRANCH, '--parent', first.slice(0, 16));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdoutLines[1]).toBe('A side.txt');
+    expect(r.stderrLines).toContain('t.gamma now has 2 heads; `netsync merge t.gamma` joins them');
+    const two = await cli(p, 'commit', w, '--branch', BRANCH, '--parent', 'head');
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/--parent head: t\.gamma has 2 heads/);
+  });
+});

@@ -259,9 +259,10 @@ describe('commit and checkout', () => {
     makeTree(v1, { 'a.txt': 'one\n', 'keep/k.txt': 'kept\n', 'gone.txt': 'bye\n' });
     makeTree(v2, { 'a.txt': 'two\n', 'keep/k.txt': 'kept\n', 'new/n.txt': 'new\n', 'tool.sh': { content: 'x', mode: 0o755 } });
     const first = (await cli(['commit', v1, '--branch', branch, '-m', 'v1'])).stdout.trim();
-    const r = await cli(['commit', v2, '--branch', branch, '-m', 'v2']);
+    // v2 is another folder (no workspace record): its parent is named.
+    const r = await cli(['commit', v2, '--branch', branch, '-m', 'v2', '--parent', 'head']);
     expectSuccess(r);
-    const second = r.stdout.trim();
+    const second = r.stdoutLines.at(-1)!;
     expect(second).toMatch(ID);
     expect(second).not.toBe(first);
 
@@ -290,10 +291,10 @@ describe('commit and checkout', () => {
     const again = join(work, 'revert-a-again');
     makeTree(a, { 'f.txt': 'A\n' });
     makeTree(b, { 'f.txt': 'B\n' });
-    // A fresh folder (no workspace record) follows the branch's head, B.
+    // A fresh folder (no workspace record) names its parent: the branch's head, B.
     makeTree(again, { 'f.txt': 'A\n' });
     const ids: string[] = [];
-    for (const dir of [a, b, again]) ids.push((await cli(['commit', dir, '--branch', branch])).stdout.trim());
+    for (const dir of [a, b, again]) ids.push((await cli(['commit', dir, '--branch', branch, ...(dir === a ? [] : ['--parent', 'head'])])).stdoutLines.at(-1)!);
     expect(new Set(ids).size).toBe(3);
     // The folder committed first still came from the first revision, unchanged: nothing new.
     expect((await cli(['commit', a, '--branch', branch])).stdout.trim()).toBe(`${ids[0]} (unchanged: as the revision the folder came from)`);

@@ -92,11 +92,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '-m, --message <M>', help: 'the changelog' },
       { flags: '--key <NAME>', help: 'the key to sign with (default: $NETSYNC_KEY, else your only key)' },
       { flags: '--rehash', help: "read every file again, ignoring the folder's stat cache in DIR/.netsync" },
+      {
+        flags: '--parent <ID|head>',
+        help: "the version DIR starts from, for a folder without a workspace record committed onto an existing branch: an id, or 'head' (the branch's only head)",
+      },
     ],
     summary: 'record a folder as the new head of a branch',
     description:
-      "Record the folder DIR (files, folders, executable bits) as a new revision of branch B, signed with your key. Its parent is the revision DIR came from (its workspace record DIR/.netsync, written by checkout and commit); a folder without one follows the branch's heads. Files whose size, time and inode are unchanged since the record are not read again.",
-    examples: ['netsync commit ./project --branch org.example.web -m "first import"'],
+      'Record the folder DIR (files, folders, executable bits) as a new revision of branch B, signed with your key. Its parent is the revision DIR came from (its workspace record DIR/.netsync, written by checkout and commit), so a commit never swallows another head: when that parent is no longer the only head, the branch gets one more. ' +
+      'A folder without a record starts a new branch freely; onto an existing branch it needs --parent ID|head, and the commit first prints what it adds (A), changes (M) and removes (D) relative to that parent (without it: refused, exit 10). ' +
+      'Files whose size, time and inode are unchanged since the record are not read again.',
+    examples: ['netsync commit ./project --branch org.example.web -m "first import"', 'netsync commit ./export --branch org.example.web --parent head'],
     load: local('commit'),
   },
   { name: 'branches', section: 'database', summary: 'list the branches, their item counts and heads', load: local('branches') },

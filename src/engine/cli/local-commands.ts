@@ -144,19 +144,42 @@ export const keyImport: Command = (ctx, p) => {
   return 0;
 };
 
+const CHANGE_MARK = { added: 'A', changed: 'M', removed: 'D' } as const;
+
+/** `--parent head` (the branch's only head) or an id: the version a folder without a record starts from. */
+function parentOf(store: ReadStore, branch: string, arg: string): Buffer {
+  if (arg !== 'head') return resolveManifest(store, arg);
+  if (store.branchId(branch) === null) fail('not-found', `--parent head: no branch named "${branch}"`);
+  const heads = branchHeads(store, branch);
+  if (heads.length !== 1) {
+    fail(
+      'usage',
+      `--parent head: ${branch} has ${heads.length} heads (${heads.map((h) => toHex(h).slice(0, 12)).join(', ')}); name one by its id, or merge them first`,
+    );
+  }
+  return heads[0]!;
+}
+
 export const commit: Command = async (ctx, p) => {
   const branch = str(p, 'branch')!; // required by the parser
   const store = openForWriting(ctx);
   try {
+    const parentArg = str(p, 'parent');
+    const parent = parentArg === undefined ? undefined : parentOf(store, branch, parentArg);
     const signer = await loadSigner(str(p, 'key'));
     const r = await commitDirectory(store, p.positionals[0]!, {
       branch,
+      parent,
       message: str(p, 'message'),
       signer,
       rehash: flag(p, 'rehash'),
       onProgress: (q) => ctx.io.progress({ label: 'commit', done: q.files, total: q.totalFiles, unit: 'files', bytes: q.bytes }),
     });
     ctx.io.clearProgress();
+    if (r.changes) {
+      ctx.io.out(`relative to ${toHex(parent!).slice(0, 12)}: ${r.changes.length === 0 ? 'no change' : `${r.changes.length} paths`}`);
+      for (const c of r.changes) ctx.io.out(`${CHANGE_MARK[c.change]} ${c.path}`);
+    }
     const unchanged = r.onlyHead ? `already the head of ${branch}` : 'as the revision the folder came from';
     ctx.io.out(r.changed ? `${r.manifest}` : `${r.manifest} (unchanged: ${unchanged})`);
     if (r.heads > 1) ctx.io.note(`${branch} now has ${r.heads} heads; \`netsync merge ${branch}\` joins them`);

@@ -41,6 +41,7 @@ import {
 } from '../items/format.js';
 import { buildFolder } from '../items/tree.js';
 import { branchHeads } from '../store/history.js';
+import { type FlatEntry, flatTree } from './flat-tree.js';
 import type { WriteStore } from '../store/store.js';
 import { Found, Listed, TreeReader, type WalkStep, walkHere } from './file-reader.js';
 import { type StatEntry, readRecord, takeStamp, unchanged, writeRecord } from './record.js';
@@ -60,6 +61,8 @@ export interface CommitOptions {
   message?: string;
   signer: Signer;
   date?: Date;
+  /** The parent, for a folder without a workspace record committed onto an existing branch (`--parent`). */
+  parent?: Buffer;
   /** Read every file, whatever the workspace record says (`commit --rehash`). */
   rehash?: boolean;
   /** `totalFiles` is null while the tree is still being listed. */
@@ -82,6 +85,8 @@ export interface CommitResult {
   onlyHead: boolean;
   /** Set when the branch has more than one head after the commit: one line saying so. */
   heads: number;
+  /** With `parent`: what the commit adds, changes and removes relative to it, by path. */
+  changes?: { change: 'added' | 'changed' | 'removed'; path: string }[];
 }
 
 const READ_BLOCK = 1 << 20;
@@ -172,6 +177,13 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
   }
   if (!st.isDirectory()) fail('usage', `${dir} is not a folder`);
   const record = readRecord(dir, store.path);
+  const fromRecord = record !== null && store.has(record.version);
+  if (!fromRecord && opts.parent === undefined && store.branchId(opts.branch) !== null) {
+    fail(
+      'refused-entries',
+      `${dir} has no workspace record (it was not checked out or committed here) and branch ${opts.branch} exists: name the version it starts from with --parent ID|head, or check out ${opts.branch} and commit from there`,
+    );
+  }
   // Taken before any file is looked at: what changes after it gets a newer mtime (record.ts).
   const stamp = takeStamp(dir);
   const cached = record && !opts.rehash ? record.stats : null;
@@ -189,7 +201,7 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
     : holdsMoreFilesThan(dir, READER_MIN_FILES)
       ? await TreeReader.start(dir, options)
       : walkHere(dir, options);
-  const manifestEntries: ManifestEntry[] = [];
+  const manifestEntries: PathEntry[] = [];
   /** Files listed whose content has not come yet, oldest first. */
   const unread: string[] = [];
   let unreadHead = 0;
@@ -295,7 +307,8 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
     const tree = storeTrees(store, manifestEntries);
     const heads = store.branchId(opts.branch) === null ? [] : branchHeads(store, opts.branch);
     // The true parent is the version the folder came from; a folder without a record follows the branch's heads.
-    const parents = record && store.has(record.version) ? [record.version, ...(record.merging ?? []).filter((m) => store.has(m))] : heads;
+    // The true parent: the one named, else the version the folder came from; a new branch has none.
+    const parents = opts.parent !== undefined ? [opts.parent] : fromRecord ? [record!.version, ...(record!.merging ?? []).filter((m) => store.has(m))] : heads;
     const base = { tree: toHex(tree), files, bytes, read };
     const same = parents.length === 1 ? treeOf(store, parents[0]!) : null;
     if (same?.equals(tree)) {
@@ -306,8 +319,26 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
     return { ...base, manifest: toHex(revision), revision: toHex(revision), changed: true, onlyHead: false, version: revision };
   });
   const { version, ...out } = result;
+  const changes = opts.parent === undefined ? undefined : changesFrom(flatTree(store, opts.parent), manifestEntries);
   if (stamp !== null) writeRecord(dir, { database: store.path, version, branch: opts.branch, stamp, stats });
-  return { ...out, heads: branchHeads(store, opts.branch).length };
+  return { ...out, heads: branchHeads(store, opts.branch).length, ...(changes ? { changes } : {}) };
+}
+
+/** What `entries` adds, changes (content, type or link target) and removes relative to `parent`, in path order. */
+function changesFrom(parent: Map<string, FlatEntry>, entries: readonly PathEntry[]): NonNullable<CommitResult['changes']> {
+  const out: NonNullable<CommitResult['changes']> = [];
+  const now = new Map(entries.map((e) => [e.path, e]));
+  for (const e of entries) {
+    const was = parent.get(e.path);
+    if (!was) out.push({ change: 'added', path: e.path });
+    else if (
+      was.type !== e.type ||
+      (e.type !== EntryType.Dir && !(e.file && was.file ? e.file.equals(was.file) : e.target && was.target ? e.target.equals(was.target) : false))
+    )
+      out.push({ change: 'changed', path: e.path });
+  }
+  for (const path of parent.keys()) if (!now.has(path)) out.push({ change: 'removed', path });
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /**

@@ -30,10 +30,10 @@ import { fail } from '../errors.js';
 import { toHex } from '../hash.js';
 import { Chunker } from '../items/chunker.js';
 import { type ChunkRef, EntryType, INLINE_MAX, Kind, decodeItem, encodeChunk, encodeChunkedFile, encodeInlineFile } from '../items/format.js';
-import { treeWalk } from '../items/tree.js';
 import { branchHeads, describeVersion } from '../store/history.js';
 import type { ReadStore, WriteStore } from '../store/store.js';
 import { type Planned, writeEntries } from './checkout.js';
+import { type FlatEntry, flatTree } from './flat-tree.js';
 import { type PathEntry, type Signer, storeRevision, storeTrees } from './commit.js';
 import { takeStamp, writeRecord } from './record.js';
 
@@ -44,12 +44,8 @@ export interface Conflict {
   path: string;
 }
 
-/** One path of a tree: a file's item, a folder (its id is not compared), a link's target. */
-interface Entry {
-  type: EntryType;
-  file?: Buffer;
-  target?: Buffer;
-  /** Merged bytes not stored as an item yet (a text merge). */
+/** One path of a merged tree: a flattened entry, or merged bytes not stored as an item yet (a text merge). */
+interface Entry extends FlatEntry {
   content?: Buffer;
 }
 
@@ -117,22 +113,6 @@ export function mergeBranch(store: WriteStore, branch: string, opts: MergeOption
   });
   result.revision = toHex(revision);
   return result;
-}
-
-/** Every path of a version's tree (a revision's, or a v3 manifest's). */
-function flatTree(store: ReadStore, version: Buffer): Map<string, Entry> {
-  const item = decodeItem(store.get(version)!.data);
-  const out = new Map<string, Entry>();
-  if (item.kind === Kind.Manifest) {
-    for (const e of item.entries) out.set(e.path, { type: e.type, file: e.file });
-  } else if (item.kind === Kind.Revision) {
-    for (const e of treeWalk((id) => store.get(id)?.data ?? null, item.tree)) {
-      out.set(e.path, e.type === EntryType.Dir ? { type: e.type } : { type: e.type, file: e.id, target: e.target });
-    }
-  } else {
-    fail('usage', `${toHex(version)} is not a revision or a manifest`);
-  }
-  return out;
 }
 
 /** A version's parents: a revision's own, a v3 manifest's `ancestor` certs. */
