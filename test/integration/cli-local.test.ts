@@ -391,17 +391,17 @@ describe('errors: a non-zero exit and exactly one line on stderr', () => {
     expectFailure(await cli(['show', 'not-hex']), EXIT.notFound, /no item with id not-hex/);
   });
 
-  it('a symbolic link in the tree is refused, and nothing joins the branch', async () => {
+  it('a symbolic link in the tree is recorded as a link, a dangling one too', async () => {
     const dir = join(work, 'with-symlink');
-    makeTree(dir, { 'real.txt': 'real', 'sub/link': { symlink: '../real.txt' } });
-    expectFailure(await cli(['commit', dir, '--branch', 'org.example.symlink']), EXIT.usage, /sub\/link is a symbolic link/);
-    const dangling = join(work, 'with-dangling');
-    makeTree(dangling, { 'real.txt': 'real', dead: { symlink: 'nowhere' } });
-    expectFailure(await cli(['commit', dangling, '--branch', 'org.example.symlink']), EXIT.usage, /symbolic link/);
-    expect((await cli(['branches'])).stdout).not.toContain('org.example.symlink');
+    makeTree(dir, { 'real.txt': 'real', 'sub/link': { symlink: '../real.txt' }, dead: { symlink: 'nowhere' } });
+    const r = await cli(['commit', dir, '--branch', 'org.example.symlink']);
+    expectSuccess(r);
+    const shown = await cli(['show', r.stdout.trim()]);
+    expect(shown.stdoutLines).toContain(`link ${'-'.repeat(64)} sub/link -> ../real.txt`);
+    expect(shown.stdoutLines).toContain(`link ${'-'.repeat(64)} dead -> nowhere`);
   });
 
-  it('a special file (FIFO) in the tree is refused', async () => {
+  it('a special file (FIFO) in the tree is refused, named, exit 10', async () => {
     const dir = join(work, 'with-fifo');
     makeTree(dir, { 'real.txt': 'real' });
     const r = spawnSync('mkfifo', [join(dir, 'pipe')]);
@@ -409,7 +409,10 @@ describe('errors: a non-zero exit and exactly one line on stderr', () => {
       console.log('mkfifo not available; FIFO case skipped');
       return;
     }
-    expectFailure(await cli(['commit', dir, '--branch', 'org.example.fifo']), EXIT.usage, /pipe is not a regular file or folder/);
+    const refused = await cli(['commit', dir, '--branch', 'org.example.fifo']);
+    expect(refused.code).toBe(10); // README, "Exit codes": refused-entries
+    expect(refused.stderrLines[0]).toBe('refused: pipe: not a regular file, folder or symbolic link (a FIFO, a socket or a device)');
+    expect(refused.stderrLines[1]).toMatch(/^netsync: refused 1 entry of .*with-fifo, each named above; nothing was committed/);
   });
 
   it('invalid branch names and a missing --branch', async () => {

@@ -4,7 +4,7 @@ export interface Parsed {
   /** The arguments in the order the command declares them, a variadic one spread out. */
   positionals: string[];
   /** Options by commander's name for them: `--dry-run` is `dryRun`. */
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | string[] | boolean | undefined>;
 }
 
 export function str(p: Parsed, name: string): string | undefined {
@@ -14,4 +14,10 @@ export function str(p: Parsed, name: string): string | undefined {
 
 export function flag(p: Parsed, name: string): boolean {
   return p.values[name] === true;
+}
+
+/** A repeatable option's values, in the order given (none: empty). */
+export function strings(p: Parsed, name: string): string[] {
+  const v = p.values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
 }

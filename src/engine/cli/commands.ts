@@ -14,6 +14,8 @@ export interface OptionSpec {
   flags: string;
   help: string;
   required?: boolean;
+  /** May be given more than once: the command gets every value, in order. */
+  repeatable?: boolean;
   /** Long names (without dashes) of options this one cannot be given with. */
   conflicts?: string[];
 }
@@ -93,6 +95,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--key <NAME>', help: 'the key to sign with (default: $NETSYNC_KEY, else your only key)' },
       { flags: '--rehash', help: "read every file again, ignoring the folder's stat cache in DIR/.netsync" },
       {
+        flags: '--exclude <PATTERN>',
+        help: 'leave out paths matching PATTERN (.gitignore syntax, as in a .netsyncignore at the root of DIR); may be repeated',
+        repeatable: true,
+      },
+      {
         flags: '--parent <ID|head>',
         help: "the version DIR starts from, for a folder without a workspace record committed onto an existing branch: an id, or 'head' (the branch's only head)",
       },
@@ -101,7 +108,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     description:
       'Record the folder DIR (files, folders, executable bits) as a new revision of branch B, signed with your key. Its parent is the revision DIR came from (its workspace record DIR/.netsync, written by checkout and commit), so a commit never swallows another head: when that parent is no longer the only head, the branch gets one more. ' +
       'A folder without a record starts a new branch freely; onto an existing branch it needs --parent ID|head, and the commit first prints what it adds (A), changes (M) and removes (D) relative to that parent (without it: refused, exit 10). ' +
-      'Files whose size, time and inode are unchanged since the record are not read again.',
+      'Files whose size, time and inode are unchanged since the record are not read again. ' +
+      'Symbolic links are recorded as links (their targets as data, never followed). A .netsyncignore file in any folder leaves out the paths below it that match its patterns (.gitignore syntax); --exclude adds patterns; DIR/.netsync is never recorded. ' +
+      'Entries that cannot be recorded (unreadable, a FIFO, a socket, a device) are each named, and nothing is committed (exit 10).',
     examples: ['netsync commit ./project --branch org.example.web -m "first import"', 'netsync commit ./export --branch org.example.web --parent head'],
     load: local('commit'),
   },

@@ -16,7 +16,7 @@ import { type OpenOptions, ReadStore, WriteStore } from '../store/store.js';
 import { checkoutManifest } from '../workspace/checkout.js';
 import { commitDirectory, type Signer } from '../workspace/commit.js';
 import { mergeBranch } from '../workspace/merge.js';
-import { flag, type Parsed, str } from './args.js';
+import { flag, type Parsed, str, strings } from './args.js';
 import { formatBytes } from './format.js';
 import { type Output, reindexNote } from './output.js';
 import { readPassphrase } from './passphrase.js';
@@ -170,6 +170,8 @@ export const commit: Command = async (ctx, p) => {
     const r = await commitDirectory(store, p.positionals[0]!, {
       branch,
       parent,
+      exclude: strings(p, 'exclude'),
+      onRefused: (path, why) => ctx.io.note(`refused: ${path}: ${why}`),
       message: str(p, 'message'),
       signer,
       rehash: flag(p, 'rehash'),

@@ -106,6 +106,7 @@ function defineCommand(cmd: Commander, spec: CommandSpec): Commander {
   for (const o of spec.options ?? []) {
     const option = new Option(o.flags, o.required ? `${o.help} (required)` : o.help);
     if (o.conflicts) option.conflicts(o.conflicts);
+    if (o.repeatable) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
     cmd.addOption(option);
   }
   cmd.usage(usageOf(spec) || ' '); // not '': commander would write "[options]"

@@ -168,6 +168,20 @@ function foldsOf(dir: string): { caseFolds: boolean; normalises: boolean } {
   return { caseFolds: probe('.netsync-probe-a', '.NETSYNC-PROBE-A'), normalises: probe('.netsync-probe-\u00e9', '.netsync-probe-e\u0301') };
 }
 
+/** The first two paths that name one file on a file system that folds as `folds` says, or null. */
+export function collision(paths: readonly string[], folds: { caseFolds: boolean; normalises: boolean }): [string, string] | null {
+  if (!folds.caseFolds && !folds.normalises) return null;
+  const seen = new Map<string, string>();
+  for (const path of paths) {
+    let key = folds.normalises ? path.normalize('NFD') : path;
+    if (folds.caseFolds) key = key.toLowerCase();
+    const other = seen.get(key);
+    if (other !== undefined) return [other, path];
+    seen.set(key, path);
+  }
+  return null;
+}
+
 function refuseCollisions(dir: string, entries: readonly Planned[]): void {
   const windows = process.platform === 'win32';
   for (const e of entries) {
@@ -177,25 +191,16 @@ function refuseCollisions(dir: string, entries: readonly Planned[]): void {
       if (problem) fail('usage', `cannot check out "${e.path}" on Windows: "${name}" ${problem}`);
     }
   }
-  const { caseFolds, normalises } = foldsOf(dir);
-  if (!caseFolds && !normalises) return;
-  const key = (path: string) => {
-    let k = path;
-    if (normalises) k = k.normalize('NFD');
-    if (caseFolds) k = k.toLowerCase();
-    return k;
-  };
-  const seen = new Map<string, string>();
-  for (const e of entries) {
-    const k = key(e.path);
-    const other = seen.get(k);
-    if (other !== undefined) {
-      fail(
-        'usage',
-        `cannot check out into ${dir}: "${other}" and "${e.path}" would be one file on this file system (it ignores ${caseFolds ? 'case' : 'Unicode normalisation'}); nothing was written`,
-      );
-    }
-    seen.set(k, e.path);
+  const folds = foldsOf(dir);
+  const pair = collision(
+    entries.map((e) => e.path),
+    folds,
+  );
+  if (pair) {
+    fail(
+      'usage',
+      `cannot check out into ${dir}: "${pair[0]}" and "${pair[1]}" would be one file on this file system (it ignores ${folds.caseFolds ? 'case' : 'Unicode normalisation'}); nothing was written`,
+    );
   }
 }
 

@@ -11,7 +11,7 @@
  * which becomes the revision's parent, and lets files whose stat is
  * unchanged be taken from it without being read (`rehash` ignores it).
  */
-import { closeSync, constants, type Dirent, lstatSync, openSync, readdirSync, readFileSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, type Dirent, existsSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
 import { fail } from '../errors.js';
 import { toHex } from '../hash.js';
@@ -25,6 +25,7 @@ import {
   INLINE_MAX,
   Kind,
   NAME_MAX,
+  TARGET_MAX,
   type ManifestEntry,
   type TreeEntry,
   certSignedBytes,
@@ -42,6 +43,7 @@ import {
 import { buildFolder } from '../items/tree.js';
 import { branchHeads } from '../store/history.js';
 import { type FlatEntry, flatTree } from './flat-tree.js';
+import { IGNORE_FILE, ignoreRules } from './ignore-rules.js';
 import type { WriteStore } from '../store/store.js';
 import { Found, Listed, TreeReader, type WalkStep, walkHere } from './file-reader.js';
 import { type StatEntry, readRecord, takeStamp, unchanged, writeRecord } from './record.js';
@@ -63,6 +65,12 @@ export interface CommitOptions {
   date?: Date;
   /** The parent, for a folder without a workspace record committed onto an existing branch (`--parent`). */
   parent?: Buffer;
+  /** Patterns of paths to leave out, as a `.netsyncignore` at the root would hold them, applied after every such file (`--exclude`). */
+  exclude?: string[];
+  /** Called for each entry the commit refuses (unreadable, of a type Netsync does not record), before it fails naming how many. */
+  onRefused?: (path: string, why: string) => void;
+  /** Walk on this thread, where ignore rules can be asked (set when a walk in the worker met a `.netsyncignore`). */
+  onThisThread?: boolean;
   /** Read every file, whatever the workspace record says (`commit --rehash`). */
   rehash?: boolean;
   /** `totalFiles` is null while the tree is still being listed. */
@@ -155,6 +163,21 @@ function storeChunked(store: WriteStore, abs: string): { id: Buffer; size: numbe
   return { id: store.put(encodeChunkedFile(refs)).id, size };
 }
 
+/** Thrown when a walk in the worker meets a `.netsyncignore`: the commit walks again on this thread. */
+const RESTART_ON_THIS_THREAD = Symbol('restart on this thread');
+
+/** A link's target bytes, or why it cannot be recorded. */
+function readLink(abs: string): Buffer | string {
+  let target: Buffer;
+  try {
+    target = readlinkSync(abs, { encoding: 'buffer' });
+  } catch (e) {
+    return `a symbolic link that cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  }
+  if (target.length === 0 || target.length > TARGET_MAX) return `a symbolic link whose target has ${target.length} bytes (1 to ${TARGET_MAX})`;
+  return target;
+}
+
 /** The manifest's file type for a mode: executable when any execute bit is set. */
 function fileType(mode: number): EntryType {
   return (mode & 0o111) !== 0 ? EntryType.Executable : EntryType.File;
@@ -195,12 +218,23 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
   const options = { sep, firstFiles: FIRST_BATCH_FILES, batchFiles: BATCH_FILES, max: INLINE_MAX, budget: BATCH_BYTES, prefix: INLINE_FILE_HEADER };
   const root = dir.endsWith(sep) ? dir : dir + sep;
   const relOf = (abs: string) => (sep === '/' ? abs.slice(root.length) : abs.slice(root.length).split(sep).join('/'));
+  const ignored = ignoreRules(dir, opts.exclude ?? []);
   // With a record, files are lstat'ed and only the changed ones read: few, so on this thread.
+  // Ignore rules are asked on this thread too: the worker runs from source text, without the
+  // `ignore` package; a worker's walk that meets a `.netsyncignore` starts again here.
+  const inWorker =
+    !cached && !opts.onThisThread && !(opts.exclude?.length ?? 0) && !existsSync(join(dir, IGNORE_FILE)) && holdsMoreFilesThan(dir, READER_MIN_FILES);
   const steps = cached
-    ? walkHere(dir, { ...options, known: (abs, size, mtimeMs, ino) => unchanged(cached.get(relOf(abs)), record!.stamp, size, mtimeMs, ino) })
-    : holdsMoreFilesThan(dir, READER_MIN_FILES)
+    ? walkHere(dir, { ...options, ignored, known: (abs, size, mtimeMs, ino) => unchanged(cached.get(relOf(abs)), record!.stamp, size, mtimeMs, ino) })
+    : inWorker
       ? await TreeReader.start(dir, options)
-      : walkHere(dir, options);
+      : walkHere(dir, { ...options, ignored });
+  /** Entries refused, each named once the walk is over: all of them, not only the first. */
+  let refusedCount = 0;
+  const refuse = (rel: string, why: string) => {
+    refusedCount++;
+    opts.onRefused?.(rel, why);
+  };
   const manifestEntries: PathEntry[] = [];
   /** Files listed whose content has not come yet, oldest first. */
   const unread: string[] = [];
@@ -225,9 +259,10 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
       const paths = step.paths === '' ? [] : step.paths.split('\0');
       for (let i = 0; i < paths.length; i++) {
         const rel = paths[i]!;
+        const name = rel.slice(rel.lastIndexOf('/') + 1);
+        if (inWorker && name === IGNORE_FILE) throw RESTART_ON_THIS_THREAD;
         const problem = pathProblem(rel);
         if (problem) fail('usage', `cannot commit ${join(dir, rel)}: ${problem}`);
-        const name = rel.slice(rel.lastIndexOf('/') + 1);
         if (name.length * 3 > NAME_MAX && Buffer.byteLength(name) > NAME_MAX) {
           fail('usage', `cannot commit ${join(dir, rel)}: a name longer than ${NAME_MAX} bytes`);
         }
@@ -238,13 +273,19 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
           case Listed.File:
             unread.push(rel);
             break;
-          case Listed.SymbolicLink:
-            return fail('usage', `${join(dir, rel)} is a symbolic link; Netsync records regular files and folders only`);
+          case Listed.SymbolicLink: {
+            // The target as data, never followed.
+            const link = readLink(join(dir, rel));
+            if (typeof link === 'string') refuse(rel, link);
+            else manifestEntries.push({ path: rel, type: EntryType.Symlink, target: link });
+            break;
+          }
           default:
-            return fail('usage', `${join(dir, rel)} is not a regular file or folder`);
+            refuse(rel, 'not a regular file, folder or symbolic link (a FIFO, a socket or a device)');
         }
       }
       if (step.failed) fail('io', `cannot read directory ${step.failed.abs}: ${step.failed.code}`);
+      for (const u of step.unlisted) refuse(u.rel, `a folder that cannot be listed (${u.code})`);
       const first = unreadHead;
       unreadHead += step.found.length;
       const large: number[] = [];
@@ -275,7 +316,8 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
               large.push(i);
               break;
             case Found.Unreadable:
-              return fail('io', `cannot read ${join(dir, rel)}: ${step.codes[i]}`);
+              refuse(rel, `cannot be read (${step.codes[i]})`);
+              break;
             default:
               return fail('usage', `${join(dir, rel)} changed while committing: it is now ${step.codes[i]}`);
           }
@@ -299,8 +341,18 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
         unreadHead = 0;
       }
     }
+  } catch (e) {
+    if (e !== RESTART_ON_THIS_THREAD) throw e;
+    await steps.close();
+    return commitDirectory(store, dir, { ...opts, onThisThread: true });
   } finally {
     await steps.close();
+  }
+  if (refusedCount > 0) {
+    fail(
+      'refused-entries',
+      `refused ${refusedCount} ${refusedCount === 1 ? 'entry' : 'entries'} of ${dir}, each named above; nothing was committed (make them readable, or leave them out with --exclude or a ${IGNORE_FILE})`,
+    );
   }
   if (unreadHead !== unread.length) fail('io', `the walk of ${dir} ended with ${unread.length - unreadHead} files unread`);
   const result = store.batch(() => {
