@@ -158,6 +158,8 @@ export interface BranchSummary {
   items: number;
   /** Hex hash of the branch's index root: equal roots, equal collections. */
   root: string;
+  /** Its heads: more than one after concurrent commits, until `netsync merge` joins them. */
+  heads?: number;
 }
 
 export interface CertView {
@@ -181,6 +183,8 @@ export interface LogEntry {
   changelog: string | null;
   parents: string[];
   certs: CertView[];
+  /** A head of its branch: no version of the branch names it as a parent. */
+  head?: boolean;
 }
 
 export type EntryKind = 'file' | 'exec' | 'dir';

@@ -10,7 +10,7 @@ import { fail } from '../errors.js';
 import { toHex } from '../hash.js';
 import { EntryType, Kind, type TreeEntry, decodeItem } from '../items/format.js';
 import { folderEntries, treeWalk } from '../items/tree.js';
-import { branchLog, resolveManifest } from '../store/history.js';
+import { branchHeads, branchLog, resolveManifest } from '../store/history.js';
 import { ReadStore, WriteStore } from '../store/store.js';
 import { checkoutManifest } from '../workspace/checkout.js';
 import type { SignerTrust } from './content-trust.js';
@@ -41,13 +41,15 @@ export function databaseStatus(path: string): DatabaseStatus {
 }
 
 export function listBranches(path: string): BranchSummary[] {
-  return withReadStore(path, (store) => store.branches().map((b) => ({ name: b.name, items: b.items, root: toHex(b.root) })));
+  return withReadStore(path, (store) =>
+    store.branches().map((b) => ({ name: b.name, items: b.items, root: toHex(b.root), heads: branchHeads(store, b.name).length })),
+  );
 }
 
 /** Every manifest of the branch, newest first, each cert marked with whether its signer is trusted. */
 export function branchHistory(path: string, branch: string, trusted: SignerTrust): LogEntry[] {
-  const log = withReadStore(path, (store) => branchLog(store, branch));
-  return log.map((e) => ({ ...e, certs: e.certs.map((c) => ({ ...c, trusted: trusted(c.signerKey) })) }));
+  const { log, heads } = withReadStore(path, (store) => ({ log: branchLog(store, branch), heads: new Set(branchHeads(store, branch).map(toHex)) }));
+  return log.map((e) => ({ ...e, head: heads.has(e.manifest), certs: e.certs.map((c) => ({ ...c, trusted: trusted(c.signerKey) })) }));
 }
 
 export function showItem(path: string, ref: string, trusted: SignerTrust): ItemView {

@@ -310,7 +310,7 @@ export class NetsyncService implements NetsyncApi {
     this.watch?.close();
     this.watch = CollectionWatch.open(path);
     this.watch.subscribe(({ branches }) =>
-      this.emit({ type: 'collection-changed', branches: branches.map((b) => ({ name: b.name, items: b.items, root: b.root })) }),
+      this.emit({ type: 'collection-changed', branches: branches.map((b) => ({ name: b.name, items: b.items, root: b.root, heads: b.heads })) }),
     );
   }
 

@@ -27,7 +27,17 @@ function Branches() {
               data-testid="branch-item"
             >
               <span className="mono">{b.name}</span>
-              <span className="muted small">{plural(b.items, 'item')}</span>
+              <span className="muted small">
+                {plural(b.items, 'item')}
+                {(b.heads ?? 1) > 1 ? (
+                  <>
+                    {' · '}
+                    <span className="badge warn" data-testid="branch-heads">
+                      {b.heads} heads
+                    </span>
+                  </>
+                ) : null}
+              </span>
             </button>
           </li>
         ))}
@@ -61,9 +71,15 @@ function Log() {
   }));
   const selectManifest = useApp((s) => s.selectManifest);
   if (!branch) return null;
+  const heads = log.filter((e) => e.head).length;
   return (
     <section className="card column" aria-labelledby="log-title">
       <h2 id="log-title">Log of {branch}</h2>
+      {heads > 1 ? (
+        <p className="warn-line" role="status" data-testid="log-forked">
+          {branch} has {heads} heads, versions committed concurrently (marked “head” below): nothing was lost, and netsync merge {branch} joins them.
+        </p>
+      ) : null}
       <ol className="log" data-testid="log">
         {log.map((e) => (
           <li key={e.manifest}>
@@ -76,7 +92,16 @@ function Log() {
             >
               <span className="log-message">{e.changelog?.split('\n')[0] || 'No message'}</span>
               <span className="muted small">
-                <span className="mono">{shortId(e.manifest)}</span> · {formatDate(e.date)} · signed by <SignedBy entry={e} />
+                <span className="mono">{shortId(e.manifest)}</span>
+                {e.head && heads > 1 ? (
+                  <>
+                    {' '}
+                    <span className="badge" data-testid="log-head">
+                      head
+                    </span>
+                  </>
+                ) : null}{' '}
+                · {formatDate(e.date)} · signed by <SignedBy entry={e} />
               </span>
             </button>
           </li>
