@@ -79,6 +79,7 @@ export const argSchemas = {
   listBranches: args(),
   log: args(named('the branch', branch)),
   show: args(named('the item id', itemRef)),
+  merge: args(named('the branch', branch)),
   checkout: args(named('what to check out', target), named('the folder', path)),
   listPeers: args(),
   addPeer: args(object(peerFields)),

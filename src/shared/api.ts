@@ -162,6 +162,16 @@ export interface BranchSummary {
   heads?: number;
 }
 
+/** What `merge` did: a revision joining two heads, or the conflicts that kept it from committing. */
+export interface MergeOutcome {
+  branch: string;
+  /** The merge revision (hex), null when conflicts kept it from being committed. */
+  revision: string | null;
+  /** Heads the branch has now. */
+  heads: number;
+  conflicts: { kind: string; path: string }[];
+}
+
 export interface CertView {
   name: string;
   value: string;
@@ -447,6 +457,11 @@ export interface NetsyncApi {
   log(branch: string): Promise<Result<LogEntry[]>>;
   /** An item by id or unique hex prefix (6+ digits). */
   show(id: string): Promise<Result<ItemView>>;
+  /**
+   * Joins two heads of `branch` (the two newest) by a three-way merge, signed
+   * with the identity's key; on conflicts nothing is committed and each is listed.
+   */
+  merge(branch: string): Promise<Result<MergeOutcome>>;
   /** Writes a branch head or manifest into `dir` (absolute, new or empty). */
   checkout(target: string, dir: string): Promise<Result<CheckoutSummary>>;
   listPeers(): Promise<Result<Peer[]>>;

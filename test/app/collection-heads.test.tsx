@@ -56,10 +56,41 @@ describe('heads on the Collection screen', () => {
     await act(async () => fireEvent.click(screen.getByRole('button', { name: /t\.alpha/ })));
     expect(screen.getAllByTestId('log-head')).toHaveLength(2);
     expect(screen.getByTestId('log-forked').textContent).toBe(
-      't.alpha has 2 heads, versions committed concurrently (marked “head” below): nothing was lost, and netsync merge t.alpha joins them.',
+      't.alpha has 2 heads, versions committed concurrently (marked “head” below): nothing was lost, and netsync merge t.alpha joins them. Merge',
     );
     await act(async () => fireEvent.click(screen.getByRole('button', { name: /t\.beta/ })));
     expect(screen.queryByTestId('log-forked')).toBeNull();
     expect(screen.queryByTestId('log-head')).toBeNull();
+  });
+
+  it('Merge asks the engine, then says what came of it: the merge revision, or each conflict with nothing committed', async () => {
+    const [base, one, two, merged] = ['aa'.repeat(32), 'bb'.repeat(32), 'cc'.repeat(32), 'dd'.repeat(32)];
+    let outcome: unknown = { branch: 't.alpha', revision: null, heads: 2, conflicts: [{ kind: 'content', path: 'notes.txt' }] };
+    const forked = [
+      entry(two, '2026-01-03T00:00:00Z', [base], true),
+      entry(one, '2026-01-02T00:00:00Z', [base], true),
+      entry(base, '2026-01-01T00:00:00Z', [], false),
+    ];
+    let log = forked;
+    const { store, calls } = renderApp({
+      listBranches: () => ok([{ name: 't.alpha', items: 9, root: '00', heads: log === forked ? 2 : 1 }]),
+      log: () => ok(log),
+      show: () => ok({ kind: 'manifest', id: base, certs: [], entries: [] }),
+      merge: () => ok(outcome),
+    });
+    act(() => store.getState().navigate('collection'));
+    await act(() => store.getState().refreshCollection());
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: /t\.alpha/ })));
+    await act(async () => fireEvent.click(screen.getByTestId('merge-heads')));
+    expect(calls.filter((c) => c.method === 'merge')).toEqual([{ method: 'merge', args: ['t.alpha'] }]);
+    expect(screen.getByTestId('merge-conflicts').textContent).toContain('Not merged: 1 conflict, so nothing was committed.');
+    expect(screen.getByTestId('merge-conflicts').textContent).toContain('content: notes.txt');
+
+    outcome = { branch: 't.alpha', revision: merged, heads: 1, conflicts: [] };
+    log = [{ ...entry(merged, '2026-01-04T00:00:00Z', [one, two], true) }, ...forked.map((e) => ({ ...e, head: false }))];
+    await act(async () => fireEvent.click(screen.getByTestId('merge-heads')));
+    expect(screen.getByTestId('merge-result').textContent).toMatch(/^Merged into dddddddd.*; t\.alpha now has 1 head\.$/);
+    expect(screen.queryByTestId('log-forked')).toBeNull();
+    expect(screen.queryByTestId('branch-heads')).toBeNull();
   });
 });

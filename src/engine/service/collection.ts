@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute } from 'node:path';
-import type { BranchSummary, CheckoutSummary, DatabaseStatus, ItemView, LogEntry } from '../../shared/api.js';
+import type { BranchSummary, CheckoutSummary, DatabaseStatus, ItemView, LogEntry, MergeOutcome } from '../../shared/api.js';
 import { fail } from '../errors.js';
 import { toHex } from '../hash.js';
 import { EntryType, Kind, type TreeEntry, decodeItem } from '../items/format.js';
@@ -13,6 +13,8 @@ import { folderEntries, treeWalk } from '../items/tree.js';
 import { branchHeads, branchLog, resolveManifest } from '../store/history.js';
 import { ReadStore, WriteStore } from '../store/store.js';
 import { checkoutManifest } from '../workspace/checkout.js';
+import type { Signer } from '../workspace/commit.js';
+import { mergeBranch } from '../workspace/merge.js';
 import type { SignerTrust } from './content-trust.js';
 
 export function withReadStore<T>(path: string, fn: (store: ReadStore) => T): T {
@@ -50,6 +52,17 @@ export function listBranches(path: string): BranchSummary[] {
 export function branchHistory(path: string, branch: string, trusted: SignerTrust): LogEntry[] {
   const { log, heads } = withReadStore(path, (store) => ({ log: branchLog(store, branch), heads: new Set(branchHeads(store, branch).map(toHex)) }));
   return log.map((e) => ({ ...e, head: heads.has(e.manifest), certs: e.certs.map((c) => ({ ...c, trusted: trusted(c.signerKey) })) }));
+}
+
+/** `merge BRANCH` for the app: a merge revision, or the conflicts that kept it from being committed. */
+export function mergeHeads(path: string, branch: string, signer: Signer): MergeOutcome {
+  const store = WriteStore.open(path);
+  try {
+    const r = mergeBranch(store, branch, { signer });
+    return { branch, revision: r.revision, heads: branchHeads(store, branch).length, conflicts: r.conflicts };
+  } finally {
+    store.close();
+  }
 }
 
 export function showItem(path: string, ref: string, trusted: SignerTrust): ItemView {

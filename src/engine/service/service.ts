@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type {
   AppStatus,
   BranchSummary,
+  MergeOutcome,
   CheckoutSummary,
   DatabaseStatus,
   DiffPage,
@@ -44,7 +45,7 @@ import { startServer } from '../protocol/server.js';
 import { formatFingerprint, parseFingerprint } from '../security/fingerprint.js';
 import { KnownServers, serverAddress } from '../security/known-servers.js';
 import { CollectionWatch } from '../store/collection-watch.js';
-import { branchHistory, checkoutTo, databaseStatus, listBranches, openOrCreate, showItem } from './collection.js';
+import { branchHistory, checkoutTo, databaseStatus, listBranches, mergeHeads, openOrCreate, showItem } from './collection.js';
 import { signerTrust, trustKey, untrustKey } from './content-trust.js';
 import { DiffLists } from './diff-lists.js';
 import { guard, refuse } from './errors.js';
@@ -157,6 +158,13 @@ export class NetsyncService implements NetsyncApi {
 
   show(id: string): Promise<Result<ItemView>> {
     return guard(() => showItem(this.openDb(), id, signerTrust(this.configDir)));
+  }
+
+  merge(branch: string): Promise<Result<MergeOutcome>> {
+    return guard(() => {
+      const { name, keyPair } = this.identities.forServer();
+      return mergeHeads(this.openDb(), branch, { name, pair: keyPair });
+    });
   }
 
   checkout(target: string, dir: string): Promise<Result<CheckoutSummary>> {

@@ -70,14 +70,45 @@ function Log() {
     selected: s.collection.selectedManifest,
   }));
   const selectManifest = useApp((s) => s.selectManifest);
+  const merge = useApp((s) => s.merge);
+  const merging = useAppShallow((s) => s.collection.merge);
   if (!branch) return null;
   const heads = log.filter((e) => e.head).length;
+  const outcome = merging.result?.branch === branch ? merging.result : null;
   return (
     <section className="card column" aria-labelledby="log-title">
       <h2 id="log-title">Log of {branch}</h2>
       {heads > 1 ? (
         <p className="warn-line" role="status" data-testid="log-forked">
-          {branch} has {heads} heads, versions committed concurrently (marked “head” below): nothing was lost, and netsync merge {branch} joins them.
+          {branch} has {heads} heads, versions committed concurrently (marked “head” below): nothing was lost, and netsync merge {branch} joins them.{' '}
+          <button type="button" onClick={() => void merge(branch)} disabled={merging.busy} data-testid="merge-heads">
+            {merging.busy ? 'Merging…' : heads > 2 ? 'Merge the two newest' : 'Merge'}
+          </button>
+        </p>
+      ) : null}
+      {outcome?.revision ? (
+        <p className="ok-line" role="status" data-testid="merge-result">
+          Merged into {shortId(outcome.revision)}, signed with your key; {branch} now has {plural(outcome.heads, 'head')}.
+        </p>
+      ) : null}
+      {outcome && !outcome.revision ? (
+        <div className="warn-line" role="status" data-testid="merge-conflicts">
+          <p>
+            Not merged: {plural(outcome.conflicts.length, 'conflict')}, so nothing was committed. Resolve them with netsync merge {branch} --into DIR, then
+            commit DIR.
+          </p>
+          <ul>
+            {outcome.conflicts.map((c) => (
+              <li key={`${c.kind} ${c.path}`} className="mono">
+                {c.kind}: {c.path}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      {merging.error ? (
+        <p className="error-line" role="alert" data-testid="merge-error">
+          {merging.error}
         </p>
       ) : null}
       <ol className="log" data-testid="log">
