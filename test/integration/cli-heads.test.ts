@@ -348,3 +348,27 @@ describe('commit onto an existing branch from a folder without a record', () => 
     expect(two.stderr).toMatch(/--parent head: t\.gamma has 2 heads/);
   });
 });
+
+describe('merge: more than two heads', () => {
+  it('merges the two newest, says so, and a second merge joins the rest', async () => {
+    const p = await makePeer('three', 'erin@example.org');
+    const branch = 't.three';
+    const w = join(root, 'three-base');
+    makeTree(w, { 'a.txt': 'a\n' });
+    const base = idOf(await ok(p, 'commit', w, '--branch', branch));
+    for (const side of ['x', 'y', 'z']) {
+      const dir = join(root, `three-${side}`);
+      await ok(p, 'checkout', base, dir);
+      writeFileSync(join(dir, `${side}.txt`), `${side}\n`);
+      await ok(p, 'commit', dir, '--branch', branch);
+    }
+    const first = await cli(p, 'merge', branch);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/t\.three has 3 heads; merging the two newest \([0-9a-f]{12}, [0-9a-f]{12}\); run merge again for the others/);
+    expect(first.stderr).toContain('t.three now has 2 heads');
+    await ok(p, 'merge', branch);
+    const out = join(root, 'three-out');
+    await ok(p, 'checkout', branch, out);
+    for (const side of ['x', 'y', 'z']) expect(readFileSync(join(out, `${side}.txt`), 'utf8')).toBe(`${side}\n`);
+  });
+});
