@@ -372,3 +372,40 @@ describe('merge: more than two heads', () => {
     for (const side of ['x', 'y', 'z']) expect(readFileSync(join(out, `${side}.txt`), 'utf8')).toBe(`${side}\n`);
   });
 });
+
+describe('commit from an old checkout', () => {
+  it('makes a new head beside the newer version, which keeps its files: nothing reverted', async () => {
+    const p = await makePeer('old', 'frank@example.org');
+    const branch = 't.old';
+    const w = join(root, 'old-w');
+    makeTree(w, { 'a.txt': 'v1\n' });
+    const v1 = idOf(await ok(p, 'commit', w, '--branch', branch));
+    writeFileSync(join(w, 'a.txt'), 'v2\n');
+    writeFileSync(join(w, 'new-in-v2.txt'), 'added in v2\n');
+    const v2 = idOf(await ok(p, 'commit', w, '--branch', branch));
+    const old = join(root, 'old-checkout');
+    await ok(p, 'checkout', v1, old);
+    writeFileSync(join(old, 'other.txt'), 'edited from v1\n');
+    const r = await cli(p, 'commit', old, '--branch', branch);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderrLines).toContain('t.old now has 2 heads; `netsync merge t.old` joins them');
+    const v3 = idOf(r.stdout);
+    expect(await ok(p, 'show', v3)).toContain(`parent ${v1}`);
+    const heads = (await ok(p, 'heads', branch))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[0]);
+    expect(heads.sort()).toEqual([v2, v3].sort());
+    const newer = join(root, 'old-v2');
+    await ok(p, 'checkout', v2, newer);
+    expect(readFileSync(join(newer, 'a.txt'), 'utf8')).toBe('v2\n');
+    expect(readFileSync(join(newer, 'new-in-v2.txt'), 'utf8')).toBe('added in v2\n');
+    // Merged, the branch holds both: v2's files and the edit made from v1.
+    await ok(p, 'merge', branch);
+    const merged = join(root, 'old-merged');
+    await ok(p, 'checkout', branch, merged);
+    expect(readFileSync(join(merged, 'a.txt'), 'utf8')).toBe('v2\n');
+    expect(readFileSync(join(merged, 'new-in-v2.txt'), 'utf8')).toBe('added in v2\n');
+    expect(readFileSync(join(merged, 'other.txt'), 'utf8')).toBe('edited from v1\n');
+  });
+});
