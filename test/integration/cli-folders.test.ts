@@ -85,6 +85,12 @@ describe('symbolic links', () => {
     expect(diff.stdout).toBe('');
     expect(diff.status).toBe(0);
     expect(lstatSync(join(out, 'docs', 'lib')).isSymbolicLink()).toBe(true);
+    // Nor into a folder reached through a link.
+    mkdirSync(join(root, 'empty-target'));
+    symlinkSync(join(root, 'empty-target'), join(root, 'via-link'));
+    const through = await cli(a, 'checkout', 't.links', join(root, 'via-link'));
+    expect(through.code).toBe(2);
+    expect(through.stderr).toMatch(/via-link is a symbolic link; check out into a new or empty folder, never through a link/);
     expect(readlinkSync(join(out, 'dangling'))).toBe('no/such/target');
 
     const server = await startServe(a.db, [], { NETSYNC_CONFIG_DIR: a.cfg });

@@ -274,6 +274,27 @@ describe('merge: each kind of conflict commits nothing, lists it, exits 12', () 
     });
   }
 
+  it('--into with a file against a folder: the folder kept, the file beside it as PATH~ours or PATH~theirs', async () => {
+    const { p, branch } = await forked(
+      'aside',
+      { x: 'a file\n', 'keep.txt': 'k\n' },
+      (d) => writeFileSync(join(d, 'x'), 'still a file, changed\n'),
+      (d) => {
+        rmSync(join(d, 'x'));
+        makeTree(join(d, 'x'), { 'inside.txt': 'now a folder\n' });
+      },
+    );
+    const dir = join(root, 'aside-merged');
+    const r = await cli(p, 'merge', branch, '--into', dir);
+    expect(r.code, r.stderr).toBe(12);
+    expect(r.stdoutLines).toContain('conflict (file/folder): x');
+    expect(readFileSync(join(dir, 'x', 'inside.txt'), 'utf8')).toBe('now a folder\n');
+    const aside = ['x~ours', 'x~theirs'].filter((n) => existsSync(join(dir, n)));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(dir, aside[0]!), 'utf8')).toBe('still a file, changed\n');
+    expect(readFileSync(join(dir, 'keep.txt'), 'utf8')).toBe('k\n');
+  });
+
   it('--into writes the markers and a record; its commit has both heads as parents', async () => {
     const { p, branch } = await forked(
       'into',

@@ -73,7 +73,9 @@ export function checkoutManifest(
 /** Refuses a folder that is neither new nor empty: a checkout never writes over anything. */
 export function requireEmptyFolder(dir: string): void {
   if (existsSync(dir)) {
-    if (!lstatSync(dir).isDirectory()) fail('usage', `${dir} is not a folder; check out into a new or empty folder`);
+    const st = lstatSync(dir);
+    if (st.isSymbolicLink()) fail('usage', `${dir} is a symbolic link; check out into a new or empty folder, never through a link`);
+    if (!st.isDirectory()) fail('usage', `${dir} is not a folder; check out into a new or empty folder`);
     if (readdirSync(dir).length > 0) fail('usage', `${dir} is not empty; check out into a new or empty folder`);
   }
 }
