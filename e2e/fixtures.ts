@@ -85,7 +85,7 @@ export function makeDemoDatabase(ws: Workspace, name = 'a', branch = 'org.exampl
     'docs/faq.txt': 'Why?\n',
     'src/main.c': 'int main(void) { return 0; }\n',
   });
-  cli(ws, ['--db', db, 'commit', second, '--branch', branch, '--message', 'Add the FAQ', '--key', key]);
+  cli(ws, ['--db', db, 'commit', second, '--branch', branch, '--parent', 'head', '--message', 'Add the FAQ', '--key', key]);
   return { db, branch, key };
 }
 

@@ -116,7 +116,7 @@ test('every screen fits its window and passes axe-core, light and dark, at three
   const bob = peerWorkspace(workspace, 'bob');
   cli(bob, ['--db', demo.db, 'key', 'generate', 'bob@example.org']);
   const tree = writeTree(workspace, 'bob-v1', { README: 'Bob was here\n', 'docs/a/deeply/nested/folder/with-a-rather-long-file-name.txt': 'deep\n' });
-  cli(bob, ['--db', demo.db, 'commit', tree, '--branch', demo.branch, '--message', 'From bob', '--key', 'bob@example.org']);
+  cli(bob, ['--db', demo.db, 'commit', tree, '--branch', demo.branch, '--parent', 'head', '--message', 'From bob', '--key', 'bob@example.org']);
   const server = await startServe(remote, theirs.db);
   const findings: ScreenFinding[] = [];
   try {

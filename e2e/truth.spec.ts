@@ -105,7 +105,7 @@ test.describe('live state', () => {
     await app.getByTestId('branch-item').filter({ hasText: demo.branch }).click();
     await expect(app.getByTestId('log-entry')).toHaveCount(2);
     const again = writeTree(workspace, 'demo-v3', { README: 'third edition\n' });
-    cli(workspace, ['--db', demo.db, 'commit', again, '--branch', demo.branch, '--message', 'Third', '--key', demo.key]);
+    cli(workspace, ['--db', demo.db, 'commit', again, '--branch', demo.branch, '--parent', 'head', '--message', 'Third', '--key', demo.key]);
     await expect(app.getByTestId('log-entry')).toHaveCount(3, { timeout: 10_000 });
     await app.getByTestId('nav-server').click();
     await app.getByTestId('server-toggle').click();
@@ -127,7 +127,7 @@ test.describe('live state', () => {
       await expect(card.getByTestId('peer-state')).toHaveText('Up to date');
 
       const tree = writeTree(remote, 'b-v3', { README: 'bob again\n' });
-      cli(remote, ['--db', theirs.db, 'commit', tree, '--branch', theirs.branch, '--message', 'More', '--key', theirs.key]);
+      cli(remote, ['--db', theirs.db, 'commit', tree, '--branch', theirs.branch, '--parent', 'head', '--message', 'More', '--key', theirs.key]);
       // Coming back to the window compares again (a peer checked in the last 5 s is left alone, so focus until it is due).
       await expect
         .poll(
@@ -143,7 +143,7 @@ test.describe('live state', () => {
       await card.getByTestId('peer-sync').click();
       await expect(card.getByTestId('peer-state')).toHaveText('Up to date');
       const more = writeTree(remote, 'b-v4', { README: 'and again\n' });
-      cli(remote, ['--db', theirs.db, 'commit', more, '--branch', theirs.branch, '--message', 'Again', '--key', theirs.key]);
+      cli(remote, ['--db', theirs.db, 'commit', more, '--branch', theirs.branch, '--parent', 'head', '--message', 'Again', '--key', theirs.key]);
       await app.getByTestId('peers-recheck').click();
       await expect(card.getByTestId('peer-state')).toHaveText('Differs');
     } finally {

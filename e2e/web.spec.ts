@@ -39,7 +39,7 @@ test('trust in content: a signer whose key you have not chosen to trust is marke
   const bob = peerWorkspace(workspace, 'bob');
   cli(bob, ['--db', demo.db, 'key', 'generate', 'bob@example.org']);
   const tree = writeTree(workspace, 'bob-v1', { README: 'Bob was here\n' });
-  cli(bob, ['--db', demo.db, 'commit', tree, '--branch', demo.branch, '--message', 'From bob', '--key', 'bob@example.org']);
+  cli(bob, ['--db', demo.db, 'commit', tree, '--branch', demo.branch, '--parent', 'head', '--message', 'From bob', '--key', 'bob@example.org']);
 
   await app.getByTestId('nav-collection').click();
   await app

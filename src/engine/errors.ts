@@ -21,7 +21,11 @@ export type ErrorCode =
   | 'unreachable'
   | 'timeout'
   | 'permission'
-  | 'cancelled';
+  | 'cancelled'
+  /** A commit refused entries of its folder (unreadable, of a type Netsync does not record): every one is named. */
+  | 'refused-entries'
+  /** A merge met conflicts: nothing was committed, every conflict is named. */
+  | 'conflict';
 
 export class NetsyncError extends Error {
   constructor(

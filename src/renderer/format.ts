@@ -56,3 +56,14 @@ export function noun(n: number, one: string, many = `${one}s`): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${formatCount(n)} ${noun(n, one, many)}`;
 }
+
+/**
+ * The one sentence about the branches a sync left with several heads
+ * (concurrent commits), or null when it left none.
+ */
+export function forkSentence(forks: readonly { branch: string; heads: number }[] | undefined): string | null {
+  if (!forks || forks.length === 0) return null;
+  const named = forks.map((f) => `${f.branch} now has ${f.heads} heads`).join(', ');
+  const merge = forks.map((f) => `netsync merge ${f.branch}`).join(', ');
+  return `${named} (versions committed concurrently on different sides): nothing was lost, and ${merge} joins them.`;
+}

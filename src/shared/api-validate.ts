@@ -84,6 +84,7 @@ export const argSchemas = {
   listBranches: args(),
   log: args(named('the branch', branch)),
   show: args(named('the item id', itemRef)),
+  merge: args(named('the branch', branch)),
   checkout: args(named('what to check out', target), named('the folder', path)),
   previewCommit: args(named('the folder', path), named('the branch', branch)),
   commitFolder: args(named('the folder', path), named('the branch', branch), named('the message', message), optional(named('the key name', keyName))),

@@ -160,6 +160,18 @@ export interface BranchSummary {
   items: number;
   /** Hex hash of the branch's index root: equal roots, equal collections. */
   root: string;
+  /** Its heads: more than one after concurrent commits, until `netsync merge` joins them. */
+  heads?: number;
+}
+
+/** What `merge` did: a revision joining two heads, or the conflicts that kept it from committing. */
+export interface MergeOutcome {
+  branch: string;
+  /** The merge revision (hex), null when conflicts kept it from being committed. */
+  revision: string | null;
+  /** Heads the branch has now. */
+  heads: number;
+  conflicts: { kind: string; path: string }[];
 }
 
 export interface CertView {
@@ -183,6 +195,8 @@ export interface LogEntry {
   changelog: string | null;
   parents: string[];
   certs: CertView[];
+  /** A head of its branch: no version of the branch names it as a parent. */
+  head?: boolean;
 }
 
 export type EntryKind = 'file' | 'exec' | 'dir';
@@ -518,6 +532,11 @@ export interface NetsyncApi {
   log(branch: string): Promise<Result<LogEntry[]>>;
   /** An item by id or unique hex prefix (6+ digits). */
   show(id: string): Promise<Result<ItemView>>;
+  /**
+   * Joins two heads of `branch` (the two newest) by a three-way merge, signed
+   * with the identity's key; on conflicts nothing is committed and each is listed.
+   */
+  merge(branch: string): Promise<Result<MergeOutcome>>;
   /** Writes a branch head or manifest into `dir` (absolute, new or empty). */
   checkout(target: string, dir: string): Promise<Result<CheckoutSummary>>;
   /** What committing the folder `dir` (absolute) to `branch` would add, change and remove against the branch's head; nothing is written. */

@@ -114,6 +114,17 @@ export interface SessionSummary {
   unmatchedPatterns?: string[];
   /** Who this side was to the server, as the service ran the session; the server's answers are about it. */
   identity?: SessionIdentity;
+  /**
+   * Branches this session left with several heads (their heads changed and
+   * are now more than one): concurrent commits that `netsync merge BRANCH` joins.
+   */
+  forks?: BranchFork[];
+}
+
+/** A branch with more than one head after a session. */
+export interface BranchFork {
+  branch: string;
+  heads: number;
 }
 
 /** The key a session presented (its name and fingerprint, 16 groups of 4), or none. */

@@ -15,6 +15,7 @@ import type { KeyPair } from '../../src/engine/keys/ed25519.js';
 import { KeyStore } from '../../src/engine/keys/keystore.js';
 import { TrustList } from '../../src/engine/security/trust.js';
 import { ReadStore, WriteStore } from '../../src/engine/store/store.js';
+import { branchHeads } from '../../src/engine/store/history.js';
 import { commitDirectory } from '../../src/engine/workspace/commit.js';
 
 const BRANCH = 'org.example.demo';
@@ -24,7 +25,7 @@ async function commitAs(db: string, dir: string, name: string, pair: KeyPair, te
   writeFileSync(join(dir, 'README'), text);
   const store = WriteStore.open(db, { create: !existsSync(db) });
   try {
-    return (await commitDirectory(store, dir, { branch: BRANCH, message: `by ${name}`, signer: { name, pair } })).manifest;
+    return (await commitDirectory(store, dir, { branch: BRANCH, parent: onlyHead(store, BRANCH), message: `by ${name}`, signer: { name, pair } })).manifest;
   } finally {
     store.close();
   }
@@ -139,3 +140,8 @@ describe('trust in content through the service', () => {
     expect(checkRequest('untrustKey', [env.bobId])).toEqual({ ok: true, value: { method: 'untrustKey', args: [env.bobId] } });
   });
 });
+
+/** The branch's only head, the parent of a folder committed onto it without a workspace record; none for a new branch. */
+function onlyHead(store: WriteStore, branch: string): Buffer | undefined {
+  return store.branchId(branch) === null ? undefined : branchHeads(store, branch)[0];
+}

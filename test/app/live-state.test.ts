@@ -80,7 +80,7 @@ describe('the service tells changes of its database from any source', () => {
     const deadline = Date.now() + 10_000;
     const told = () => events.find((e): e is Extract<NetsyncEvent, { type: 'collection-changed' }> => e.type === 'collection-changed');
     while (!told() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(told()).toEqual({ type: 'collection-changed', branches: [{ name: 'org.example.other', items: branch.items, root: toHex(branch.root) }] });
+    expect(told()).toEqual({ type: 'collection-changed', branches: [{ name: 'org.example.other', items: branch.items, root: toHex(branch.root), heads: 1 }] });
     await service.dispose();
   });
 

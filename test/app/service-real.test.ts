@@ -10,6 +10,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { setupService } from '../helpers/service.js';
 import { KeyStore } from '../../src/engine/keys/keystore.js';
 import { WriteStore } from '../../src/engine/store/store.js';
+import { branchHeads } from '../../src/engine/store/history.js';
 import { commitDirectory } from '../../src/engine/workspace/commit.js';
 
 async function commit(db: string, configDir: string, dir: string, key: string, files: Record<string, string>, branch = 'org.example.demo'): Promise<void> {
@@ -18,7 +19,7 @@ async function commit(db: string, configDir: string, dir: string, key: string, f
   const pair = new KeyStore(join(configDir, 'keys')).unlock(key);
   const store = WriteStore.open(db);
   try {
-    await commitDirectory(store, dir, { branch, message: 'work', signer: { name: key, pair } });
+    await commitDirectory(store, dir, { branch, parent: onlyHead(store, branch), message: 'work', signer: { name: key, pair } });
   } finally {
     store.close();
   }
@@ -74,3 +75,8 @@ describe('two services, real engine', () => {
     }
   });
 });
+
+/** The branch's only head, the parent of a folder committed onto it without a workspace record; none for a new branch. */
+function onlyHead(store: WriteStore, branch: string): Buffer | undefined {
+  return store.branchId(branch) === null ? undefined : branchHeads(store, branch)[0];
+}

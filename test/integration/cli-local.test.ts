@@ -223,14 +223,14 @@ describe('commit and checkout', () => {
   it('branches and log describe what was committed', async () => {
     const b = await cli(['branches']);
     expectSuccess(b);
-    const m = /^org\.example\.cli \((\d+) items\)$/.exec(b.stdoutLines[0] ?? '');
+    const m = /^org\.example\.cli \((\d+) items, 1 head\)$/.exec(b.stdoutLines[0] ?? '');
     expect(m, b.stdout).not.toBeNull();
     // manifest + 4 certs + key + 15 distinct files (the two empty files are one item) + chunks
     expect(Number(m![1])).toBeGreaterThanOrEqual(1 + 4 + 1 + 15 + 3);
 
     const log = await cli(['log', BRANCH]);
     expectSuccess(log);
-    expect(log.stdoutLines[0]).toBe(`revision ${manifestId}`);
+    expect(log.stdoutLines[0]).toBe(`revision ${manifestId} (head)`);
     expect(log.stdout).toMatch(/ {2}date: {6}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/);
     expect(log.stdout).toContain('  author:    alice@example.org');
     expect(log.stdout).toContain('  signed by: alice@example.org');
@@ -259,9 +259,10 @@ describe('commit and checkout', () => {
     makeTree(v1, { 'a.txt': 'one\n', 'keep/k.txt': 'kept\n', 'gone.txt': 'bye\n' });
     makeTree(v2, { 'a.txt': 'two\n', 'keep/k.txt': 'kept\n', 'new/n.txt': 'new\n', 'tool.sh': { content: 'x', mode: 0o755 } });
     const first = (await cli(['commit', v1, '--branch', branch, '-m', 'v1'])).stdout.trim();
-    const r = await cli(['commit', v2, '--branch', branch, '-m', 'v2']);
+    // v2 is another folder (no workspace record): its parent is named.
+    const r = await cli(['commit', v2, '--branch', branch, '-m', 'v2', '--parent', 'head']);
     expectSuccess(r);
-    const second = r.stdout.trim();
+    const second = r.stdoutLines.at(-1)!;
     expect(second).toMatch(ID);
     expect(second).not.toBe(first);
 
@@ -290,10 +291,10 @@ describe('commit and checkout', () => {
     const again = join(work, 'revert-a-again');
     makeTree(a, { 'f.txt': 'A\n' });
     makeTree(b, { 'f.txt': 'B\n' });
-    // A fresh folder (no workspace record) follows the branch's head, B.
+    // A fresh folder (no workspace record) names its parent: the branch's head, B.
     makeTree(again, { 'f.txt': 'A\n' });
     const ids: string[] = [];
-    for (const dir of [a, b, again]) ids.push((await cli(['commit', dir, '--branch', branch])).stdout.trim());
+    for (const dir of [a, b, again]) ids.push((await cli(['commit', dir, '--branch', branch, ...(dir === a ? [] : ['--parent', 'head'])])).stdoutLines.at(-1)!);
     expect(new Set(ids).size).toBe(3);
     // The folder committed first still came from the first revision, unchanged: nothing new.
     expect((await cli(['commit', a, '--branch', branch])).stdout.trim()).toBe(`${ids[0]} (unchanged: as the revision the folder came from)`);
@@ -313,7 +314,7 @@ describe('errors: a non-zero exit and exactly one line on stderr', () => {
   it('unknown command (exit 2)', async () => {
     expectFailure(await cli(['frobnicate']), EXIT.usage, /unknown command "frobnicate"/);
     expectFailure(await cli(['db', 'frobnicate']), EXIT.usage, /unknown command "db frobnicate"/);
-    expectFailure(await cli(['log']), EXIT.usage, /^netsync: log: BRANCH is missing; usage: netsync log BRANCH$/);
+    expectFailure(await cli(['log']), EXIT.usage, /^netsync: log: BRANCH is missing; usage: netsync log BRANCH \[--graph\]$/);
     expectFailure(await cli(['branches', '--nope']), EXIT.usage, /--nope/);
   });
 
@@ -390,17 +391,17 @@ describe('errors: a non-zero exit and exactly one line on stderr', () => {
     expectFailure(await cli(['show', 'not-hex']), EXIT.notFound, /no item with id not-hex/);
   });
 
-  it('a symbolic link in the tree is refused, and nothing joins the branch', async () => {
+  it('a symbolic link in the tree is recorded as a link, a dangling one too', async () => {
     const dir = join(work, 'with-symlink');
-    makeTree(dir, { 'real.txt': 'real', 'sub/link': { symlink: '../real.txt' } });
-    expectFailure(await cli(['commit', dir, '--branch', 'org.example.symlink']), EXIT.usage, /sub\/link is a symbolic link/);
-    const dangling = join(work, 'with-dangling');
-    makeTree(dangling, { 'real.txt': 'real', dead: { symlink: 'nowhere' } });
-    expectFailure(await cli(['commit', dangling, '--branch', 'org.example.symlink']), EXIT.usage, /symbolic link/);
-    expect((await cli(['branches'])).stdout).not.toContain('org.example.symlink');
+    makeTree(dir, { 'real.txt': 'real', 'sub/link': { symlink: '../real.txt' }, dead: { symlink: 'nowhere' } });
+    const r = await cli(['commit', dir, '--branch', 'org.example.symlink']);
+    expectSuccess(r);
+    const shown = await cli(['show', r.stdout.trim()]);
+    expect(shown.stdoutLines).toContain(`link ${'-'.repeat(64)} sub/link -> ../real.txt`);
+    expect(shown.stdoutLines).toContain(`link ${'-'.repeat(64)} dead -> nowhere`);
   });
 
-  it('a special file (FIFO) in the tree is refused', async () => {
+  it('a special file (FIFO) in the tree is refused, named, exit 10', async () => {
     const dir = join(work, 'with-fifo');
     makeTree(dir, { 'real.txt': 'real' });
     const r = spawnSync('mkfifo', [join(dir, 'pipe')]);
@@ -408,7 +409,10 @@ describe('errors: a non-zero exit and exactly one line on stderr', () => {
       console.log('mkfifo not available; FIFO case skipped');
       return;
     }
-    expectFailure(await cli(['commit', dir, '--branch', 'org.example.fifo']), EXIT.usage, /pipe is not a regular file or folder/);
+    const refused = await cli(['commit', dir, '--branch', 'org.example.fifo']);
+    expect(refused.code).toBe(10); // README, "Exit codes": refused-entries
+    expect(refused.stderrLines[0]).toBe('refused: pipe: not a regular file, folder or symbolic link (a FIFO, a socket or a device)');
+    expect(refused.stderrLines[1]).toMatch(/^netsync: refused 1 entry of .*with-fifo, each named above; nothing was committed/);
   });
 
   it('invalid branch names and a missing --branch', async () => {

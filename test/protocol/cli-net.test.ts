@@ -137,7 +137,7 @@ describe('netsync serve + sync/push/pull/diff over loopback', () => {
     expect(await ok(b, 'db', 'check')).toMatch(/verified/);
     const branchesA = await ok(a, 'branches');
     expect(await ok(b, 'branches')).toBe(branchesA);
-    expect(branchesA).toMatch(/^org\.a\.main \(\d+ items\)\norg\.b\.main \(\d+ items\)\n$/);
+    expect(branchesA).toMatch(/^org\.a\.main \(\d+ items, 1 head\)\norg\.b\.main \(\d+ items, 1 head\)\n$/);
 
     // The synced branch checks out on the other side exactly as committed.
     const outB = join(root, 'out-b');

@@ -38,7 +38,7 @@ describe('CollectionWatch', () => {
     putRandomRevision(store, signer, 'org.example.b', [Buffer.from('two')]);
     const change = w.check();
     const b = store.branches().find((x) => x.name === 'org.example.b')!;
-    expect(change).toEqual({ branches: [{ name: 'org.example.b', root: toHex(b.root), items: b.items }] });
+    expect(change).toEqual({ branches: [{ name: 'org.example.b', root: toHex(b.root), items: b.items, heads: 1 }] });
     expect(heard).toEqual([change]);
     // Nothing committed since: nothing to tell.
     expect(w.check()).toBeNull();
@@ -77,6 +77,6 @@ describe('CollectionWatch', () => {
     const seen = WriteStore.open(path);
     const now = seen.branches().find((b) => b.name === 'org.example.cli')!;
     seen.close();
-    expect(told()).toEqual([{ name: 'org.example.cli', root: toHex(now.root), items: now.items }]);
+    expect(told()).toEqual([{ name: 'org.example.cli', root: toHex(now.root), items: now.items, heads: 1 }]);
   });
 });

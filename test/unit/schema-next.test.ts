@@ -1,9 +1,9 @@
 /**
- * A rehearsal of the next migration: schema 5 (announced: a column `enc` on
+ * A rehearsal of the next migration: schema 6 (announced: a column `enc` on
  * `items`, each item's stored compression) written the way migrations.ts says
  * a migration is written, one small function marked `rebuildsIndex`, and
  * appended to this version's list for this file only. A database of
- * schema 4 opens, gains the column, and gets the index createIndexTables
+ * schema 5 opens, gains the column, and gets the index createIndexTables
  * makes, whatever shape its old index had; `db rebuild-index` and `db check`
  * then agree with it, and keep the new column.
  */
@@ -18,9 +18,9 @@ import { WriteStore } from '../../src/engine/store/store.js';
 import { fixedSigner, indexShape, putRandomRevision } from '../helpers/store.js';
 import { tempDir } from '../helpers/temp.js';
 
-const { SCHEMA_5 } = vi.hoisted(() => ({
-  SCHEMA_5: {
-    version: 5,
+const { SCHEMA_6 } = vi.hoisted(() => ({
+  SCHEMA_6: {
+    version: 6,
     why: 'each item says how its bytes are encoded',
     up: (db: Database.Database) => db.exec('ALTER TABLE items ADD COLUMN enc INTEGER NOT NULL DEFAULT 0'),
     rebuildsIndex: true,
@@ -29,7 +29,7 @@ const { SCHEMA_5 } = vi.hoisted(() => ({
 
 vi.mock('../../src/engine/store/migrations.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/engine/store/migrations.js')>();
-  return { ...real, MIGRATIONS: [...real.MIGRATIONS, SCHEMA_5] };
+  return { ...real, MIGRATIONS: [...real.MIGRATIONS, SCHEMA_6] };
 });
 
 /** What createIndexTables makes, in a database of its own. */
@@ -51,27 +51,27 @@ function itemColumns(db: Database.Database): string[] {
 }
 
 describe('rehearsal: the next migration is one function marked rebuildsIndex', () => {
-  it('is this file’s schema 5, and it rebuilds the index', () => {
-    expect(SCHEMA_VERSION).toBe(5);
-    expect(INDEX_REBUILT_AT).toBe(5);
+  it('is this file’s schema 6, and it rebuilds the index', () => {
+    expect(SCHEMA_VERSION).toBe(6);
+    expect(INDEX_REBUILT_AT).toBe(6);
   });
 
-  it('a schema-4 database with an index of an older shape opens at schema 5, with its column and the current index; rebuild and check agree', () => {
+  it('a schema-5 database with an index of an older shape opens at schema 6, with its column and the current index; rebuild and check agree', () => {
     const path = join(tempDir(), 'three.db');
     let store = WriteStore.open(path, { create: true });
     const { manifest } = putRandomRevision(store, fixedSigner(), 'org.example.next', [Buffer.from('one'), Buffer.from('two')]);
     const root = store.root('org.example.next');
-    // As schema 4 left it, with an index shaped otherwise than today's (as the index
+    // As schema 5 left it, with an index shaped otherwise than today's (as the index
     // would be, had a later version changed a table): an extra column, an index gone.
     store.db.exec('ALTER TABLE items DROP COLUMN enc; ALTER TABLE certs ADD COLUMN old_column TEXT; DROP INDEX keys_by_name');
-    store.db.pragma('user_version = 4');
+    store.db.pragma('user_version = 5');
     store.close();
 
     const told: string[] = [];
     store = WriteStore.open(path, { onReindex: (p) => told.push(p) });
     try {
       expect(told).toEqual([path]);
-      expect(schemaVersion(store.db)).toBe(5);
+      expect(schemaVersion(store.db)).toBe(6);
       expect(itemColumns(store.db)).toContain('enc');
       expect(indexShape(store.db)).toEqual(currentShape());
       expect(store.root('org.example.next')).toEqual(root);
@@ -90,14 +90,14 @@ describe('rehearsal: the next migration is one function marked rebuildsIndex', (
   it('a step that fails leaves the database at the version before it, its index in place', () => {
     const path = join(tempDir(), 'fails.db');
     const store = WriteStore.open(path, { create: true });
-    store.db.pragma('user_version = 4'); // with the column schema 5 adds there already: the step fails
+    store.db.pragma('user_version = 5'); // with the column schema 6 adds there already: the step fails
     expect(itemColumns(store.db)).toContain('enc');
     const before = indexShape(store.db);
     store.close();
     expect(() => WriteStore.open(path)).toThrow(/duplicate column name: enc/);
     const raw = new Database(path);
     try {
-      expect(schemaVersion(raw)).toBe(4);
+      expect(schemaVersion(raw)).toBe(5);
       expect(indexShape(raw)).toEqual(before);
     } finally {
       raw.close();

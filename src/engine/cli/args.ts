@@ -21,3 +21,9 @@ export function list(p: Parsed, name: string): string[] {
 export function flag(p: Parsed, name: string): boolean {
   return p.values[name] === true;
 }
+
+/** A repeatable option's values, in the order given (none: empty). */
+export function strings(p: Parsed, name: string): string[] {
+  const v = p.values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}

@@ -14,10 +14,10 @@ export interface OptionSpec {
   flags: string;
   help: string;
   required?: boolean;
+  /** May be given more than once: the command gets every value, in order. */
+  repeatable?: boolean;
   /** Long names (without dashes) of options this one cannot be given with. */
   conflicts?: string[];
-  /** May be given several times; the command reads every value (args.ts `list`). */
-  repeatable?: boolean;
 }
 
 export type Section = 'database' | 'keys' | 'network';
@@ -95,21 +95,61 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '-m, --message <M>', help: 'the changelog' },
       { flags: '--key <NAME>', help: 'the key to sign with (default: $NETSYNC_KEY, else your only key)' },
       { flags: '--rehash', help: "read every file again, ignoring the folder's stat cache in DIR/.netsync" },
+      {
+        flags: '--exclude <PATTERN>',
+        help: 'leave out paths matching PATTERN (.gitignore syntax, as in a .netsyncignore at the root of DIR); may be repeated',
+        repeatable: true,
+      },
+      {
+        flags: '--parent <ID|head>',
+        help: "the version DIR starts from, for a folder without a workspace record committed onto an existing branch: an id, or 'head' (the branch's only head)",
+      },
     ],
     summary: 'record a folder as the new head of a branch',
     description:
-      "Record the folder DIR (files, folders, executable bits) as a new revision of branch B, signed with your key. Its parent is the revision DIR came from (its workspace record DIR/.netsync, written by checkout and commit); a folder without one follows the branch's heads. Files whose size, time and inode are unchanged since the record are not read again.",
-    examples: ['netsync commit ./project --branch org.example.web -m "first import"'],
+      'Record the folder DIR (files, folders, executable bits) as a new revision of branch B, signed with your key. Its parent is the revision DIR came from (its workspace record DIR/.netsync, written by checkout and commit), so a commit never swallows another head: when that parent is no longer the only head, the branch gets one more. ' +
+      'A folder without a record starts a new branch freely; onto an existing branch it needs --parent ID|head, and the commit first prints what it adds (A), changes (M) and removes (D) relative to that parent (without it: refused, exit 10). ' +
+      'Files whose size, time and inode are unchanged since the record are not read again. ' +
+      'Symbolic links are recorded as links (their targets as data, never followed). A .netsyncignore file in any folder leaves out the paths below it that match its patterns (.gitignore syntax); --exclude adds patterns; DIR/.netsync is never recorded. ' +
+      'Entries that cannot be recorded (unreadable, a FIFO, a socket, a device) are each named, and nothing is committed (exit 10).',
+    examples: ['netsync commit ./project --branch org.example.web -m "first import"', 'netsync commit ./export --branch org.example.web --parent head'],
     load: local('commit'),
   },
-  { name: 'branches', section: 'database', summary: 'list the branches and their item counts', load: local('branches') },
+  { name: 'branches', section: 'database', summary: 'list the branches, their item counts and heads', load: local('branches') },
+  {
+    name: 'heads',
+    section: 'database',
+    args: ['BRANCH'],
+    summary: "list a branch's heads",
+    description:
+      'List the heads of BRANCH, newest first: each version no other version of the branch names as a parent, with its date and author. Two or more mean concurrent commits; `netsync merge BRANCH` joins them.',
+    load: local('heads'),
+  },
+  {
+    name: 'merge',
+    section: 'database',
+    args: ['BRANCH'],
+    options: [
+      { flags: '--into <DIR>', help: 'write the merged tree (conflict markers and all) into DIR, a new or empty folder, instead of committing it' },
+      { flags: '-m, --message <M>', help: 'the changelog (default: "merge of A and B")' },
+      { flags: '--key <NAME>', help: 'the key to sign with (default: $NETSYNC_KEY, else your only key)' },
+    ],
+    summary: 'join two heads of a branch',
+    description:
+      'Join two heads of BRANCH by a three-way merge against their common ancestor, text files line by line, and record the result as a revision with both heads as parents, signed with your key. ' +
+      'A conflict (the same lines changed differently, modify/delete, file/folder, executable bits, link targets, a binary file changed on both sides) commits nothing: each is listed and the exit code is 12. ' +
+      'With --into DIR the merged tree is written with conflict markers; `netsync commit DIR` then records both heads as parents. More than two heads: the two newest are merged; run it again.',
+    examples: ['netsync merge org.example.web', 'netsync merge org.example.web --into ./merged'],
+    load: local('merge'),
+  },
   {
     name: 'log',
     section: 'database',
     args: ['BRANCH'],
+    options: [{ flags: '--graph', help: 'draw the revision graph, one line a version, heads marked (as git log --graph)' }],
     summary: "show a branch's history",
     description:
-      "Show a branch's history: each revision (or older manifest) with its date, author, parents, who signed it (keys you do not trust are marked) and changelog.",
+      "Show a branch's history: each revision (or older manifest) with its date, author, parents, who signed it (keys you do not trust are marked) and changelog; heads are marked (head).",
     load: local('log'),
   },
   {

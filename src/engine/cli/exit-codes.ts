@@ -7,7 +7,20 @@
  */
 import { type ErrorCode, NetsyncError } from '../errors.js';
 
-export type ExitClass = 'ok' | 'failure' | 'usage' | 'network' | 'permission' | 'verification' | 'database' | 'key' | 'not-found' | 'unmatched' | 'cancelled';
+export type ExitClass =
+  | 'ok'
+  | 'failure'
+  | 'usage'
+  | 'network'
+  | 'permission'
+  | 'verification'
+  | 'database'
+  | 'key'
+  | 'not-found'
+  | 'refused-entries'
+  | 'unmatched'
+  | 'conflict'
+  | 'cancelled';
 
 export interface ExitCode {
   code: number;
@@ -16,11 +29,10 @@ export interface ExitCode {
 }
 
 /**
- * 10-19 are outcomes that are not failures of the classes below: the
- * command ran, and what it was asked for did not happen (11: a pull or sync
- * of a pattern the server offers nothing for). 10 and 12-19 are kept for
- * those still to come (a commit that refuses entries, a merge with
- * conflicts).
+ * 10-19 are outcomes, not failures of the classes below: the command ran
+ * and what it was asked for did not happen. A commit that refused entries
+ * (10), a pull or sync of a pattern the server offers nothing for (11), a
+ * merge with conflicts (12); the others are kept for outcomes to come.
  */
 export const EXIT_CODES: readonly ExitCode[] = [
   { code: 0, name: 'ok', meaning: 'success; also a reader that stopped reading early (`netsync log B | head -1`)' },
@@ -37,9 +49,20 @@ export const EXIT_CODES: readonly ExitCode[] = [
   { code: 7, name: 'key', meaning: 'a key problem: no key, a wrong or missing passphrase, a damaged key file, a server whose key changed or was not accepted' },
   { code: 8, name: 'not-found', meaning: 'no such branch, item or key' },
   {
+    code: 10,
+    name: 'refused-entries',
+    meaning:
+      'commit refused entries of the folder (unreadable, a type Netsync does not record) and named every one; or a folder without a workspace record committed to an existing branch without --parent; nothing was committed',
+  },
+  {
     code: 11,
     name: 'unmatched',
     meaning: 'a pull or sync moved nothing of a pattern: the server offers no branch matching it to your key (absent or refused: it does not say which)',
+  },
+  {
+    code: 12,
+    name: 'conflict',
+    meaning: 'merge met conflicts and named every one (kind and path); nothing was committed (`merge --into DIR` writes the tree with conflict markers)',
   },
   { code: 130, name: 'cancelled', meaning: 'interrupted (Ctrl-C): what arrived so far was kept (128 + SIGINT, as shells report it)' },
 ];
@@ -63,6 +86,8 @@ const CLASS_OF: Record<ErrorCode, ExitClass> = {
   timeout: 'network',
   permission: 'permission',
   cancelled: 'cancelled',
+  'refused-entries': 'refused-entries',
+  conflict: 'conflict',
 };
 
 export function exitCode(name: ExitClass): number {

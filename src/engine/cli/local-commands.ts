@@ -9,12 +9,14 @@ import { formatPublicKey, parsePublicKey } from '../keys/public-key-text.js';
 import { configDir } from '../paths.js';
 import { TrustList } from '../security/trust.js';
 import { treeWalk } from '../items/tree.js';
-import { type LogEntry, branchLog, resolveManifest } from '../store/history.js';
+import { type LogEntry, branchHeads, branchLog, describeHeads, resolveManifest } from '../store/history.js';
+import { drawGraph } from './graph.js';
 import { checkDatabase, rebuildIndex } from '../store/maintenance.js';
 import { type OpenOptions, ReadStore, WriteStore } from '../store/store.js';
 import { checkoutManifest } from '../workspace/checkout.js';
 import { commitDirectory, type Signer } from '../workspace/commit.js';
-import { flag, type Parsed, str } from './args.js';
+import { mergeBranch } from '../workspace/merge.js';
+import { flag, type Parsed, str, strings } from './args.js';
 import { formatBytes } from './format.js';
 import { type Output, reindexNote } from './output.js';
 import { readPassphrase } from './passphrase.js';
@@ -142,19 +144,44 @@ export const keyImport: Command = (ctx, p) => {
   return 0;
 };
 
+const CHANGE_MARK = { added: 'A', changed: 'M', removed: 'D' } as const;
+
+/** `--parent head` (the branch's only head) or an id: the version a folder without a record starts from. */
+function parentOf(store: ReadStore, branch: string, arg: string): Buffer {
+  if (arg !== 'head') return resolveManifest(store, arg);
+  if (store.branchId(branch) === null) fail('not-found', `--parent head: no branch named "${branch}"`);
+  const heads = branchHeads(store, branch);
+  if (heads.length !== 1) {
+    fail(
+      'usage',
+      `--parent head: ${branch} has ${heads.length} heads (${heads.map((h) => toHex(h).slice(0, 12)).join(', ')}); name one by its id, or merge them first`,
+    );
+  }
+  return heads[0]!;
+}
+
 export const commit: Command = async (ctx, p) => {
   const branch = str(p, 'branch')!; // required by the parser
   const store = openForWriting(ctx);
   try {
+    const parentArg = str(p, 'parent');
+    const parent = parentArg === undefined ? undefined : parentOf(store, branch, parentArg);
     const signer = await loadSigner(str(p, 'key'));
     const r = await commitDirectory(store, p.positionals[0]!, {
       branch,
+      parent,
+      exclude: strings(p, 'exclude'),
+      onRefused: (path, why) => ctx.io.note(`refused: ${path}: ${why}`),
       message: str(p, 'message'),
       signer,
       rehash: flag(p, 'rehash'),
       onProgress: (q) => ctx.io.progress({ label: 'commit', done: q.files, total: q.totalFiles, unit: 'files', bytes: q.bytes }),
     });
     ctx.io.clearProgress();
+    if (r.changes) {
+      ctx.io.out(`relative to ${toHex(parent!).slice(0, 12)}: ${r.changes.length === 0 ? 'no change' : `${r.changes.length} paths`}`);
+      for (const c of r.changes) ctx.io.out(`${CHANGE_MARK[c.change]} ${c.path}`);
+    }
     const unchanged = r.onlyHead ? `already the head of ${branch}` : 'as the revision the folder came from';
     ctx.io.out(r.changed ? `${r.manifest}` : `${r.manifest} (unchanged: ${unchanged})`);
     if (r.heads > 1) ctx.io.note(`${branch} now has ${r.heads} heads; \`netsync merge ${branch}\` joins them`);
@@ -164,11 +191,68 @@ export const commit: Command = async (ctx, p) => {
   }
 };
 
+export const merge: Command = async (ctx, p) => {
+  const branch = p.positionals[0]!;
+  const into = str(p, 'into');
+  const store = openForWriting(ctx);
+  try {
+    const signer = await loadSigner(str(p, 'key'));
+    const r = mergeBranch(store, branch, { signer, into, message: str(p, 'message') });
+    const [ours, theirs] = r.heads.map((h) => h.slice(0, 12));
+    if (r.headCount > 2) ctx.io.note(`${branch} has ${r.headCount} heads; merging the two newest (${ours}, ${theirs}); run merge again for the others`);
+    for (const c of r.conflicts) ctx.io.out(`conflict (${c.kind}): ${c.path}`);
+    const count = `${r.conflicts.length} ${r.conflicts.length === 1 ? 'conflict' : 'conflicts'}`;
+    if (into !== undefined) {
+      const w = r.written!;
+      ctx.io.out(`wrote the merge of ${ours} and ${theirs} into ${into}: ${w.files} files, ${w.dirs} folders, ${w.links} links, ${count}`);
+      if (w.skippedLinks.length > 0) ctx.io.note(`skipped ${w.skippedLinks.length} symbolic links this system cannot create: ${w.skippedLinks.join(', ')}`);
+      const next = `\`netsync commit ${into} --branch ${branch}\` records both heads as its parents`;
+      if (r.conflicts.length > 0) fail('conflict', `merge of ${branch}: ${count}, marked in ${into}; resolve them, then ${next}`);
+      ctx.io.note(`nothing was committed; ${next}`);
+      return 0;
+    }
+    if (r.conflicts.length > 0) {
+      fail(
+        'conflict',
+        `merge of ${branch}: ${count}; nothing was committed; \`netsync merge ${branch} --into DIR\` writes the merged tree with conflict markers`,
+      );
+    }
+    ctx.io.out(r.revision!);
+    const left = branchHeads(store, branch).length;
+    ctx.io.note(
+      `merged ${ours} and ${theirs}${r.base ? ` (base ${r.base.slice(0, 12)})` : ' (no common ancestor)'}; ${branch} now has ${left} ${left === 1 ? 'head' : 'heads'}`,
+    );
+    return 0;
+  } finally {
+    store.close();
+  }
+};
+
 export const branches: Command = (ctx) => {
   const store = ReadStore.open(ctx.db);
-  for (const b of store.branches()) ctx.io.out(`${b.name} (${b.items} items)`);
-  store.close();
-  return 0;
+  try {
+    for (const b of store.branches()) {
+      const heads = branchHeads(store, b.name).length;
+      ctx.io.out(`${b.name} (${b.items} items, ${heads} ${heads === 1 ? 'head' : 'heads'})`);
+    }
+    return 0;
+  } finally {
+    store.close();
+  }
+};
+
+/** `heads BRANCH`: one line per head, newest first: id, date, author. */
+export const heads: Command = (ctx, p) => {
+  const store = ReadStore.open(ctx.db);
+  try {
+    const branch = p.positionals[0]!;
+    const all = describeHeads(store, branch);
+    for (const h of all) ctx.io.out(`${h.manifest} ${h.date ?? '-'} ${h.author ?? '-'}`);
+    if (all.length > 1) ctx.io.note(`${branch} has ${all.length} heads; \`netsync merge ${branch}\` joins them`);
+    return 0;
+  } finally {
+    store.close();
+  }
 };
 
 export const log: Command = (ctx, p) => {
@@ -177,8 +261,22 @@ export const log: Command = (ctx, p) => {
   const trusted = (keyHex: string) => isTrusted(Buffer.from(keyHex, 'hex'));
   let untrustedSeen = false;
   try {
-    for (const e of branchLog(store, p.positionals[0]!)) {
-      ctx.io.out(`${e.revision ? 'revision' : 'manifest'} ${e.manifest}`);
+    const branch = p.positionals[0]!;
+    const entries = branchLog(store, branch);
+    const heads = new Set(branchHeads(store, branch).map(toHex));
+    const mark = (id: string) => (heads.has(id) ? ' (head)' : '');
+    if (flag(p, 'graph')) {
+      const nodes = entries.map((e) => ({
+        id: e.manifest,
+        parents: e.parents,
+        date: e.date ?? '',
+        text: `${e.manifest.slice(0, 12)}${mark(e.manifest)} ${e.date ?? '-'} ${e.author ?? '-'}${e.changelog ? `  ${e.changelog.split('\n')[0]}` : ''}`,
+      }));
+      for (const line of drawGraph(nodes)) ctx.io.out(line);
+      return 0;
+    }
+    for (const e of entries) {
+      ctx.io.out(`${e.revision ? 'revision' : 'manifest'} ${e.manifest}${mark(e.manifest)}`);
       ctx.io.out(`  date:      ${e.date ?? '-'}`);
       ctx.io.out(`  author:    ${e.author ?? '-'}`);
       for (const parent of e.parents) ctx.io.out(`  ${e.revision ? 'parent:  ' : 'ancestor:'}  ${parent}`);
@@ -289,7 +387,10 @@ export const checkout: Command = (ctx, p) => {
       store.branchId(target) === null ? null : target,
     );
     ctx.io.clearProgress();
-    ctx.io.out(`checked out ${toHex(manifest)}: ${r.files} files, ${r.dirs} folders, ${formatBytes(r.bytes)}`);
+    ctx.io.out(`checked out ${toHex(manifest)}: ${r.files} files, ${r.dirs} folders, ${r.links} links, ${formatBytes(r.bytes)}`);
+    if (r.skippedLinks.length > 0) {
+      ctx.io.note(`skipped ${r.skippedLinks.length} symbolic links this system cannot create: ${r.skippedLinks.join(', ')}`);
+    }
     return 0;
   } finally {
     store.close();

@@ -156,6 +156,7 @@ function jsonLine(s: SessionSummary, unmatched: readonly string[]): string {
     sessions: s.sessions ?? 1,
     weLack: { count: s.weLack.count, bytes: s.weLack.bytes, groups: s.weLack.groups },
     theyLack: { count: s.theyLack.count, bytes: s.theyLack.bytes, groups: s.theyLack.groups },
+    ...(s.forks ? { forks: s.forks } : {}),
   });
 }
 
@@ -267,6 +268,7 @@ function session(direction: Direction, forceDryRun: boolean): Command {
         ctx.io.note('netsync: warning: the two sides still differ after 3 sessions (is someone writing to either database?); run sync again');
       }
     }
+    for (const f of s.forks ?? []) ctx.io.note(`${printable(f.branch)} now has ${f.heads} heads; \`netsync merge ${printable(f.branch)}\` joins them`);
     const patterns = p.positionals.slice(1);
     const unmatched = unmatchedPatterns(
       { include: patterns.filter((x) => !x.startsWith('!')), exclude: patterns.filter((x) => x.startsWith('!')).map((x) => x.slice(1)) },

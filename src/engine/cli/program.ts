@@ -235,9 +235,8 @@ function rootHelp(info: ProgramInfo): string {
     'Patterns are branch globs (org.example.*); a leading ! excludes (!org.example.x*).',
     "A server's key is pinned at first contact (docs/SECURITY.md).",
     '',
-    'Exit codes (what each means: README, "Exit codes"; 10-19 are kept for later):',
-    `  ${codes.slice(0, 5).join(', ')},`,
-    `  ${codes.slice(5).join(', ')}`,
+    'Exit codes (what each means: README, "Exit codes"; 11 and 13-19 are kept for later):',
+    ...[0, 4, 8].map((from) => `  ${codes.slice(from, from + 4).join(', ')}${from + 4 < codes.length ? ',' : ''}`),
     '',
   ].join('\n');
 }

@@ -55,7 +55,7 @@ export const enum EntryType {
   File = 0,
   Executable = 1,
   Dir = 2,
-  /** Format v4 trees only: a symbolic link, its target as data (reserved: commit does not record links yet). */
+  /** Format v4 trees only: a symbolic link, its target as data (recorded by commit, never followed; checked out as a link). */
   Symlink = 3,
 }
 

@@ -9,7 +9,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { connect, type TLSSocket } from 'node:tls';
-import type { RefusedSlot, SessionSummary } from '../../shared/sync.js';
+import type { BranchFork, RefusedSlot, SessionSummary } from '../../shared/sync.js';
 import { NetsyncError, fail } from '../errors.js';
 import { describeSystemError } from '../system-errors.js';
 import { configDir as defaultConfigDir } from '../paths.js';
@@ -21,6 +21,7 @@ import { defaultIdentity } from '../security/identity.js';
 import { KnownServers, ServerKeyChangedError, serverAddress } from '../security/known-servers.js';
 import { printable } from '../security/printable.js';
 import { ALPN, clientTlsOptions } from '../security/tls.js';
+import { forksSince, headsOfBranches } from '../store/history.js';
 import { WriteStore } from '../store/store.js';
 import type { ClientOptions } from './api.js';
 import { DEFAULT_BUDGETS } from './budgets.js';
@@ -149,11 +150,18 @@ export async function runClientSession(opts: ClientOptions, limits: Limits = DEF
       roundTrips: total.roundTrips + next.roundTrips,
       weLack: total.weLack,
       theyLack: total.theyLack,
+      ...mergedForks(total.forks, next.forks),
     };
   }
   progress.holdDone = false;
   progress.setPhase('done');
   return sessions > 1 ? { ...total, sessions } : total;
+}
+
+/** The forks of two sessions of one sync, by branch, the later session's count winning. */
+function mergedForks(first: BranchFork[] | undefined, second: BranchFork[] | undefined): { forks?: BranchFork[] } {
+  const byBranch = new Map([...(first ?? []), ...(second ?? [])].map((f) => [f.branch, f]));
+  return byBranch.size > 0 ? { forks: [...byBranch.values()] } : {};
 }
 
 async function runSessionOnce(opts: ClientOptions, limits: Limits, hooks: ClientHooks, progress: ProgressTracker): Promise<SessionSummary> {
@@ -168,7 +176,10 @@ async function runSessionOnce(opts: ClientOptions, limits: Limits, hooks: Client
     hooks.onSecureSocket?.(socket);
     progress.setPhase('handshake');
     const peerFingerprint = await checkServer(socket, opts, config);
-    const result = { ...(await runOnSocket(socket, store, filter.matches, opts, progress, limits)), peerFingerprint };
+    const before = headsOfBranches(store, filter.matches);
+    const session = await runOnSocket(socket, store, filter.matches, opts, progress, limits);
+    const forks = forksSince(before, headsOfBranches(store, filter.matches));
+    const result = { ...session, peerFingerprint, ...(forks.length > 0 ? { forks } : {}) };
     await closed(socket);
     return result;
   } catch (e) {

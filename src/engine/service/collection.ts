@@ -13,6 +13,7 @@ import {
   type DatabaseStatus,
   type ItemView,
   type LogEntry,
+  type MergeOutcome,
   PREVIEW_LIST_MAX,
 } from '../../shared/api.js';
 import { fail } from '../errors.js';
@@ -23,7 +24,9 @@ import type { Identity } from '../protocol/api.js';
 import { branchHeads, branchLog, describeManifest, resolveManifest } from '../store/history.js';
 import { ReadStore, WriteStore } from '../store/store.js';
 import { checkoutManifest } from '../workspace/checkout.js';
-import { commitDirectory } from '../workspace/commit.js';
+import { type Signer, commitDirectory } from '../workspace/commit.js';
+import { mergeBranch } from '../workspace/merge.js';
+import { readRecord } from '../workspace/record.js';
 import { type BaseEntry, previewFolder } from '../workspace/preview.js';
 import type { SignerTrust } from './content-trust.js';
 
@@ -53,13 +56,26 @@ export function databaseStatus(path: string): DatabaseStatus {
 }
 
 export function listBranches(path: string): BranchSummary[] {
-  return withReadStore(path, (store) => store.branches().map((b) => ({ name: b.name, items: b.items, root: toHex(b.root) })));
+  return withReadStore(path, (store) =>
+    store.branches().map((b) => ({ name: b.name, items: b.items, root: toHex(b.root), heads: branchHeads(store, b.name).length })),
+  );
 }
 
 /** Every manifest of the branch, newest first, each cert marked with whether its signer is trusted. */
 export function branchHistory(path: string, branch: string, trusted: SignerTrust): LogEntry[] {
-  const log = withReadStore(path, (store) => branchLog(store, branch));
-  return log.map((e) => ({ ...e, certs: e.certs.map((c) => ({ ...c, trusted: trusted(c.signerKey) })) }));
+  const { log, heads } = withReadStore(path, (store) => ({ log: branchLog(store, branch), heads: new Set(branchHeads(store, branch).map(toHex)) }));
+  return log.map((e) => ({ ...e, head: heads.has(e.manifest), certs: e.certs.map((c) => ({ ...c, trusted: trusted(c.signerKey) })) }));
+}
+
+/** `merge BRANCH` for the app: a merge revision, or the conflicts that kept it from being committed. */
+export function mergeHeads(path: string, branch: string, signer: Signer): MergeOutcome {
+  const store = WriteStore.open(path);
+  try {
+    const r = mergeBranch(store, branch, { signer });
+    return { branch, revision: r.revision, heads: branchHeads(store, branch).length, conflicts: r.conflicts };
+  } finally {
+    store.close();
+  }
 }
 
 export function showItem(path: string, ref: string, trusted: SignerTrust): ItemView {
@@ -183,7 +199,15 @@ export async function commitFolder(path: string, dir: string, branch: string, me
   absoluteFolder(dir, 'commit');
   const store = WriteStore.open(path);
   try {
-    const r = await commitDirectory(store, dir, { branch, ...(message ? { message } : {}), signer: { name: signer.name, pair: signer.keyPair } });
+    // A folder the window never checked out (no workspace record) is committed onto the head its
+    // preview was compared with, as `commit --parent` would; one with a record names its own parent.
+    const parent = readRecord(dir, store.path) || store.branchId(branch) === null ? null : newestHead(store, branchHeads(store, branch));
+    const r = await commitDirectory(store, dir, {
+      branch,
+      ...(message ? { message } : {}),
+      ...(parent ? { parent } : {}),
+      signer: { name: signer.name, pair: signer.keyPair },
+    });
     return { manifest: r.manifest, branch, files: r.files, bytes: r.bytes, changed: r.changed, signer: signer.name };
   } finally {
     store.close();

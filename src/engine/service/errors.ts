@@ -35,6 +35,8 @@ const API_CODE_OF: Record<ErrorCode, ApiErrorCode> = {
   timeout: 'timeout',
   permission: 'permission',
   cancelled: 'cancelled',
+  'refused-entries': 'io',
+  conflict: 'usage',
 };
 
 /**

@@ -9,6 +9,7 @@ import type {
   AppStatus,
   AutoSyncStatus,
   BranchSummary,
+  MergeOutcome,
   CheckoutSummary,
   CommitPreview,
   CommitSummary,
@@ -46,7 +47,18 @@ import { startServer } from '../protocol/server.js';
 import { formatFingerprint, parseFingerprint } from '../security/fingerprint.js';
 import { KnownServers, serverAddress } from '../security/known-servers.js';
 import { CollectionWatch } from '../store/collection-watch.js';
-import { branchHistory, checkoutTo, commitFolder, databaseStatus, headCount, listBranches, openOrCreate, previewCommit, showItem } from './collection.js';
+import {
+  branchHistory,
+  checkoutTo,
+  commitFolder,
+  databaseStatus,
+  headCount,
+  listBranches,
+  mergeHeads,
+  openOrCreate,
+  previewCommit,
+  showItem,
+} from './collection.js';
 import { signerTrust, trustKey, untrustKey } from './content-trust.js';
 import { DiffLists } from './diff-lists.js';
 import { guard, refuse } from './errors.js';
@@ -173,6 +185,13 @@ export class NetsyncService implements NetsyncApi {
 
   show(id: string): Promise<Result<ItemView>> {
     return guard(() => showItem(this.openDb(), id, signerTrust(this.configDir)));
+  }
+
+  merge(branch: string): Promise<Result<MergeOutcome>> {
+    return guard(() => {
+      const { name, keyPair } = this.identities.forServer();
+      return mergeHeads(this.openDb(), branch, { name, pair: keyPair });
+    });
   }
 
   checkout(target: string, dir: string): Promise<Result<CheckoutSummary>> {
@@ -375,7 +394,7 @@ export class NetsyncService implements NetsyncApi {
     this.watch?.close();
     this.watch = CollectionWatch.open(path);
     this.watch.subscribe(({ branches }) => {
-      this.emit({ type: 'collection-changed', branches: branches.map((b) => ({ name: b.name, items: b.items, root: b.root })) });
+      this.emit({ type: 'collection-changed', branches: branches.map((b) => ({ name: b.name, items: b.items, root: b.root, heads: b.heads })) });
       this.keepInSync.collectionChanged(branches.map((b) => b.name));
     });
   }

@@ -12,6 +12,7 @@
  * the automatic sync of a later issue starts from the same events.
  */
 import { toHex } from '../hash.js';
+import { branchHeads } from './history.js';
 import { ReadStore } from './store.js';
 
 export interface BranchState {
@@ -19,6 +20,7 @@ export interface BranchState {
   /** Hex hash of the branch's index root: equal roots, equal collections. */
   root: string;
   items: number;
+  heads: number;
 }
 
 export interface CollectionChange {
@@ -100,6 +102,6 @@ export class CollectionWatch {
   }
 
   private read(): BranchState[] {
-    return this.store.branches().map((b) => ({ name: b.name, root: toHex(b.root), items: b.items }));
+    return this.store.branches().map((b) => ({ name: b.name, root: toHex(b.root), items: b.items, heads: branchHeads(this.store, b.name).length }));
   }
 }

@@ -25,48 +25,60 @@ export interface LogEntry {
 
 /**
  * The heads of a branch: its versions that no other version of the branch
- * names as a parent. A revision names its parents itself. A v3 manifest
- * names them in `ancestor` certs, and there "other" means "later", because a
- * manifest is a tree, not a revision: going back to an earlier tree (A, B, A
- * again) gives A an `ancestor` cert naming B while B names A. A manifest
- * supersedes its ancestor only when its newest `date` is not older than the
- * ancestor's, so the tree committed last is the head.
+ * names as a parent, read from the `heads` table the indexer keeps as branch
+ * certs arrive (never a scan of the branch). A revision names its parents
+ * itself. A v3 manifest names them in `ancestor` certs, and there "other"
+ * means "later", because a manifest is a tree, not a revision: going back to
+ * an earlier tree (A, B, A again) gives A an `ancestor` cert naming B while B
+ * names A. So a v3 manifest left in the table is dropped here when a
+ * manifest of the branch names it in an `ancestor` cert and its newest
+ * `date` is not older: the tree committed last is the head.
  */
 export function branchHeads(store: ReadStore, branch: string): Buffer[] {
+  const bid = store.branchId(branch);
+  if (bid === null) return [];
   const rows = store.db
-    .prepare<[string], { manifest: Buffer; name: string; value: Buffer }>(
-      `WITH m AS (SELECT DISTINCT manifest FROM certs WHERE name = 'branch' AND value = CAST(? AS BLOB))
-       SELECT m.manifest, c.name, c.value FROM m LEFT JOIN certs c
-         ON c.manifest = m.manifest AND c.name IN ('date', 'ancestor')`,
-    )
-    .all(branch);
-  const info = new Map<string, { id: Buffer; newest: string; parents: string[] }>();
-  for (const r of rows) {
-    const hex = toHex(r.manifest);
-    let m = info.get(hex);
-    if (!m) info.set(hex, (m = { id: r.manifest, newest: '', parents: [] }));
-    if (r.name === 'date' && r.value.toString('utf8') > m.newest) m.newest = r.value.toString('utf8');
-    if (r.name === 'ancestor') m.parents.push(r.value.toString('utf8'));
-  }
-  const superseded = new Set<string>();
-  for (const r of store.db
-    .prepare<[string], { parent: Buffer }>(
-      `WITH m AS (SELECT DISTINCT manifest FROM certs WHERE name = 'branch' AND value = CAST(? AS BLOB))
-       SELECT a.parent FROM m JOIN ancestry a ON a.child = m.manifest`,
-    )
-    .all(branch)) {
-    superseded.add(toHex(r.parent));
-  }
-  for (const child of info.values()) {
-    for (const p of child.parents) {
-      const parent = info.get(p);
-      if (parent && child.newest >= parent.newest) superseded.add(p);
-    }
-  }
-  return [...info.entries()]
-    .filter(([hex]) => !superseded.has(hex))
-    .map(([, m]) => m.id)
+    .prepare<[number], { id: Buffer; kind: number }>('SELECT h.id, i.kind FROM heads h JOIN items i ON i.id = h.id WHERE h.bid = ?')
+    .all(bid);
+  const newest = store.db.prepare<[Buffer], { d: Buffer | null }>("SELECT max(value) AS d FROM certs WHERE manifest = ? AND name = 'date'");
+  const namedBy = store.db.prepare<[string, string], { manifest: Buffer }>(
+    `SELECT a.manifest FROM certs a JOIN certs b ON b.manifest = a.manifest AND b.name = 'branch' AND b.value = CAST(? AS BLOB)
+     WHERE a.name = 'ancestor' AND a.value = CAST(? AS BLOB)`,
+  );
+  const dateOf = (id: Buffer) => newest.get(id)?.d?.toString('utf8') ?? '';
+  return rows
+    .filter((r) => {
+      if (r.kind !== Kind.Manifest) return true;
+      const own = dateOf(r.id);
+      return !namedBy.all(branch, toHex(r.id)).some((c) => !c.manifest.equals(r.id) && dateOf(c.manifest) >= own);
+    })
+    .map((r) => r.id)
     .sort(Buffer.compare);
+}
+
+/** The heads of each branch `selects` chooses, as sorted hex ids joined: what a sync compares before and after. */
+export function headsOfBranches(store: ReadStore, selects: (branch: string) => boolean): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const b of store.branches()) if (selects(b.name)) out.set(b.name, branchHeads(store, b.name).map(toHex).join(' '));
+  return out;
+}
+
+/** The branches whose heads changed since `before` and are now more than one: forks a session brought or left. */
+export function forksSince(before: Map<string, string>, after: Map<string, string>): { branch: string; heads: number }[] {
+  const out: { branch: string; heads: number }[] = [];
+  for (const [branch, heads] of after) {
+    const n = heads === '' ? 0 : heads.split(' ').length;
+    if (n > 1 && before.get(branch) !== heads) out.push({ branch, heads: n });
+  }
+  return out;
+}
+
+/** The heads of a branch with their dates and authors, newest first: what `heads` prints. */
+export function describeHeads(store: ReadStore, branch: string): LogEntry[] {
+  if (store.branchId(branch) === null) fail('not-found', `no branch named "${branch}" in ${store.path}`);
+  return branchHeads(store, branch)
+    .map((h) => describeManifest(store, h))
+    .sort((a, b) => (b.date ?? '').localeCompare(a.date ?? '') || a.manifest.localeCompare(b.manifest));
 }
 
 function certText(value: Buffer): string {

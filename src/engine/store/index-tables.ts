@@ -10,7 +10,7 @@
 import type Database from 'better-sqlite3';
 
 /** The index's tables, exactly those createIndexTables makes (a test checks): what a rebuild may drop, never `items`. */
-export const INDEX_TABLES = ['refs', 'certs', 'keys', 'branches', 'members', 'trie', 'ancestry'] as const;
+export const INDEX_TABLES = ['refs', 'certs', 'keys', 'branches', 'members', 'trie', 'ancestry', 'heads'] as const;
 
 /** '' for the live database, or an attached one's name and a dot ('chk.' for the copy `db check` builds). */
 export type SchemaPrefix = '' | `${string}.`;
@@ -69,7 +69,14 @@ export function createIndexTables(db: Database.Database, schema: SchemaPrefix = 
       parent BLOB NOT NULL,
       PRIMARY KEY (child, parent)
     ) STRICT, WITHOUT ROWID;
-    CREATE INDEX ${t('ancestry_by_parent')} ON ancestry (parent);`);
+    CREATE INDEX ${t('ancestry_by_parent')} ON ancestry (parent);
+    -- Each branch's heads: its versions no version of the branch names as a parent, kept as
+    -- branch certs arrive (indexer.ts); v3 manifests, whose parents are certs, are refined on reading (history.ts).
+    CREATE TABLE ${t('heads')} (
+      bid INTEGER NOT NULL,
+      id  BLOB NOT NULL,
+      PRIMARY KEY (bid, id)
+    ) STRICT, WITHOUT ROWID;`);
 }
 
 /** Drops the index's tables (and with them their indexes) from `schema`; the items are untouched. */

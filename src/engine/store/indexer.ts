@@ -65,6 +65,14 @@ export class Indexer {
         .pluck(),
       member: db.prepare<[number, Buffer]>(`INSERT OR IGNORE INTO ${t('members')} (bid, id) VALUES (?, ?)`),
       parent: db.prepare<[Buffer, Buffer]>(`INSERT OR IGNORE INTO ${t('ancestry')} (child, parent) VALUES (?, ?)`),
+      // A version joins its branch's heads unless a version of the branch already names it as a parent;
+      // its parents leave them. Either order of arrival gives the same table.
+      head: db.prepare<{ bid: number; id: Buffer; branch: string }>(
+        `INSERT OR IGNORE INTO ${t('heads')} (bid, id) SELECT @bid, @id WHERE NOT EXISTS (
+           SELECT 1 FROM ${t('ancestry')} a JOIN ${t('certs')} c ON c.manifest = a.child
+           WHERE a.parent = @id AND +c.name = 'branch' AND c.value = CAST(@branch AS BLOB))`,
+      ),
+      notHeads: db.prepare<[number, Buffer]>(`DELETE FROM ${t('heads')} WHERE bid = ? AND id IN (SELECT parent FROM ${t('ancestry')} WHERE child = ?)`),
       chunks: db.prepare<[Buffer], Buffer>(`SELECT child FROM ${t('refs')} WHERE parent = ?`).pluck(),
       certsOn: db.prepare<[Buffer], CertOnManifest>(`SELECT id, key, name, value FROM ${t('certs')} WHERE manifest = ?`),
       // Items are always read from the live database, whichever index is built.
@@ -82,6 +90,8 @@ export class Indexer {
       // Brings the manifest into the branch it names, this cert with it, and into no other.
       const branch = item.value.toString('utf8');
       const bid = this.ensureBranch(branch);
+      this.s.head.run({ bid, id: item.manifest, branch });
+      this.s.notHeads.run(bid, item.manifest);
       if (this.s.data.get(item.manifest)![0] === Kind.Revision) this.addRevision(bid, branch, item.manifest);
       else this.addManifest(bid, branch, item.manifest);
       return;
@@ -242,6 +252,13 @@ export class Indexer {
       if (++n % 10_000 === 0) onProgress?.(n);
     }
     const t = (name: string) => `${this.schema}${name}`;
+    this.db.exec(
+      `INSERT OR IGNORE INTO ${t('heads')} (bid, id)
+       SELECT b.bid, c.manifest FROM ${t('certs')} c JOIN ${t('branches')} b ON b.name = CAST(c.value AS TEXT)
+       WHERE c.name = 'branch' AND NOT EXISTS (
+         SELECT 1 FROM ${t('ancestry')} a JOIN ${t('certs')} k ON k.manifest = a.child
+         WHERE a.parent = c.manifest AND +k.name = 'branch' AND k.value = c.value)`,
+    );
     const branchCerts = this.db
       .prepare<[], { bid: number; name: string; manifest: Buffer }>(
         `SELECT b.bid, b.name, c.manifest FROM ${t('certs')} c JOIN ${t('branches')} b ON b.name = CAST(c.value AS TEXT)

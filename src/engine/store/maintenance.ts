@@ -74,6 +74,7 @@ const COMPARISONS: Record<string, (s: string) => string> = {
   refs: (s) => `SELECT parent, child FROM ${s}refs`,
   certs: (s) => `SELECT id, manifest, key, name, value FROM ${s}certs`,
   ancestry: (s) => `SELECT child, parent FROM ${s}ancestry`,
+  heads: (s) => `SELECT b.name, h.id FROM ${s}heads h JOIN ${s}branches b ON b.bid = h.bid`,
   keys: (s) => `SELECT id, name, public_key FROM ${s}keys`,
   members: (s) => `SELECT b.name, m.id FROM ${s}members m JOIN ${s}branches b ON b.bid = m.bid`,
   trie: (s) => `SELECT b.name, t.depth, t.prefix, t.count, t.hash FROM ${s}trie t JOIN ${s}branches b ON b.bid = t.bid`,

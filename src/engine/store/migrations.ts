@@ -52,4 +52,9 @@ export const MIGRATIONS: readonly Migration[] = [
     why: 'format v4: tree and revision items; the revision graph (`ancestry`) and collections that follow trees and ancestors (indexer.ts)',
     rebuildsIndex: true,
   },
+  {
+    version: 5,
+    why: "each branch's heads kept in a table (`heads`) as branch certs arrive, so `heads`, `branches` and a sync's fork report never rescan a branch",
+    rebuildsIndex: true,
+  },
 ];

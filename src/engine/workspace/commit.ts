@@ -11,7 +11,7 @@
  * which becomes the revision's parent, and lets files whose stat is
  * unchanged be taken from it without being read (`rehash` ignores it).
  */
-import { closeSync, constants, type Dirent, lstatSync, openSync, readdirSync, readFileSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, type Dirent, existsSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
 import { fail } from '../errors.js';
 import { toHex } from '../hash.js';
@@ -25,6 +25,7 @@ import {
   INLINE_MAX,
   Kind,
   NAME_MAX,
+  TARGET_MAX,
   type ManifestEntry,
   type TreeEntry,
   certSignedBytes,
@@ -42,9 +43,16 @@ import {
 } from '../items/format.js';
 import { buildFolder, folderEntries } from '../items/tree.js';
 import { branchHeads } from '../store/history.js';
+import { type FlatEntry, flatTree } from './flat-tree.js';
+import { IGNORE_FILE, ignoreRules } from './ignore-rules.js';
 import type { WriteStore } from '../store/store.js';
 import { Found, Listed, TreeReader, type WalkStep, walkHere } from './file-reader.js';
 import { StatCache, readRecord, takeStamp, writeRecord } from './record.js';
+
+/** One entry of a folder to record: a file's item, or a link's target, by its '/'-separated path. */
+export interface PathEntry extends ManifestEntry {
+  target?: Buffer;
+}
 
 export interface Signer {
   name: string;
@@ -56,6 +64,14 @@ export interface CommitOptions {
   message?: string;
   signer: Signer;
   date?: Date;
+  /** The parent, for a folder without a workspace record committed onto an existing branch (`--parent`). */
+  parent?: Buffer;
+  /** Patterns of paths to leave out, as a `.netsyncignore` at the root would hold them, applied after every such file (`--exclude`). */
+  exclude?: string[];
+  /** Called for each entry the commit refuses (unreadable, of a type Netsync does not record), before it fails naming how many. */
+  onRefused?: (path: string, why: string) => void;
+  /** Walk on this thread, where ignore rules can be asked (set when a walk in the worker met a `.netsyncignore`). */
+  onThisThread?: boolean;
   /** Read every file, whatever the workspace record says (`commit --rehash`). */
   rehash?: boolean;
   /** `totalFiles` is null while the tree is still being listed. */
@@ -78,6 +94,8 @@ export interface CommitResult {
   onlyHead: boolean;
   /** Set when the branch has more than one head after the commit: one line saying so. */
   heads: number;
+  /** With `parent`: what the commit adds, changes and removes relative to it, by path. */
+  changes?: { change: 'added' | 'changed' | 'removed'; path: string }[];
 }
 
 const READ_BLOCK = 1 << 20;
@@ -146,6 +164,21 @@ function storeChunked(store: WriteStore, abs: string): { id: Buffer; size: numbe
   return { id: store.put(encodeChunkedFile(refs)).id, size };
 }
 
+/** Thrown when a walk in the worker meets a `.netsyncignore`: the commit walks again on this thread. */
+const RESTART_ON_THIS_THREAD = Symbol('restart on this thread');
+
+/** A link's target bytes, or why it cannot be recorded. */
+function readLink(abs: string): Buffer | string {
+  let target: Buffer;
+  try {
+    target = readlinkSync(abs, { encoding: 'buffer' });
+  } catch (e) {
+    return `a symbolic link that cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  }
+  if (target.length === 0 || target.length > TARGET_MAX) return `a symbolic link whose target has ${target.length} bytes (1 to ${TARGET_MAX})`;
+  return target;
+}
+
 /** The manifest's file type for a mode: executable when any execute bit is set. */
 function fileType(mode: number): EntryType {
   return (mode & 0o111) !== 0 ? EntryType.Executable : EntryType.File;
@@ -171,6 +204,13 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
   // file ids it may not hold either: ignored. One it holds holds every file of that version too.
   const found = readRecord(dir, store.path);
   const record = found && store.has(found.version) ? found : null;
+  const fromRecord = record !== null;
+  if (!fromRecord && opts.parent === undefined && store.branchId(opts.branch) !== null) {
+    fail(
+      'refused-entries',
+      `${dir} has no workspace record (it was not checked out or committed here) and branch ${opts.branch} exists: name the version it starts from with --parent ID|head, or check out ${opts.branch} and commit from there`,
+    );
+  }
   // Taken before any file is looked at: what changes after it gets a newer mtime (record.ts).
   const stamp = takeStamp(dir);
   const cached = record && !opts.rehash ? record.stats : null;
@@ -185,13 +225,24 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
   const options = { sep, firstFiles: FIRST_BATCH_FILES, batchFiles: BATCH_FILES, max: INLINE_MAX, budget: BATCH_BYTES, prefix: INLINE_FILE_HEADER };
   const root = dir.endsWith(sep) ? dir : dir + sep;
   const relOf = (abs: string) => (sep === '/' ? abs.slice(root.length) : abs.slice(root.length).split(sep).join('/'));
+  const ignored = ignoreRules(dir, opts.exclude ?? []);
   // With a record, files are lstat'ed and only the changed ones read: few, so on this thread.
+  // Ignore rules are asked on this thread too: the worker runs from source text, without the
+  // `ignore` package; a worker's walk that meets a `.netsyncignore` starts again here.
+  const inWorker =
+    !cached && !opts.onThisThread && !(opts.exclude?.length ?? 0) && !existsSync(join(dir, IGNORE_FILE)) && holdsMoreFilesThan(dir, READER_MIN_FILES);
   const steps = cached
-    ? walkHere(dir, { ...options, known: (abs, size, mtimeMs, ino, mode) => cached.matches(relOf(abs), record!.stamp, size, mtimeMs, ino, mode) })
-    : holdsMoreFilesThan(dir, READER_MIN_FILES)
+    ? walkHere(dir, { ...options, ignored, known: (abs, size, mtimeMs, ino, mode) => cached.matches(relOf(abs), record!.stamp, size, mtimeMs, ino, mode) })
+    : inWorker
       ? await TreeReader.start(dir, options)
-      : walkHere(dir, options);
-  const manifestEntries: ManifestEntry[] = [];
+      : walkHere(dir, { ...options, ignored });
+  /** Entries refused, each named once the walk is over: all of them, not only the first. */
+  let refusedCount = 0;
+  const refuse = (rel: string, why: string) => {
+    refusedCount++;
+    opts.onRefused?.(rel, why);
+  };
+  const manifestEntries: PathEntry[] = [];
   /** Files listed whose content has not come yet, oldest first. */
   const unread: string[] = [];
   let unreadHead = 0;
@@ -215,9 +266,10 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
       const paths = step.paths === '' ? [] : step.paths.split('\0');
       for (let i = 0; i < paths.length; i++) {
         const rel = paths[i]!;
+        const name = rel.slice(rel.lastIndexOf('/') + 1);
+        if (inWorker && name === IGNORE_FILE) throw RESTART_ON_THIS_THREAD;
         const problem = pathProblem(rel);
         if (problem) fail('usage', `cannot commit ${join(dir, rel)}: ${problem}`);
-        const name = rel.slice(rel.lastIndexOf('/') + 1);
         if (name.length * 3 > NAME_MAX && Buffer.byteLength(name) > NAME_MAX) {
           fail('usage', `cannot commit ${join(dir, rel)}: a name longer than ${NAME_MAX} bytes`);
         }
@@ -228,13 +280,19 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
           case Listed.File:
             unread.push(rel);
             break;
-          case Listed.SymbolicLink:
-            return fail('usage', `${join(dir, rel)} is a symbolic link; Netsync records regular files and folders only`);
+          case Listed.SymbolicLink: {
+            // The target as data, never followed.
+            const link = readLink(join(dir, rel));
+            if (typeof link === 'string') refuse(rel, link);
+            else manifestEntries.push({ path: rel, type: EntryType.Symlink, target: link });
+            break;
+          }
           default:
-            return fail('usage', `${join(dir, rel)} is not a regular file or folder`);
+            refuse(rel, 'not a regular file, folder or symbolic link (a FIFO, a socket or a device)');
         }
       }
       if (step.failed) fail('io', `cannot read directory ${step.failed.abs}: ${step.failed.code}`);
+      for (const u of step.unlisted) refuse(u.rel, `a folder that cannot be listed (${u.code})`);
       const first = unreadHead;
       unreadHead += step.found.length;
       const large: number[] = [];
@@ -267,7 +325,8 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
               large.push(i);
               break;
             case Found.Unreadable:
-              return fail('io', `cannot read ${join(dir, rel)}: ${step.codes[i]}`);
+              refuse(rel, `cannot be read (${step.codes[i]})`);
+              break;
             default:
               return fail('usage', `${join(dir, rel)} changed while committing: it is now ${step.codes[i]}`);
           }
@@ -291,15 +350,28 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
         unreadHead = 0;
       }
     }
+  } catch (e) {
+    if (e !== RESTART_ON_THIS_THREAD) throw e;
+    await steps.close();
+    return commitDirectory(store, dir, { ...opts, onThisThread: true });
   } finally {
     await steps.close();
+  }
+  if (refusedCount > 0) {
+    fail(
+      'refused-entries',
+      `refused ${refusedCount} ${refusedCount === 1 ? 'entry' : 'entries'} of ${dir}, each named above; nothing was committed (make them readable, or leave them out with --exclude or a ${IGNORE_FILE})`,
+    );
   }
   if (unreadHead !== unread.length) fail('io', `the walk of ${dir} ended with ${unread.length - unreadHead} files unread`);
   const result = store.batch(() => {
     const heads = store.branchId(opts.branch) === null ? [] : branchHeads(store, opts.branch);
     // The true parent is the version the folder came from; a folder without a record follows the branch's heads.
-    const parents = record ? [record.version] : heads;
-    const recorded = record && parents.length === 1 ? treeOf(store, parents[0]!) : null;
+    // The true parent: the one named, else the version the folder came from (and, after a merge --into, the
+    // heads it joined); a new branch has none.
+    const parents = opts.parent !== undefined ? [opts.parent] : fromRecord ? [record!.version, ...(record!.merging ?? []).filter((m) => store.has(m))] : heads;
+    // The recorded version's folders are reused where nothing in them changed, whatever the parents.
+    const recorded = fromRecord ? treeOf(store, record!.version) : null;
     const tree = storeTrees(store, manifestEntries, stats, recorded ? { tree: recorded, unchangedFiles } : null);
     const base = { tree: toHex(tree), files, bytes, read };
     const same = parents.length === 1 ? treeOf(store, parents[0]!) : null;
@@ -307,18 +379,54 @@ export async function commitDirectory(store: WriteStore, dir: string, opts: Comm
       const onlyHead = heads.length === 1 && heads[0]!.equals(parents[0]!);
       return { ...base, manifest: toHex(parents[0]!), revision: toHex(parents[0]!), changed: false, onlyHead, version: parents[0]! };
     }
-    const revision = store.put(encodeRevision(tree, parents)).id;
-    store.put(encodeKey(opts.signer.name, opts.signer.pair.publicKey));
-    const sign = (name: string, value: string) => signCert(store, opts.signer, revision, name, value);
-    sign('date', (opts.date ?? new Date()).toISOString());
-    sign('author', opts.signer.name);
-    if (opts.message) sign('changelog', opts.message);
-    sign('branch', opts.branch);
+    const revision = storeRevision(store, opts.signer, opts.branch, tree, parents, opts.message, opts.date);
     return { ...base, manifest: toHex(revision), revision: toHex(revision), changed: true, onlyHead: false, version: revision };
   });
   const { version, ...out } = result;
+  const changes = opts.parent === undefined ? undefined : changesFrom(flatTree(store, opts.parent), manifestEntries);
   if (stamp !== null) writeRecord(dir, { database: store.path, version, branch: opts.branch, stamp, stats });
-  return { ...out, heads: branchHeads(store, opts.branch).length };
+  return { ...out, heads: branchHeads(store, opts.branch).length, ...(changes ? { changes } : {}) };
+}
+
+/** What `entries` adds, changes (content, type or link target) and removes relative to `parent`, in path order. */
+function changesFrom(parent: Map<string, FlatEntry>, entries: readonly PathEntry[]): NonNullable<CommitResult['changes']> {
+  const out: NonNullable<CommitResult['changes']> = [];
+  const now = new Map(entries.map((e) => [e.path, e]));
+  for (const e of entries) {
+    const was = parent.get(e.path);
+    if (!was) out.push({ change: 'added', path: e.path });
+    else if (
+      was.type !== e.type ||
+      (e.type !== EntryType.Dir && !(e.file && was.file ? e.file.equals(was.file) : e.target && was.target ? e.target.equals(was.target) : false))
+    )
+      out.push({ change: 'changed', path: e.path });
+  }
+  for (const path of parent.keys()) if (!now.has(path)) out.push({ change: 'removed', path });
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * Stores a revision of `tree` with `parents` and its certs (date, author,
+ * changelog, then branch last, which brings it into the branch): what a
+ * commit and a merge record alike.
+ */
+export function storeRevision(
+  store: WriteStore,
+  signer: Signer,
+  branch: string,
+  tree: Buffer,
+  parents: readonly Buffer[],
+  message?: string,
+  date?: Date,
+): Buffer {
+  const revision = store.put(encodeRevision(tree, parents)).id;
+  store.put(encodeKey(signer.name, signer.pair.publicKey));
+  const sign = (name: string, value: string) => signCert(store, signer, revision, name, value);
+  sign('date', (date ?? new Date()).toISOString());
+  sign('author', signer.name);
+  if (message) sign('changelog', message);
+  sign('branch', branch);
+  return revision;
 }
 
 /** The tree of a stored revision, or null for a v3 manifest. */
@@ -341,14 +449,14 @@ interface Reuse {
  * that version's folder: its tree id is taken from there, nothing is built.
  * Nodes built anew that are already stored cost a hash and a lookup.
  */
-function storeTrees(store: WriteStore, entries: readonly ManifestEntry[], stats: StatCache, reuse: Reuse | null): Buffer {
+export function storeTrees(store: WriteStore, entries: readonly PathEntry[], stats: StatCache = new StatCache(), reuse: Reuse | null = null): Buffer {
   const folders = new Map<string, TreeEntry[]>([['', []]]);
   for (const e of entries) if (e.type === EntryType.Dir) folders.set(e.path, []);
   for (const e of entries) {
     const slash = e.path.lastIndexOf('/');
     const parent = slash < 0 ? '' : e.path.slice(0, slash);
     const name = slash < 0 ? e.path : e.path.slice(slash + 1);
-    folders.get(parent)!.push({ name, type: e.type, ...(e.file ? { id: e.file } : {}) });
+    folders.get(parent)!.push({ name, type: e.type, ...(e.file ? { id: e.file } : {}), ...(e.target ? { target: e.target } : {}) });
   }
   // Files taken from the record unread carry no id until their folder is built.
   const idOf = (path: string, e: TreeEntry) => {

@@ -145,8 +145,10 @@ export interface WalkStep extends BatchRead {
   /** The paths listed, relative to the root and '/'-separated, in walk order, joined by '\0' ('' for none). */
   paths: string;
   types: Listed[];
-  /** A folder that could not be listed: the walk ends there. */
+  /** The root folder could not be listed: the walk ends there. */
   failed: { abs: string; code: string } | null;
+  /** Folders below the root that could not be listed since the step before (the walk goes on past them). */
+  unlisted: { rel: string; code: string }[];
   /** The walk is over and every file listed has been read. */
   done: boolean;
 }
@@ -163,6 +165,8 @@ export interface WalkOptions {
   prefix: Uint8Array;
   /** Files the workspace record knows (walkHere only: a function does not cross to the worker). */
   known?: KnownFile;
+  /** Paths left out, and folders not entered (walkHere only): ignore rules (workspace/ignore-rules.ts). */
+  ignored?: (rel: string, isDir: boolean) => boolean;
 }
 
 type WalkFs = Fs & Pick<typeof fs, 'readdirSync'>;
@@ -181,6 +185,7 @@ export function* walkAndRead(io: WalkFs, root: string, o: WalkOptions, read: typ
   let paths: string[] = [];
   let types: number[] = [];
   let unread: string[] = [];
+  let unlisted: { rel: string; code: string }[] = [];
   let target = o.firstFiles;
   const step = (failed: WalkStep['failed'], last: boolean): WalkStep => {
     const r =
@@ -199,10 +204,12 @@ export function* walkAndRead(io: WalkFs, root: string, o: WalkOptions, read: typ
       paths: paths.join('\0'),
       types,
       failed,
+      unlisted,
       done: failed !== null || (last && unread.length === 0),
     };
     paths = [];
     types = [];
+    unlisted = [];
     target = o.batchFiles;
     return out;
   };
@@ -236,14 +243,12 @@ export function* walkAndRead(io: WalkFs, root: string, o: WalkOptions, read: typ
     const abs = top.abs + o.sep + d.name;
     // 0 folder, 1 file, 2 symbolic link, 3 anything else (Listed; numbers, since this runs from source text).
     const type = d.isDirectory() ? 0 : d.isFile() ? 1 : d.isSymbolicLink() ? 2 : 3;
+    if (o.ignored?.(rel, type === 0)) continue;
     paths.push(rel);
     types.push(type);
     if (type === 0) {
       const failure = list(abs, rel);
-      if (failure !== null) {
-        yield step({ abs, code: failure }, true);
-        return;
-      }
+      if (failure !== null) unlisted.push({ rel, code: failure });
     } else if (type === 1) {
       unread.push(abs);
       if (unread.length >= target) yield step(null, false);
@@ -266,7 +271,7 @@ let walk = null;
 parentPort.on('message', (m) => {
   if (m.root !== undefined) walk = walkAndRead(fs, m.root, m.options, readBatch);
   const next = walk.next();
-  const step = next.done ? { found: [], modes: [], sizes: [], mtimes: [], inos: [], codes: [], buffer: new ArrayBuffer(0), paths: '', types: [], failed: null, done: true } : next.value;
+  const step = next.done ? { found: [], modes: [], sizes: [], mtimes: [], inos: [], codes: [], buffer: new ArrayBuffer(0), paths: '', types: [], failed: null, unlisted: [], done: true } : next.value;
   parentPort.postMessage(step, [step.buffer]);
 });
 `;
@@ -337,6 +342,7 @@ const OVER: WalkStep = Object.freeze({
   paths: '',
   types: [],
   failed: null,
+  unlisted: [],
   done: true,
 });
 

@@ -44,6 +44,8 @@ export interface WorkspaceRecord {
   database: string;
   /** The version (revision, or v3 manifest) the folder came from. */
   version: Buffer;
+  /** Other heads a merge written with `merge --into` joins: the next commit names them as parents too. */
+  merging?: Buffer[];
   /** The branch it was committed to or checked out from, if any. */
   branch: string | null;
   /** The file system's clock before the files were looked at: entries with an mtime not older are racy. */
@@ -82,9 +84,11 @@ export function readRecord(dir: string, database: string): WorkspaceRecord | nul
     if (head.format !== 1 || head.database !== resolve(database) || typeof head.version !== 'string' || !/^[0-9a-f]{64}$/.test(head.version)) return null;
     if (typeof head.stamp !== 'number') return null;
     const stats = StatCache.decode(readFileSync(join(dir, RECORD_DIR, STAT_FILE)));
+    const merging = Array.isArray(head.merging) ? head.merging.filter((m): m is string => typeof m === 'string' && /^[0-9a-f]{64}$/.test(m)) : [];
     return {
       database: head.database,
       version: Buffer.from(head.version, 'hex'),
+      ...(merging.length > 0 ? { merging: merging.map((m) => Buffer.from(m, 'hex')) } : {}),
       branch: typeof head.branch === 'string' ? head.branch : null,
       stamp: head.stamp,
       stats: stats ?? new StatCache(),
@@ -101,7 +105,14 @@ export function writeRecord(dir: string, record: WorkspaceRecord): boolean {
     mkdirSync(at, { recursive: true });
     writeFileSync(join(at, `${STAT_FILE}.tmp`), record.stats.encode());
     renameSync(join(at, `${STAT_FILE}.tmp`), join(at, STAT_FILE));
-    const head = { format: 1, database: resolve(record.database), version: record.version.toString('hex'), branch: record.branch, stamp: record.stamp };
+    const head = {
+      format: 1,
+      database: resolve(record.database),
+      version: record.version.toString('hex'),
+      ...(record.merging?.length ? { merging: record.merging.map((m) => m.toString('hex')) } : {}),
+      branch: record.branch,
+      stamp: record.stamp,
+    };
     writeFileSync(join(at, `${RECORD_FILE}.tmp`), `${JSON.stringify(head, null, 2)}\n`);
     renameSync(join(at, `${RECORD_FILE}.tmp`), join(at, RECORD_FILE));
     return true;

@@ -27,7 +27,17 @@ function Branches() {
               data-testid="branch-item"
             >
               <span className="mono">{b.name}</span>
-              <span className="muted small">{plural(b.items, 'item')}</span>
+              <span className="muted small">
+                {plural(b.items, 'item')}
+                {(b.heads ?? 1) > 1 ? (
+                  <>
+                    {' · '}
+                    <span className="badge warn" data-testid="branch-heads">
+                      {b.heads} heads
+                    </span>
+                  </>
+                ) : null}
+              </span>
             </button>
           </li>
         ))}
@@ -60,10 +70,47 @@ function Log() {
     selected: s.collection.selectedManifest,
   }));
   const selectManifest = useApp((s) => s.selectManifest);
+  const merge = useApp((s) => s.merge);
+  const merging = useAppShallow((s) => s.collection.merge);
   if (!branch) return null;
+  const heads = log.filter((e) => e.head).length;
+  const outcome = merging.result?.branch === branch ? merging.result : null;
   return (
     <section className="card column" aria-labelledby="log-title">
       <h2 id="log-title">Log of {branch}</h2>
+      {heads > 1 ? (
+        <p className="warn-line" role="status" data-testid="log-forked">
+          {branch} has {heads} heads, versions committed concurrently (marked “head” below): nothing was lost, and netsync merge {branch} joins them.{' '}
+          <button type="button" onClick={() => void merge(branch)} disabled={merging.busy} data-testid="merge-heads">
+            {merging.busy ? 'Merging…' : heads > 2 ? 'Merge the two newest' : 'Merge'}
+          </button>
+        </p>
+      ) : null}
+      {outcome?.revision ? (
+        <p className="ok-line" role="status" data-testid="merge-result">
+          Merged into {shortId(outcome.revision)}, signed with your key; {branch} now has {plural(outcome.heads, 'head')}.
+        </p>
+      ) : null}
+      {outcome && !outcome.revision ? (
+        <div className="warn-line" role="status" data-testid="merge-conflicts">
+          <p>
+            Not merged: {plural(outcome.conflicts.length, 'conflict')}, so nothing was committed. Resolve them with netsync merge {branch} --into DIR, then
+            commit DIR.
+          </p>
+          <ul>
+            {outcome.conflicts.map((c) => (
+              <li key={`${c.kind} ${c.path}`} className="mono">
+                {c.kind}: {c.path}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      {merging.error ? (
+        <p className="error-line" role="alert" data-testid="merge-error">
+          {merging.error}
+        </p>
+      ) : null}
       <ol className="log" data-testid="log">
         {log.map((e) => (
           <li key={e.manifest}>
@@ -76,7 +123,16 @@ function Log() {
             >
               <span className="log-message">{e.changelog?.split('\n')[0] || 'No message'}</span>
               <span className="muted small">
-                <span className="mono">{shortId(e.manifest)}</span> · {formatDate(e.date)} · signed by <SignedBy entry={e} />
+                <span className="mono">{shortId(e.manifest)}</span>
+                {e.head && heads > 1 ? (
+                  <>
+                    {' '}
+                    <span className="badge" data-testid="log-head">
+                      head
+                    </span>
+                  </>
+                ) : null}{' '}
+                · {formatDate(e.date)} · signed by <SignedBy entry={e} />
               </span>
             </button>
           </li>

@@ -13,7 +13,7 @@ import type { DiffSideName, Direction } from '../../shared/api.js';
 import type { DiffItem, DiffSide, RefusedSlot, SessionSummary } from '../../shared/sync.js';
 import { Fingerprint } from '../components/Fingerprint.js';
 import { type VirtualColumn, VirtualRows } from '../components/VirtualRows.js';
-import { formatBytes, formatCount, formatDate, formatDuration, noun, plural, shortId } from '../format.js';
+import { forkSentence, formatBytes, formatCount, formatDate, formatDuration, noun, plural, shortId } from '../format.js';
 import { useApp } from '../store/context.js';
 import { groupDiffByBranch, remainingSide, selectPeer, selectPeerLive, selectPeerSessionId } from '../store/selectors.js';
 import type { SideMoves, StopReason } from '../store/slices/diff-moves.js';
@@ -343,6 +343,11 @@ export function DiffView() {
               A {syncedSince.direction} since this comparison moved {plural(syncedSince.itemsReceived, 'item')} in and {plural(syncedSince.itemsSent, 'item')}{' '}
               out
               {peer.last?.at ? ` (${formatDate(peer.last.at)})` : ''}; compare again to see what is left.
+            </p>
+          ) : null}
+          {syncedSince && forkSentence(syncedSince.forks) ? (
+            <p className="warn-line" role="status" data-testid="diff-forks">
+              {forkSentence(syncedSince.forks)}
             </p>
           ) : null}
           <WillNotMove summary={diff} later={syncedSince} />

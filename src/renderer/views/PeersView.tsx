@@ -3,7 +3,7 @@ import { type FormEvent, useId, useState } from 'react';
 import type { AutoSyncPeer, Direction, LastSession, Peer } from '../../shared/api.js';
 import { MAX_INTERVAL_S, MIN_INTERVAL_S } from '../../shared/api-validate.js';
 import { ErrorLine } from '../components/ErrorLine.js';
-import { formatBytes, formatDate, plural } from '../format.js';
+import { forkSentence, formatBytes, formatDate, plural } from '../format.js';
 import { useApp, useAppShallow, useThrottledApp } from '../store/context.js';
 import { selectPeerLive, selectPeerSessionId, transferStats } from '../store/selectors.js';
 import { splitPatterns } from '../store/slices/server.js';
@@ -236,6 +236,11 @@ function PeerCard({ peer }: { peer: Peer }) {
       {peer.last && !live.error ? (
         <p className="muted small" data-testid="peer-last">
           {lastSessionText(peer.last)}
+        </p>
+      ) : null}
+      {latest && !latest.dryRun && forkSentence(latest.forks) ? (
+        <p className="warn-line" role="status" data-testid="peer-forks">
+          {forkSentence(latest.forks)}
         </p>
       ) : null}
 

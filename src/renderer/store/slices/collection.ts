@@ -1,5 +1,5 @@
 /** The open database and its collection: branches, a branch's log, one manifest's tree, checkout. */
-import type { BranchSummary, CheckoutSummary, DatabaseStatus, ItemView, LogEntry, NetsyncApi } from '../../../shared/api.js';
+import type { BranchSummary, CheckoutSummary, DatabaseStatus, ItemView, LogEntry, MergeOutcome, NetsyncApi } from '../../../shared/api.js';
 import { coalesced } from '../coalesce.js';
 import type { ErrorText, SliceCreator } from '../types.js';
 
@@ -15,6 +15,7 @@ export interface CollectionState {
   loading: boolean;
   error: ErrorText;
   checkout: { busy: boolean; result: CheckoutSummary | null; error: ErrorText };
+  merge: { busy: boolean; result: MergeOutcome | null; error: ErrorText };
 }
 
 export interface CollectionSlice {
@@ -29,6 +30,8 @@ export interface CollectionSlice {
   selectBranch(name: string): Promise<void>;
   selectManifest(id: string): Promise<void>;
   checkout(target: string, dir: string): Promise<void>;
+  /** Joins two heads of the branch; then its list and log are read again. */
+  merge(branch: string): Promise<void>;
 }
 
 const initial: CollectionState = {
@@ -41,6 +44,7 @@ const initial: CollectionState = {
   loading: false,
   error: null,
   checkout: { busy: false, result: null, error: null },
+  merge: { busy: false, result: null, error: null },
 };
 
 /** During a sync the database changes twice a second: its lists and counts are read again at most once a second. */
@@ -127,6 +131,14 @@ export const createCollectionSlice =
         patch({ checkout: { busy: true, result: null, error: null } });
         const r = await api.checkout(target, dir);
         patch({ checkout: r.ok ? { busy: false, result: r.value, error: null } : { busy: false, result: null, error: r.error.message } });
+      },
+
+      async merge(branch) {
+        patch({ merge: { busy: true, result: null, error: null } });
+        const r = await api.merge(branch);
+        patch({ merge: r.ok ? { busy: false, result: r.value, error: null } : { busy: false, result: null, error: r.error.message } });
+        await get().refreshCollection([branch]);
+        if (get().collection.selectedBranch === branch) await get().selectBranch(branch);
       },
     };
   };
