@@ -504,7 +504,7 @@ describe('corruption: the index is disposable, damaged items are named', () => {
     });
     const log = await runCli(['--db', copy, 'log', BRANCH], env);
     expectSuccess(log);
-    expect(log.stdoutLines[0]).toBe(`revision ${manifestId}`);
+    expect(log.stdoutLines[0]).toBe(`revision ${manifestId} (head)`);
     expect(withDatabase(copy, (h) => h.pragma('user_version', { simple: true }))).toBe(SCHEMA_VERSION);
     expectSuccess(await runCli(['--db', copy, 'db', 'check'], env));
   });

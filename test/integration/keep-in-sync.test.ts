@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyStore } from '../../src/engine/keys/keystore.js';
 import { WriteStore } from '../../src/engine/store/store.js';
+import { branchHeads } from '../../src/engine/store/history.js';
 import { commitDirectory } from '../../src/engine/workspace/commit.js';
 import type { AutoSyncPeer } from '../../src/shared/api.js';
 import { ensureCliBuilt, runCli } from '../helpers/cli.js';
@@ -80,7 +81,9 @@ describe('keep in sync with a real server', () => {
       const commitHere = async (dir: string, files: Record<string, string>) => {
         const store = WriteStore.open(appDb);
         try {
-          return await commitDirectory(store, writeFolder(dir, files), { branch: BRANCH, message: 'work', signer });
+          // Each folder is new (no workspace record): it starts from the branch's head, when there is one.
+          const heads = store.branchId(BRANCH) === null ? [] : branchHeads(store, BRANCH);
+          return await commitDirectory(store, writeFolder(dir, files), { branch: BRANCH, message: 'work', signer, ...(heads[0] ? { parent: heads[0] } : {}) });
         } finally {
           store.close();
         }
@@ -103,7 +106,7 @@ describe('keep in sync with a real server', () => {
       expect(await waitUntil(() => serverHas(first.manifest), 20_000, 100)).toBe(true);
 
       // There → here: nothing tells the app (no change notice before protocol version 5), the interval does.
-      await cliOk('commit', writeFolder(join(root, 's1'), { 's.txt': 'from the server\n' }), '--branch', BRANCH, '-m', 'server side');
+      await cliOk('commit', writeFolder(join(root, 's1'), { 's.txt': 'from the server\n' }), '--branch', BRANCH, '--parent', 'head', '-m', 'server side');
       expect(await waitUntil(() => [...serverIds()].every((id) => appIds().has(id)), 20_000, 100)).toBe(true);
 
       // The server dies; the next commit here cannot go anywhere: the peer backs off.

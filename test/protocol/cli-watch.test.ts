@@ -76,11 +76,11 @@ describe('netsync watch', () => {
     expect(watch.stderr()).toMatch(/watching 127\.0\.0\.1:\d+ \(org\.example\.\*\) every 1 s/);
 
     // A commit by another process here goes out: the change notifier sees it.
-    await ok(here, 'commit', folder('h1', { 'b.txt': 'from here\n' }), '--branch', 'org.example.w', '-m', 'two');
+    await ok(here, 'commit', folder('h1', { 'b.txt': 'from here\n' }), '--branch', 'org.example.w', '--parent', 'head', '-m', 'two');
     expect(await waitUntil(() => holds(server, here), 20_000, 100)).toBe(true);
 
     // A commit on the server arrives within the interval.
-    await ok(server, 'commit', folder('s2', { 'c.txt': 'later, on the server\n' }), '--branch', 'org.example.w', '-m', 'three');
+    await ok(server, 'commit', folder('s2', { 'c.txt': 'later, on the server\n' }), '--branch', 'org.example.w', '--parent', 'head', '-m', 'three');
     expect(await waitUntil(() => holds(here, server), 20_000, 100)).toBe(true);
     expect(watch.stdout()).toMatch(/received \d+ items/);
     expect(watch.stdout()).toMatch(/sent \d+ items/);

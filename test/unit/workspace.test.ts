@@ -166,7 +166,8 @@ describe('format v3 history under format v4', () => {
     ] as const)
       putCert(store, signer, legacy, name, value);
     expect(branchHeads(store, BRANCH)).toEqual([legacy]);
-    const r = await commit(dir);
+    // A folder without a workspace record names the version it starts from (commit --parent).
+    const r = await commit(dir, { parent: legacy });
     expect(parentsOf(store, r.revision)).toEqual([legacy.toString('hex')]);
     expect(branchHeads(store, BRANCH).map((h) => h.toString('hex'))).toEqual([r.revision]);
     const log = branchLog(store, BRANCH);
