@@ -4,7 +4,7 @@
  * and only through `put`, which verifies everything before storing.
  */
 import Database from 'better-sqlite3';
-import { accessSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { NetsyncError, fail } from '../errors.js';
 import { ID_BYTES, toHex } from '../hash.js';
@@ -196,6 +196,16 @@ function openDatabase(path: string, readonly: boolean, create: boolean): Databas
 /** Row numbers read per statement by getManyByRid. */
 export const RID_BATCH = 64;
 
+/** Bytes of the write-ahead log of the database at `path` (0 when it has none). */
+function walBytes(path: string): number {
+  if (path === ':memory:') return 0;
+  try {
+    return statSync(`${path}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** Stores left open until the process exits (ReadStore.closeAtExit). */
 const lingering = new Set<ReadStore>();
 
@@ -211,6 +221,13 @@ const CACHE_KIB = 32768;
 
 /** Pages (4 KiB) of WAL after which a commit checkpoints it into the database file. */
 const WAL_CHECKPOINT_PAGES = 8192;
+
+/**
+ * A write-ahead log larger than this when a command leaves its database
+ * (closeAtExit) is checkpointed and truncated first: SQLite's own automatic
+ * checkpoint size, which a small sync never reaches.
+ */
+export const WAL_LEFT_MAX = 4 << 20;
 
 export class ReadStore {
   protected readonly stmts;
@@ -283,9 +300,33 @@ export class ReadStore {
    * transaction past wal_autocheckpoint folds it in, writing a page changed
    * by several syncs once. better-sqlite3 does not close databases at exit;
    * the set below keeps the garbage collector from closing this one early.
+   *
+   * A large log (a first clone, a large pull: up to 32 MB) is the exception:
+   * left behind, it takes disk space beside the database, and the next
+   * command to open the database reads all of it again to rebuild SQLite's
+   * index of the log, a few ms on every command until a later write folds
+   * it in (docs/PERFORMANCE.md, "The write-ahead log after a clone"). Such a
+   * log is checkpointed and truncated now, once, on the transfer's time.
    */
   closeAtExit(): void {
+    if (walBytes(this.path) > WAL_LEFT_MAX) this.checkpointTruncate();
     lingering.add(this);
+  }
+
+  /**
+   * Copies the write-ahead log into the database file and empties it, if no
+   * other connection is reading (then it is left for later: this never waits).
+   */
+  private checkpointTruncate(): void {
+    const wait = this.db.pragma('busy_timeout', { simple: true }) as number;
+    this.db.pragma('busy_timeout = 0');
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // busy or read-only: the log stays, as it would have without this
+    } finally {
+      this.db.pragma(`busy_timeout = ${wait}`);
+    }
   }
 
   get(id: Uint8Array): StoredItem | null {
