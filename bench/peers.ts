@@ -14,6 +14,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Row, median, runChild } from './util.js';
 
@@ -256,7 +257,11 @@ export async function sideBySide(work: string, n: number, size: number, clones: 
     for (let i = 0; i < checks; i++) {
       for (const t of tools) check.get(t.name)!.push(await timed(t.fetch(targets.get(t.name)!), env));
     }
-    const row: Row = { bench: `side by side: ${n} files of ${size} B, first clone (median of ${clones}) and up-to-date check (median of ${checks})` };
+    const row: Row = {
+      bench: `side by side: ${n} files of ${size} B, first clone (median of ${clones}) and up-to-date check (median of ${checks})`,
+      // The machine's load at the end: above its 2 cores, other work shared them and every time grew.
+      load1: Math.round(100 * loadavg()[0]!) / 100,
+    };
     const ratio = (xs: Map<string, number[]>, peer: string) => {
       const own = xs.get('netsync')!;
       const theirs = xs.get(peer)!;
