@@ -32,7 +32,7 @@ function cases(quick: boolean, huge: boolean): Case[] {
     { name: 'root', run: () => foundation.rootRead(work, million) },
     { name: 'root-small', run: () => foundation.rootRead(work, 1) },
     ...protocol.cases(work, quick, huge),
-    // The user's commands beside git's and fossil's, on a tree each tool committed itself (bench/peers.ts).
+    // The user's commands beside git's (fossil's, rsync's), on a tree each tool committed itself (bench/peers.ts).
     { name: 'peers', run: () => peers.sideBySide(work, quick ? 10_000 : 100_000, 1024, 3, 7) },
     ...attacks.cases(work),
   ];

@@ -1,8 +1,8 @@
 /**
- * The user's commands side by side with git's (and fossil's, when it is
+ * The user's commands side by side with git's (and fossil's and rsync's, when
  * installed): the same tree committed by each tool's own command, served by
  * its own server on 127.0.0.1 (`netsync serve`, `git daemon`, `fossil
- * server`), then a first clone into an empty store and an up-to-date check,
+ * server`, `rsync --daemon`), then a first clone into an empty store and an up-to-date check,
  * each timed as a user times it: process start to exit, the client's
  * environment without NODE_EXTRA_CA_CERTS, as on a user's machine. The runs
  * are interleaved, tool after tool, and each ratio is taken within one such
@@ -29,7 +29,7 @@ interface Tool {
   clone(target: string): string[];
   /** The up-to-date check of the cloned store `target`. */
   fetch(target: string): string[];
-  /** Bytes on disk of a cloned store (netsync: the database with its -wal and -shm; git: .git/objects; fossil: its file). */
+  /** Bytes on disk of a cloned store (netsync: the database with its -wal and -shm; git: .git/objects; fossil: its file; rsync: the files). */
   bytes(target: string): number;
   stop(): void;
 }
@@ -218,6 +218,30 @@ async function fossilTool(work: string, tree: string, env: NodeJS.ProcessEnv): P
   };
 }
 
+/** rsync copies the files themselves (its clone writes the tree out, which git's and fossil's do not). */
+async function rsyncTool(work: string, tree: string, env: NodeJS.ProcessEnv): Promise<Tool> {
+  const port = await freePort();
+  const config = join(work, 'rsyncd.conf');
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  writeFileSync(config, `uid = ${uid}\ngid = ${gid}\nuse chroot = false\n[tree]\npath = ${tree}\nread only = true\n`);
+  const daemon = ['rsync', '--daemon', '--no-detach', '--address=127.0.0.1', `--port=${port}`, `--config=${config}`];
+  const { child } = await startServer(daemon, env, port);
+  const url = `rsync://127.0.0.1:${port}/tree/`;
+  return {
+    name: 'rsync',
+    prepare: (i) => {
+      const target = join(work, `rsync-clone-${i}`);
+      rmSync(target, { recursive: true, force: true });
+      return target;
+    },
+    clone: (target) => ['rsync', '-a', url, `${target}/`],
+    fetch: (target) => ['rsync', '-a', url, `${target}/`],
+    bytes: (target) => diskBytes(target),
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
 function hasCommand(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 }
@@ -243,6 +267,7 @@ export async function sideBySide(work: string, n: number, size: number, clones: 
     tools.push(await netsyncTool(dir, tree, env));
     tools.push(await gitTool(dir, tree, env));
     if (hasCommand('fossil')) tools.push(await fossilTool(dir, tree, env));
+    if (hasCommand('rsync')) tools.push(await rsyncTool(dir, tree, env));
     const clone = new Map<string, number[]>(tools.map((t) => [t.name, []]));
     const check = new Map<string, number[]>(tools.map((t) => [t.name, []]));
     const targets = new Map<string, string>();
