@@ -22,7 +22,7 @@
 // commands (u16) and the list (UTF-8, one per line), then V8's cached data.
 'use strict';
 const { createHash } = require('node:crypto');
-const { readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
+const { accessSync, constants, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
 const { dirname } = require('node:path');
 const vm = require('node:vm');
@@ -56,6 +56,16 @@ function readCache(file, sourceHash) {
   return { commands: rest.subarray(2, listEnd).toString('utf8').split('\n'), data: rest.subarray(listEnd) };
 }
 
+/** Whether this process may write in `dir`: a read-only install would otherwise make the cache at every exit for nothing. */
+function writable(dir) {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Writes the cache whole or not at all (a rename), and never fails the command. */
 function writeCache(file, sourceHash, commands, data) {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -87,7 +97,7 @@ function runWithCodeCache(file, parent) {
   });
   const command = commandWord(process.argv.slice(2));
   const known = cache && !script.cachedDataRejected ? cache.commands : [];
-  if (!known.includes(command) && known.length < MAX_COMMANDS) {
+  if (!known.includes(command) && known.length < MAX_COMMANDS && writable(dirname(cacheFile))) {
     process.once('exit', () => writeCache(cacheFile, sourceHash, [...known, command], script.createCachedData()));
   }
   const mod = new Module(file, parent);

@@ -7,8 +7,8 @@
  * command does.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, ensureCliBuilt } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
@@ -77,6 +77,18 @@ describe('the code cache of the command line', () => {
     expect(readFileSync(`${file}.cache`).equals(cache)).toBe(false);
     writeFileSync(`${file}.cache`, 'short');
     expect(run(file, 'sync')).toBe(`epsilon/function ${file}`);
+  });
+
+  // Root may write in any folder, so as root there is no folder to try this in.
+  it.skipIf(process.getuid?.() === 0)('in a folder it may not write, a script runs as before and no cache is made', () => {
+    const file = script('zeta');
+    chmodSync(dirname(file), 0o555);
+    try {
+      expect(run(file, 'sync')).toBe(`zeta/function ${file}`);
+      expect(existsSync(`${file}.cache`)).toBe(false);
+    } finally {
+      chmodSync(dirname(file), 0o755);
+    }
   });
 
   it('the command line bundle has no import(), which a script read from the cache could not run', () => {
