@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as attacks from './attacks.js';
 import * as foundation from './foundation.js';
+import * as peers from './peers.js';
 import * as protocol from './protocol.js';
 import { type Row, machine, printTable } from './util.js';
 
@@ -31,6 +32,8 @@ function cases(quick: boolean, huge: boolean): Case[] {
     { name: 'root', run: () => foundation.rootRead(work, million) },
     { name: 'root-small', run: () => foundation.rootRead(work, 1) },
     ...protocol.cases(work, quick, huge),
+    // The user's commands beside git's (fossil's, rsync's), on a tree each tool committed itself (bench/peers.ts).
+    { name: 'peers', run: () => peers.sideBySide(work, quick ? 10_000 : 100_000, 1024, 3, 7) },
     ...attacks.cases(work),
   ];
 }

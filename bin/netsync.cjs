@@ -11,4 +11,4 @@ if (!existsSync(bundle)) {
   process.stderr.write('netsync: the command line is not built yet; run "npm install" (or "npm run build:cli") in the checkout\n');
   process.exit(1);
 }
-require(bundle);
+require(join(__dirname, 'code-cache.cjs')).runWithCodeCache(bundle, module);

@@ -52,6 +52,10 @@ await build({
   plugins: [certificateMakerApart, commanderWithoutChildProcess],
   entryPoints: ['src/engine/cli/entry.ts'],
   outfile: 'dist/netsync.cjs',
+  // bin/netsync.cjs runs the bundle through V8's code cache (bin/code-cache.cjs), and in a
+  // script read from the cache Node 20 finds no callback for import(): every import() becomes
+  // a require, which is what it loads anyway (node: modules and dist/certificate-maker.cjs).
+  supported: { 'dynamic-import': false },
 });
 if (existsSync('bench/main.ts')) {
   await build({ ...common, plugins: [certificateMakerApart], entryPoints: ['bench/main.ts'], outfile: 'dist/bench.cjs' });

@@ -4,7 +4,7 @@
  * and only through `put`, which verifies everything before storing.
  */
 import Database from 'better-sqlite3';
-import { accessSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { NetsyncError, fail } from '../errors.js';
 import { ID_BYTES, toHex } from '../hash.js';
@@ -174,12 +174,14 @@ function openDatabase(path: string, readonly: boolean, create: boolean): Databas
       fail('db-corrupt', `${path} is empty or not a Netsync database (create one with "netsync db init")`);
     }
     if (!readonly) {
+      // A page size holds from a database's first write on: only a new one gets PAGE_BYTES.
+      if (version === 0) db.pragma(`page_size = ${PAGE_BYTES}`);
       db.pragma('journal_mode = WAL');
       // Checkpoint every 32 MB of WAL instead of SQLite's 4 MB: each checkpoint
       // costs two fsyncs, and a bulk write (a commit, a clone) of 2,000-item
       // batches paid them after almost every batch (docs/PERFORMANCE.md, "WAL
       // checkpoint every 32 MB").
-      db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+      db.pragma(`wal_autocheckpoint = ${Math.ceil(WAL_CHECKPOINT_BYTES / (db.pragma('page_size', { simple: true }) as number))}`);
     }
     db.pragma('synchronous = NORMAL');
     db.pragma(`cache_size = -${CACHE_KIB}`);
@@ -196,6 +198,16 @@ function openDatabase(path: string, readonly: boolean, create: boolean): Databas
 /** Row numbers read per statement by getManyByRid. */
 export const RID_BATCH = 64;
 
+/** Bytes of the write-ahead log of the database at `path` (0 when it has none). */
+function walBytes(path: string): number {
+  if (path === ':memory:') return 0;
+  try {
+    return statSync(`${path}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** Stores left open until the process exits (ReadStore.closeAtExit). */
 const lingering = new Set<ReadStore>();
 
@@ -209,8 +221,26 @@ const lingering = new Set<ReadStore>();
  */
 const CACHE_KIB = 32768;
 
-/** Pages (4 KiB) of WAL after which a commit checkpoints it into the database file. */
-const WAL_CHECKPOINT_PAGES = 8192;
+/** Bytes of WAL after which a commit checkpoints it into the database file. */
+const WAL_CHECKPOINT_BYTES = 32 << 20;
+
+/**
+ * Pages of 8 KiB for a new database, not SQLite's 4 KiB: a small file's item
+ * (a 1 KiB file is about 1.1 KB with its id) fits three to a 4 KiB page,
+ * leaving a fifth of it empty, and seven to an 8 KiB page; with 4 KiB pages
+ * the database of a clone of 100,000 such files was 15% larger and took
+ * twice the WAL writes (SQLite writes a page at a time). Large items end in a partly used page
+ * either way: a real tree of mixed sizes grows by about 1%
+ * (docs/PERFORMANCE.md, "Page size"). Older databases keep theirs.
+ */
+const PAGE_BYTES = 8192;
+
+/**
+ * A write-ahead log larger than this when a command leaves its database
+ * (closeAtExit) is checkpointed and truncated first: SQLite's own automatic
+ * checkpoint size, which a small sync never reaches.
+ */
+export const WAL_LEFT_MAX = 4 << 20;
 
 export class ReadStore {
   protected readonly stmts;
@@ -290,9 +320,33 @@ export class ReadStore {
    * transaction past wal_autocheckpoint folds it in, writing a page changed
    * by several syncs once. better-sqlite3 does not close databases at exit;
    * the set below keeps the garbage collector from closing this one early.
+   *
+   * A large log (a first clone, a large pull: up to 32 MB) is the exception:
+   * left behind, it takes disk space beside the database, and the next
+   * command to open the database reads all of it again to rebuild SQLite's
+   * index of the log, a few ms on every command until a later write folds
+   * it in (docs/PERFORMANCE.md, "The write-ahead log after a clone"). Such a
+   * log is checkpointed and truncated now, once, on the transfer's time.
    */
   closeAtExit(): void {
+    if (walBytes(this.path) > WAL_LEFT_MAX) this.checkpointTruncate();
     lingering.add(this);
+  }
+
+  /**
+   * Copies the write-ahead log into the database file and empties it, if no
+   * other connection is reading (then it is left for later: this never waits).
+   */
+  private checkpointTruncate(): void {
+    const wait = this.db.pragma('busy_timeout', { simple: true }) as number;
+    this.db.pragma('busy_timeout = 0');
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // busy or read-only: the log stays, as it would have without this
+    } finally {
+      this.db.pragma(`busy_timeout = ${wait}`);
+    }
   }
 
   get(id: Uint8Array): StoredItem | null {
