@@ -150,12 +150,12 @@ const FIXTURES: Fixture[] = [
   },
   {
     name: 'RECON_PLAN',
-    message: { type: FrameType.ReconPlan, payload: hex('0101060003000305' + '01f71fd201') },
+    message: { type: FrameType.ReconPlan, payload: hex('0201060003000305' + '01f71fd001') },
     bytes: hex(
       '0000000e', // length 14
       '0a', //       RECON_PLAN
-      '01',
-      '01', // reconciliation message version 1, 1 record
+      '02',
+      '01', // reconciliation message version 2, 1 record
       '06',
       '00', // PLAN, slot 0
       '03',
@@ -164,9 +164,9 @@ const FIXTURES: Fixture[] = [
       '05',
       '01',
       'f71f', // 3 nodes: prefixes 5, 7 (gap 1), 4095 (gap 4087)
-      'd201', //     210 cells
+      'd001', //     208 cells
     ),
-    opaqueFrom: 0, // the payload is the reconciliation layer's (src/engine/recon/messages.test.ts)
+    opaqueFrom: 0, // the payload is the reconciliation layer's (test/unit/recon-messages.test.ts; test/unit/docs-examples.test.ts decodes it)
   },
   {
     name: 'OFFER (two records)',
