@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { tempDir } from './temp.js';
 
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -141,4 +142,22 @@ function newestMtime(dir: string): number {
     newest = Math.max(newest, entry.isDirectory() ? newestMtime(abs) : statSync(abs).mtimeMs);
   }
   return newest;
+}
+
+/** A user of the command line: a database and a config folder of their own (keys, pins of known servers, permissions when serving). */
+export interface CliPeer {
+  db: string;
+  cfg: string;
+}
+
+/** `netsync --db DB ARGS...` as that user. */
+export function peerCli(p: CliPeer, ...args: string[]): Promise<CliResult> {
+  return runCli(['--db', p.db, ...args], { NETSYNC_CONFIG_DIR: p.cfg }, { timeoutMs: 60_000 });
+}
+
+/** The same, which must succeed: its stdout. */
+export async function peerOk(p: CliPeer, ...args: string[]): Promise<string> {
+  const r = await peerCli(p, ...args);
+  expect(r.code, `netsync ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r.stdout;
 }

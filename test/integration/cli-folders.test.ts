@@ -9,26 +9,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureCliBuilt, runCli } from '../helpers/cli.js';
+import { type CliPeer as Peer, ensureCliBuilt, peerCli as cli, peerOk as ok } from '../helpers/cli.js';
 import { OPEN_PERMISSIONS, type ServeProcess, startServe, withStore } from '../helpers/net.js';
 import { tempDir } from '../helpers/temp.js';
 import { makeTree } from '../helpers/tree.js';
 
 let root: string;
 const running: ServeProcess[] = [];
-
-interface Peer {
-  db: string;
-  cfg: string;
-}
-
-const cli = (p: Peer, ...args: string[]) => runCli(['--db', p.db, ...args], { NETSYNC_CONFIG_DIR: p.cfg }, { timeoutMs: 60_000 });
-
-async function ok(p: Peer, ...args: string[]): Promise<string> {
-  const r = await cli(p, ...args);
-  expect(r.code, `netsync ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r.stdout;
-}
 
 async function makePeer(name: string): Promise<Peer> {
   const p: Peer = { db: join(root, `${name}.db`), cfg: join(root, `cfg-${name}`) };

@@ -10,7 +10,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AddressUse, readAddress } from '../../src/shared/address.js';
-import { CLI_BIN, cliEnv, ensureCliBuilt, runCli } from '../helpers/cli.js';
+import { CLI_BIN, type CliPeer as Peer, cliEnv, ensureCliBuilt, peerCli as cli, peerOk as ok } from '../helpers/cli.js';
 import {
   type ServeProcess,
   allIds,
@@ -35,20 +35,6 @@ const running: ServeProcess[] = [];
 const EXIT_NETWORK = 3;
 /** script(1) (util-linux, BSD) gives a command a pseudo-terminal; without it the terminal case cannot be run. */
 const HAS_SCRIPT = spawnSync('script', ['--version']).status === 0;
-
-/** A database and its user's config folder (key store, pins of known servers, permissions when serving). */
-interface Peer {
-  db: string;
-  cfg: string;
-}
-
-const cli = (p: Peer, ...args: string[]) => runCli(['--db', p.db, ...args], { NETSYNC_CONFIG_DIR: p.cfg }, { timeoutMs: 60_000 });
-
-async function ok(p: Peer, ...args: string[]): Promise<string> {
-  const r = await cli(p, ...args);
-  expect(r.code, `netsync ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r.stdout;
-}
 
 /**
  * A database with a key of its own and (when `tree` is given) one commit of
