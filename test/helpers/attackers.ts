@@ -75,8 +75,14 @@ function write(socket: Socket, data: Buffer): Promise<void> {
   if (socket.destroyed) return Promise.resolve();
   if (socket.write(data)) return Promise.resolve();
   return new Promise((resolve) => {
-    socket.once('drain', resolve);
-    socket.once('close', resolve);
+    // Whichever comes first takes the other listener away: a flood waits for many drains on one socket.
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    socket.once('close', done);
   });
 }
 
