@@ -129,7 +129,7 @@ describe('the web host and its WebSocket adapter', () => {
   });
 
   it('the page says so when the host is gone, and when it cannot be reached at all', async () => {
-    let release = () => undefined as undefined;
+    let release: () => void = () => undefined;
     const hanging: NetsyncClient = {
       ...apiFromInvoker((method) => (method === 'sync' ? new Promise((resolve) => (release = () => resolve(ok(null)))) : Promise.resolve(ok('here')))),
       onEvent: () => () => undefined,
